@@ -1,0 +1,204 @@
+// conv2d through the packed GEMM: forward, input gradient, weight gradient, bias gradient.
+//
+// Memory layout (PyTorch conventions)
+// - x: NCHW [N][C][H][W]; weights OIHW [O][C/G][KH][KW]; y / dy: [N][O][OH][OW]; bias [O].
+// - Per sample n and group g: Y_g (Og x P) = W_g (Og x Kg) * cols_g (Kg x P), Kg = (C/G)*KH*KW,
+//   P = OH*OW, with cols the im2col matrix of im2col.ts (packed straight into B panels).
+// - Weights are pre-packed once per call by conv2dPackWeights into A panels, group after group:
+//   forward  (trans = 0): group g at wp + g * roundUp(Og,5)*Kg floats (W_g);
+//   backward (trans = 1): group g at wp + g * roundUp(Kg,5)*Og floats (W_gᵀ).
+// - Work is split into units so threads can share a call: forward units = N * ceil(P/chunk) (a sample and
+//   a range of output pixels), input-gradient units = N (samples), weight-gradient units =
+//   G * ceil(Kg/chunk) (a group and a range of dW columns, summed over all samples).
+
+import { gemmCore, setA, setB, setC, sgemmPackA } from "./gemm";
+import { setConvGeom } from "./im2col";
+
+// @ts-ignore: decorator
+@inline
+function roundUp5(n: i32): i32 {
+  return ((n + 4) / 5) * 5;
+}
+
+/** Packs the weights of every group into A panels at dst (see layout above). */
+export function conv2dPackWeights(w: usize, O: i32, Kg: i32, G: i32, trans: i32, dst: usize): void {
+  const Og = O / G;
+  for (let g = 0; g < G; g++) {
+    const src = w + <usize>(g * Og * Kg * 4);
+    if (trans == 0) {
+      sgemmPackA(0, Og, Kg, src, Kg, dst + <usize>(g * roundUp5(Og) * Kg * 4));
+    } else {
+      sgemmPackA(1, Kg, Og, src, Kg, dst + <usize>(g * roundUp5(Kg) * Og * 4));
+    }
+  }
+}
+
+/** Floats needed by conv2dPackWeights. */
+export function conv2dPackedWeightsSize(O: i32, Kg: i32, G: i32, trans: i32): i32 {
+  const Og = O / G;
+  return trans == 0 ? G * roundUp5(Og) * Kg : G * roundUp5(Kg) * Og;
+}
+
+/** y = conv2d(x, w) + bias (bias may be 0), then ReLU if act == 1. Units [u0, u1) of N*ceil(P/chunk). */
+export function conv2dForward(
+  x: usize,
+  wp: usize,
+  bias: usize,
+  y: usize,
+  N: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  G: i32,
+  OH: i32,
+  OW: i32,
+  act: i32,
+  chunk: i32,
+  ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  const Cg = C / G;
+  const Og = O / G;
+  const Kg = Cg * KH * KW;
+  const P = OH * OW;
+  const HW = H * W;
+  const chunks = (P + chunk - 1) / chunk;
+  const gStride = <usize>(roundUp5(Og) * Kg * 4);
+  for (let u = u0; u < u1; u++) {
+    const n = u / chunks;
+    const j0 = (u - n * chunks) * chunk;
+    const j1 = min<i32>(P, j0 + chunk);
+    for (let g = 0; g < G; g++) {
+      setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+      setA(true, wp + <usize>(g) * gStride, Kg, false);
+      setB(1, 0, 0, false);
+      const b: usize = bias == 0 ? 0 : bias + <usize>(g * Og * 4);
+      setC(0, y + <usize>((n * O + g * Og) * P * 4), P, 1, 0, b, 1, act);
+      gemmCore(Og, Kg, j0, j1, ws);
+    }
+  }
+}
+
+/**
+ * dx = conv2d input gradient of dy (dx += ... if accumulate != 0), for samples [n0, n1).
+ * wpT is conv2dPackWeights(..., trans = 1).
+ */
+export function conv2dBackwardInput(
+  dy: usize,
+  wpT: usize,
+  dx: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  G: i32,
+  OH: i32,
+  OW: i32,
+  accumulate: i32,
+  ws: usize,
+  n0: i32,
+  n1: i32,
+): void {
+  const Cg = C / G;
+  const Og = O / G;
+  const Kg = Cg * KH * KW;
+  const P = OH * OW;
+  const HW = H * W;
+  const gStride = <usize>(roundUp5(Kg) * Og * 4);
+  for (let n = n0; n < n1; n++) {
+    if (accumulate == 0) memory.fill(dx + <usize>(n * C * HW * 4), 0, <usize>(C * HW * 4));
+    for (let g = 0; g < G; g++) {
+      setConvGeom(dx + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+      setA(true, wpT + <usize>(g) * gStride, Og, true);
+      setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, false);
+      setC(1, 0, 0, 1, 1, 0, 0, 0);
+      gemmCore(Kg, Og, 0, P, ws);
+    }
+  }
+}
+
+/**
+ * dW = beta*dW + sum_n dy_n * cols_nᵀ, for units [u0, u1) of G*ceil(Kg/chunk) (group, dW column range).
+ */
+export function conv2dBackwardWeight(
+  x: usize,
+  dy: usize,
+  dW: usize,
+  N: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  G: i32,
+  OH: i32,
+  OW: i32,
+  beta: f32,
+  chunk: i32,
+  ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  const Cg = C / G;
+  const Og = O / G;
+  const Kg = Cg * KH * KW;
+  const P = OH * OW;
+  const HW = H * W;
+  const chunks = (Kg + chunk - 1) / chunk;
+  for (let u = u0; u < u1; u++) {
+    const g = u / chunks;
+    const j0 = (u - g * chunks) * chunk;
+    const j1 = min<i32>(Kg, j0 + chunk);
+    for (let n = 0; n < N; n++) {
+      setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+      setA(false, dy + <usize>((n * O + g * Og) * P * 4), P, false);
+      setB(2, 0, 0, false);
+      setC(0, dW + <usize>(g * Og * Kg * 4), Kg, 1, n == 0 ? beta : 1, 0, 0, 0);
+      gemmCore(Og, P, j0, j1, ws);
+    }
+  }
+}
+
+/** db[o] = beta*db[o] + sum over n, p of dy[n][o][p], for channels [o0, o1). */
+export function conv2dBackwardBias(dy: usize, db: usize, N: i32, O: i32, P: i32, beta: f32, o0: i32, o1: i32): void {
+  for (let o = o0; o < o1; o++) {
+    let acc = f32x4.splat(0);
+    let tail: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const row = dy + <usize>((n * O + o) * P * 4);
+      let p = 0;
+      for (; p + 4 <= P; p += 4) acc = f32x4.add(acc, v128.load(row + <usize>(p * 4)));
+      for (; p < P; p++) tail += load<f32>(row + <usize>(p * 4));
+    }
+    let s: f32 =
+      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    s += tail;
+    const d = db + <usize>(o * 4);
+    store<f32>(d, beta == 0 ? s : beta * load<f32>(d) + s);
+  }
+}

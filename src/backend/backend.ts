@@ -1,0 +1,169 @@
+// The contract between ops and kernels. A backend owns tensor storage and implements every kernel;
+// ops validate shapes and record gradients, then call exactly one backend method per primitive.
+// Kernels never see Tensor objects, only storages and plain shape numbers, so that a backend can keep its
+// storage wherever it likes (a typed array for `js`, a region of wasm linear memory for `wasm`).
+// Kernels allocate and return their outputs; they never modify their inputs.
+
+import type { DType, TypedArray } from "../tensor/dtype.js";
+import type { Shape } from "../tensor/shape.js";
+
+/** A handle on a contiguous, row-major buffer owned by a backend. */
+export interface Storage {
+  readonly dtype: DType;
+  readonly size: number;
+}
+
+export type UnaryKind =
+  | "neg"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "abs"
+  | "sign"
+  | "square"
+  | "reciprocal"
+  | "relu"
+  | "relu6"
+  | "sigmoid"
+  | "tanh"
+  | "erf"
+  /** x * Φ(x), exact (erf) form. */
+  | "gelu"
+  /** d gelu / dx = Φ(x) + x φ(x). */
+  | "geluGrad"
+  /** x > 0 ? x : a * x */
+  | "leakyRelu"
+  /** x > 0 ? x : a * (exp(x) - 1) */
+  | "elu"
+  /** x ** a */
+  | "powScalar"
+  /** min(max(x, a), b) */
+  | "clamp"
+  /** 1 where x > a, else 0 */
+  | "greaterScalar";
+
+/** Scalar parameters of a unary kernel (`a`, `b` as named in UnaryKind's comments). */
+export interface UnaryParams {
+  a?: number;
+  b?: number;
+}
+
+export type BinaryKind = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "pow" | "eq" | "gt" | "lt";
+
+export type ReduceKind = "sum" | "max" | "min";
+
+export interface Conv2dGeometry {
+  batch: number;
+  inChannels: number;
+  inH: number;
+  inW: number;
+  outChannels: number;
+  outH: number;
+  outW: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+}
+
+export interface Pool2dGeometry {
+  batch: number;
+  channels: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+}
+
+export interface AvgPool2dGeometry extends Pool2dGeometry {
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+}
+
+export interface GemmGeometry {
+  /** Number of matrices; a batch stride of 0 reuses one matrix for every batch entry. */
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  batchStrideA: number;
+  batchStrideB: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether this backend can store the dtype (the wasm backend has no float64). */
+  supports(dtype: DType): boolean;
+
+  // Storage.
+  fromArray(data: TypedArray): Storage;
+  /** A copy of the contents as a typed array of the storage's dtype. */
+  toArray(storage: Storage): TypedArray;
+  full(dtype: DType, size: number, value: number): Storage;
+  cast(x: Storage, dtype: DType): Storage;
+
+  // Elementwise.
+  unary(kind: UnaryKind, x: Storage, params: UnaryParams): Storage;
+  /** Elementwise with NumPy broadcasting of aShape and bShape to outShape. Comparisons give 0/1 floats. */
+  binary(kind: BinaryKind, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage;
+  /** out = cond ? a : b, all of the same size. */
+  where(cond: Storage, a: Storage, b: Storage): Storage;
+
+  // Reductions over the sorted, unique `axes`; the output drops those axes.
+  reduce(kind: ReduceKind, x: Storage, shape: Shape, axes: readonly number[]): Storage;
+  /** Index (int32) of the first maximum along `axis`; the output drops that axis. */
+  argmax(x: Storage, shape: Shape, axis: number): Storage;
+
+  // Movement.
+  /** Reads `x` through arbitrary strides/offset into a new contiguous storage of `shape`. */
+  gather(x: Storage, shape: Shape, strides: readonly number[], offset: number): Storage;
+  /** Copies `src` (contiguous, `shape`) into a copy of `dst` at the given strides/offset, returning the copy. */
+  scatterInto(dst: Storage, src: Storage, shape: Shape, strides: readonly number[], offset: number): Storage;
+  /** Concatenates contiguous parts along `axis`; `shapes[i]` is the shape of `parts[i]`. */
+  concat(parts: readonly Storage[], shapes: readonly Shape[], axis: number): Storage;
+
+  // Linear algebra.
+  gemm(a: Storage, b: Storage, g: GemmGeometry): Storage;
+
+  // Convolution; weights OIHW [Cout, Cin/groups, kH, kW].
+  conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeometry): Storage;
+  /** Gradient with respect to the input of conv2d (also conv-transpose's forward). */
+  conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeometry): Storage;
+  /** Gradient with respect to the weight of conv2d. */
+  conv2dBackwardWeight(x: Storage, gy: Storage, g: Conv2dGeometry): Storage;
+
+  // Pooling; indices are int32 flat positions h*W+w inside each (n, c) input plane.
+  maxPool2d(x: Storage, g: Pool2dGeometry): { y: Storage; indices: Storage };
+  maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeometry): Storage;
+  avgPool2d(x: Storage, g: AvgPool2dGeometry): Storage;
+  avgPool2dBackward(gy: Storage, g: AvgPool2dGeometry): Storage;
+  adaptiveAvgPool2d(x: Storage, batch: number, channels: number, inH: number, inW: number, outH: number, outW: number): Storage;
+  adaptiveAvgPool2dBackward(
+    gy: Storage,
+    batch: number,
+    channels: number,
+    inH: number,
+    inW: number,
+    outH: number,
+    outW: number,
+  ): Storage;
+
+  // Labels.
+  /** [n] int32 labels -> [n, classes] one-hot in `dtype`; labels must already be validated. */
+  oneHot(labels: Storage, classes: number, dtype: DType): Storage;
+}

@@ -1,0 +1,24 @@
+// Striate's public entry point (browser-safe: no Node-only modules are imported from here).
+
+export {
+  Tensor,
+  tensor,
+  scalar,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  rand,
+  randn,
+  randint,
+  arange,
+  fromStorage,
+} from "./tensor/tensor.js";
+export type { NestedArray, TensorLike, TensorOptions, RandomOptions } from "./tensor/tensor.js";
+export type { DType, TypedArray } from "./tensor/dtype.js";
+export { Rng, manualSeed, globalRng } from "./tensor/rng.js";
+export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
+export { setBackend, getBackend, registerBackend, listBackends } from "./backend/registry.js";
+export type { Backend, Storage } from "./backend/backend.js";
+export * as F from "./ops/index.js";

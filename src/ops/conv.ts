@@ -1,0 +1,167 @@
+// 2-D convolution and transposed convolution (NCHW), with stride, padding, dilation and groups.
+// Backward calls the backend's input- and weight-gradient kernels; conv-transpose's forward is conv's
+// input gradient, so the two ops share all three kernels.
+
+import type { Conv2dGeometry } from "../backend/backend.js";
+import { registerRules, type Rule } from "../autograd/primitive.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { formatShape, pair } from "../tensor/shape.js";
+import { checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { sum } from "./reduce.js";
+
+export type Size2 = number | readonly [number, number];
+
+export interface Conv2dOptions {
+  stride?: Size2;
+  padding?: Size2;
+  dilation?: Size2;
+  groups?: number;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: Size2;
+}
+
+function describe(x: Tensor, w: Tensor, b?: Tensor | null): string {
+  return `input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ""}`;
+}
+
+function positivePair(op: string, value: Size2 | undefined, fallback: number, name: string, min: number) {
+  const p = pair(value ?? fallback, name, op);
+  if (p[0] < min || p[1] < min) throw new Error(`${op}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
+  return p;
+}
+
+function checkOperands(op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, biasSize: number) {
+  checkFloat(op, x);
+  checkCompatible(op, ...(bias ? [x, w, bias] : [x, w]));
+  if (x.ndim !== 4) throw new Error(`${op}: input must be 4-D NCHW, got ${describe(x, w, bias)}`);
+  if (w.ndim !== 4) throw new Error(`${op}: weight must be 4-D, got ${describe(x, w, bias)}`);
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== biasSize)) {
+    throw new Error(`${op}: bias must have shape [${biasSize}], got ${describe(x, w, bias)}`);
+  }
+}
+
+function conv2dGeometry(op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions): Conv2dGeometry {
+  checkOperands(op, x, w, bias, w.shape[0]);
+  const [strideH, strideW] = positivePair(op, options.stride, 1, "stride", 1);
+  const [padH, padW] = positivePair(op, options.padding, 0, "padding", 0);
+  const [dilationH, dilationW] = positivePair(op, options.dilation, 1, "dilation", 1);
+  const groups = options.groups ?? 1;
+  const [batch, inChannels, inH, inW] = x.shape;
+  const [outChannels, cinPerGroup, kernelH, kernelW] = w.shape;
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new Error(
+      `${op}: groups=${groups} must divide both input channels (${inChannels}) and output channels (${outChannels}); ${describe(x, w, bias)}`,
+    );
+  }
+  if (cinPerGroup * groups !== inChannels) {
+    throw new Error(
+      `${op}: input has ${inChannels} channels but weight ${formatShape(w.shape)} with groups=${groups} expects ${cinPerGroup * groups}`,
+    );
+  }
+  const spanH = dilationH * (kernelH - 1) + 1;
+  const spanW = dilationW * (kernelW - 1) + 1;
+  if (spanH > inH + 2 * padH || spanW > inW + 2 * padW) {
+    throw new Error(
+      `${op}: kernel ${kernelH}x${kernelW} (dilation ${dilationH}x${dilationW}) is larger than the padded input ` +
+        `${inH + 2 * padH}x${inW + 2 * padW}; ${describe(x, w, bias)}, padding [${padH},${padW}]`,
+    );
+  }
+  const outH = Math.floor((inH + 2 * padH - spanH) / strideH) + 1;
+  const outW = Math.floor((inW + 2 * padW - spanW) / strideW) + 1;
+  return { batch, inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+}
+
+function biasGrad(g: Tensor, bias: Tensor | undefined): Tensor | null {
+  return bias?.requiresGrad ? sum(g, [0, 2, 3]) : null;
+}
+
+const rules = {
+  conv2d: {
+    forward: ([x, w, b], geom) => {
+      const y = x.backend.conv2d(x.storage, w.storage, b ? b.storage : null, geom);
+      return wrapLike(x, y, [geom.batch, geom.outChannels, geom.outH, geom.outW]);
+    },
+    backward: (g, [x, w, b], _y, geom) => [
+      x.requiresGrad ? wrapLike(x, x.backend.conv2dBackwardInput(g.storage, w.storage, geom), x.shape) : null,
+      w.requiresGrad ? wrapLike(w, x.backend.conv2dBackwardWeight(x.storage, g.storage, geom), w.shape) : null,
+      biasGrad(g, b),
+    ],
+  } satisfies Rule<Conv2dGeometry>,
+  // geom describes the forward convolution whose input gradient this op computes: its "input" is our output.
+  convTranspose2d: {
+    forward: ([x, w, b], geom) => {
+      const shape = [geom.batch, geom.inChannels, geom.inH, geom.inW];
+      const y = x.backend.conv2dBackwardInput(x.storage, w.storage, geom);
+      if (!b) return wrapLike(x, y, shape);
+      return wrapLike(x, x.backend.binary("add", y, shape, b.storage, [1, geom.inChannels, 1, 1], shape), shape);
+    },
+    backward: (g, [x, w, b], _y, geom) => [
+      x.requiresGrad ? wrapLike(x, x.backend.conv2d(g.storage, w.storage, null, geom), x.shape) : null,
+      w.requiresGrad ? wrapLike(w, x.backend.conv2dBackwardWeight(g.storage, x.storage, geom), w.shape) : null,
+      biasGrad(g, b),
+    ],
+  } satisfies Rule<Conv2dGeometry>,
+};
+
+const apply = registerRules(rules);
+
+/**
+ * 2-D convolution like torch.nn.functional.conv2d.
+ * @param x input [N, Cin, H, W]
+ * @param weight [Cout, Cin/groups, kH, kW]
+ * @param bias optional [Cout]
+ * @returns [N, Cout, outH, outW] with outH = floor((H + 2·pad - dilation·(kH-1) - 1)/stride) + 1
+ * @example conv2d(x, w, b, { stride: 2, padding: 1 })
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const geom = conv2dGeometry("conv2d", x, weight, bias, options);
+  return apply("conv2d", bias ? [x, weight, bias] : [x, weight], geom);
+}
+
+/**
+ * Transposed convolution like torch.nn.functional.conv_transpose2d.
+ * @param weight [Cin, Cout/groups, kH, kW] (torch's layout)
+ * @returns [N, Cout, (H-1)·stride - 2·pad + dilation·(kH-1) + outputPadding + 1, …]
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+  const op = "convTranspose2d";
+  const groups = options.groups ?? 1;
+  checkOperands(op, x, weight, bias, weight.shape[1] * groups);
+  const [strideH, strideW] = positivePair(op, options.stride, 1, "stride", 1);
+  const [padH, padW] = positivePair(op, options.padding, 0, "padding", 0);
+  const [dilationH, dilationW] = positivePair(op, options.dilation, 1, "dilation", 1);
+  const [opH, opW] = positivePair(op, options.outputPadding, 0, "outputPadding", 0);
+  const [batch, cin, h, w] = x.shape;
+  const [wIn, coutPerGroup, kernelH, kernelW] = weight.shape;
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {
+    throw new Error(`${op}: groups=${groups} must divide input channels (${cin}); ${describe(x, weight, bias)}`);
+  }
+  if (wIn !== cin) throw new Error(`${op}: input has ${cin} channels but weight ${formatShape(weight.shape)} expects ${wIn}`);
+  if ((opH >= strideH && opH >= dilationH) || (opW >= strideW && opW >= dilationW)) {
+    throw new Error(`${op}: outputPadding [${opH},${opW}] must be smaller than stride or dilation`);
+  }
+  const outH = (h - 1) * strideH - 2 * padH + dilationH * (kernelH - 1) + opH + 1;
+  const outW = (w - 1) * strideW - 2 * padW + dilationW * (kernelW - 1) + opW + 1;
+  if (outH < 1 || outW < 1) throw new Error(`${op}: output size ${outH}x${outW} is too small; ${describe(x, weight, bias)}`);
+  const geom: Conv2dGeometry = {
+    batch,
+    inChannels: coutPerGroup * groups,
+    inH: outH,
+    inW: outW,
+    outChannels: cin,
+    outH: h,
+    outW: w,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+    groups,
+  };
+  return apply("convTranspose2d", bias ? [x, weight, bias] : [x, weight], geom);
+}

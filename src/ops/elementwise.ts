@@ -1,0 +1,135 @@
+// Elementwise arithmetic with broadcasting and the unary maths functions, forward and backward together.
+
+import type { BinaryKind, UnaryKind, UnaryParams } from "../backend/backend.js";
+import { registerRules, type Rule } from "../autograd/primitive.js";
+import { Tensor, type TensorLike } from "../tensor/tensor.js";
+import type { DType } from "../tensor/dtype.js";
+import { broadcastShapes, formatShape } from "../tensor/shape.js";
+import { asTensor, checkCompatible, wrapLike } from "./util.js";
+import { sumTo } from "./reduce.js";
+
+function binaryForward(kind: BinaryKind) {
+  return ([a, b]: readonly Tensor[]): Tensor => {
+    const outShape = broadcastShapes(a.shape, b.shape)!;
+    return wrapLike(a, a.backend.binary(kind, a.storage, a.shape, b.storage, b.shape, outShape), outShape);
+  };
+}
+
+function unaryForward(kind: UnaryKind) {
+  return ([x]: readonly Tensor[], params: UnaryParams): Tensor => wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
+}
+
+const rules = {
+  add: {
+    forward: binaryForward("add"),
+    backward: (g, [a, b]) => [sumTo(g, a.shape), sumTo(g, b.shape)],
+  } satisfies Rule<void>,
+  sub: {
+    forward: binaryForward("sub"),
+    backward: (g, [a, b]) => [sumTo(g, a.shape), sumTo(neg(g), b.shape)],
+  } satisfies Rule<void>,
+  mul: {
+    forward: binaryForward("mul"),
+    backward: (g, [a, b]) => [
+      a.requiresGrad ? sumTo(mul(g, b), a.shape) : null,
+      b.requiresGrad ? sumTo(mul(g, a), b.shape) : null,
+    ],
+  } satisfies Rule<void>,
+  div: {
+    forward: binaryForward("div"),
+    backward: (g, [a, b], y) => [
+      a.requiresGrad ? sumTo(div(g, b), a.shape) : null,
+      b.requiresGrad ? sumTo(neg(div(mul(g, y), b)), b.shape) : null,
+    ],
+  } satisfies Rule<void>,
+  // Ties send the gradient to `a`, as torch.maximum splits it; inputs here rarely tie.
+  maximum: {
+    forward: binaryForward("maximum"),
+    backward: (g, [a, b]) => {
+      const aWins = compare("eq", maximum(a, b), a);
+      return [sumTo(mul(g, aWins), a.shape), sumTo(mul(g, sub(1, aWins)), b.shape)];
+    },
+  } satisfies Rule<void>,
+  minimum: {
+    forward: binaryForward("minimum"),
+    backward: (g, [a, b]) => {
+      const aWins = compare("eq", minimum(a, b), a);
+      return [sumTo(mul(g, aWins), a.shape), sumTo(mul(g, sub(1, aWins)), b.shape)];
+    },
+  } satisfies Rule<void>,
+  neg: { forward: unaryForward("neg"), backward: (g) => [neg(g)] } satisfies Rule<UnaryParams>,
+  exp: { forward: unaryForward("exp"), backward: (g, _x, y) => [mul(g, y)] } satisfies Rule<UnaryParams>,
+  log: { forward: unaryForward("log"), backward: (g, [x]) => [div(g, x)] } satisfies Rule<UnaryParams>,
+  sqrt: { forward: unaryForward("sqrt"), backward: (g, _x, y) => [div(g, mul(y, 2))] } satisfies Rule<UnaryParams>,
+  abs: { forward: unaryForward("abs"), backward: (g, [x]) => [mul(g, unaryRaw("sign", x))] } satisfies Rule<UnaryParams>,
+  square: { forward: unaryForward("square"), backward: (g, [x]) => [mul(g, mul(x, 2))] } satisfies Rule<UnaryParams>,
+  powScalar: {
+    forward: unaryForward("powScalar"),
+    backward: (g, [x], _y, p) => [mul(g, mul(pow(x, p.a! - 1), p.a!))],
+  } satisfies Rule<UnaryParams>,
+  clamp: {
+    forward: unaryForward("clamp"),
+    backward: (g, [x], _y, p) => {
+      const inside = mul(unaryRaw("greaterScalar", x, { a: p.a }), compare("lt", x, p.b!));
+      return [mul(g, inside)];
+    },
+  } satisfies Rule<UnaryParams>,
+};
+
+const apply = registerRules(rules);
+
+/** Applies a unary kernel with no gradient (masks, derivatives used inside backward rules). */
+export function unaryRaw(kind: UnaryKind, x: Tensor, params: UnaryParams = {}): Tensor {
+  return wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
+}
+
+function binaryOp(name: "add" | "sub" | "mul" | "div" | "maximum" | "minimum", a: TensorLike, b: TensorLike): Tensor {
+  const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
+  const tb = asTensor(b, ta);
+  checkCompatible(name, ta, tb);
+  if (!broadcastShapes(ta.shape, tb.shape)) {
+    throw new Error(`${name}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);
+  }
+  return apply(name, [ta, tb], undefined);
+}
+
+/** a + b with broadcasting. */
+export const add = (a: TensorLike, b: TensorLike): Tensor => binaryOp("add", a, b);
+/** a - b with broadcasting. */
+export const sub = (a: TensorLike, b: TensorLike): Tensor => binaryOp("sub", a, b);
+/** a * b with broadcasting. */
+export const mul = (a: TensorLike, b: TensorLike): Tensor => binaryOp("mul", a, b);
+/** a / b with broadcasting. */
+export const div = (a: TensorLike, b: TensorLike): Tensor => binaryOp("div", a, b);
+/** Elementwise maximum. */
+export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("maximum", a, b);
+/** Elementwise minimum. */
+export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("minimum", a, b);
+
+export const neg = (x: Tensor): Tensor => apply("neg", [x], {});
+export const exp = (x: Tensor): Tensor => apply("exp", [x], {});
+export const log = (x: Tensor): Tensor => apply("log", [x], {});
+export const sqrt = (x: Tensor): Tensor => apply("sqrt", [x], {});
+export const abs = (x: Tensor): Tensor => apply("abs", [x], {});
+export const square = (x: Tensor): Tensor => apply("square", [x], {});
+/** x ** exponent for a scalar exponent. */
+export const pow = (x: Tensor, exponent: number): Tensor => apply("powScalar", [x], { a: exponent });
+export function clamp(x: Tensor, min: number, max: number): Tensor {
+  if (min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);
+  return apply("clamp", [x], { a: min, b: max });
+}
+
+/** Elementwise comparison giving 0/1 in the dtype of `a`; not differentiable. */
+export function compare(kind: "eq" | "gt" | "lt", a: TensorLike, b: TensorLike): Tensor {
+  const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
+  const tb = asTensor(b, ta);
+  const outShape = broadcastShapes(ta.shape, tb.shape);
+  if (!outShape) throw new Error(`${kind}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);
+  return wrapLike(ta, ta.backend.binary(kind, ta.storage, ta.shape, tb.storage, tb.shape, outShape), outShape);
+}
+
+/** Converts dtype; not differentiable (the result is a new leaf). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === x.dtype) return x;
+  return wrapLike(x, x.backend.cast(x.storage, dtype), x.shape);
+}

@@ -1,0 +1,128 @@
+// Batch normalisation (training statistics with torch's running-stat update, or eval with running stats)
+// and local response normalisation across channels (torch's definition, as in AlexNet).
+
+import type { Tensor } from "../tensor/tensor.js";
+import { formatShape } from "../tensor/shape.js";
+import { noGrad } from "../autograd/engine.js";
+import { add, div, mul, pow, sub } from "./elementwise.js";
+import { mean, sum } from "./reduce.js";
+import { pad, reshape, slice } from "./movement.js";
+import { checkCompatible, checkFloat } from "./util.js";
+
+export interface BatchNormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Updated in place of the caller's references: the new tensors are returned in `BatchNormResult`. */
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  training?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+export interface BatchNormResult {
+  output: Tensor;
+  /** Running statistics after this call (unchanged in eval). */
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+}
+
+/** Shape that broadcasts a per-channel vector against x: [1, C, 1, …]. */
+function channelShape(x: Tensor): number[] {
+  return x.shape.map((d, i) => (i === 1 ? d : 1));
+}
+
+function checkChannelVector(name: string, v: Tensor | null | undefined, channels: number, x: Tensor): void {
+  if (v && (v.ndim !== 1 || v.shape[0] !== channels)) {
+    throw new Error(`batchNorm: ${name} ${formatShape(v.shape)} does not match the ${channels} channels of input ${formatShape(x.shape)}`);
+  }
+}
+
+/**
+ * Batch normalisation over dim 1 of [N, C] or [N, C, H, W]. In training it normalises with the biased batch
+ * variance and moves the running stats by `momentum` (running var uses the unbiased batch variance), as torch.
+ */
+export function batchNormWithStats(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
+  checkFloat("batchNorm", x);
+  if (x.ndim < 2) throw new Error(`batchNorm: input must be [N, C, …], got ${formatShape(x.shape)}`);
+  const channels = x.shape[1];
+  const { weight, bias, runningMean, runningVar } = options;
+  for (const [name, v] of [
+    ["weight", weight],
+    ["bias", bias],
+    ["runningMean", runningMean],
+    ["runningVar", runningVar],
+  ] as const) {
+    checkChannelVector(name, v, channels, x);
+    if (v) checkCompatible("batchNorm", x, v);
+  }
+  const training = options.training ?? true;
+  const momentum = options.momentum ?? 0.1;
+  const eps = options.eps ?? 1e-5;
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const cs = channelShape(x);
+  let mu: Tensor;
+  let variance: Tensor;
+  let newMean = runningMean ?? null;
+  let newVar = runningVar ?? null;
+  if (training) {
+    const count = x.size / channels;
+    if (count <= 1) {
+      throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
+    }
+    mu = mean(x, axes, true);
+    variance = mean(sub(x, mu).square(), axes, true);
+    noGrad(() => {
+      if (runningMean) newMean = add(mul(runningMean, 1 - momentum), mul(reshape(mu, [channels]), momentum));
+      if (runningVar) newVar = add(mul(runningVar, 1 - momentum), mul(reshape(variance, [channels]), (momentum * count) / (count - 1)));
+    });
+  } else {
+    if (!runningMean || !runningVar) throw new Error("batchNorm: eval mode needs runningMean and runningVar");
+    mu = reshape(runningMean, cs);
+    variance = reshape(runningVar, cs);
+  }
+  let y = div(sub(x, mu), pow(add(variance, eps), 0.5));
+  if (weight) y = mul(y, reshape(weight, cs));
+  if (bias) y = add(y, reshape(bias, cs));
+  return { output: y, runningMean: newMean, runningVar: newVar };
+}
+
+/** batchNormWithStats, returning only the output (like torch.nn.functional.batch_norm without buffers). */
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  return batchNormWithStats(x, options).output;
+}
+
+export interface LocalResponseNormOptions {
+  alpha?: number;
+  beta?: number;
+  k?: number;
+}
+
+/**
+ * Local response normalisation across channels (torch's definition, which divides alpha by size):
+ * y_c = x_c / (k + alpha/size · Σ_{c'} x_{c'}²)^beta over c' in [c - ⌊size/2⌋, c + ⌊(size-1)/2⌋].
+ */
+export function localResponseNorm(x: Tensor, size: number, options: LocalResponseNormOptions = {}): Tensor {
+  checkFloat("localResponseNorm", x);
+  if (x.ndim < 3) throw new Error(`localResponseNorm: input must be [N, C, …] with spatial dims, got ${formatShape(x.shape)}`);
+  if (!Number.isInteger(size) || size < 1) throw new Error(`localResponseNorm: size must be a positive integer, got ${size}`);
+  const { alpha = 1e-4, beta = 0.75, k = 1 } = options;
+  const channels = x.shape[1];
+  const before = Math.floor(size / 2);
+  const after = Math.floor((size - 1) / 2);
+  // Pad the channel axis with zeros and add `size` shifted slices: the windowed sum of squares.
+  const widths = new Array<number>(2 * (x.ndim - 2)).fill(0);
+  const padded = pad(x.square(), [...widths, before, after]);
+  let windowSum = slice(padded, 1, 0, channels);
+  for (let i = 1; i < size; i++) windowSum = add(windowSum, slice(padded, 1, i, i + channels));
+  const denominator = pow(add(mul(windowSum, alpha / size), k), beta);
+  return div(x, denominator);
+}
+
+/** λ/2 · Σ w² over the given weights: the L2 weight-regularisation term of the notes. */
+export function l2Penalty(weights: readonly Tensor[], lambda: number): Tensor {
+  if (weights.length === 0) throw new Error("l2Penalty: no weights given");
+  let total = sum(weights[0].square());
+  for (const w of weights.slice(1)) total = add(total, sum(w.square()));
+  return mul(total, lambda / 2);
+}

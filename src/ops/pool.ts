@@ -1,0 +1,137 @@
+// Pooling over NCHW: max (with argmax indices), average (torch's count_include_pad and ceil_mode rules),
+// adaptive average and global average.
+
+import type { AvgPool2dGeometry, Pool2dGeometry } from "../backend/backend.js";
+import { registerRules, type Rule } from "../autograd/primitive.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { formatShape, pair } from "../tensor/shape.js";
+import { checkFloat, wrapLike } from "./util.js";
+import type { Size2 } from "./conv.js";
+import { mean } from "./reduce.js";
+
+export interface MaxPool2dOptions {
+  /** Defaults to kernelSize. */
+  stride?: Size2 | null;
+  padding?: Size2;
+  dilation?: Size2;
+  ceilMode?: boolean;
+}
+
+export interface AvgPool2dOptions {
+  stride?: Size2 | null;
+  padding?: Size2;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  divisorOverride?: number | null;
+}
+
+function pooledSize(inSize: number, kernel: number, stride: number, pad: number, dilation: number, ceil: boolean): number {
+  const span = dilation * (kernel - 1) + 1;
+  const numerator = inSize + 2 * pad - span;
+  let out = (ceil ? Math.ceil(numerator / stride) : Math.floor(numerator / stride)) + 1;
+  // With ceil_mode the last window must start inside the input or the left padding.
+  if (ceil && (out - 1) * stride >= inSize + pad) out--;
+  return out;
+}
+
+function poolGeometry(
+  op: string,
+  x: Tensor,
+  kernelSize: Size2,
+  options: { stride?: Size2 | null; padding?: Size2; dilation?: Size2; ceilMode?: boolean },
+): Pool2dGeometry {
+  checkFloat(op, x);
+  if (x.ndim !== 4) throw new Error(`${op}: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
+  const [kernelH, kernelW] = pair(kernelSize, "kernelSize", op);
+  const [strideH, strideW] = pair(options.stride ?? kernelSize, "stride", op);
+  const [padH, padW] = pair(options.padding ?? 0, "padding", op);
+  const [dilationH, dilationW] = pair(options.dilation ?? 1, "dilation", op);
+  if (kernelH < 1 || kernelW < 1 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1) {
+    throw new Error(`${op}: kernelSize, stride and dilation must be positive (kernel ${kernelH}x${kernelW}, stride ${strideH}x${strideW})`);
+  }
+  if (padH < 0 || padW < 0 || 2 * padH > kernelH || 2 * padW > kernelW) {
+    throw new Error(`${op}: padding [${padH},${padW}] must be between 0 and half the kernel size ${kernelH}x${kernelW}`);
+  }
+  const [batch, channels, inH, inW] = x.shape;
+  const outH = pooledSize(inH, kernelH, strideH, padH, dilationH, options.ceilMode ?? false);
+  const outW = pooledSize(inW, kernelW, strideW, padW, dilationW, options.ceilMode ?? false);
+  if (outH < 1 || outW < 1) {
+    throw new Error(`${op}: kernel ${kernelH}x${kernelW} with padding [${padH},${padW}] is larger than the input ${formatShape(x.shape)}`);
+  }
+  return { batch, channels, inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW };
+}
+
+interface AdaptiveAttrs {
+  outH: number;
+  outW: number;
+}
+
+const rules = {
+  maxPool2d: {
+    // The indices tensor is kept on the output so backward (and returnIndices) can reuse it.
+    forward: ([x], geom) => {
+      const { y, indices } = x.backend.maxPool2d(x.storage, geom);
+      const shape = [geom.batch, geom.channels, geom.outH, geom.outW];
+      const out = wrapLike(x, y, shape);
+      poolIndices.set(out, wrapLike(x, indices, shape));
+      return out;
+    },
+    backward: (g, [x], y, geom) => [wrapLike(x, x.backend.maxPool2dBackward(g.storage, poolIndices.get(y)!.storage, geom), x.shape)],
+  } satisfies Rule<Pool2dGeometry>,
+  avgPool2d: {
+    forward: ([x], geom) => wrapLike(x, x.backend.avgPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
+    backward: (g, [x], _y, geom) => [wrapLike(x, x.backend.avgPool2dBackward(g.storage, geom), x.shape)],
+  } satisfies Rule<AvgPool2dGeometry>,
+  adaptiveAvgPool2d: {
+    forward: ([x], { outH, outW }) => {
+      const [n, c, h, w] = x.shape;
+      return wrapLike(x, x.backend.adaptiveAvgPool2d(x.storage, n, c, h, w, outH, outW), [n, c, outH, outW]);
+    },
+    backward: (g, [x], _y, { outH, outW }) => {
+      const [n, c, h, w] = x.shape;
+      return [wrapLike(x, x.backend.adaptiveAvgPool2dBackward(g.storage, n, c, h, w, outH, outW), x.shape)];
+    },
+  } satisfies Rule<AdaptiveAttrs>,
+};
+
+/** Argmax indices of each max-pool output; weak so they go away with the output. */
+const poolIndices = new WeakMap<Tensor, Tensor>();
+
+const apply = registerRules(rules);
+
+/**
+ * Max pooling like torch.nn.functional.max_pool2d. Padding counts as -infinity.
+ * @returns [N, C, outH, outW]
+ */
+export function maxPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): Tensor {
+  return apply("maxPool2d", [x], poolGeometry("maxPool2d", x, kernelSize, options));
+}
+
+/** Max pooling that also returns the int32 argmax indices (flat h*W+w within each input plane). */
+export function maxPool2dWithIndices(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): { output: Tensor; indices: Tensor } {
+  const output = maxPool2d(x, kernelSize, options);
+  return { output, indices: poolIndices.get(output)! };
+}
+
+/** Average pooling like torch.nn.functional.avg_pool2d. */
+export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
+  const geom = poolGeometry("avgPool2d", x, kernelSize, { ...options, dilation: 1 });
+  const divisorOverride = options.divisorOverride ?? null;
+  if (divisorOverride !== null && divisorOverride <= 0) throw new Error(`avgPool2d: divisorOverride must be positive, got ${divisorOverride}`);
+  return apply("avgPool2d", [x], { ...geom, countIncludePad: options.countIncludePad ?? true, divisorOverride });
+}
+
+/** Adaptive average pooling to a fixed output size; cell i covers [floor(i·H/out), ceil((i+1)·H/out)). */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
+  checkFloat("adaptiveAvgPool2d", x);
+  if (x.ndim !== 4) throw new Error(`adaptiveAvgPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
+  const [outH, outW] = pair(outputSize, "outputSize", "adaptiveAvgPool2d");
+  if (outH < 1 || outW < 1) throw new Error(`adaptiveAvgPool2d: outputSize must be positive, got ${JSON.stringify(outputSize)}`);
+  return apply("adaptiveAvgPool2d", [x], { outH, outW });
+}
+
+/** Global average pooling [N, C, H, W] -> [N, C, 1, 1]. */
+export function globalAvgPool2d(x: Tensor): Tensor {
+  if (x.ndim !== 4) throw new Error(`globalAvgPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
+  return mean(x, [2, 3], true);
+}

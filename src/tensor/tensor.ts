@@ -1,0 +1,406 @@
+// The Tensor: a shape, a dtype and a backend-owned storage, plus what autograd needs (requiresGrad, grad,
+// gradFn). Tensors are immutable values: ops return new tensors and never consume their inputs.
+
+import type { Backend, Storage } from "../backend/backend.js";
+import { getBackend } from "../backend/registry.js";
+import { runBackward, type BackwardOptions, type GradNode } from "../autograd/engine.js";
+import type { DType, TypedArray } from "./dtype.js";
+import { dtypeOf, isFloat } from "./dtype.js";
+import { formatShape, sizeOf, type Shape } from "./shape.js";
+import { globalRng, type Rng } from "./rng.js";
+import * as ew from "../ops/elementwise.js";
+import * as red from "../ops/reduce.js";
+import * as mv from "../ops/movement.js";
+import * as mm from "../ops/matmul.js";
+import * as act from "../ops/activations.js";
+import * as sm from "../ops/softmax.js";
+
+export type NestedArray = number | readonly NestedArray[];
+export type TensorLike = Tensor | number;
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+  /** Backend name; the current default when omitted. */
+  backend?: string;
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly backend: Backend;
+  readonly storage: Storage;
+  /** Accumulated gradient after backward(); null until then. */
+  grad: Tensor | null = null;
+  private _requiresGrad = false;
+  private _gradFn: GradNode | null = null;
+
+  constructor(storage: Storage, shape: Shape, backend: Backend) {
+    if (storage.size !== sizeOf(shape)) {
+      throw new Error(`Tensor: storage holds ${storage.size} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
+    }
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = storage.dtype;
+    this.backend = backend;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.storage.size;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (value && !isFloat(this.dtype)) throw new Error(`requiresGrad: only float tensors can require gradients, not ${this.dtype}`);
+    if (!value && this._gradFn) throw new Error("requiresGrad: cannot turn off on a non-leaf tensor; use detach()");
+    this._requiresGrad = value;
+  }
+
+  /** In-place form that returns the tensor, like torch's `requires_grad_()`. */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /** The node that produced this tensor (null for leaves). */
+  get gradFn(): GradNode | null {
+    return this._gradFn;
+  }
+
+  /** @internal Called by primitives when they record this tensor as their output. */
+  attachGradFn(node: GradNode): void {
+    this._gradFn = node;
+    this._requiresGrad = true;
+  }
+
+  get isLeaf(): boolean {
+    return this._gradFn === null;
+  }
+
+  /** @internal Adds to .grad on a leaf during backward. */
+  accumulateGrad(g: Tensor): void {
+    if (!this._requiresGrad) return;
+    const shaped = sameDims(g.shape, this.shape) ? g : g.reshape(this.shape);
+    this.grad = this.grad ? this.grad.add(shaped) : shaped.detach();
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to every leaf that requires them, adding into `.grad`.
+   * `upstream` defaults to 1 for a one-element tensor.
+   */
+  backward(upstream?: Tensor, options: BackwardOptions = {}): void {
+    if (!this._requiresGrad) {
+      throw new Error("backward: tensor does not require grad (no input had requiresGrad, or it ran under noGrad)");
+    }
+    let seed = upstream;
+    if (!seed) {
+      if (this.size !== 1) {
+        throw new Error(`backward: an upstream gradient is needed for a non-scalar output of shape ${formatShape(this.shape)}`);
+      }
+      seed = full(this.shape, 1, { dtype: this.dtype, backend: this.backend.name });
+    } else if (!sameDims(seed.shape, this.shape)) {
+      throw new Error(`backward: upstream shape ${formatShape(seed.shape)} does not match output shape ${formatShape(this.shape)}`);
+    }
+    runBackward(this, seed, options);
+  }
+
+  /** A tensor with the same storage and no gradient history. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.backend);
+  }
+
+  /** A copy of the values as a flat typed array (Float32Array, Float64Array or Int32Array). */
+  toArray(): TypedArray {
+    return this.backend.toArray(this.storage);
+  }
+
+  /** The values as nested JavaScript arrays. */
+  toList(): NestedArray {
+    const flat = this.toArray();
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    return this.toArray()[0];
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ", requiresGrad" : ""})`;
+  }
+
+  // Arithmetic (broadcasting).
+  add(other: TensorLike): Tensor {
+    return ew.add(this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return ew.sub(this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return ew.mul(this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return ew.div(this, other);
+  }
+  pow(exponent: number): Tensor {
+    return ew.pow(this, exponent);
+  }
+  neg(): Tensor {
+    return ew.neg(this);
+  }
+  exp(): Tensor {
+    return ew.exp(this);
+  }
+  log(): Tensor {
+    return ew.log(this);
+  }
+  sqrt(): Tensor {
+    return ew.sqrt(this);
+  }
+  abs(): Tensor {
+    return ew.abs(this);
+  }
+  square(): Tensor {
+    return ew.square(this);
+  }
+  clamp(min: number, max: number): Tensor {
+    return ew.clamp(this, min, max);
+  }
+
+  // Reductions.
+  sum(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.sum(this, dim, keepdim);
+  }
+  mean(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.mean(this, dim, keepdim);
+  }
+  max(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.max(this, dim, keepdim);
+  }
+  min(dim?: number | readonly number[], keepdim = false): Tensor {
+    return red.min(this, dim, keepdim);
+  }
+  argmax(dim: number, keepdim = false): Tensor {
+    return red.argmax(this, dim, keepdim);
+  }
+
+  // Movement.
+  reshape(shape: readonly number[]): Tensor {
+    return mv.reshape(this, shape);
+  }
+  view(shape: readonly number[]): Tensor {
+    return mv.reshape(this, shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return mv.flatten(this, startDim, endDim);
+  }
+  permute(dims: readonly number[]): Tensor {
+    return mv.permute(this, dims);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return mv.transpose(this, dim0, dim1);
+  }
+  squeeze(dim?: number): Tensor {
+    return mv.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return mv.unsqueeze(this, dim);
+  }
+  expand(shape: readonly number[]): Tensor {
+    return mv.expand(this, shape);
+  }
+  slice(dim: number, start: number, end?: number): Tensor {
+    return mv.slice(this, dim, start, end);
+  }
+
+  // Linear algebra and activations.
+  matmul(other: Tensor): Tensor {
+    return mm.matmul(this, other);
+  }
+  relu(): Tensor {
+    return act.relu(this);
+  }
+  sigmoid(): Tensor {
+    return act.sigmoid(this);
+  }
+  tanh(): Tensor {
+    return act.tanh(this);
+  }
+  softmax(dim: number): Tensor {
+    return sm.softmax(this, dim);
+  }
+  logSoftmax(dim: number): Tensor {
+    return sm.logSoftmax(this, dim);
+  }
+
+  /** A copy with another dtype (no gradient flows through an int cast). */
+  to(dtype: DType): Tensor {
+    return ew.cast(this, dtype);
+  }
+}
+
+function sameDims(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function resolveBackend(options: TensorOptions | undefined): Backend {
+  return getBackend(options?.backend);
+}
+
+function finish(storage: Storage, shape: Shape, options: TensorOptions | undefined, backend: Backend): Tensor {
+  const t = new Tensor(storage, shape, backend);
+  if (options?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function checkShape(op: string, shape: Shape): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
+  }
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    level = (level as readonly NestedArray[])[0];
+  }
+  return shape;
+}
+
+function flattenNested(data: NestedArray, shape: Shape, out: number[], dim = 0): void {
+  if (dim === shape.length) {
+    if (typeof data !== "number") throw new Error(`tensor: ragged nested array; expected shape ${formatShape(shape)}`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim]) {
+    throw new Error(`tensor: ragged nested array; expected shape ${formatShape(shape)}`);
+  }
+  for (const d of data as readonly NestedArray[]) flattenNested(d, shape, out, dim + 1);
+}
+
+function makeArray(dtype: DType, values: ArrayLike<number>): TypedArray {
+  if (dtype === "float32") return Float32Array.from(values);
+  if (dtype === "float64") return Float64Array.from(values);
+  return Int32Array.from(values);
+}
+
+/**
+ * Creates a tensor from a typed array, a flat number array (with `shape`) or nested arrays.
+ * @example tensor([[1, 2], [3, 4]]) // shape [2, 2], float32
+ * @example tensor(new Float32Array(12), [3, 4])
+ */
+export function tensor(data: NestedArray | TypedArray, shape?: readonly number[], options?: TensorOptions): Tensor {
+  const backend = resolveBackend(options);
+  let values: TypedArray;
+  let finalShape: number[];
+  if (ArrayBuffer.isView(data)) {
+    const dtype = options?.dtype ?? dtypeOf(data);
+    values = dtype === dtypeOf(data) ? data : makeArray(dtype, data);
+    finalShape = shape ? [...shape] : [data.length];
+  } else {
+    const inferred = inferShape(data);
+    const flat: number[] = [];
+    flattenNested(data, inferred, flat);
+    values = makeArray(options?.dtype ?? "float32", flat);
+    finalShape = shape ? [...shape] : inferred;
+  }
+  checkShape("tensor", finalShape);
+  if (sizeOf(finalShape) !== values.length) {
+    throw new Error(`tensor: ${values.length} values do not fill shape ${formatShape(finalShape)} (${sizeOf(finalShape)} elements)`);
+  }
+  return finish(backend.fromArray(values), finalShape, options, backend);
+}
+
+/** Wraps an existing storage (no copy). */
+export function fromStorage(storage: Storage, shape: Shape, backend: Backend): Tensor {
+  return new Tensor(storage, shape, backend);
+}
+
+export function scalar(value: number, options?: TensorOptions): Tensor {
+  return full([], value, options);
+}
+
+export function full(shape: readonly number[], value: number, options?: TensorOptions): Tensor {
+  checkShape("full", shape);
+  const backend = resolveBackend(options);
+  return finish(backend.full(options?.dtype ?? "float32", sizeOf(shape), value), shape, options, backend);
+}
+
+export function zeros(shape: readonly number[], options?: TensorOptions): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: readonly number[], options?: TensorOptions): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, backend: t.backend.name, ...options });
+}
+
+export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, backend: t.backend.name, ...options });
+}
+
+export interface RandomOptions extends TensorOptions {
+  rng?: Rng;
+}
+
+function randomTensor(op: string, shape: readonly number[], options: RandomOptions | undefined, draw: (rng: Rng) => number) {
+  checkShape(op, shape);
+  const dtype = options?.dtype ?? "float32";
+  if (!isFloat(dtype)) throw new Error(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  const rng = options?.rng ?? globalRng;
+  const values = dtype === "float64" ? new Float64Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = draw(rng);
+  return tensor(values, shape, options);
+}
+
+/** Uniform in [low, high) (default [0, 1)). */
+export function rand(shape: readonly number[], options?: RandomOptions & { low?: number; high?: number }): Tensor {
+  const low = options?.low ?? 0;
+  const high = options?.high ?? 1;
+  return randomTensor("rand", shape, options, (rng) => low + (high - low) * rng.uniform());
+}
+
+/** Normal with the given mean and std (default standard normal). */
+export function randn(shape: readonly number[], options?: RandomOptions & { mean?: number; std?: number }): Tensor {
+  const mean = options?.mean ?? 0;
+  const std = options?.std ?? 1;
+  return randomTensor("randn", shape, options, (rng) => mean + std * rng.normal());
+}
+
+/** Integers in [low, high) as int32. */
+export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor {
+  checkShape("randint", shape);
+  const rng = options?.rng ?? globalRng;
+  const values = new Int32Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = low + rng.int(high - low);
+  return tensor(values, shape, { ...options, dtype: "int32" });
+}
+
+/** start, start+step, … below end (float32 unless dtype is given). */
+export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  if (step === 0) throw new Error("arange: step must not be 0");
+  const n = Math.max(0, Math.ceil((to - from) / step));
+  const values = Array.from({ length: n }, (_, i) => from + i * step);
+  return tensor(makeArray(options?.dtype ?? "float32", values), [n], options);
+}

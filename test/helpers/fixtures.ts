@@ -1,0 +1,83 @@
+// Reads the PyTorch golden fixtures (test/fixtures/torch/*.json; format in its README.md).
+
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { tensor, type Tensor } from "../../src/index.js";
+
+export const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "torch");
+
+export interface FixtureTensor {
+  shape: number[];
+  dtype: "float32" | "int32";
+  data: string;
+}
+
+export interface FixtureCase {
+  name: string;
+  op: string;
+  attrs?: Record<string, unknown>;
+  inputs: Record<string, FixtureTensor>;
+  outputs: Record<string, FixtureTensor>;
+  upstream?: Record<string, FixtureTensor>;
+  grads?: Record<string, FixtureTensor>;
+  meta?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface FixtureFile {
+  family: string;
+  cases: FixtureCase[];
+}
+
+export function loadFixture(name: string): FixtureFile {
+  return JSON.parse(readFileSync(join(fixtureDir, `${name}.json`), "utf8")) as FixtureFile;
+}
+
+export function fixtureFamilies(): string[] {
+  return readdirSync(fixtureDir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.replace(/\.json$/, ""));
+}
+
+export function decode(t: FixtureTensor): Float32Array | Int32Array {
+  const bytes = Buffer.from(t.data, "base64");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength / 4;
+  if (t.dtype === "int32") {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+    return out;
+  }
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+  return out;
+}
+
+export function toTensor(t: FixtureTensor, options: { requiresGrad?: boolean; backend?: string } = {}): Tensor {
+  return tensor(decode(t), t.shape, { requiresGrad: options.requiresGrad, backend: options.backend });
+}
+
+export interface Comparison {
+  maxAbs: number;
+  /** Largest |a-b| / (atol + rtol·|b|); <= 1 passes. */
+  worstRatio: number;
+  index: number;
+}
+
+export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): Comparison {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
+  let maxAbs = 0;
+  let worstRatio = 0;
+  let index = -1;
+  for (let i = 0; i < expected.length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    const ratio = Number.isNaN(diff) ? Infinity : diff / (atol + rtol * Math.abs(expected[i]));
+    if (diff > maxAbs || Number.isNaN(diff)) maxAbs = Number.isNaN(diff) ? Infinity : diff;
+    if (ratio > worstRatio) {
+      worstRatio = ratio;
+      index = i;
+    }
+  }
+  return { maxAbs, worstRatio, index };
+}

@@ -1,0 +1,165 @@
+// Every forward/backward case of the PyTorch fixtures, read generically: a new case needs no new code.
+// Each case runs on every registered backend; the worst error per family is reported.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { F, listBackends, type Tensor } from "../../src/index.js";
+import { compareArrays, loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { registerTestBackends } from "../helpers/backends.js";
+
+type Inputs = Record<string, Tensor>;
+type Attrs = Record<string, unknown>;
+type Runner = (inputs: Inputs, attrs: Attrs) => Record<string, Tensor>;
+
+const num = (v: unknown) => v as number;
+const pairOf = (v: unknown) => v as [number, number];
+
+const runners: Record<string, Runner> = {
+  conv2d: ({ x, weight, bias }, a) => ({
+    y: F.conv2d(x, weight, bias, { stride: pairOf(a.stride), padding: pairOf(a.padding), dilation: pairOf(a.dilation), groups: num(a.groups) }),
+  }),
+  conv_transpose2d: ({ x, weight, bias }, a) => ({
+    y: F.convTranspose2d(x, weight, bias, {
+      stride: pairOf(a.stride),
+      padding: pairOf(a.padding),
+      outputPadding: pairOf(a.output_padding),
+      dilation: pairOf(a.dilation),
+      groups: num(a.groups),
+    }),
+  }),
+  max_pool2d: ({ x }, a) => {
+    const { output, indices } = F.maxPool2dWithIndices(x, pairOf(a.kernel_size), {
+      stride: pairOf(a.stride),
+      padding: pairOf(a.padding),
+      dilation: pairOf(a.dilation),
+      ceilMode: a.ceil_mode as boolean,
+    });
+    return { y: output, indices };
+  },
+  avg_pool2d: ({ x }, a) => ({
+    y: F.avgPool2d(x, pairOf(a.kernel_size), {
+      stride: pairOf(a.stride),
+      padding: pairOf(a.padding),
+      ceilMode: a.ceil_mode as boolean,
+      countIncludePad: a.count_include_pad as boolean,
+      divisorOverride: a.divisor_override as number | null,
+    }),
+  }),
+  adaptive_avg_pool2d: ({ x }, a) => ({ y: F.adaptiveAvgPool2d(x, pairOf(a.output_size)) }),
+  linear: ({ x, weight, bias }) => ({ y: F.linear(x, weight, bias) }),
+  relu: ({ x }) => ({ y: F.relu(x) }),
+  relu6: ({ x }) => ({ y: F.relu6(x) }),
+  leaky_relu: ({ x }, a) => ({ y: F.leakyRelu(x, num(a.negative_slope)) }),
+  sigmoid: ({ x }) => ({ y: F.sigmoid(x) }),
+  tanh: ({ x }) => ({ y: F.tanh(x) }),
+  elu: ({ x }, a) => ({ y: F.elu(x, num(a.alpha)) }),
+  gelu: ({ x }) => ({ y: F.gelu(x) }),
+  silu: ({ x }) => ({ y: F.silu(x) }),
+  maxout: ({ x }, a) => ({ y: F.maxout(x, num(a.pieces)) }),
+  softmax: ({ x }, a) => ({ y: F.softmax(x, num(a.dim)) }),
+  log_softmax: ({ x }, a) => ({ y: F.logSoftmax(x, num(a.dim)) }),
+  cross_entropy: ({ input, target }, a) => ({
+    loss: F.crossEntropy(input, target, { reduction: a.reduction as F.Reduction, labelSmoothing: num(a.label_smoothing) }),
+  }),
+  nll_loss: ({ input, target }, a) => ({ loss: F.nllLoss(input, target, { reduction: a.reduction as F.Reduction }) }),
+  mse_loss: ({ input, target }, a) => ({ loss: F.mseLoss(input, target, { reduction: a.reduction as F.Reduction }) }),
+  binary_cross_entropy_with_logits: ({ input, target }, a) => ({
+    loss: F.binaryCrossEntropyWithLogits(input, target, { reduction: a.reduction as F.Reduction }),
+  }),
+  batch_norm: ({ x, weight, bias, running_mean, running_var }, a) => {
+    const r = F.batchNormWithStats(x, {
+      weight,
+      bias,
+      runningMean: running_mean,
+      runningVar: running_var,
+      training: a.training as boolean,
+      momentum: num(a.momentum),
+      eps: num(a.eps),
+    });
+    const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    return {
+      y: r.output,
+      running_mean: r.runningMean!,
+      running_var: r.runningVar!,
+      batch_mean: F.mean(x, axes),
+      batch_var: F.variance(x, axes, { unbiased: false }),
+    };
+  },
+  local_response_norm: ({ x }, a) => ({
+    y: F.localResponseNorm(x, num(a.size), { alpha: num(a.alpha), beta: num(a.beta), k: num(a.k) }),
+  }),
+  add: ({ a, b }) => ({ y: F.add(a, b) }),
+  mul: ({ a, b }) => ({ y: F.mul(a, b) }),
+  concat: ({ a, b, c }, at) => ({ y: F.concat([a, b, c], num(at.dim)) }),
+  flatten: ({ x }, a) => ({ y: F.flatten(x, num(a.start_dim), num(a.end_dim)) }),
+  reshape: ({ x }, a) => ({ y: F.reshape(x, a.shape as number[]) }),
+  pad: ({ x }, a) => ({ y: F.pad(x, a.pad as number[], num(a.value)) }),
+  mean: ({ x }, a) => ({ y: F.mean(x, a.dim as number[], a.keepdim as boolean) }),
+};
+
+const families = [
+  "conv2d",
+  "conv_transpose2d",
+  "max_pool2d",
+  "avg_pool2d",
+  "linear",
+  "activations",
+  "softmax_losses",
+  "batch_norm",
+  "local_response_norm",
+  "elementwise",
+];
+
+registerTestBackends();
+
+function runCase(c: FixtureCase, backend: string): Map<string, number> {
+  const runner = runners[c.op];
+  assert.ok(runner, `no runner for fixture op '${c.op}' (case ${c.name})`);
+  const inputs: Inputs = {};
+  for (const [name, t] of Object.entries(c.inputs)) {
+    inputs[name] = toTensor(t, { backend, requiresGrad: Boolean(c.grads && name in c.grads) });
+  }
+  const outputs = runner(inputs, c.attrs ?? {});
+  const errors = new Map<string, number>();
+  for (const [name, expected] of Object.entries(c.outputs)) {
+    const actual = outputs[name];
+    assert.ok(actual, `${c.name}: the op produced no output '${name}'`);
+    assert.deepEqual([...actual.shape], expected.shape, `${c.name}: shape of output ${name}`);
+    const cmp = compareArrays(actual.toArray(), toTensor(expected, { backend }).toArray());
+    assert.ok(cmp.worstRatio <= 1, `${c.name}: output ${name} differs by ${cmp.maxAbs} (element ${cmp.index})`);
+    errors.set(`outputs.${name}`, cmp.maxAbs);
+  }
+  if (c.upstream && c.grads) {
+    let total: Tensor | null = null;
+    for (const [name, up] of Object.entries(c.upstream)) {
+      const term = F.sum(F.mul(outputs[name], toTensor(up, { backend })));
+      total = total ? F.add(total, term) : term;
+    }
+    total!.backward();
+    for (const [name, expected] of Object.entries(c.grads)) {
+      const grad = inputs[name].grad;
+      assert.ok(grad, `${c.name}: no gradient reached input '${name}'`);
+      assert.deepEqual([...grad.shape], expected.shape, `${c.name}: shape of grad ${name}`);
+      const cmp = compareArrays(grad.toArray(), toTensor(expected, { backend }).toArray());
+      assert.ok(cmp.worstRatio <= 1, `${c.name}: grad ${name} differs by ${cmp.maxAbs} (element ${cmp.index})`);
+      errors.set(`grads.${name}`, cmp.maxAbs);
+    }
+  }
+  return errors;
+}
+
+for (const backend of listBackends()) {
+  for (const family of families) {
+    test(`fixtures ${family} [${backend}]`, async (t) => {
+      const file = loadFixture(family);
+      assert.ok(file.cases.length > 0);
+      let worst = 0;
+      for (const c of file.cases) {
+        await t.test(c.name, () => {
+          for (const err of runCase(c, backend).values()) worst = Math.max(worst, err);
+        });
+      }
+      t.diagnostic(`worst |a-b| in ${family} on ${backend}: ${worst.toExponential(2)} over ${file.cases.length} cases`);
+    });
+  }
+}
