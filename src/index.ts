@@ -22,3 +22,7 @@ export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
 export { setBackend, getBackend, registerBackend, listBackends } from "./backend/registry.js";
 export type { Backend, Storage } from "./backend/backend.js";
 export * as F from "./ops/index.js";
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
+export * as models from "./models/index.js";

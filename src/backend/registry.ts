@@ -2,8 +2,12 @@
 
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./js/index.js";
+import { metaBackend } from "./meta/index.js";
 
-const backends = new Map<string, Backend>([["js", jsBackend]]);
+const backends = new Map<string, Backend>([
+  ["js", jsBackend],
+  ["meta", metaBackend],
+]);
 let current: Backend = jsBackend;
 
 export function registerBackend(backend: Backend): void {

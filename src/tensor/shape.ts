@@ -59,7 +59,11 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
   return a;
 }
 
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+export function normalizeAxes(
+  op: string,
+  axes: number | readonly number[] | undefined,
+  rank: number,
+): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
   const list = typeof axes === "number" ? [axes] : [...axes];
   const out = list.map((a) => normalizeAxis(op, a, rank));

@@ -29,7 +29,7 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;
-  readonly storage: Storage;
+  private _storage: Storage;
   /** Accumulated gradient after backward(); null until then. */
   grad: Tensor | null = null;
   private _requiresGrad = false;
@@ -37,12 +37,36 @@ export class Tensor {
 
   constructor(storage: Storage, shape: Shape, backend: Backend) {
     if (storage.size !== sizeOf(shape)) {
-      throw new Error(`Tensor: storage holds ${storage.size} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
+      throw new Error(
+        `Tensor: storage holds ${storage.size} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
+      );
     }
-    this.storage = storage;
+    this._storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = storage.dtype;
     this.backend = backend;
+  }
+
+  get storage(): Storage {
+    return this._storage;
+  }
+
+  /**
+   * Replaces this leaf tensor's values with `value`'s (same shape; like torch's `p.data = value` or
+   * `p.copy_(value)`). Optimizers and loadStateDict use it; the gradient history is untouched.
+   */
+  assign(value: Tensor): this {
+    if (this._gradFn)
+      throw new Error("assign: only leaf tensors can be assigned; this tensor was computed by an op");
+    if (!sameDims(value.shape, this.shape)) {
+      throw new Error(
+        `assign: value shape ${formatShape(value.shape)} does not match tensor shape ${formatShape(this.shape)}`,
+      );
+    }
+    // A value from another backend (e.g. a checkpoint read on js) is copied over.
+    const storage = value.backend === this.backend ? value.storage : this.backend.fromArray(value.toArray());
+    this._storage = value.dtype === this.dtype ? storage : this.backend.cast(storage, this.dtype);
+    return this;
   }
 
   /** Number of elements. */
@@ -59,8 +83,10 @@ export class Tensor {
   }
 
   set requiresGrad(value: boolean) {
-    if (value && !isFloat(this.dtype)) throw new Error(`requiresGrad: only float tensors can require gradients, not ${this.dtype}`);
-    if (!value && this._gradFn) throw new Error("requiresGrad: cannot turn off on a non-leaf tensor; use detach()");
+    if (value && !isFloat(this.dtype))
+      throw new Error(`requiresGrad: only float tensors can require gradients, not ${this.dtype}`);
+    if (!value && this._gradFn)
+      throw new Error("requiresGrad: cannot turn off on a non-leaf tensor; use detach()");
     this._requiresGrad = value;
   }
 
@@ -98,16 +124,22 @@ export class Tensor {
    */
   backward(upstream?: Tensor, options: BackwardOptions = {}): void {
     if (!this._requiresGrad) {
-      throw new Error("backward: tensor does not require grad (no input had requiresGrad, or it ran under noGrad)");
+      throw new Error(
+        "backward: tensor does not require grad (no input had requiresGrad, or it ran under noGrad)",
+      );
     }
     let seed = upstream;
     if (!seed) {
       if (this.size !== 1) {
-        throw new Error(`backward: an upstream gradient is needed for a non-scalar output of shape ${formatShape(this.shape)}`);
+        throw new Error(
+          `backward: an upstream gradient is needed for a non-scalar output of shape ${formatShape(this.shape)}`,
+        );
       }
       seed = full(this.shape, 1, { dtype: this.dtype, backend: this.backend.name });
     } else if (!sameDims(seed.shape, this.shape)) {
-      throw new Error(`backward: upstream shape ${formatShape(seed.shape)} does not match output shape ${formatShape(this.shape)}`);
+      throw new Error(
+        `backward: upstream shape ${formatShape(seed.shape)} does not match output shape ${formatShape(this.shape)}`,
+      );
     }
     runBackward(this, seed, options);
   }
@@ -135,7 +167,8 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    if (this.size !== 1)
+      throw new Error(`item: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
     return this.toArray()[0];
   }
 
@@ -261,7 +294,12 @@ function resolveBackend(options: TensorOptions | undefined): Backend {
   return getBackend(options?.backend);
 }
 
-function finish(storage: Storage, shape: Shape, options: TensorOptions | undefined, backend: Backend): Tensor {
+function finish(
+  storage: Storage,
+  shape: Shape,
+  options: TensorOptions | undefined,
+  backend: Backend,
+): Tensor {
   const t = new Tensor(storage, shape, backend);
   if (options?.requiresGrad) t.requiresGrad = true;
   return t;
@@ -269,7 +307,8 @@ function finish(storage: Storage, shape: Shape, options: TensorOptions | undefin
 
 function checkShape(op: string, shape: Shape): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`${op}: shape ${formatShape(shape)} must hold non-negative integers`);
   }
 }
 
@@ -285,7 +324,8 @@ function inferShape(data: NestedArray): number[] {
 
 function flattenNested(data: NestedArray, shape: Shape, out: number[], dim = 0): void {
   if (dim === shape.length) {
-    if (typeof data !== "number") throw new Error(`tensor: ragged nested array; expected shape ${formatShape(shape)}`);
+    if (typeof data !== "number")
+      throw new Error(`tensor: ragged nested array; expected shape ${formatShape(shape)}`);
     out.push(data);
     return;
   }
@@ -306,7 +346,11 @@ function makeArray(dtype: DType, values: ArrayLike<number>): TypedArray {
  * @example tensor([[1, 2], [3, 4]]) // shape [2, 2], float32
  * @example tensor(new Float32Array(12), [3, 4])
  */
-export function tensor(data: NestedArray | TypedArray, shape?: readonly number[], options?: TensorOptions): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray,
+  shape?: readonly number[],
+  options?: TensorOptions,
+): Tensor {
   const backend = resolveBackend(options);
   let values: TypedArray;
   let finalShape: number[];
@@ -323,7 +367,9 @@ export function tensor(data: NestedArray | TypedArray, shape?: readonly number[]
   }
   checkShape("tensor", finalShape);
   if (sizeOf(finalShape) !== values.length) {
-    throw new Error(`tensor: ${values.length} values do not fill shape ${formatShape(finalShape)} (${sizeOf(finalShape)} elements)`);
+    throw new Error(
+      `tensor: ${values.length} values do not fill shape ${formatShape(finalShape)} (${sizeOf(finalShape)} elements)`,
+    );
   }
   return finish(backend.fromArray(values), finalShape, options, backend);
 }
@@ -363,7 +409,12 @@ export interface RandomOptions extends TensorOptions {
   rng?: Rng;
 }
 
-function randomTensor(op: string, shape: readonly number[], options: RandomOptions | undefined, draw: (rng: Rng) => number) {
+function randomTensor(
+  op: string,
+  shape: readonly number[],
+  options: RandomOptions | undefined,
+  draw: (rng: Rng) => number,
+) {
   checkShape(op, shape);
   const dtype = options?.dtype ?? "float32";
   if (!isFloat(dtype)) throw new Error(`${op}: dtype must be float32 or float64, got ${dtype}`);
@@ -374,21 +425,32 @@ function randomTensor(op: string, shape: readonly number[], options: RandomOptio
 }
 
 /** Uniform in [low, high) (default [0, 1)). */
-export function rand(shape: readonly number[], options?: RandomOptions & { low?: number; high?: number }): Tensor {
+export function rand(
+  shape: readonly number[],
+  options?: RandomOptions & { low?: number; high?: number },
+): Tensor {
   const low = options?.low ?? 0;
   const high = options?.high ?? 1;
   return randomTensor("rand", shape, options, (rng) => low + (high - low) * rng.uniform());
 }
 
 /** Normal with the given mean and std (default standard normal). */
-export function randn(shape: readonly number[], options?: RandomOptions & { mean?: number; std?: number }): Tensor {
+export function randn(
+  shape: readonly number[],
+  options?: RandomOptions & { mean?: number; std?: number },
+): Tensor {
   const mean = options?.mean ?? 0;
   const std = options?.std ?? 1;
   return randomTensor("randn", shape, options, (rng) => mean + std * rng.normal());
 }
 
 /** Integers in [low, high) as int32. */
-export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor {
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  options?: RandomOptions,
+): Tensor {
   checkShape("randint", shape);
   const rng = options?.rng ?? globalRng;
   const values = new Int32Array(sizeOf(shape));

@@ -1,0 +1,53 @@
+// The meta backend: storages carry only dtype and size, kernels compute output sizes and nothing else.
+// It runs a model's forward pass for its shapes alone — summary() of a 224x224 VGG in milliseconds —
+// and reading values from it is an error.
+
+import type { Backend, Conv2dGeometry, GemmGeometry, Pool2dGeometry, Storage } from "../backend.js";
+import type { DType, TypedArray } from "../../tensor/dtype.js";
+import { dtypeOf } from "../../tensor/dtype.js";
+import { sizeOf, type Shape } from "../../tensor/shape.js";
+
+function meta(dtype: DType, size: number): Storage {
+  return { dtype, size };
+}
+
+const same = (x: Storage): Storage => meta(x.dtype, x.size);
+const convOut = (x: Storage, g: Conv2dGeometry) => meta(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
+const convIn = (x: Storage, g: Conv2dGeometry) => meta(x.dtype, g.batch * g.inChannels * g.inH * g.inW);
+const poolOut = (x: Storage, g: Pool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.outH * g.outW);
+const poolIn = (x: Storage, g: Pool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.inH * g.inW);
+
+export const metaBackend: Backend = {
+  name: "meta",
+  supports: () => true,
+  fromArray: (data: TypedArray) => meta(dtypeOf(data), data.length),
+  toArray: () => {
+    throw new Error("meta backend: tensors on the meta backend have shapes but no values");
+  },
+  full: (dtype, size) => meta(dtype, size),
+  cast: (x, dtype) => meta(dtype, x.size),
+  unary: (_kind, x) => same(x),
+  binary: (_kind, a, _aShape, _b, _bShape, outShape) => meta(a.dtype, sizeOf(outShape)),
+  where: (_c, a) => same(a),
+  reduce: (_kind, x, shape: Shape, axes) => meta(x.dtype, sizeOf(shape.filter((_, i) => !axes.includes(i)))),
+  argmax: (_x, shape, axis) => meta("int32", sizeOf(shape) / shape[axis]),
+  gather: (x, shape) => meta(x.dtype, sizeOf(shape)),
+  scatterInto: (dst) => same(dst),
+  concat: (parts) =>
+    meta(
+      parts[0].dtype,
+      parts.reduce((s, p) => s + p.size, 0),
+    ),
+  gemm: (a, _b, g: GemmGeometry) => meta(a.dtype, g.batch * g.m * g.n),
+  conv2d: (x, _w, _b, g) => convOut(x, g),
+  conv2dBackwardInput: (gy, _w, g) => convIn(gy, g),
+  conv2dBackwardWeight: (x, _gy, g) =>
+    meta(x.dtype, (g.outChannels * g.inChannels * g.kernelH * g.kernelW) / g.groups),
+  maxPool2d: (x, g) => ({ y: poolOut(x, g), indices: meta("int32", g.batch * g.channels * g.outH * g.outW) }),
+  maxPool2dBackward: (gy, _i, g) => poolIn(gy, g),
+  avgPool2d: (x, g) => poolOut(x, g),
+  avgPool2dBackward: (gy, g) => poolIn(gy, g),
+  adaptiveAvgPool2d: (x, n, c, _h, _w, oh, ow) => meta(x.dtype, n * c * oh * ow),
+  adaptiveAvgPool2dBackward: (gy, n, c, h, w) => meta(gy.dtype, n * c * h * w),
+  oneHot: (labels, classes, dtype) => meta(dtype, labels.size * classes),
+};

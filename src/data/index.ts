@@ -1,0 +1,2 @@
+// Filled in as the data module is built.
+export {};

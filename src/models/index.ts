@@ -1,0 +1,2 @@
+// Filled in as the models module is built.
+export {};

@@ -1,0 +1,102 @@
+// Containers: Sequential (children called in order), ModuleList and ModuleDict (named collections).
+
+import type { Tensor } from "../tensor/tensor.js";
+import { Module } from "./module.js";
+
+/** Calls its children in order, feeding each output to the next. Children are named '0', '1', …. */
+export class Sequential extends Module {
+  private readonly layers: Module[] = [];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((layer) => this.append(layer));
+  }
+
+  append(layer: Module): this {
+    this.registerModule(String(this.layers.length), layer);
+    this.layers.push(layer);
+    return this;
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  at(index: number): Module {
+    const layer = this.layers[index < 0 ? index + this.layers.length : index];
+    if (!layer) throw new Error(`Sequential: no layer at index ${index} (length ${this.layers.length})`);
+    return layer;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = x;
+    for (const layer of this.layers) out = (layer as unknown as { forward(t: Tensor): Tensor }).forward(out);
+    return out;
+  }
+}
+
+/** A list of modules registered as children '0', '1', …; it has no forward of its own. */
+export class ModuleList<M extends Module = Module> extends Module {
+  private readonly items: M[] = [];
+
+  constructor(modules: readonly M[] = []) {
+    super();
+    modules.forEach((m) => this.append(m));
+  }
+
+  append(module: M): this {
+    this.registerModule(String(this.items.length), module);
+    this.items.push(module);
+    return this;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(index: number): M {
+    return this.items[index];
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+
+  forward(): never {
+    throw new Error("ModuleList has no forward(); iterate over its modules");
+  }
+}
+
+/** Modules registered under string keys, in insertion order. */
+export class ModuleDict<M extends Module = Module> extends Module {
+  private readonly items = new Map<string, M>();
+
+  constructor(modules: Record<string, M> = {}) {
+    super();
+    for (const [k, m] of Object.entries(modules)) this.set(k, m);
+  }
+
+  set(key: string, module: M): this {
+    this.registerModule(key, module);
+    this.items.set(key, module);
+    return this;
+  }
+
+  get(key: string): M {
+    const m = this.items.get(key);
+    if (!m) throw new Error(`ModuleDict: no module '${key}'; keys: ${[...this.items.keys()].join(", ")}`);
+    return m;
+  }
+
+  entries(): [string, M][] {
+    return [...this.items.entries()];
+  }
+
+  forward(): never {
+    throw new Error("ModuleDict has no forward(); call its modules by key");
+  }
+}

@@ -1,0 +1,2 @@
+// Filled in as the optim module is built.
+export {};
