@@ -152,7 +152,15 @@ export interface Backend {
   maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeometry): Storage;
   avgPool2d(x: Storage, g: AvgPool2dGeometry): Storage;
   avgPool2dBackward(gy: Storage, g: AvgPool2dGeometry): Storage;
-  adaptiveAvgPool2d(x: Storage, batch: number, channels: number, inH: number, inW: number, outH: number, outW: number): Storage;
+  adaptiveAvgPool2d(
+    x: Storage,
+    batch: number,
+    channels: number,
+    inH: number,
+    inW: number,
+    outH: number,
+    outW: number,
+  ): Storage;
   adaptiveAvgPool2dBackward(
     gy: Storage,
     batch: number,

@@ -11,7 +11,8 @@ import { max } from "./reduce.js";
 import { reshape } from "./movement.js";
 
 function forwardOf(kind: UnaryKind) {
-  return ([x]: readonly Tensor[], params: UnaryParams) => wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
+  return ([x]: readonly Tensor[], params: UnaryParams) =>
+    wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
 }
 
 const rules = {
@@ -26,7 +27,14 @@ const rules = {
   leakyRelu: {
     forward: forwardOf("leakyRelu"),
     // slope + (1 - slope)·[x > 0]
-    backward: (g, [x], _y, { a }) => [mul(g, unaryRaw("greaterScalar", x, { a: 0 }).mul(1 - a!).add(a!))],
+    backward: (g, [x], _y, { a }) => [
+      mul(
+        g,
+        unaryRaw("greaterScalar", x, { a: 0 })
+          .mul(1 - a!)
+          .add(a!),
+      ),
+    ],
   } satisfies Rule<UnaryParams>,
   elu: {
     forward: forwardOf("elu"),
@@ -63,7 +71,8 @@ export const relu = (x: Tensor): Tensor => activation("relu", x);
 /** min(max(x, 0), 6), as in MobileNet v2. */
 export const relu6 = (x: Tensor): Tensor => activation("relu6", x);
 /** x for x > 0, negativeSlope·x otherwise (default slope 0.01 like torch). */
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => activation("leakyRelu", x, { a: negativeSlope });
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>
+  activation("leakyRelu", x, { a: negativeSlope });
 /** x for x > 0, alpha·(exp(x) - 1) otherwise. */
 export const elu = (x: Tensor, alpha = 1): Tensor => activation("elu", x, { a: alpha });
 /** Exact GELU, x·Φ(x). */
@@ -79,10 +88,13 @@ export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
  * y[n, j, …] = max_i x[n, j·pieces + i, …].
  */
 export function maxout(x: Tensor, pieces: number): Tensor {
-  if (x.ndim < 2) throw new Error(`maxout: input must have a channel dim (N, C, …), got ${formatShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new Error(`maxout: input must have a channel dim (N, C, …), got ${formatShape(x.shape)}`);
   const channels = x.shape[1];
   if (!Number.isInteger(pieces) || pieces < 1 || channels % pieces !== 0) {
-    throw new Error(`maxout: pieces=${pieces} must divide the ${channels} channels of input ${formatShape(x.shape)}`);
+    throw new Error(
+      `maxout: pieces=${pieces} must divide the ${channels} channels of input ${formatShape(x.shape)}`,
+    );
   }
   const grouped = reshape(x, [x.shape[0], channels / pieces, pieces, ...x.shape.slice(2)]);
   return max(grouped, 2);

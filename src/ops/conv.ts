@@ -28,7 +28,8 @@ function describe(x: Tensor, w: Tensor, b?: Tensor | null): string {
 
 function positivePair(op: string, value: Size2 | undefined, fallback: number, name: string, min: number) {
   const p = pair(value ?? fallback, name, op);
-  if (p[0] < min || p[1] < min) throw new Error(`${op}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
+  if (p[0] < min || p[1] < min)
+    throw new Error(`${op}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
   return p;
 }
 
@@ -42,7 +43,13 @@ function checkOperands(op: string, x: Tensor, w: Tensor, bias: Tensor | null | u
   }
 }
 
-function conv2dGeometry(op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, options: Conv2dOptions): Conv2dGeometry {
+function conv2dGeometry(
+  op: string,
+  x: Tensor,
+  w: Tensor,
+  bias: Tensor | null | undefined,
+  options: Conv2dOptions,
+): Conv2dGeometry {
   checkOperands(op, x, w, bias, w.shape[0]);
   const [strideH, strideW] = positivePair(op, options.stride, 1, "stride", 1);
   const [padH, padW] = positivePair(op, options.padding, 0, "padding", 0);
@@ -70,7 +77,24 @@ function conv2dGeometry(op: string, x: Tensor, w: Tensor, bias: Tensor | null | 
   }
   const outH = Math.floor((inH + 2 * padH - spanH) / strideH) + 1;
   const outW = Math.floor((inW + 2 * padW - spanW) / strideW) + 1;
-  return { batch, inChannels, inH, inW, outChannels, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups };
+  return {
+    batch,
+    inChannels,
+    inH,
+    inW,
+    outChannels,
+    outH,
+    outW,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+    groups,
+  };
 }
 
 function biasGrad(g: Tensor, bias: Tensor | undefined): Tensor | null {
@@ -85,7 +109,9 @@ const rules = {
     },
     backward: (g, [x, w, b], _y, geom) => [
       x.requiresGrad ? wrapLike(x, x.backend.conv2dBackwardInput(g.storage, w.storage, geom), x.shape) : null,
-      w.requiresGrad ? wrapLike(w, x.backend.conv2dBackwardWeight(x.storage, g.storage, geom), w.shape) : null,
+      w.requiresGrad
+        ? wrapLike(w, x.backend.conv2dBackwardWeight(x.storage, g.storage, geom), w.shape)
+        : null,
       biasGrad(g, b),
     ],
   } satisfies Rule<Conv2dGeometry>,
@@ -95,11 +121,17 @@ const rules = {
       const shape = [geom.batch, geom.inChannels, geom.inH, geom.inW];
       const y = x.backend.conv2dBackwardInput(x.storage, w.storage, geom);
       if (!b) return wrapLike(x, y, shape);
-      return wrapLike(x, x.backend.binary("add", y, shape, b.storage, [1, geom.inChannels, 1, 1], shape), shape);
+      return wrapLike(
+        x,
+        x.backend.binary("add", y, shape, b.storage, [1, geom.inChannels, 1, 1], shape),
+        shape,
+      );
     },
     backward: (g, [x, w, b], _y, geom) => [
       x.requiresGrad ? wrapLike(x, x.backend.conv2d(g.storage, w.storage, null, geom), x.shape) : null,
-      w.requiresGrad ? wrapLike(w, x.backend.conv2dBackwardWeight(g.storage, x.storage, geom), w.shape) : null,
+      w.requiresGrad
+        ? wrapLike(w, x.backend.conv2dBackwardWeight(g.storage, x.storage, geom), w.shape)
+        : null,
       biasGrad(g, b),
     ],
   } satisfies Rule<Conv2dGeometry>,
@@ -125,7 +157,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
  * @param weight [Cin, Cout/groups, kH, kW] (torch's layout)
  * @returns [N, Cout, (H-1)·stride - 2·pad + dilation·(kH-1) + outputPadding + 1, …]
  */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  options: ConvTranspose2dOptions = {},
+): Tensor {
   const op = "convTranspose2d";
   const groups = options.groups ?? 1;
   checkOperands(op, x, weight, bias, weight.shape[1] * groups);
@@ -136,15 +173,21 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const [batch, cin, h, w] = x.shape;
   const [wIn, coutPerGroup, kernelH, kernelW] = weight.shape;
   if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {
-    throw new Error(`${op}: groups=${groups} must divide input channels (${cin}); ${describe(x, weight, bias)}`);
+    throw new Error(
+      `${op}: groups=${groups} must divide input channels (${cin}); ${describe(x, weight, bias)}`,
+    );
   }
-  if (wIn !== cin) throw new Error(`${op}: input has ${cin} channels but weight ${formatShape(weight.shape)} expects ${wIn}`);
+  if (wIn !== cin)
+    throw new Error(
+      `${op}: input has ${cin} channels but weight ${formatShape(weight.shape)} expects ${wIn}`,
+    );
   if ((opH >= strideH && opH >= dilationH) || (opW >= strideW && opW >= dilationW)) {
     throw new Error(`${op}: outputPadding [${opH},${opW}] must be smaller than stride or dilation`);
   }
   const outH = (h - 1) * strideH - 2 * padH + dilationH * (kernelH - 1) + opH + 1;
   const outW = (w - 1) * strideW - 2 * padW + dilationW * (kernelW - 1) + opW + 1;
-  if (outH < 1 || outW < 1) throw new Error(`${op}: output size ${outH}x${outW} is too small; ${describe(x, weight, bias)}`);
+  if (outH < 1 || outW < 1)
+    throw new Error(`${op}: output size ${outH}x${outW} is too small; ${describe(x, weight, bias)}`);
   const geom: Conv2dGeometry = {
     batch,
     inChannels: coutPerGroup * groups,

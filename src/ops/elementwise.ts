@@ -16,7 +16,8 @@ function binaryForward(kind: BinaryKind) {
 }
 
 function unaryForward(kind: UnaryKind) {
-  return ([x]: readonly Tensor[], params: UnaryParams): Tensor => wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
+  return ([x]: readonly Tensor[], params: UnaryParams): Tensor =>
+    wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
 }
 
 const rules = {
@@ -60,9 +61,18 @@ const rules = {
   neg: { forward: unaryForward("neg"), backward: (g) => [neg(g)] } satisfies Rule<UnaryParams>,
   exp: { forward: unaryForward("exp"), backward: (g, _x, y) => [mul(g, y)] } satisfies Rule<UnaryParams>,
   log: { forward: unaryForward("log"), backward: (g, [x]) => [div(g, x)] } satisfies Rule<UnaryParams>,
-  sqrt: { forward: unaryForward("sqrt"), backward: (g, _x, y) => [div(g, mul(y, 2))] } satisfies Rule<UnaryParams>,
-  abs: { forward: unaryForward("abs"), backward: (g, [x]) => [mul(g, unaryRaw("sign", x))] } satisfies Rule<UnaryParams>,
-  square: { forward: unaryForward("square"), backward: (g, [x]) => [mul(g, mul(x, 2))] } satisfies Rule<UnaryParams>,
+  sqrt: {
+    forward: unaryForward("sqrt"),
+    backward: (g, _x, y) => [div(g, mul(y, 2))],
+  } satisfies Rule<UnaryParams>,
+  abs: {
+    forward: unaryForward("abs"),
+    backward: (g, [x]) => [mul(g, unaryRaw("sign", x))],
+  } satisfies Rule<UnaryParams>,
+  square: {
+    forward: unaryForward("square"),
+    backward: (g, [x]) => [mul(g, mul(x, 2))],
+  } satisfies Rule<UnaryParams>,
   powScalar: {
     forward: unaryForward("powScalar"),
     backward: (g, [x], _y, p) => [mul(g, mul(pow(x, p.a! - 1), p.a!))],
@@ -83,7 +93,11 @@ export function unaryRaw(kind: UnaryKind, x: Tensor, params: UnaryParams = {}): 
   return wrapLike(x, x.backend.unary(kind, x.storage, params), x.shape);
 }
 
-function binaryOp(name: "add" | "sub" | "mul" | "div" | "maximum" | "minimum", a: TensorLike, b: TensorLike): Tensor {
+function binaryOp(
+  name: "add" | "sub" | "mul" | "div" | "maximum" | "minimum",
+  a: TensorLike,
+  b: TensorLike,
+): Tensor {
   const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
   const tb = asTensor(b, ta);
   checkCompatible(name, ta, tb);
@@ -124,8 +138,13 @@ export function compare(kind: "eq" | "gt" | "lt", a: TensorLike, b: TensorLike):
   const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
   const tb = asTensor(b, ta);
   const outShape = broadcastShapes(ta.shape, tb.shape);
-  if (!outShape) throw new Error(`${kind}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);
-  return wrapLike(ta, ta.backend.binary(kind, ta.storage, ta.shape, tb.storage, tb.shape, outShape), outShape);
+  if (!outShape)
+    throw new Error(`${kind}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);
+  return wrapLike(
+    ta,
+    ta.backend.binary(kind, ta.storage, ta.shape, tb.storage, tb.shape, outShape),
+    outShape,
+  );
 }
 
 /** Converts dtype; not differentiable (the result is a new leaf). */

@@ -42,13 +42,17 @@ function checkLabels(op: string, input: Tensor, target: Tensor): Tensor {
   const [n, classes] = input.shape;
   const expected = [n, ...input.shape.slice(2)];
   if (target.ndim !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
-    throw new Error(`${op}: target ${formatShape(target.shape)} does not match input ${formatShape(input.shape)}; expected ${formatShape(expected)}`);
+    throw new Error(
+      `${op}: target ${formatShape(target.shape)} does not match input ${formatShape(input.shape)}; expected ${formatShape(expected)}`,
+    );
   }
   const labels = target.toArray();
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i];
     if (!Number.isInteger(l) || l < 0 || l >= classes) {
-      throw new Error(`${op}: label ${l} at position ${i} is out of range for ${classes} classes (input ${formatShape(input.shape)})`);
+      throw new Error(
+        `${op}: label ${l} at position ${i} is out of range for ${classes} classes (input ${formatShape(input.shape)})`,
+      );
     }
   }
   return target.dtype === "int32" ? target : cast(target, "int32");
@@ -56,7 +60,9 @@ function checkLabels(op: string, input: Tensor, target: Tensor): Tensor {
 
 function oneHotLike(labels: Tensor, input: Tensor): Tensor {
   if (labels.backend !== input.backend) {
-    throw new Error(`one-hot: labels live on backend ${labels.backend.name} but input on ${input.backend.name}`);
+    throw new Error(
+      `one-hot: labels live on backend ${labels.backend.name} but input on ${input.backend.name}`,
+    );
   }
   const flat = reshape(labels, [-1]);
   const classes = input.shape[1];
@@ -68,7 +74,8 @@ function oneHotLike(labels: Tensor, input: Tensor): Tensor {
  */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   checkFloat("nllLoss", logProbs);
-  if (logProbs.ndim < 2) throw new Error(`nllLoss: input must be [N, C, …], got ${formatShape(logProbs.shape)}`);
+  if (logProbs.ndim < 2)
+    throw new Error(`nllLoss: input must be [N, C, …], got ${formatShape(logProbs.shape)}`);
   const labels = checkLabels("nllLoss", logProbs, target);
   const lp = classesLast(logProbs);
   const picked = neg(sum(mul(lp, oneHotLike(labels, logProbs)), 1));
@@ -82,14 +89,19 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: { reduction?:
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   checkFloat("crossEntropy", logits);
-  if (logits.ndim < 2) throw new Error(`crossEntropy: input must be logits [N, C, …], got ${formatShape(logits.shape)}`);
+  if (logits.ndim < 2)
+    throw new Error(`crossEntropy: input must be logits [N, C, …], got ${formatShape(logits.shape)}`);
   const eps = options.labelSmoothing ?? 0;
   if (eps < 0 || eps > 1) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const reduction = options.reduction ?? "mean";
   const logp = classesLast(logSoftmax(logits, 1));
   const classes = logits.shape[1];
   let targetProbs: Tensor;
-  if (target.dtype !== "int32" && target.ndim === logits.ndim && target.shape.every((d, i) => d === logits.shape[i])) {
+  if (
+    target.dtype !== "int32" &&
+    target.ndim === logits.ndim &&
+    target.shape.every((d, i) => d === logits.shape[i])
+  ) {
     checkCompatible("crossEntropy", logits, target);
     targetProbs = classesLast(target);
   } else {
@@ -104,7 +116,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
   checkCompatible("mseLoss", input, target);
   if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(`mseLoss: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`);
+    throw new Error(
+      `mseLoss: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`,
+    );
   }
   return reduce(sub(input, target).square(), options.reduction ?? "mean", "mseLoss");
 }
@@ -116,7 +130,11 @@ export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Red
 }
 
 /** Binary cross-entropy on logits: max(x,0) - x·t + log(1 + exp(-|x|)), stable for large |x|. */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options: { reduction?: Reduction } = {},
+): Tensor {
   checkCompatible("binaryCrossEntropyWithLogits", input, target);
   if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(

@@ -70,7 +70,8 @@ const apply = registerRules(rules);
 export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   checkCompatible("matmul", a, b);
   checkFloat("matmul", a);
-  const describe = () => `${formatShape(a.shape)}${transA ? "ᵀ" : ""} and ${formatShape(b.shape)}${transB ? "ᵀ" : ""}`;
+  const describe = () =>
+    `${formatShape(a.shape)}${transA ? "ᵀ" : ""} and ${formatShape(b.shape)}${transB ? "ᵀ" : ""}`;
   if (a.ndim < 2 || a.ndim > 3 || b.ndim < 2 || b.ndim > 3) {
     throw new Error(`matmul: operands must be 2-D or 3-D, got ${describe()}`);
   }
@@ -79,7 +80,8 @@ export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tens
   const k = transA ? ra : ca;
   const kb = transB ? cb : rb;
   if (k !== kb) throw new Error(`matmul: inner dimensions differ (${k} vs ${kb}) for ${describe()}`);
-  if (ba > 0 && bb > 0 && ba !== bb) throw new Error(`matmul: batch sizes differ (${ba} vs ${bb}) for ${describe()}`);
+  if (ba > 0 && bb > 0 && ba !== bb)
+    throw new Error(`matmul: batch sizes differ (${ba} vs ${bb}) for ${describe()}`);
   return apply("gemm", [a, b], { transA, transB });
 }
 
@@ -113,7 +115,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * y = x · weightᵀ + bias, with weight [out, in] as in torch.nn.functional.linear. x is [..., in].
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new Error(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
   const inFeatures = weight.shape[1];
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== inFeatures) {
     throw new Error(
@@ -121,7 +124,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new Error(`linear: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)} (expected [${weight.shape[0]}])`);
+    throw new Error(
+      `linear: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)} (expected [${weight.shape[0]}])`,
+    );
   }
   const flat = x.ndim === 2 ? x : reshape(x, [-1, inFeatures]);
   let y = gemm(flat, weight, false, true);

@@ -3,7 +3,14 @@
 
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import { Tensor, full } from "../tensor/tensor.js";
-import { broadcastStrides, formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from "../tensor/shape.js";
+import {
+  broadcastStrides,
+  formatShape,
+  normalizeAxis,
+  sizeOf,
+  stridesOf,
+  type Shape,
+} from "../tensor/shape.js";
 import { checkCompatible, wrapLike } from "./util.js";
 import { sumTo } from "./reduce.js";
 
@@ -30,12 +37,22 @@ function sliceRaw(x: Tensor, { axis, start, step, length }: SliceAttrs): Tensor 
 }
 
 /** Writes `src` into a tensor of `shape` filled with `value`, at `offsets` per dim with `steps`. */
-function embed(src: Tensor, shape: Shape, offsets: readonly number[], steps: readonly number[], value: number): Tensor {
+function embed(
+  src: Tensor,
+  shape: Shape,
+  offsets: readonly number[],
+  steps: readonly number[],
+  value: number,
+): Tensor {
   const base = full(shape, value, { dtype: src.dtype, backend: src.backend.name });
   const strides = stridesOf(shape);
   const offset = offsets.reduce((s, o, i) => s + o * strides[i], 0);
   const viewStrides = strides.map((s, i) => s * steps[i]);
-  return wrapLike(src, src.backend.scatterInto(base.storage, src.storage, src.shape, viewStrides, offset), shape);
+  return wrapLike(
+    src,
+    src.backend.scatterInto(base.storage, src.storage, src.shape, viewStrides, offset),
+    shape,
+  );
 }
 
 const rules = {
@@ -47,7 +64,16 @@ const rules = {
     forward: ([x], dims) => {
       const strides = stridesOf(x.shape);
       const outShape = dims.map((d) => x.shape[d]);
-      return wrapLike(x, x.backend.gather(x.storage, outShape, dims.map((d) => strides[d]), 0), outShape);
+      return wrapLike(
+        x,
+        x.backend.gather(
+          x.storage,
+          outShape,
+          dims.map((d) => strides[d]),
+          0,
+        ),
+        outShape,
+      );
     },
     backward: (g, _x, _y, dims) => {
       const inverse = new Array<number>(dims.length);
@@ -56,7 +82,8 @@ const rules = {
     },
   } satisfies Rule<readonly number[]>,
   expand: {
-    forward: ([x], shape) => wrapLike(x, x.backend.gather(x.storage, shape, broadcastStrides(x.shape, shape), 0), shape),
+    forward: ([x], shape) =>
+      wrapLike(x, x.backend.gather(x.storage, shape, broadcastStrides(x.shape, shape), 0), shape),
     backward: (g, [x]) => [sumTo(g, x.shape)],
   } satisfies Rule<readonly number[]>,
   slice: {
@@ -81,7 +108,8 @@ const rules = {
     backward: (g, [x], _y, { widths }) => {
       let out = g;
       widths.forEach(([before], axis) => {
-        if (g.shape[axis] !== x.shape[axis]) out = sliceRaw(out, { axis, start: before, step: 1, length: x.shape[axis] });
+        if (g.shape[axis] !== x.shape[axis])
+          out = sliceRaw(out, { axis, start: before, step: 1, length: x.shape[axis] });
       });
       return [out];
     },
@@ -118,12 +146,16 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   let resolved = [...shape];
   if (inferred === 1) {
     if (known === 0 || x.size % known !== 0) {
-      throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+      throw new Error(
+        `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+      );
     }
     resolved = shape.map((d) => (d === -1 ? x.size / known : d));
   }
   if (resolved.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(resolved) !== x.size) {
-    throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+    throw new Error(
+      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`,
+    );
   }
   if (resolved.length === x.ndim && resolved.every((d, i) => d === x.shape[i])) return x;
   return apply("reshape", [x], resolved);
@@ -134,7 +166,10 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeAxis("flatten", startDim, x.ndim);
   const e = normalizeAxis("flatten", endDim, x.ndim);
-  if (s > e) throw new Error(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${formatShape(x.shape)}`);
+  if (s > e)
+    throw new Error(
+      `flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${formatShape(x.shape)}`,
+    );
   const merged = sizeOf(x.shape.slice(s, e + 1));
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
@@ -142,10 +177,13 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** Reorders dims: output dim i is input dim dims[i]. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== x.ndim) {
-    throw new Error(`permute: ${dims.length} dims [${dims.join(",")}] given for a tensor of shape ${formatShape(x.shape)}`);
+    throw new Error(
+      `permute: ${dims.length} dims [${dims.join(",")}] given for a tensor of shape ${formatShape(x.shape)}`,
+    );
   }
   const resolved = dims.map((d) => normalizeAxis("permute", d, x.ndim));
-  if (new Set(resolved).size !== resolved.length) throw new Error(`permute: dims [${dims.join(",")}] repeat an axis`);
+  if (new Set(resolved).size !== resolved.length)
+    throw new Error(`permute: dims [${dims.join(",")}] repeat an axis`);
   if (resolved.every((d, i) => d === i)) return x;
   return apply("permute", [x], resolved);
 }
@@ -160,10 +198,17 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (dim === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normalizeAxis("squeeze", dim, x.ndim);
   if (x.shape[a] !== 1) return x;
-  return reshape(x, x.shape.filter((_, i) => i !== a));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => i !== a),
+  );
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -178,7 +223,8 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const resolved = shape.map((d, i) => (d === -1 ? x.shape[i - lead] : d));
   const ok = lead >= 0 && x.shape.every((d, i) => d === resolved[i + lead] || d === 1);
-  if (!ok) throw new Error(`expand: shape ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`);
+  if (!ok)
+    throw new Error(`expand: shape ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`);
   if (lead === 0 && resolved.every((d, i) => d === x.shape[i])) return x;
   return apply("expand", [x], resolved);
 }
@@ -187,7 +233,8 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 export function slice(x: Tensor, dim: number, start: number, end?: number, step = 1): Tensor {
   const axis = normalizeAxis("slice", dim, x.ndim);
   const len = x.shape[axis];
-  if (!Number.isInteger(step) || step < 1) throw new Error(`slice: step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(step) || step < 1)
+    throw new Error(`slice: step must be a positive integer, got ${step}`);
   const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + len : i, 0), len);
   const s = clampIndex(start);
   const e = clampIndex(end ?? len);
@@ -201,7 +248,9 @@ export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
   const axis = normalizeAxis("split", dim, x.ndim);
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total !== x.shape[axis]) {
-    throw new Error(`split: sizes [${sizes.join(",")}] sum to ${total}, but dim ${dim} of ${formatShape(x.shape)} is ${x.shape[axis]}`);
+    throw new Error(
+      `split: sizes [${sizes.join(",")}] sum to ${total}, but dim ${dim} of ${formatShape(x.shape)} is ${x.shape[axis]}`,
+    );
   }
   let start = 0;
   return sizes.map((size) => {
@@ -217,7 +266,9 @@ export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
  */
 export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
-    throw new Error(`pad: padding [${padding.join(",")}] must hold before/after pairs for at most ${x.ndim} dims`);
+    throw new Error(
+      `pad: padding [${padding.join(",")}] must hold before/after pairs for at most ${x.ndim} dims`,
+    );
   }
   if (padding.some((p) => !Number.isInteger(p) || p < 0)) {
     throw new Error(`pad: padding [${padding.join(",")}] must be non-negative integers`);

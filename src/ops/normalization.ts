@@ -34,7 +34,9 @@ function channelShape(x: Tensor): number[] {
 
 function checkChannelVector(name: string, v: Tensor | null | undefined, channels: number, x: Tensor): void {
   if (v && (v.ndim !== 1 || v.shape[0] !== channels)) {
-    throw new Error(`batchNorm: ${name} ${formatShape(v.shape)} does not match the ${channels} channels of input ${formatShape(x.shape)}`);
+    throw new Error(
+      `batchNorm: ${name} ${formatShape(v.shape)} does not match the ${channels} channels of input ${formatShape(x.shape)}`,
+    );
   }
 }
 
@@ -68,13 +70,19 @@ export function batchNormWithStats(x: Tensor, options: BatchNormOptions = {}): B
   if (training) {
     const count = x.size / channels;
     if (count <= 1) {
-      throw new Error(`batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`);
+      throw new Error(
+        `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
+      );
     }
     mu = mean(x, axes, true);
     variance = mean(sub(x, mu).square(), axes, true);
     noGrad(() => {
       if (runningMean) newMean = add(mul(runningMean, 1 - momentum), mul(reshape(mu, [channels]), momentum));
-      if (runningVar) newVar = add(mul(runningVar, 1 - momentum), mul(reshape(variance, [channels]), (momentum * count) / (count - 1)));
+      if (runningVar)
+        newVar = add(
+          mul(runningVar, 1 - momentum),
+          mul(reshape(variance, [channels]), (momentum * count) / (count - 1)),
+        );
     });
   } else {
     if (!runningMean || !runningVar) throw new Error("batchNorm: eval mode needs runningMean and runningVar");
@@ -104,8 +112,12 @@ export interface LocalResponseNormOptions {
  */
 export function localResponseNorm(x: Tensor, size: number, options: LocalResponseNormOptions = {}): Tensor {
   checkFloat("localResponseNorm", x);
-  if (x.ndim < 3) throw new Error(`localResponseNorm: input must be [N, C, …] with spatial dims, got ${formatShape(x.shape)}`);
-  if (!Number.isInteger(size) || size < 1) throw new Error(`localResponseNorm: size must be a positive integer, got ${size}`);
+  if (x.ndim < 3)
+    throw new Error(
+      `localResponseNorm: input must be [N, C, …] with spatial dims, got ${formatShape(x.shape)}`,
+    );
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`localResponseNorm: size must be a positive integer, got ${size}`);
   const { alpha = 1e-4, beta = 0.75, k = 1 } = options;
   const channels = x.shape[1];
   const before = Math.floor(size / 2);

@@ -25,7 +25,14 @@ export interface AvgPool2dOptions {
   divisorOverride?: number | null;
 }
 
-function pooledSize(inSize: number, kernel: number, stride: number, pad: number, dilation: number, ceil: boolean): number {
+function pooledSize(
+  inSize: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  dilation: number,
+  ceil: boolean,
+): number {
   const span = dilation * (kernel - 1) + 1;
   const numerator = inSize + 2 * pad - span;
   let out = (ceil ? Math.ceil(numerator / stride) : Math.floor(numerator / stride)) + 1;
@@ -47,18 +54,39 @@ function poolGeometry(
   const [padH, padW] = pair(options.padding ?? 0, "padding", op);
   const [dilationH, dilationW] = pair(options.dilation ?? 1, "dilation", op);
   if (kernelH < 1 || kernelW < 1 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1) {
-    throw new Error(`${op}: kernelSize, stride and dilation must be positive (kernel ${kernelH}x${kernelW}, stride ${strideH}x${strideW})`);
+    throw new Error(
+      `${op}: kernelSize, stride and dilation must be positive (kernel ${kernelH}x${kernelW}, stride ${strideH}x${strideW})`,
+    );
   }
   if (padH < 0 || padW < 0 || 2 * padH > kernelH || 2 * padW > kernelW) {
-    throw new Error(`${op}: padding [${padH},${padW}] must be between 0 and half the kernel size ${kernelH}x${kernelW}`);
+    throw new Error(
+      `${op}: padding [${padH},${padW}] must be between 0 and half the kernel size ${kernelH}x${kernelW}`,
+    );
   }
   const [batch, channels, inH, inW] = x.shape;
   const outH = pooledSize(inH, kernelH, strideH, padH, dilationH, options.ceilMode ?? false);
   const outW = pooledSize(inW, kernelW, strideW, padW, dilationW, options.ceilMode ?? false);
   if (outH < 1 || outW < 1) {
-    throw new Error(`${op}: kernel ${kernelH}x${kernelW} with padding [${padH},${padW}] is larger than the input ${formatShape(x.shape)}`);
+    throw new Error(
+      `${op}: kernel ${kernelH}x${kernelW} with padding [${padH},${padW}] is larger than the input ${formatShape(x.shape)}`,
+    );
   }
-  return { batch, channels, inH, inW, outH, outW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW };
+  return {
+    batch,
+    channels,
+    inH,
+    inW,
+    outH,
+    outW,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+  };
 }
 
 interface AdaptiveAttrs {
@@ -76,10 +104,13 @@ const rules = {
       poolIndices.set(out, wrapLike(x, indices, shape));
       return out;
     },
-    backward: (g, [x], y, geom) => [wrapLike(x, x.backend.maxPool2dBackward(g.storage, poolIndices.get(y)!.storage, geom), x.shape)],
+    backward: (g, [x], y, geom) => [
+      wrapLike(x, x.backend.maxPool2dBackward(g.storage, poolIndices.get(y)!.storage, geom), x.shape),
+    ],
   } satisfies Rule<Pool2dGeometry>,
   avgPool2d: {
-    forward: ([x], geom) => wrapLike(x, x.backend.avgPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
+    forward: ([x], geom) =>
+      wrapLike(x, x.backend.avgPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
     backward: (g, [x], _y, geom) => [wrapLike(x, x.backend.avgPool2dBackward(g.storage, geom), x.shape)],
   } satisfies Rule<AvgPool2dGeometry>,
   adaptiveAvgPool2d: {
@@ -108,7 +139,11 @@ export function maxPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOption
 }
 
 /** Max pooling that also returns the int32 argmax indices (flat h*W+w within each input plane). */
-export function maxPool2dWithIndices(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): { output: Tensor; indices: Tensor } {
+export function maxPool2dWithIndices(
+  x: Tensor,
+  kernelSize: Size2,
+  options: MaxPool2dOptions = {},
+): { output: Tensor; indices: Tensor } {
   const output = maxPool2d(x, kernelSize, options);
   return { output, indices: poolIndices.get(output)! };
 }
@@ -117,8 +152,13 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: Size2, options: MaxP
 export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
   const geom = poolGeometry("avgPool2d", x, kernelSize, { ...options, dilation: 1 });
   const divisorOverride = options.divisorOverride ?? null;
-  if (divisorOverride !== null && divisorOverride <= 0) throw new Error(`avgPool2d: divisorOverride must be positive, got ${divisorOverride}`);
-  return apply("avgPool2d", [x], { ...geom, countIncludePad: options.countIncludePad ?? true, divisorOverride });
+  if (divisorOverride !== null && divisorOverride <= 0)
+    throw new Error(`avgPool2d: divisorOverride must be positive, got ${divisorOverride}`);
+  return apply("avgPool2d", [x], {
+    ...geom,
+    countIncludePad: options.countIncludePad ?? true,
+    divisorOverride,
+  });
 }
 
 /** Adaptive average pooling to a fixed output size; cell i covers [floor(i·H/out), ceil((i+1)·H/out)). */
@@ -126,7 +166,8 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
   checkFloat("adaptiveAvgPool2d", x);
   if (x.ndim !== 4) throw new Error(`adaptiveAvgPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
   const [outH, outW] = pair(outputSize, "outputSize", "adaptiveAvgPool2d");
-  if (outH < 1 || outW < 1) throw new Error(`adaptiveAvgPool2d: outputSize must be positive, got ${JSON.stringify(outputSize)}`);
+  if (outH < 1 || outW < 1)
+    throw new Error(`adaptiveAvgPool2d: outputSize must be positive, got ${JSON.stringify(outputSize)}`);
   return apply("adaptiveAvgPool2d", [x], { outH, outW });
 }
 

@@ -50,7 +50,12 @@ const rules = {
 
 const apply = registerRules(rules);
 
-function reduceOp(name: "sum" | "max" | "min", x: Tensor, dim: number | readonly number[] | undefined, keepdim: boolean) {
+function reduceOp(
+  name: "sum" | "max" | "min",
+  x: Tensor,
+  dim: number | readonly number[] | undefined,
+  keepdim: boolean,
+) {
   const axes = normalizeAxes(name, dim, x.ndim);
   if (name !== "sum" && axes.some((a) => x.shape[a] === 0)) {
     throw new Error(`${name}: cannot reduce an empty dimension of shape ${formatShape(x.shape)}`);
@@ -81,7 +86,11 @@ export function min(x: Tensor, dim?: number | readonly number[], keepdim = false
 }
 
 /** Variance over `dim`; unbiased (n-1) by default like torch.var. */
-export function variance(x: Tensor, dim?: number | readonly number[], options: { unbiased?: boolean; keepdim?: boolean } = {}) {
+export function variance(
+  x: Tensor,
+  dim?: number | readonly number[],
+  options: { unbiased?: boolean; keepdim?: boolean } = {},
+) {
   const axes = normalizeAxes("variance", dim, x.ndim);
   const n = sizeOf(axes.map((a) => x.shape[a]));
   const centered = x.sub(mean(x, axes, true));

@@ -20,7 +20,9 @@ export function checkCompatible(op: string, ...tensors: Tensor[]): void {
   const [first] = tensors;
   for (const t of tensors) {
     if (t.backend !== first.backend) {
-      throw new Error(`${op}: tensors live on different backends (${first.backend.name} and ${t.backend.name})`);
+      throw new Error(
+        `${op}: tensors live on different backends (${first.backend.name} and ${t.backend.name})`,
+      );
     }
     if (t.dtype !== first.dtype) {
       throw new Error(
@@ -32,7 +34,8 @@ export function checkCompatible(op: string, ...tensors: Tensor[]): void {
 }
 
 export function checkFloat(op: string, t: Tensor, name = "input"): void {
-  if (t.dtype === "int32") throw new Error(`${op}: ${name} must be a float tensor, got int32 ${formatShape(t.shape)}`);
+  if (t.dtype === "int32")
+    throw new Error(`${op}: ${name} must be a float tensor, got int32 ${formatShape(t.shape)}`);
 }
 
 export function checkRank(op: string, t: Tensor, rank: number, what: string): void {

@@ -54,7 +54,10 @@ export function decode(t: FixtureTensor): Float32Array | Int32Array {
   return out;
 }
 
-export function toTensor(t: FixtureTensor, options: { requiresGrad?: boolean; backend?: string } = {}): Tensor {
+export function toTensor(
+  t: FixtureTensor,
+  options: { requiresGrad?: boolean; backend?: string } = {},
+): Tensor {
   return tensor(decode(t), t.shape, { requiresGrad: options.requiresGrad, backend: options.backend });
 }
 
@@ -65,8 +68,14 @@ export interface Comparison {
   index: number;
 }
 
-export function compareArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): Comparison {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
+export function compareArrays(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol = 1e-5,
+  rtol = 1e-4,
+): Comparison {
+  if (actual.length !== expected.length)
+    throw new Error(`length ${actual.length} != expected ${expected.length}`);
   let maxAbs = 0;
   let worstRatio = 0;
   let index = -1;

@@ -126,7 +126,21 @@ export function conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeometry):
     for (let grp = 0; grp < g.groups; grp++) {
       cols.fill(0);
       // cols[K, L] = W_gᵀ [K, coutG] · dY_g [coutG, L]
-      matmulAdd(wv, grp * coutG * K, 1, K, gv, (n * g.outChannels + grp * coutG) * L, L, 1, cols, 0, K, L, coutG);
+      matmulAdd(
+        wv,
+        grp * coutG * K,
+        1,
+        K,
+        gv,
+        (n * g.outChannels + grp * coutG) * L,
+        L,
+        1,
+        cols,
+        0,
+        K,
+        L,
+        coutG,
+      );
       col2imAdd(cols, g, cinG, out.data, (n * g.inChannels + grp * cinG) * g.inH * g.inW);
     }
   }
@@ -143,7 +157,21 @@ export function conv2dBackwardWeight(x: Storage, gy: Storage, g: Conv2dGeometry)
     for (let grp = 0; grp < g.groups; grp++) {
       im2col(xv, (n * g.inChannels + grp * cinG) * g.inH * g.inW, g, cinG, cols);
       // dW_g [coutG, K] += dY_g [coutG, L] · colsᵀ [L, K]
-      matmulAdd(gv, (n * g.outChannels + grp * coutG) * L, L, 1, cols, 0, 1, L, out.data, grp * coutG * K, coutG, K, L);
+      matmulAdd(
+        gv,
+        (n * g.outChannels + grp * coutG) * L,
+        L,
+        1,
+        cols,
+        0,
+        1,
+        L,
+        out.data,
+        grp * coutG * K,
+        coutG,
+        K,
+        L,
+      );
     }
   }
   return out;

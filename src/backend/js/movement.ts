@@ -7,7 +7,12 @@ import { alloc, arr, wrap } from "./storage.js";
 import type { TypedArray } from "../../tensor/dtype.js";
 
 /** Calls `visit(srcOffset, i)` for every element i of `shape` read through `strides` from `offset`. */
-function walk(shape: Shape, strides: readonly number[], offset: number, visit: (src: number, i: number) => void) {
+function walk(
+  shape: Shape,
+  strides: readonly number[],
+  offset: number,
+  visit: (src: number, i: number) => void,
+) {
   const n = sizeOf(shape);
   const rank = shape.length;
   const index = new Array<number>(rank).fill(0);
