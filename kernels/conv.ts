@@ -14,8 +14,6 @@
 import { gemmCore, setA, setB, setC, sgemmPackA } from "./gemm";
 import { setConvGeom } from "./im2col";
 
-// @ts-ignore: decorator
-@inline
 function roundUp5(n: i32): i32 {
   return ((n + 4) / 5) * 5;
 }
@@ -80,7 +78,7 @@ export function conv2dForward(
     const j1 = min<i32>(P, j0 + chunk);
     for (let g = 0; g < G; g++) {
       setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
-      setA(true, wp + <usize>(g) * gStride, Kg, false);
+      setA(true, wp + <usize>g * gStride, Kg, false);
       setB(1, 0, 0, false);
       const b: usize = bias == 0 ? 0 : bias + <usize>(g * Og * 4);
       setC(0, y + <usize>((n * O + g * Og) * P * 4), P, 1, 0, b, 1, act);
@@ -127,7 +125,7 @@ export function conv2dBackwardInput(
     if (accumulate == 0) memory.fill(dx + <usize>(n * C * HW * 4), 0, <usize>(C * HW * 4));
     for (let g = 0; g < G; g++) {
       setConvGeom(dx + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
-      setA(true, wpT + <usize>(g) * gStride, Og, true);
+      setA(true, wpT + <usize>g * gStride, Og, true);
       setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, false);
       setC(1, 0, 0, 1, 1, 0, 0, 0);
       gemmCore(Kg, Og, 0, P, ws);
@@ -185,7 +183,16 @@ export function conv2dBackwardWeight(
 }
 
 /** db[o] = beta*db[o] + sum over n, p of dy[n][o][p], for channels [o0, o1). */
-export function conv2dBackwardBias(dy: usize, db: usize, N: i32, O: i32, P: i32, beta: f32, o0: i32, o1: i32): void {
+export function conv2dBackwardBias(
+  dy: usize,
+  db: usize,
+  N: i32,
+  O: i32,
+  P: i32,
+  beta: f32,
+  o0: i32,
+  o1: i32,
+): void {
   for (let o = o0; o < o1; o++) {
     let acc = f32x4.splat(0);
     let tail: f32 = 0;
@@ -196,7 +203,10 @@ export function conv2dBackwardBias(dy: usize, db: usize, N: i32, O: i32, P: i32,
       for (; p < P; p++) tail += load<f32>(row + <usize>(p * 4));
     }
     let s: f32 =
-      f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      f32x4.extract_lane(acc, 0) +
+      f32x4.extract_lane(acc, 1) +
+      f32x4.extract_lane(acc, 2) +
+      f32x4.extract_lane(acc, 3);
     s += tail;
     const d = db + <usize>(o * 4);
     store<f32>(d, beta == 0 ? s : beta * load<f32>(d) + s);

@@ -74,7 +74,16 @@ export function setB(mode: i32, b: usize, ldb: i32, transB: bool): void {
   gTransB = transB;
 }
 
-export function setC(mode: i32, c: usize, ldc: i32, alpha: f32, beta: f32, bias: usize, biasMode: i32, act: i32): void {
+export function setC(
+  mode: i32,
+  c: usize,
+  ldc: i32,
+  alpha: f32,
+  beta: f32,
+  bias: usize,
+  biasMode: i32,
+  act: i32,
+): void {
   gCMode = mode;
   gC = c;
   gLdc = ldc;
@@ -194,7 +203,7 @@ export function sgemmPackA(transA: i32, M: i32, K: i32, a: usize, lda: i32, dst:
 // ---- micro-kernel and store ----
 
 /** 5x8 tile of sum_k A[r][k]*B[k][c] over kc steps, written to `tile` (row r at tile + 32r). */
-function micro5x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
+export function micro5x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);

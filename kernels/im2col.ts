@@ -76,7 +76,8 @@ export function packBIm2col(dst: usize, pc: i32, kc: i32, jc: i32, nc: i32, tabl
     }
   }
   for (let q = 0; q < nc; q += NR) {
-    const full = q + NR <= nc && gSw == 1 && load<i32>(tIh + <usize>(q * 4)) == load<i32>(tIh + <usize>((q + 7) * 4));
+    const full =
+      q + NR <= nc && gSw == 1 && load<i32>(tIh + <usize>(q * 4)) == load<i32>(tIh + <usize>((q + 7) * 4));
     store<i32>(tFlag + <usize>((q >> 3) * 4), full ? 1 : 0);
   }
   const KK = gKH * gKW;

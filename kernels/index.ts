@@ -3,7 +3,9 @@
 // every buffer (src/backend/wasm/memory.ts) and passes byte addresses. heapBase() is the first address past
 // the module's static data, where the JavaScript allocator may start.
 
-export { gemmWorkspaceBytes, sgemm, sgemmRange, sgemmPackA } from "./gemm";
+// micro5x8 is exported so that Binaryen does not inline it into the driver: V8 allocates registers per
+// function, and inside the large driver the 10 accumulators spill (measured: 25 vs 35 GFLOP/s).
+export { gemmWorkspaceBytes, micro5x8, sgemm, sgemmRange, sgemmPackA } from "./gemm";
 export {
   conv2dPackWeights,
   conv2dPackedWeightsSize,
@@ -12,6 +14,17 @@ export {
   conv2dBackwardWeight,
   conv2dBackwardBias,
 } from "./conv";
+
+export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from "./pool";
+
+export {
+  depthwiseConv2dForward,
+  depthwiseConv2dBackwardInput,
+  depthwiseConv2dBackwardWeight,
+} from "./depthwise";
+
+export { unary, unaryBackward, binary } from "./elementwise";
+export { reduce } from "./reduce";
 
 export function heapBase(): usize {
   return __heap_base;

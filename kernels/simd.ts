@@ -1,10 +1,9 @@
-// Shared SIMD helpers for all kernel files.
+// Shared SIMD helpers for all kernel files. They are tiny, so Binaryen -O3 inlines them (no @inline
+// decorator: it would not parse as TypeScript for prettier), and ASC_FEATURE_RELAXED_SIMD folds at compile time.
 // Memory layout: none of its own; every kernel works on raw byte addresses (usize) into the one
 // linear memory that JavaScript allocates from. Floats are f32, indices i32, all little-endian.
 
 /** a*b + c on four f32 lanes: a fused multiply-add in the relaxed-SIMD build, mul+add otherwise. */
-// @ts-ignore: decorator
-@inline
 export function fmadd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
     return f32x4.relaxed_madd(a, b, c);
@@ -14,15 +13,11 @@ export function fmadd(a: v128, b: v128, c: v128): v128 {
 }
 
 /** Scalar a*b + c (kept unfused in both builds so that scalar tails match a reference loop closely). */
-// @ts-ignore: decorator
-@inline
 export function smadd(a: f32, b: f32, c: f32): f32 {
   return a * b + c;
 }
 
 /** Horizontal sum of four f32 lanes. */
-// @ts-ignore: decorator
-@inline
 export function hsum(v: v128): f32 {
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   const t = f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));
@@ -30,8 +25,6 @@ export function hsum(v: v128): f32 {
 }
 
 /** Horizontal max of four f32 lanes. */
-// @ts-ignore: decorator
-@inline
 export function hmax(v: v128): f32 {
   const s = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   const t = f32x4.max(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));

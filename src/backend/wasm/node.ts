@@ -12,7 +12,9 @@ export async function readKernelFile(name: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(KERNEL_DIR + name));
   } catch (e) {
-    throw new Error(`striate wasm backend: cannot read ${KERNEL_DIR}${name}; run \`npm run build:kernels\` (${e})`);
+    throw new Error(
+      `striate wasm backend: cannot read ${KERNEL_DIR}${name}; run \`npm run build:kernels\` (${e})`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 // Feature probes: tiny hand-encoded modules checked with WebAssembly.validate.
 
-function moduleReturningV128(body: number[]): Uint8Array {
+function moduleReturningV128(body: number[]): Uint8Array<ArrayBuffer> {
   const fn = [0x00, ...body, 0x0b]; // no locals, body, end
   const code = [0x01, fn.length, ...fn];
   return new Uint8Array([
@@ -16,7 +16,14 @@ const V128_CONST = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 /** 128-bit SIMD: v128.const. */
 export const SIMD_PROBE = moduleReturningV128(V128_CONST);
 /** Relaxed SIMD: f32x4.relaxed_madd (0xfd 0x105) of three constants. */
-export const RELAXED_SIMD_PROBE = moduleReturningV128([...V128_CONST, ...V128_CONST, ...V128_CONST, 0xfd, 0x85, 0x02]);
+export const RELAXED_SIMD_PROBE = moduleReturningV128([
+  ...V128_CONST,
+  ...V128_CONST,
+  ...V128_CONST,
+  0xfd,
+  0x85,
+  0x02,
+]);
 
 export function simdSupported(): boolean {
   return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);

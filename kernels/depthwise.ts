@@ -1,0 +1,265 @@
+// Depthwise conv2d (groups == C, O = C * multiplier): a direct kernel, since as a GEMM each group would
+// be a 1 x KH*KW times KH*KW x P product with no reuse.
+//
+// Memory layout (PyTorch conventions)
+// - x / dx: NCHW [N][C][H][W]; y / dy: [N][O][OH][OW]; w / dw: [O][1][KH][KW]; bias / db: [O].
+// - Output channel o reads input channel c = o / mult.
+// - Every kernel is written as row operations: for one output row oh and one tap (kh, kw), the valid
+//   output columns [ow0, ow1) form a contiguous run; with stride 1 the matching input columns are
+//   contiguous too and the row is done with f32x4 (axpy for forward/input gradient, dot for weight
+//   gradient); other strides take the scalar path.
+// Units: forward = N*O output planes, input gradient = N*C input planes, weight gradient = O channels.
+
+import { fmadd, hsum } from "./simd";
+
+/** dst[i] += a * src[i] for i < n. */
+function axpy(dst: usize, src: usize, n: i32, a: f32): void {
+  const va = f32x4.splat(a);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>(i * 4);
+    v128.store(dst + o, fmadd(va, v128.load(src + o), v128.load(dst + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>(i * 4);
+    store<f32>(dst + o, load<f32>(dst + o) + a * load<f32>(src + o));
+  }
+}
+
+/** sum a[i] * b[i] for i < n. */
+function dot(a: usize, b: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>(i * 4);
+    acc = fmadd(v128.load(a + o), v128.load(b + o), acc);
+  }
+  let s = hsum(acc);
+  for (; i < n; i++) s += load<f32>(a + <usize>(i * 4)) * load<f32>(b + <usize>(i * 4));
+  return s;
+}
+
+/** First output column whose tap (offset = kw*dw - pw) lands inside [0, W). */
+function firstCol(off: i32, sw: i32): i32 {
+  return off >= 0 ? 0 : (-off + sw - 1) / sw;
+}
+
+/** One past the last output column whose tap lands inside [0, W). */
+function endCol(off: i32, sw: i32, W: i32, OW: i32): i32 {
+  const num = W - 1 - off;
+  return num < 0 ? 0 : min<i32>(OW, num / sw + 1);
+}
+
+export function depthwiseConv2dForward(
+  x: usize,
+  w: usize,
+  bias: usize,
+  y: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  OH: i32,
+  OW: i32,
+  act: i32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  const mult = O / C;
+  for (let u = u0; u < u1; u++) {
+    const n = u / O;
+    const o = u - n * O;
+    const xp = x + <usize>((n * C + o / mult) * H * W * 4);
+    const wp = w + <usize>(o * KH * KW * 4);
+    const b: f32 = bias == 0 ? 0 : load<f32>(bias + <usize>(o * 4));
+    for (let oh = 0; oh < OH; oh++) {
+      const yr = y + <usize>((u * OH + oh) * OW * 4);
+      const vb = f32x4.splat(b);
+      let i = 0;
+      for (; i + 4 <= OW; i += 4) v128.store(yr + <usize>(i * 4), vb);
+      for (; i < OW; i++) store<f32>(yr + <usize>(i * 4), b);
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - ph + kh * dh;
+        if (<u32>ih >= <u32>H) continue;
+        const xr = xp + <usize>(ih * W * 4);
+        for (let kw = 0; kw < KW; kw++) {
+          const a = load<f32>(wp + <usize>((kh * KW + kw) * 4));
+          const off = kw * dw - pw;
+          const ow0 = firstCol(off, sw);
+          const ow1 = endCol(off, sw, W, OW);
+          if (ow1 <= ow0) continue;
+          if (sw == 1) {
+            axpy(yr + <usize>(ow0 * 4), xr + <usize>((ow0 + off) * 4), ow1 - ow0, a);
+          } else {
+            for (let ow = ow0; ow < ow1; ow++) {
+              const d = yr + <usize>(ow * 4);
+              store<f32>(d, load<f32>(d) + a * load<f32>(xr + <usize>((ow * sw + off) * 4)));
+            }
+          }
+        }
+      }
+      if (act == 1) {
+        const zero = f32x4.splat(0);
+        i = 0;
+        for (; i + 4 <= OW; i += 4) {
+          const d = yr + <usize>(i * 4);
+          v128.store(d, f32x4.max(v128.load(d), zero));
+        }
+        for (; i < OW; i++) {
+          const d = yr + <usize>(i * 4);
+          const v = load<f32>(d);
+          if (v < 0) store<f32>(d, 0);
+        }
+      }
+    }
+  }
+}
+
+/** dx (planes [u0, u1) of N*C) = input gradient; dx += ... when accumulate != 0. */
+export function depthwiseConv2dBackwardInput(
+  dy: usize,
+  w: usize,
+  dx: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  OH: i32,
+  OW: i32,
+  accumulate: i32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  const mult = O / C;
+  for (let u = u0; u < u1; u++) {
+    const n = u / C;
+    const c = u - n * C;
+    const dxp = dx + <usize>(u * H * W * 4);
+    if (accumulate == 0) memory.fill(dxp, 0, <usize>(H * W * 4));
+    for (let m = 0; m < mult; m++) {
+      const o = c * mult + m;
+      const dyp = dy + <usize>((n * O + o) * OH * OW * 4);
+      const wp = w + <usize>(o * KH * KW * 4);
+      for (let oh = 0; oh < OH; oh++) {
+        const dyr = dyp + <usize>(oh * OW * 4);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh - ph + kh * dh;
+          if (<u32>ih >= <u32>H) continue;
+          const dxr = dxp + <usize>(ih * W * 4);
+          for (let kw = 0; kw < KW; kw++) {
+            const a = load<f32>(wp + <usize>((kh * KW + kw) * 4));
+            const off = kw * dw - pw;
+            const ow0 = firstCol(off, sw);
+            const ow1 = endCol(off, sw, W, OW);
+            if (ow1 <= ow0) continue;
+            if (sw == 1) {
+              axpy(dxr + <usize>((ow0 + off) * 4), dyr + <usize>(ow0 * 4), ow1 - ow0, a);
+            } else {
+              for (let ow = ow0; ow < ow1; ow++) {
+                const d = dxr + <usize>((ow * sw + off) * 4);
+                store<f32>(d, load<f32>(d) + a * load<f32>(dyr + <usize>(ow * 4)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dw[o] = beta*dw[o] + sum over the batch, and db[o] likewise if db != 0; channels [u0, u1). */
+export function depthwiseConv2dBackwardWeight(
+  x: usize,
+  dy: usize,
+  dW: usize,
+  db: usize,
+  N: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  O: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  OH: i32,
+  OW: i32,
+  beta: f32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  const mult = O / C;
+  for (let o = u0; o < u1; o++) {
+    const wp = dW + <usize>(o * KH * KW * 4);
+    for (let t = 0; t < KH * KW; t++) {
+      const d = wp + <usize>(t * 4);
+      store<f32>(d, beta == 0 ? 0 : beta * load<f32>(d));
+    }
+    let bsum: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const xp = x + <usize>((n * C + o / mult) * H * W * 4);
+      const dyp = dy + <usize>((n * O + o) * OH * OW * 4);
+      for (let oh = 0; oh < OH; oh++) {
+        const dyr = dyp + <usize>(oh * OW * 4);
+        if (db != 0) bsum += rowSum(dyr, OW);
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh - ph + kh * dh;
+          if (<u32>ih >= <u32>H) continue;
+          const xr = xp + <usize>(ih * W * 4);
+          for (let kw = 0; kw < KW; kw++) {
+            const off = kw * dw - pw;
+            const ow0 = firstCol(off, sw);
+            const ow1 = endCol(off, sw, W, OW);
+            if (ow1 <= ow0) continue;
+            let s: f32 = 0;
+            if (sw == 1) {
+              s = dot(dyr + <usize>(ow0 * 4), xr + <usize>((ow0 + off) * 4), ow1 - ow0);
+            } else {
+              for (let ow = ow0; ow < ow1; ow++) {
+                s += load<f32>(dyr + <usize>(ow * 4)) * load<f32>(xr + <usize>((ow * sw + off) * 4));
+              }
+            }
+            const d = wp + <usize>((kh * KW + kw) * 4);
+            store<f32>(d, load<f32>(d) + s);
+          }
+        }
+      }
+    }
+    if (db != 0) {
+      const d = db + <usize>(o * 4);
+      store<f32>(d, beta == 0 ? bsum : beta * load<f32>(d) + bsum);
+    }
+  }
+}
+
+function rowSum(p: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(p + <usize>(i * 4)));
+  let s = hsum(acc);
+  for (; i < n; i++) s += load<f32>(p + <usize>(i * 4));
+  return s;
+}

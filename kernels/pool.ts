@@ -1,0 +1,212 @@
+// 2-D max and average pooling, forward and backward.
+//
+// Memory layout
+// - x / dx: planes of H x W floats (N*C planes of an NCHW tensor, plane p at x + p*H*W*4).
+// - y / dy: planes of OH x OW floats; idx: planes of OH x OW i32 holding the argmax of each window as a
+//   flat index ih*W + iw within its input plane (PyTorch's convention).
+// - Windows start at oh*sh - ph and take KH taps spaced dh apart; taps outside the plane are padding
+//   (-inf for max, 0 for average). OH/OW come from the caller (floor or ceil mode).
+// Every function works on planes [p0, p1) so threads can split a call; `ws` is unused.
+
+/** Max pooling with argmax. Ties keep the first maximum; a NaN wins (the last one), as in PyTorch. */
+export function maxPool2dForward(
+  x: usize,
+  y: usize,
+  idx: usize,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  dh: i32,
+  dw: i32,
+  OH: i32,
+  OW: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  const HW = H * W;
+  const OHW = OH * OW;
+  for (let p = p0; p < p1; p++) {
+    const xp = x + <usize>(p * HW * 4);
+    const yp = y + <usize>(p * OHW * 4);
+    const ip = idx + <usize>(p * OHW * 4);
+    for (let oh = 0; oh < OH; oh++) {
+      let hs = oh * sh - ph;
+      const he = min<i32>(hs + (KH - 1) * dh + 1, H);
+      while (hs < 0) hs += dh;
+      for (let ow = 0; ow < OW; ow++) {
+        let ws = ow * sw - pw;
+        const we = min<i32>(ws + (KW - 1) * dw + 1, W);
+        while (ws < 0) ws += dw;
+        let best: f32 = -Infinity;
+        let bestAt = hs * W + ws;
+        for (let ih = hs; ih < he; ih += dh) {
+          const row = xp + <usize>(ih * W * 4);
+          for (let iw = ws; iw < we; iw += dw) {
+            const v = load<f32>(row + <usize>(iw * 4));
+            if (v > best || v != v) {
+              best = v;
+              bestAt = ih * W + iw;
+            }
+          }
+        }
+        store<f32>(yp + <usize>((oh * OW + ow) * 4), best);
+        store<i32>(ip + <usize>((oh * OW + ow) * 4), bestAt);
+      }
+    }
+  }
+}
+
+/** dx = 0 (unless accumulate), then dx[plane][idx] += dy for every output. */
+export function maxPool2dBackward(
+  dy: usize,
+  idx: usize,
+  dx: usize,
+  HW: i32,
+  OHW: i32,
+  accumulate: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  for (let p = p0; p < p1; p++) {
+    const dxp = dx + <usize>(p * HW * 4);
+    const dyp = dy + <usize>(p * OHW * 4);
+    const ip = idx + <usize>(p * OHW * 4);
+    if (accumulate == 0) memory.fill(dxp, 0, <usize>(HW * 4));
+    for (let o = 0; o < OHW; o++) {
+      const at = dxp + <usize>(load<i32>(ip + <usize>(o * 4)) * 4);
+      store<f32>(at, load<f32>(at) + load<f32>(dyp + <usize>(o * 4)));
+    }
+  }
+}
+
+/**
+ * Divisor of window (oh, ow) under PyTorch's rules: divisorOverride if > 0; else the window clipped to
+ * the padded input (countIncludePad) or to the input itself.
+ */
+function avgDivisor(
+  hs: i32,
+  ws: i32,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  ph: i32,
+  pw: i32,
+  countIncludePad: i32,
+  divisorOverride: i32,
+): f32 {
+  if (divisorOverride > 0) return <f32>divisorOverride;
+  const he = min<i32>(hs + KH, H + ph);
+  const we = min<i32>(ws + KW, W + pw);
+  if (countIncludePad != 0) return <f32>((he - hs) * (we - ws));
+  return <f32>((min<i32>(he, H) - max<i32>(hs, 0)) * (min<i32>(we, W) - max<i32>(ws, 0)));
+}
+
+/** Average pooling (no dilation, as in PyTorch's AvgPool2d). */
+export function avgPool2dForward(
+  x: usize,
+  y: usize,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  OH: i32,
+  OW: i32,
+  countIncludePad: i32,
+  divisorOverride: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  const HW = H * W;
+  const OHW = OH * OW;
+  for (let p = p0; p < p1; p++) {
+    const xp = x + <usize>(p * HW * 4);
+    const yp = y + <usize>(p * OHW * 4);
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = oh * sh - ph;
+      const h0 = max<i32>(hs, 0);
+      const h1 = min<i32>(hs + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = ow * sw - pw;
+        const w0 = max<i32>(ws, 0);
+        const w1 = min<i32>(ws + KW, W);
+        let s: f32 = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const row = xp + <usize>(ih * W * 4);
+          for (let iw = w0; iw < w1; iw++) s += load<f32>(row + <usize>(iw * 4));
+        }
+        const div = avgDivisor(hs, ws, H, W, KH, KW, ph, pw, countIncludePad, divisorOverride);
+        store<f32>(yp + <usize>((oh * OW + ow) * 4), s / div);
+      }
+    }
+  }
+}
+
+export function avgPool2dBackward(
+  dy: usize,
+  dx: usize,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  OH: i32,
+  OW: i32,
+  countIncludePad: i32,
+  divisorOverride: i32,
+  accumulate: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  const HW = H * W;
+  const OHW = OH * OW;
+  for (let p = p0; p < p1; p++) {
+    const dxp = dx + <usize>(p * HW * 4);
+    const dyp = dy + <usize>(p * OHW * 4);
+    if (accumulate == 0) memory.fill(dxp, 0, <usize>(HW * 4));
+    for (let oh = 0; oh < OH; oh++) {
+      const hs = oh * sh - ph;
+      const h0 = max<i32>(hs, 0);
+      const h1 = min<i32>(hs + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const ws = ow * sw - pw;
+        const w0 = max<i32>(ws, 0);
+        const w1 = min<i32>(ws + KW, W);
+        const g =
+          load<f32>(dyp + <usize>((oh * OW + ow) * 4)) /
+          avgDivisor(hs, ws, H, W, KH, KW, ph, pw, countIncludePad, divisorOverride);
+        for (let ih = h0; ih < h1; ih++) {
+          const row = dxp + <usize>(ih * W * 4);
+          let iw = w0;
+          if (w1 - w0 >= 4) {
+            const gv = f32x4.splat(g);
+            for (; iw + 4 <= w1; iw += 4) {
+              const a = row + <usize>(iw * 4);
+              v128.store(a, f32x4.add(v128.load(a), gv));
+            }
+          }
+          for (; iw < w1; iw++) {
+            const a = row + <usize>(iw * 4);
+            store<f32>(a, load<f32>(a) + g);
+          }
+        }
+      }
+    }
+  }
+}

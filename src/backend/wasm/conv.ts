@@ -1,0 +1,165 @@
+// Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias/ReLU, input gradient,
+// weight gradient and bias gradient. NCHW activations, OIHW weights; addresses are byte offsets.
+
+import type { WasmRuntime } from "./runtime.js";
+
+export interface Conv2dShape {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  /** Output channels. */
+  O: number;
+  KH: number;
+  KW: number;
+  strideH?: number;
+  strideW?: number;
+  padH?: number;
+  padW?: number;
+  dilationH?: number;
+  dilationW?: number;
+  groups?: number;
+}
+
+interface Geom {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  KH: number;
+  KW: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  dh: number;
+  dw: number;
+  G: number;
+  OH: number;
+  OW: number;
+  Kg: number;
+  P: number;
+}
+
+export function conv2dOutputSize(s: Conv2dShape): { OH: number; OW: number } {
+  const g = geom(s);
+  return { OH: g.OH, OW: g.OW };
+}
+
+function geom(s: Conv2dShape): Geom {
+  const sh = s.strideH ?? 1;
+  const sw = s.strideW ?? 1;
+  const ph = s.padH ?? 0;
+  const pw = s.padW ?? 0;
+  const dh = s.dilationH ?? 1;
+  const dw = s.dilationW ?? 1;
+  const G = s.groups ?? 1;
+  const OH = Math.floor((s.H + 2 * ph - dh * (s.KH - 1) - 1) / sh) + 1;
+  const OW = Math.floor((s.W + 2 * pw - dw * (s.KW - 1) - 1) / sw) + 1;
+  if (s.C % G !== 0 || s.O % G !== 0)
+    throw new Error(`conv2d: channels ${s.C}->${s.O} not divisible by ${G} groups`);
+  if (OH <= 0 || OW <= 0) throw new Error(`conv2d: empty output ${OH}x${OW}`);
+  return { ...s, sh, sw, ph, pw, dh, dw, G, OH, OW, Kg: (s.C / G) * s.KH * s.KW, P: OH * OW };
+}
+
+function geomArgs(g: Geom): number[] {
+  return [g.C, g.H, g.W, g.O, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.G, g.OH, g.OW];
+}
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+function packWeights(rt: WasmRuntime, g: Geom, w: number, trans: 0 | 1): number {
+  const floats = rt.exports.conv2dPackedWeightsSize(g.O, g.Kg, g.G, trans);
+  const packed = rt.mem.alloc(floats * 4);
+  rt.exports.conv2dPackWeights(w, g.O, g.Kg, g.G, trans, packed);
+  return packed;
+}
+
+/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu). */
+export function conv2dForward(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  x: number,
+  w: number,
+  bias: number,
+  y: number,
+  relu = false,
+): void {
+  const g = geom(s);
+  const work = g.N * g.O * g.P * g.Kg;
+  const threads = rt.threadsFor(work, g.N * g.P, 8);
+  // Whole samples per unit when there are enough of them; otherwise split each sample's pixels.
+  const chunk = g.N >= threads ? g.P : roundUp(Math.ceil(g.P / threads), 8);
+  const units = g.N * Math.ceil(g.P / chunk);
+  const packed = packWeights(rt, g, w, 0);
+  try {
+    rt.parallel({
+      name: "conv2dForward",
+      args: [x, packed, bias, y, g.N, ...geomArgs(g), relu ? 1 : 0, chunk],
+      units,
+      work,
+    });
+  } finally {
+    rt.mem.free(packed);
+  }
+}
+
+/** dx = gradient of conv2d w.r.t. its input (dx += ... when accumulate). */
+export function conv2dBackwardInput(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  dy: number,
+  w: number,
+  dx: number,
+  accumulate = false,
+): void {
+  const g = geom(s);
+  const packed = packWeights(rt, g, w, 1);
+  try {
+    rt.parallel({
+      name: "conv2dBackwardInput",
+      args: [dy, packed, dx, ...geomArgs(g), accumulate ? 1 : 0],
+      units: g.N,
+      work: g.N * g.O * g.P * g.Kg,
+    });
+  } finally {
+    rt.mem.free(packed);
+  }
+}
+
+/** dw = beta*dw + gradient of conv2d w.r.t. its weights (summed over the batch). */
+export function conv2dBackwardWeight(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  x: number,
+  dy: number,
+  dw: number,
+  beta = 0,
+): void {
+  const g = geom(s);
+  const work = g.N * g.O * g.P * g.Kg;
+  const threads = rt.threadsFor(work, g.G * g.Kg, 8);
+  const chunk = g.G >= threads ? g.Kg : roundUp(Math.ceil(g.Kg / threads), 8);
+  rt.parallel({
+    name: "conv2dBackwardWeight",
+    args: [x, dy, dw, g.N, ...geomArgs(g), beta, chunk],
+    units: g.G * Math.ceil(g.Kg / chunk),
+    work,
+  });
+}
+
+/** db[o] = beta*db[o] + sum of dy over batch and pixels. */
+export function conv2dBackwardBias(
+  rt: WasmRuntime,
+  N: number,
+  O: number,
+  P: number,
+  dy: number,
+  db: number,
+  beta = 0,
+): void {
+  rt.exports.conv2dBackwardBias(dy, db, N, O, P, beta, 0, O);
+}

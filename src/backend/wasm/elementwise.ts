@@ -1,0 +1,239 @@
+// Typed wrappers of the elementwise and reduction kernels (kernels/elementwise.ts, kernels/reduce.ts):
+// unary ops and their gradients, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
+
+import type { WasmRuntime } from "./runtime.js";
+
+export const UNARY_OPS = {
+  copy: 0,
+  neg: 1,
+  abs: 2,
+  relu: 3,
+  leakyRelu: 4,
+  sigmoid: 5,
+  tanh: 6,
+  exp: 7,
+  log: 8,
+  sqrt: 9,
+  square: 10,
+  reciprocal: 11,
+  /** alpha*x + beta */
+  affine: 12,
+  /** min(max(x, alpha), beta) */
+  clamp: 13,
+} as const;
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
+export type BinaryOp = keyof typeof BINARY_OPS;
+
+function product(s: readonly number[]): number {
+  return s.reduce((p, q) => p * q, 1);
+}
+
+// Memory-bound kernels: weigh an element like this many multiply-adds for the thread threshold.
+const ELEMENT_WORK = 16;
+
+/** y = op(x) over n floats (y may equal x). alpha: leaky slope / affine scale / clamp min; beta likewise. */
+export function unary(
+  rt: WasmRuntime,
+  op: UnaryOp,
+  x: number,
+  y: number,
+  n: number,
+  alpha = 0,
+  beta = 0,
+): void {
+  rt.parallel({
+    name: "unary",
+    args: [UNARY_OPS[op], x, y, alpha, beta],
+    units: n,
+    work: n * ELEMENT_WORK,
+    granularity: 16,
+  });
+}
+
+/** dx = dy * op'(x), with y = op(x) from the forward pass (not defined for clamp). */
+export function unaryBackward(
+  rt: WasmRuntime,
+  op: UnaryOp,
+  x: number,
+  y: number,
+  dy: number,
+  dx: number,
+  n: number,
+  alpha = 0,
+): void {
+  if (op === "clamp") throw new Error("unaryBackward: clamp has no kernel gradient");
+  rt.parallel({
+    name: "unaryBackward",
+    args: [UNARY_OPS[op], x, y, dy, dx, alpha],
+    units: n,
+    work: n * ELEMENT_WORK,
+    granularity: 16,
+  });
+}
+
+/** Broadcast output shape of two shapes (PyTorch rules), or throws. */
+export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`broadcast: shapes [${a}] and [${b}] do not match`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function denseStrides(shape: readonly number[], out: readonly number[]): number[] {
+  // Element strides of `shape` right-aligned to `out`, 0 on broadcast axes.
+  const strides = new Array<number>(out.length).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const j = out.length - shape.length + i;
+    strides[j] = shape[i] === 1 && out[j] !== 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Merges adjacent axes whose strides stay linear; pads to at least 4 axes with leading 1s. */
+function collapse(out: number[], sa: number[], sb: number[]): { d: number[]; sa: number[]; sb: number[] } {
+  const d: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === 1) continue;
+    const k = d.length - 1;
+    if (k >= 0 && sa[i] * out[i] === a[k] && sb[i] * out[i] === b[k]) {
+      d[k] *= out[i];
+      a[k] = sa[i];
+      b[k] = sb[i];
+    } else {
+      d.push(out[i]);
+      a.push(sa[i]);
+      b.push(sb[i]);
+    }
+  }
+  while (d.length < 4) {
+    d.unshift(1);
+    a.unshift(0);
+    b.unshift(0);
+  }
+  return { d, sa: a, sb: b };
+}
+
+/** y (dense, broadcast shape) = a op b. */
+export function binary(
+  rt: WasmRuntime,
+  op: BinaryOp,
+  a: number,
+  aShape: readonly number[],
+  b: number,
+  bShape: readonly number[],
+  y: number,
+): number[] {
+  const out = broadcastShape(aShape, bShape);
+  const n = out.reduce((p, q) => p * q, 1);
+  if (n === 0) return out;
+  const c = collapse(out, denseStrides(aShape, out), denseStrides(bShape, out));
+  // The kernel takes 4 axes; any further leading axes are looped here.
+  const lead = c.d.length - 4;
+  const d = c.d.slice(lead);
+  const inner = product(d);
+  const leadCount = product(c.d.slice(0, lead));
+  for (let l = 0; l < leadCount; l++) {
+    let offA = 0;
+    let offB = 0;
+    for (let i = lead - 1, t = l; i >= 0; i--) {
+      const k = t % c.d[i];
+      t = Math.floor(t / c.d[i]);
+      offA += k * c.sa[i];
+      offB += k * c.sb[i];
+    }
+    rt.parallel({
+      name: "binary",
+      args: [
+        ...[BINARY_OPS[op], a + 4 * offA, b + 4 * offB, y + 4 * l * inner, d[1], d[2], d[3]],
+        ...c.sa.slice(lead),
+        ...c.sb.slice(lead),
+      ],
+      units: d[0] * d[1] * d[2],
+      work: inner * ELEMENT_WORK,
+    });
+  }
+  return out;
+}
+
+export type ReduceOp = "sum" | "mean" | "max";
+
+/**
+ * y = reduction of x (shape) over `axes`, as a dense tensor of the kept axes (keepdim is only a reshape).
+ * Non-adjacent reduced axes take one pass per run of reduced axes, through a temporary buffer.
+ */
+export function reduce(
+  rt: WasmRuntime,
+  op: ReduceOp,
+  x: number,
+  shape: readonly number[],
+  axes: readonly number[],
+  y: number,
+): void {
+  const rank = shape.length;
+  const red = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+  // Runs of [size, reduced?] with size-1 axes dropped.
+  const runs: { size: number; red: boolean }[] = [];
+  let count = 1;
+  for (let i = 0; i < rank; i++) {
+    if (red.has(i)) count *= shape[i];
+    if (shape[i] === 1) continue;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.red === red.has(i)) last.size *= shape[i];
+    else runs.push({ size: shape[i], red: red.has(i) });
+  }
+  const kernelOp = op === "max" ? 1 : 0;
+  if (!runs.some((r) => r.red)) {
+    const n = shape.reduce((p, q) => p * q, 1);
+    rt.exports.unary(0, x, y, 0, 0, 0, 0, n);
+    return;
+  }
+  let src = x;
+  const temps: number[] = [];
+  try {
+    // Reduce the innermost reduced run first; each pass removes one run.
+    for (;;) {
+      let k = -1;
+      for (let i = runs.length - 1; i >= 0; i--) {
+        if (runs[i].red) {
+          k = i;
+          break;
+        }
+      }
+      if (k < 0) break;
+      const outer = runs.slice(0, k).reduce((p, r) => p * r.size, 1);
+      const inner = runs.slice(k + 1).reduce((p, r) => p * r.size, 1);
+      const r = runs[k].size;
+      runs.splice(k, 1);
+      // merge neighbours that became adjacent
+      if (k > 0 && k < runs.length && runs[k - 1].red === runs[k].red) {
+        runs[k - 1].size *= runs[k].size;
+        runs.splice(k, 1);
+      }
+      const last = !runs.some((q) => q.red);
+      const dst = last ? y : rt.mem.alloc(outer * inner * 4);
+      if (!last) temps.push(dst);
+      const scale = last && op === "mean" ? 1 / count : 1;
+      rt.parallel({
+        name: "reduce",
+        args: [kernelOp, src, dst, r, inner, scale],
+        units: outer,
+        work: outer * r * inner * ELEMENT_WORK,
+      });
+      src = dst;
+    }
+  } finally {
+    for (const t of temps) rt.mem.free(t);
+  }
+}

@@ -1,0 +1,166 @@
+// Loads the kernel module (feature probe -> relaxed-SIMD FMA build or plain SIMD build), owns the one
+// memory, the per-thread GEMM workspaces and the thread pool, and runs range-splittable kernels.
+
+import type { KernelExports } from "./exports.js";
+import { WasmMemory, sharedMemorySupported, type MemoryOptions } from "./memory.js";
+import { relaxedSimdSupported, simdSupported } from "./probe.js";
+import { ThreadPool, type SpawnWorker } from "./threads.js";
+
+export interface WasmRuntimeOptions extends MemoryOptions {
+  /** Use the relaxed-SIMD (FMA) build: default when the engine supports it (Node: enabled via a V8 flag). */
+  relaxed?: boolean;
+  /** Threads including the calling one (default 1; see setNumThreads). Needs shared memory. */
+  threads?: number;
+  /** Returns the bytes of a kernel file (e.g. "striate-simd.wasm"); default: fs in Node, fetch in browsers. */
+  loadBinary?: (fileName: string) => Promise<ArrayBuffer | Uint8Array>;
+  /** Browsers: URL of the folder holding the .wasm files (default: build/kernels/ of this package). */
+  kernelBaseUrl?: string | URL;
+}
+
+function isNode(): boolean {
+  return typeof process === "object" && typeof process.versions === "object" && !!process.versions.node;
+}
+
+export function kernelFileName(relaxed: boolean, shared: boolean): string {
+  return `striate-${relaxed ? "relaxed" : "simd"}${shared ? "-shared" : ""}.wasm`;
+}
+
+/** A parallel kernel call: `fn(...args, ws, u0, u1)` over units [0, units). */
+export interface ParallelCall {
+  name: string;
+  args: number[];
+  units: number;
+  /** Rough work (e.g. multiply-adds); below PARALLEL_THRESHOLD the call stays on the calling thread. */
+  work: number;
+  /** Split points between threads are multiples of this (default 1). */
+  granularity?: number;
+}
+
+/** Work below which a kernel is not split across threads (multiply-adds; measured, docs/wasm-backend.md). */
+export const PARALLEL_THRESHOLD = 64 * 1024 * 144;
+
+export class WasmRuntime {
+  readonly exports: KernelExports;
+  readonly mem: WasmMemory;
+  readonly module: WebAssembly.Module;
+  readonly relaxed: boolean;
+  private readonly workspaces: number[] = [];
+  private pool: ThreadPool | null = null;
+  private readonly spawn: SpawnWorker | null;
+
+  constructor(
+    module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    mem: WasmMemory,
+    relaxed: boolean,
+    spawn: SpawnWorker | null,
+  ) {
+    this.module = module;
+    this.exports = instance.exports as unknown as KernelExports;
+    this.mem = mem;
+    this.relaxed = relaxed;
+    this.spawn = spawn;
+    mem.setBase(this.exports.heapBase());
+  }
+
+  get numThreads(): number {
+    return this.pool === null ? 1 : this.pool.size + 1;
+  }
+
+  /** Uses n threads (the calling one plus n-1 workers); 1 without shared memory. */
+  async setNumThreads(n: number): Promise<void> {
+    const want = Math.max(1, Math.floor(n));
+    if (want === this.numThreads) return;
+    if (this.pool !== null) {
+      this.pool.terminate();
+      this.pool = null;
+    }
+    if (want === 1 || !this.mem.shared || this.spawn === null) return;
+    const pool = new ThreadPool(this.mem, this.module, this.relaxed, want - 1, this.spawn);
+    await pool.ready();
+    this.pool = pool;
+    for (let t = 0; t < want; t++) this.workspace(t);
+  }
+
+  /** GEMM workspace of thread t (allocated on first use, kept for the runtime's life). */
+  workspace(t: number): number {
+    while (this.workspaces.length <= t)
+      this.workspaces.push(this.mem.alloc(this.exports.gemmWorkspaceBytes()));
+    return this.workspaces[t];
+  }
+
+  /** How many threads a call of this much work over this many units would use. */
+  threadsFor(work: number, units: number, granularity = 1): number {
+    if (this.pool === null || work < PARALLEL_THRESHOLD) return 1;
+    return Math.max(1, Math.min(this.numThreads, Math.ceil(units / granularity)));
+  }
+
+  /** Runs a range-splittable kernel, across the pool when it is big enough. */
+  parallel(call: ParallelCall): void {
+    const fn = this.exports[call.name];
+    if (typeof fn !== "function") throw new Error(`wasm kernel ${call.name} does not exist`);
+    const g = call.granularity ?? 1;
+    const threads = this.threadsFor(call.work, call.units, g);
+    if (threads <= 1 || this.pool === null) {
+      fn(...call.args, this.workspace(0), 0, call.units);
+      return;
+    }
+    const bounds: number[] = [0];
+    for (let t = 1; t < threads; t++)
+      bounds.push(Math.min(call.units, Math.round((call.units * t) / threads / g) * g));
+    bounds.push(call.units);
+    const ws: number[] = [];
+    for (let t = 0; t < threads; t++) ws.push(this.workspace(t));
+    this.pool.run(call.name, call.args, ws, bounds, () => fn(...call.args, ws[0], bounds[0], bounds[1]));
+  }
+
+  /** Stops the worker threads. */
+  dispose(): void {
+    if (this.pool !== null) this.pool.terminate();
+    this.pool = null;
+  }
+}
+
+export async function createWasmRuntime(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+  if (!simdSupported()) throw new Error("striate wasm backend: this engine has no WebAssembly SIMD");
+  const node = isNode() ? await import("./node.js") : null;
+  let relaxed = options.relaxed ?? true;
+  if (relaxed) relaxed = node !== null ? node.enableRelaxedSimd() : relaxedSimdSupported();
+  const shared = options.shared ?? sharedMemorySupported();
+  const file = kernelFileName(relaxed, shared);
+  let bytes: ArrayBuffer | Uint8Array;
+  if (options.loadBinary !== undefined) bytes = await options.loadBinary(file);
+  else if (node !== null) bytes = await node.readKernelFile(file);
+  else {
+    const base = options.kernelBaseUrl ?? new URL("../../../build/kernels/", import.meta.url);
+    const res = await fetch(new URL(file, base));
+    if (!res.ok) throw new Error(`striate wasm backend: fetch ${file} failed: ${res.status}`);
+    bytes = await res.arrayBuffer();
+  }
+  const module = await WebAssembly.compile(bytes as BufferSource);
+  const mem = new WasmMemory({ ...options, shared });
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory: mem.memory,
+      abort: () => {
+        throw new Error("striate wasm kernel aborted");
+      },
+    },
+  });
+  const spawn = node !== null ? (await import("./worker-node.js")).spawnNodeWorker : spawnBrowserWorker;
+  const rt = new WasmRuntime(module, instance, mem, relaxed, shared ? spawn : null);
+  const threads = options.threads ?? 1;
+  if (threads > 1) await rt.setNumThreads(threads);
+  return rt;
+}
+
+function spawnBrowserWorker(source: string): import("./threads.js").WorkerHandle {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const w = new Worker(url);
+  return {
+    postMessage: (m: unknown) => w.postMessage(m),
+    onMessage: (cb: (m: unknown) => void) => w.addEventListener("message", (e) => cb(e.data)),
+    onError: (cb: (e: unknown) => void) => w.addEventListener("error", (e) => cb(e)),
+    terminate: () => w.terminate(),
+  };
+}

@@ -1,0 +1,222 @@
+// Worker pool over the shared memory: every worker instantiates the same compiled module on the same
+// WebAssembly.Memory, then waits on a control block in that memory. A kernel call is handed over by
+// writing its arguments there and bumping a sequence number (no postMessage per call); workers spin a
+// little before blocking in Atomics.wait, because a blocking hand-off costs ~50-120 µs on this class of
+// machine and a spin ~0.3 µs (docs/wasm-backend.md). The calling thread computes the first share itself.
+//
+// Control block (CTRL_BYTES at `ctrl`, i32 slots): 0 sequence, 1 pending workers, 2 function id,
+// 3 argument count, 4 shutdown, 5 sleeping workers, 6 error flag; slots 16+4w.. hold worker w's
+// (workspace, u0, u1); f64 arguments start at byte ctrl + ARGS_OFFSET.
+
+import type { WasmMemory } from "./memory.js";
+
+export interface WorkerHandle {
+  postMessage(message: unknown): void;
+  onMessage(cb: (message: unknown) => void): void;
+  onError(cb: (error: unknown) => void): void;
+  terminate(): void;
+}
+
+/** Starts a worker running `source` (plain JavaScript, no imports). */
+export type SpawnWorker = (source: string) => WorkerHandle;
+
+export const CTRL_BYTES = 1024;
+const ARGS_OFFSET = 512;
+const MAX_ARGS = (CTRL_BYTES - ARGS_OFFSET) / 8;
+const MAX_WORKERS = (ARGS_OFFSET / 4 - 16) / 4;
+/** How long a worker spins for the next call before it blocks (ms). */
+const WORKER_SPIN_MS = 0.2;
+/** How long the calling thread spins for the workers before it blocks, where it may block (ms). */
+const MAIN_SPIN_MS = 2;
+
+/** The worker program. Runs in Node worker_threads (eval) and in browser Web Workers alike. */
+export const WORKER_SOURCE = `
+"use strict";
+const inNode = typeof require === "function" && typeof process === "object";
+let post;
+let listen;
+if (inNode) {
+  const { parentPort } = require("node:worker_threads");
+  post = (m) => parentPort.postMessage(m);
+  listen = (cb) => parentPort.on("message", cb);
+} else {
+  post = (m) => self.postMessage(m);
+  listen = (cb) => self.addEventListener("message", (e) => cb(e.data));
+}
+listen(async (msg) => {
+  try {
+    if (inNode && msg.relaxed) {
+      try { require("node:v8").setFlagsFromString("--experimental-wasm-relaxed-simd"); } catch (e) {}
+    }
+    const instance = await WebAssembly.instantiate(msg.module, {
+      env: { memory: msg.memory, abort() { throw new Error("striate wasm kernel aborted"); } },
+    });
+    const fns = msg.names.map((n) => instance.exports[n]);
+    const i32 = new Int32Array(msg.memory.buffer);
+    const f64 = new Float64Array(msg.memory.buffer);
+    const c = msg.ctrl >> 2;
+    const a = (msg.ctrl + ${ARGS_OFFSET}) >> 3;
+    const me = c + 16 + 4 * msg.index;
+    const spin = msg.spinMs;
+    let seen = Atomics.load(i32, c);
+    post("ready");
+    for (;;) {
+      let s = Atomics.load(i32, c);
+      if (s === seen) {
+        const t0 = performance.now();
+        while ((s = Atomics.load(i32, c)) === seen && performance.now() - t0 < spin) {}
+        while (s === seen) {
+          Atomics.add(i32, c + 5, 1);
+          Atomics.wait(i32, c, seen);
+          Atomics.sub(i32, c + 5, 1);
+          s = Atomics.load(i32, c);
+        }
+      }
+      seen = s;
+      if (Atomics.load(i32, c + 4) !== 0) break;
+      const u0 = i32[me + 1];
+      const u1 = i32[me + 2];
+      if (u1 > u0) {
+        const n = i32[c + 3];
+        const args = new Array(n + 3);
+        for (let k = 0; k < n; k++) args[k] = f64[a + k];
+        args[n] = i32[me];
+        args[n + 1] = u0;
+        args[n + 2] = u1;
+        try {
+          fns[i32[c + 2]](...args);
+        } catch (e) {
+          Atomics.store(i32, c + 6, 1);
+        }
+      }
+      if (Atomics.sub(i32, c + 1, 1) === 1) Atomics.notify(i32, c + 1);
+    }
+  } catch (e) {
+    post({ error: String(e && e.stack ? e.stack : e) });
+  }
+});
+`;
+
+function canBlock(): boolean {
+  // Browsers forbid Atomics.wait on the main thread (the one with a `document`).
+  return typeof document === "undefined";
+}
+
+export class ThreadPool {
+  readonly size: number;
+  private readonly mem: WasmMemory;
+  private readonly ctrl: number;
+  private readonly workers: WorkerHandle[] = [];
+  private readonly ids = new Map<string, number>();
+  private readonly started: Promise<void>;
+  private failed: string | null = null;
+
+  constructor(
+    mem: WasmMemory,
+    module: WebAssembly.Module,
+    relaxed: boolean,
+    size: number,
+    spawn: SpawnWorker,
+  ) {
+    if (!mem.shared) throw new Error("ThreadPool needs a shared memory");
+    if (size > MAX_WORKERS) throw new Error(`ThreadPool: at most ${MAX_WORKERS} workers`);
+    this.size = size;
+    this.mem = mem;
+    this.ctrl = mem.allocZeroed(CTRL_BYTES);
+    const names = WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === "function")
+      .map((e) => e.name);
+    names.forEach((n, i) => this.ids.set(n, i));
+    const readies: Promise<void>[] = [];
+    for (let index = 0; index < size; index++) {
+      const w = spawn(WORKER_SOURCE);
+      this.workers.push(w);
+      readies.push(
+        new Promise<void>((resolve, reject) => {
+          w.onMessage((m) => {
+            if (m === "ready") resolve();
+            else if (typeof m === "object" && m !== null && "error" in m) {
+              this.failed = String((m as { error: unknown }).error);
+              reject(new Error(`striate worker failed: ${this.failed}`));
+            }
+          });
+          w.onError((e) => {
+            this.failed = String(e);
+            reject(new Error(`striate worker failed: ${this.failed}`));
+          });
+        }),
+      );
+      w.postMessage({
+        module,
+        memory: mem.memory,
+        ctrl: this.ctrl,
+        index,
+        names,
+        relaxed,
+        spinMs: WORKER_SPIN_MS,
+      });
+    }
+    this.started = Promise.all(readies).then(() => undefined);
+  }
+
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /**
+   * Runs `name(...args, ws[t], bounds[t], bounds[t+1])` for t = 1.. on the workers while `own` computes
+   * thread 0's share on the calling thread; returns when all are done.
+   */
+  run(name: string, args: number[], ws: number[], bounds: number[], own: () => void): void {
+    if (this.failed !== null) throw new Error(`striate worker failed: ${this.failed}`);
+    const id = this.ids.get(name);
+    if (id === undefined) throw new Error(`ThreadPool: unknown kernel ${name}`);
+    if (args.length > MAX_ARGS) throw new Error(`ThreadPool: too many arguments for ${name}`);
+    const i32 = this.mem.i32();
+    const f64 = new Float64Array(i32.buffer, this.ctrl + ARGS_OFFSET, args.length);
+    const c = this.ctrl >> 2;
+    f64.set(args);
+    i32[c + 2] = id;
+    i32[c + 3] = args.length;
+    const threads = bounds.length - 1;
+    for (let w = 0; w < this.size; w++) {
+      const t = w + 1;
+      const s = c + 16 + 4 * w;
+      i32[s] = t < threads ? ws[t] : 0;
+      i32[s + 1] = t < threads ? bounds[t] : 0;
+      i32[s + 2] = t < threads ? bounds[t + 1] : 0;
+    }
+    Atomics.store(i32, c + 1, this.size);
+    Atomics.add(i32, c, 1);
+    if (Atomics.load(i32, c + 5) > 0) Atomics.notify(i32, c);
+    let ownError: unknown = null;
+    try {
+      own();
+    } catch (e) {
+      ownError = e;
+    }
+    const block = canBlock();
+    const t0 = performance.now();
+    for (;;) {
+      const pending = Atomics.load(i32, c + 1);
+      if (pending === 0) break;
+      if (block && performance.now() - t0 > MAIN_SPIN_MS) Atomics.wait(i32, c + 1, pending, 20);
+    }
+    if (Atomics.load(i32, c + 6) !== 0) {
+      Atomics.store(i32, c + 6, 0);
+      throw new Error(`striate wasm kernel ${name} failed in a worker`);
+    }
+    if (ownError !== null) throw ownError;
+  }
+
+  terminate(): void {
+    const i32 = this.mem.i32();
+    const c = this.ctrl >> 2;
+    Atomics.store(i32, c + 4, 1);
+    Atomics.add(i32, c, 1);
+    Atomics.notify(i32, c);
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+    this.mem.free(this.ctrl);
+  }
+}

@@ -1,0 +1,156 @@
+// conv2d kernels (im2col packed straight into GEMM panels) against direct nested loops: forward with
+// bias and ReLU, input, weight and bias gradients; strides, padding, dilation, groups, odd sizes.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  conv2dBackwardBias,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  type Conv2dShape,
+} from "../../../src/backend/wasm/conv.js";
+import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
+import { decode, loadFixtures } from "./fixtures.js";
+import { convDims, forEachTap } from "./reference.js";
+import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+
+function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
+  const g = convDims(s);
+  const rand = rng(seed);
+  const xLen = g.N * g.C * g.H * g.W;
+  const wLen = g.O * g.Cg * g.KH * g.KW;
+  const yLen = g.N * g.O * g.OH * g.OW;
+  const x = randomArray(xLen, rand);
+  const w = randomArray(wLen, rand);
+  const bias = randomArray(g.O, rand);
+  const dy = randomArray(yLen, rand);
+  const K = g.Cg * g.KH * g.KW;
+  const tol = 1e-4 * Math.sqrt(Math.max(K, g.N * g.OH * g.OW, g.Og * g.KH * g.KW));
+  const name = JSON.stringify(s);
+
+  // forward (+ bias, ReLU)
+  const yRef = new Float64Array(yLen);
+  forEachTap(s, (xi, wi, yi) => (yRef[yi] += x[xi] * w[wi]));
+  const P = g.OH * g.OW;
+  const yBias = yRef.map((v, i) => v + bias[Math.floor(i / P) % g.O]);
+  const yRelu = yBias.map((v) => Math.max(v, 0));
+  const px = upload(rt, x);
+  const pw = upload(rt, w);
+  const pb = upload(rt, bias);
+  const py = upload(rt, new Float32Array(yLen).fill(NaN));
+  conv2dForward(rt, s, px, pw, 0, py);
+  assertClose(rt.mem.readF32(py, yLen), yRef, tol, `conv2d forward ${name}`);
+  conv2dForward(rt, s, px, pw, pb, py, true);
+  assertClose(rt.mem.readF32(py, yLen), yRelu, tol, `conv2d forward bias+relu ${name}`);
+
+  // input gradient
+  const dxRef = new Float64Array(xLen);
+  forEachTap(s, (xi, wi, yi) => (dxRef[xi] += w[wi] * dy[yi]));
+  const pdy = upload(rt, dy);
+  const pdx = upload(rt, new Float32Array(xLen).fill(NaN));
+  conv2dBackwardInput(rt, s, pdy, pw, pdx);
+  assertClose(rt.mem.readF32(pdx, xLen), dxRef, tol, `conv2d input grad ${name}`);
+  conv2dBackwardInput(rt, s, pdy, pw, pdx, true);
+  assertClose(
+    rt.mem.readF32(pdx, xLen),
+    dxRef.map((v) => 2 * v),
+    tol,
+    `conv2d input grad accumulate ${name}`,
+  );
+
+  // weight gradient (beta = 0 ignores garbage, beta = 1 accumulates)
+  const dwRef = new Float64Array(wLen);
+  forEachTap(s, (xi, wi, yi) => (dwRef[wi] += x[xi] * dy[yi]));
+  const pdw = upload(rt, new Float32Array(wLen).fill(NaN));
+  conv2dBackwardWeight(rt, s, px, pdy, pdw);
+  assertClose(rt.mem.readF32(pdw, wLen), dwRef, tol, `conv2d weight grad ${name}`);
+  conv2dBackwardWeight(rt, s, px, pdy, pdw, 1);
+  assertClose(
+    rt.mem.readF32(pdw, wLen),
+    dwRef.map((v) => 2 * v),
+    tol,
+    `conv2d weight grad accumulate ${name}`,
+  );
+
+  // bias gradient
+  const dbRef = new Float64Array(g.O);
+  for (let i = 0; i < yLen; i++) dbRef[Math.floor(i / P) % g.O] += dy[i];
+  const pdb = upload(rt, new Float32Array(g.O).fill(NaN));
+  conv2dBackwardBias(rt, g.N, g.O, P, pdy, pdb);
+  assertClose(rt.mem.readF32(pdb, g.O), dbRef, tol, `conv2d bias grad ${name}`);
+
+  for (const p of [px, pw, pb, py, pdy, pdx, pdw, pdb]) rt.mem.free(p);
+}
+
+const CASES: Conv2dShape[] = [
+  { N: 1, C: 1, H: 5, W: 5, O: 1, KH: 3, KW: 3 },
+  { N: 2, C: 3, H: 9, W: 11, O: 7, KH: 3, KW: 3, padH: 1, padW: 1 },
+  { N: 3, C: 4, H: 13, W: 10, O: 6, KH: 5, KW: 3, strideH: 2, strideW: 1, padH: 2, padW: 0 },
+  { N: 2, C: 6, H: 12, W: 12, O: 9, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 3 },
+  { N: 1, C: 5, H: 17, W: 19, O: 11, KH: 3, KW: 2, dilationH: 2, dilationW: 3, padH: 2, padW: 1 },
+  { N: 2, C: 8, H: 7, W: 7, O: 16, KH: 1, KW: 1 },
+  { N: 2, C: 3, H: 32, W: 32, O: 8, KH: 5, KW: 5, padH: 2, padW: 2 },
+  { N: 1, C: 16, H: 20, W: 20, O: 24, KH: 3, KW: 3, padH: 1, padW: 1, groups: 4 },
+  { N: 2, C: 20, H: 15, W: 15, O: 13, KH: 3, KW: 3, strideH: 3, strideW: 2 },
+  { N: 1, C: 300, H: 4, W: 4, O: 5, KH: 1, KW: 1 },
+];
+
+for (const v of VARIANTS) {
+  describe(`conv2d (${v.name})`, () => {
+    it("forward, input/weight/bias gradients match direct loops", async () => {
+      const rt = await runtime(v.relaxed);
+      CASES.forEach((s, i) => check(rt, s, 1000 + i));
+    });
+
+    it("matches the PyTorch fixtures (forward and all gradients)", async () => {
+      const rt = await runtime(v.relaxed);
+      let checked = 0;
+      for (const c of loadFixtures("conv2d")) {
+        const [N, C, H, W] = c.inputs.x.shape;
+        const [O, , KH, KW] = c.inputs.weight.shape;
+        const a = c.attrs as Record<string, number[] | number>;
+        const [sh, sw] = a.stride as number[];
+        const [ph, pw] = a.padding as number[];
+        const [dh, dw] = a.dilation as number[];
+        const s: Conv2dShape = {
+          ...{ N, C, H, W, O, KH, KW, strideH: sh, strideW: sw, padH: ph, padW: pw },
+          ...{ dilationH: dh, dilationW: dw, groups: a.groups as number },
+        };
+        const x = upload(rt, decode(c.inputs.x));
+        const w = upload(rt, decode(c.inputs.weight));
+        const b = c.inputs.bias ? upload(rt, decode(c.inputs.bias)) : 0;
+        const yRef = decode(c.outputs.y);
+        const dy = upload(rt, decode(c.upstream!.y));
+        const y = rt.mem.alloc(yRef.length * 4);
+        const xLen = N * C * H * W;
+        const dx = rt.mem.alloc(xLen * 4);
+        const wLen = decode(c.inputs.weight).length;
+        const dW = rt.mem.alloc(wLen * 4);
+        const db = rt.mem.alloc(O * 4);
+        conv2dForward(rt, s, x, w, b, y);
+        conv2dBackwardInput(rt, s, dy, w, dx);
+        conv2dBackwardWeight(rt, s, x, dy, dW);
+        assertClose(rt.mem.readF32(y, yRef.length), yRef, 1e-5, `${c.name} y`);
+        assertClose(rt.mem.readF32(dx, xLen), decode(c.grads!.x), 1e-5, `${c.name} dx`);
+        assertClose(rt.mem.readF32(dW, wLen), decode(c.grads!.weight), 1e-5, `${c.name} dweight`);
+        if (c.grads!.bias) {
+          conv2dBackwardBias(rt, N, O, yRef.length / (N * O), dy, db);
+          assertClose(rt.mem.readF32(db, O), decode(c.grads!.bias), 1e-5, `${c.name} dbias`);
+        }
+        for (const p of [x, w, dy, y, dx, dW, db]) rt.mem.free(p);
+        if (b) rt.mem.free(b);
+        checked++;
+      }
+      assert.equal(checked, 20);
+    });
+  });
+}
+
+describe("conv2d with 2 threads", () => {
+  it("splits samples / pixels / weight columns and matches direct loops", async () => {
+    const rt = await runtime(true, 2);
+    check(rt, { N: 3, C: 16, H: 24, W: 24, O: 32, KH: 3, KW: 3, padH: 1, padW: 1 }, 2001);
+    check(rt, { N: 1, C: 32, H: 30, W: 30, O: 64, KH: 3, KW: 3, padH: 1, padW: 1 }, 2002);
+  });
+  after(async () => (await runtime(true, 2)).dispose());
+});

@@ -1,0 +1,234 @@
+// Elementwise and reduction kernels against plain Math loops: unary ops and gradients (with SIMD tails),
+// broadcasting binary ops, sum/mean/max over axis sets; activations also against the PyTorch fixtures.
+import { describe, it } from "node:test";
+import {
+  binary,
+  broadcastShape,
+  reduce,
+  unary,
+  unaryBackward,
+  type BinaryOp,
+  type UnaryOp,
+} from "../../../src/backend/wasm/elementwise.js";
+import { decode, loadFixtures } from "./fixtures.js";
+import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+
+const ALPHA = 0.1;
+const REF: Record<
+  Exclude<UnaryOp, "clamp" | "affine">,
+  [(x: number) => number, (x: number, y: number) => number]
+> = {
+  copy: [(x) => x, () => 1],
+  neg: [(x) => -x, () => -1],
+  abs: [Math.abs, (x) => Math.sign(x)],
+  relu: [(x) => Math.max(x, 0), (x) => (x > 0 ? 1 : 0)],
+  leakyRelu: [(x) => (x < 0 ? ALPHA * x : x), (x) => (x > 0 ? 1 : ALPHA)],
+  sigmoid: [(x) => 1 / (1 + Math.exp(-x)), (_x, y) => y * (1 - y)],
+  tanh: [Math.tanh, (_x, y) => 1 - y * y],
+  exp: [Math.exp, (_x, y) => y],
+  log: [Math.log, (x) => 1 / x],
+  sqrt: [Math.sqrt, (_x, y) => 0.5 / y],
+  square: [(x) => x * x, (x) => 2 * x],
+  reciprocal: [(x) => 1 / x, (_x, y) => -y * y],
+};
+
+function product(s: readonly number[]): number {
+  return s.reduce((p, q) => p * q, 1);
+}
+
+function index(shape: readonly number[], flat: number): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx[i] = flat % shape[i];
+    flat = Math.floor(flat / shape[i]);
+  }
+  return idx;
+}
+
+function offset(shape: readonly number[], idx: readonly number[]): number {
+  // idx is right-aligned and may be longer than shape; broadcast axes read index 0.
+  let o = 0;
+  for (let i = 0; i < shape.length; i++) {
+    const j = idx.length - shape.length + i;
+    o = o * shape[i] + (shape[i] === 1 ? 0 : idx[j]);
+  }
+  return o;
+}
+
+for (const v of VARIANTS) {
+  describe(`elementwise (${v.name})`, () => {
+    it("unary ops and their gradients match Math", async () => {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(77);
+      for (const n of [1, 3, 4, 7, 37, 1000]) {
+        for (const [op, [f, df]] of Object.entries(REF) as [UnaryOp, (typeof REF)["relu"]][]) {
+          const positive = op === "log" || op === "sqrt" || op === "reciprocal";
+          const scale = op === "exp" || op === "sigmoid" || op === "tanh" ? 12 : 3;
+          const x = randomArray(n, rand, positive ? 0.1 : -scale, scale);
+          const dy = randomArray(n, rand);
+          const px = upload(rt, x);
+          const py = rt.mem.alloc(n * 4);
+          const pdy = upload(rt, dy);
+          const pdx = rt.mem.alloc(n * 4);
+          unary(rt, op, px, py, n, ALPHA);
+          const y = rt.mem.readF32(py, n);
+          const yRef = Array.from(x, f);
+          assertClose(y, yRef, 2e-6, `${op} n=${n}`);
+          unaryBackward(rt, op, px, py, pdy, pdx, n, ALPHA);
+          const dxRef = Array.from(x, (xi, i) => dy[i] * df(xi, y[i]));
+          assertClose(rt.mem.readF32(pdx, n), dxRef, 1e-5, `${op}' n=${n}`);
+          for (const p of [px, py, pdy, pdx]) rt.mem.free(p);
+        }
+      }
+    });
+
+    it("exp/sigmoid/tanh handle extremes and NaN", async () => {
+      const rt = await runtime(v.relaxed);
+      const x = Float32Array.from([-200, -90, -1e-6, 0, 1e-6, 0.3, 0.7, 20, 88, 100, NaN, -0.62]);
+      const px = upload(rt, x);
+      const py = rt.mem.alloc(x.length * 4);
+      for (const [op, f] of [
+        ["exp", Math.exp],
+        ["sigmoid", (t: number) => 1 / (1 + Math.exp(-t))],
+        ["tanh", Math.tanh],
+      ] as const) {
+        unary(rt, op, px, py, x.length);
+        const got = rt.mem.readF32(py, x.length);
+        const want = Array.from(x, (t) => Math.fround(f(t)));
+        for (let i = 0; i < x.length; i++) {
+          const ok =
+            (Number.isNaN(want[i]) && Number.isNaN(got[i])) ||
+            got[i] === want[i] ||
+            Math.abs(got[i] - want[i]) <= 2e-6 * Math.abs(want[i]) + 1e-30;
+          if (!ok) throw new Error(`${op}(${x[i]}) = ${got[i]}, expected ${want[i]}`);
+        }
+      }
+      rt.mem.free(px);
+      rt.mem.free(py);
+    });
+
+    it("binary ops broadcast like PyTorch", async () => {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(78);
+      const pairs: [number[], number[]][] = [
+        [[7], [7]],
+        [
+          [2, 3, 5, 5],
+          [1, 3, 1, 1],
+        ],
+        [
+          [2, 4, 3, 3],
+          [2, 4, 1, 1],
+        ],
+        [
+          [4, 1, 6],
+          [5, 1],
+        ],
+        [[1], [3, 9]],
+        [
+          [3, 1, 7, 1],
+          [1, 5, 1, 3],
+        ],
+        [
+          [2, 3, 4, 5, 6],
+          [3, 1, 5, 1],
+        ],
+        [[13], []],
+      ];
+      for (const [as, bs] of pairs) {
+        const out = broadcastShape(as, bs);
+        for (const op of ["add", "sub", "mul", "div", "max", "min"] as BinaryOp[]) {
+          const a = randomArray(product(as), rand);
+          const b = randomArray(product(bs), rand, 0.5, 2);
+          const pa = upload(rt, a);
+          const pb = upload(rt, b);
+          const py = rt.mem.alloc(product(out) * 4);
+          binary(rt, op, pa, as, pb, bs, py);
+          const f = {
+            add: (p: number, q: number) => p + q,
+            sub: (p: number, q: number) => p - q,
+            mul: (p: number, q: number) => p * q,
+            div: (p: number, q: number) => p / q,
+            max: Math.max,
+            min: Math.min,
+          }[op];
+          const ref = Array.from({ length: product(out) }, (_, i) => {
+            const idx = index(out, i);
+            return f(a[offset(as, idx)], b[offset(bs, idx)]);
+          });
+          assertClose(rt.mem.readF32(py, ref.length), ref, 1e-6, `${op} [${as}] [${bs}]`);
+          for (const p of [pa, pb, py]) rt.mem.free(p);
+        }
+      }
+    });
+
+    it("sum/mean/max over axis sets match loops", async () => {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(79);
+      const cases: [number[], number[]][] = [
+        [
+          [4, 3, 5, 5],
+          [0, 2, 3],
+        ],
+        [[2, 4, 3, 3], [1]],
+        [
+          [2, 4, 3, 3],
+          [2, 3],
+        ],
+        [[37], [0]],
+        [[6, 7], [1]],
+        [[6, 7], [0]],
+        [
+          [3, 1, 5, 2, 7],
+          [0, 3],
+        ],
+        [[2, 3], []],
+      ];
+      for (const [shape, axes] of cases) {
+        const x = randomArray(product(shape), rand);
+        const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const n = product(kept);
+        for (const op of ["sum", "mean", "max"] as const) {
+          const ref = new Float64Array(n).fill(op === "max" ? -Infinity : 0);
+          for (let i = 0; i < x.length; i++) {
+            const o = offset(kept, index(shape, i));
+            ref[o] = op === "max" ? Math.max(ref[o], x[i]) : ref[o] + x[i];
+          }
+          if (op === "mean") for (let i = 0; i < n; i++) ref[i] /= x.length / n;
+          const px = upload(rt, x);
+          const py = rt.mem.alloc(n * 4);
+          reduce(rt, op, px, shape, axes, py);
+          assertClose(rt.mem.readF32(py, n), ref, 1e-5, `${op} [${shape}] axes [${axes}]`);
+          rt.mem.free(px);
+          rt.mem.free(py);
+        }
+      }
+    });
+
+    it("activations match the PyTorch fixtures", async () => {
+      const rt = await runtime(v.relaxed);
+      const map: Record<string, UnaryOp> = {
+        relu: "relu",
+        leaky_relu: "leakyRelu",
+        sigmoid: "sigmoid",
+        tanh: "tanh",
+      };
+      for (const c of loadFixtures("activations")) {
+        const op = map[c.op];
+        if (op === undefined) continue;
+        const slope = (c.attrs.negative_slope as number | undefined) ?? 0;
+        const x = decode(c.inputs.x);
+        const n = x.length;
+        const px = upload(rt, x);
+        const py = rt.mem.alloc(n * 4);
+        const pdy = upload(rt, decode(c.upstream!.y));
+        const pdx = rt.mem.alloc(n * 4);
+        unary(rt, op, px, py, n, slope);
+        unaryBackward(rt, op, px, py, pdy, pdx, n, slope);
+        assertClose(rt.mem.readF32(py, n), decode(c.outputs.y), 1e-5, `${c.name} y`);
+        assertClose(rt.mem.readF32(pdx, n), decode(c.grads!.x), 1e-5, `${c.name} dx`);
+        for (const p of [px, py, pdy, pdx]) rt.mem.free(p);
+      }
+    });
+  });
+}
