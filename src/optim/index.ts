@@ -1,2 +1,45 @@
-// Filled in as the optim module is built.
-export {};
+// torch.optim for Striate: optimizers with parameter groups and state dicts, and learning-rate schedules.
+
+export { Optimizer, serializeTensor } from "./optimizer.js";
+export type {
+  BaseHyperparameters,
+  OptimizerStateDict,
+  ParamGroup,
+  ParamGroupInput,
+  ParamUpdate,
+  Params,
+  SerializedTensor,
+} from "./optimizer.js";
+export { SGD, sgdUpdate } from "./sgd.js";
+export type { SGDHyperparameters, SGDOptions, SGDState } from "./sgd.js";
+export { Adagrad, adagradUpdate } from "./adagrad.js";
+export type { AdagradHyperparameters, AdagradOptions, AdagradState } from "./adagrad.js";
+export { RMSprop, rmspropUpdate } from "./rmsprop.js";
+export type { RMSpropHyperparameters, RMSpropOptions, RMSpropState } from "./rmsprop.js";
+export { Adam, AdamW, adamUpdate, adamwUpdate } from "./adam.js";
+export type { AdamHyperparameters, AdamOptions, AdamState } from "./adam.js";
+export {
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  LinearWarmup,
+  SequentialLR,
+  ChainedScheduler,
+} from "./lr-scheduler.js";
+export type {
+  AnyOptimizer,
+  Scheduler,
+  LRSchedulerState,
+  StepLROptions,
+  MultiStepLROptions,
+  ExponentialLROptions,
+  CosineAnnealingLROptions,
+  LinearWarmupOptions,
+  SequentialLROptions,
+} from "./lr-scheduler.js";
+export { OneCycleLR } from "./one-cycle-lr.js";
+export type { OneCycleLROptions } from "./one-cycle-lr.js";
+export { ReduceLROnPlateau } from "./reduce-lr-on-plateau.js";
+export type { ReduceLROnPlateauOptions, ReduceLROnPlateauState } from "./reduce-lr-on-plateau.js";

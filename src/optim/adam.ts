@@ -1,0 +1,154 @@
+// Adam with L2 weight decay (torch.optim.Adam) and AdamW with decoupled weight decay (torch.optim.AdamW),
+// both with the AMSGrad option. They share the bias-corrected moment update; the math is in the pure
+// `adamUpdate` and `adamwUpdate`.
+
+import type { Tensor } from "../tensor/tensor.js";
+import { zerosLike } from "../tensor/tensor.js";
+import { add, div, maximum, mul, neg, sqrt, square, sub } from "../ops/elementwise.js";
+import {
+  Optimizer,
+  checkAtLeast,
+  checkBoolean,
+  checkLr,
+  checkUnitInterval,
+  type BaseHyperparameters,
+  type ParamUpdate,
+  type Params,
+} from "./optimizer.js";
+
+export interface AdamHyperparameters extends BaseHyperparameters {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+export type AdamOptions = Partial<AdamHyperparameters>;
+
+/** Per-parameter state: step count, first and second moments, and the running max of the second (AMSGrad). */
+export interface AdamState {
+  step?: number;
+  expAvg?: Tensor;
+  expAvgSq?: Tensor;
+  maxExpAvgSq?: Tensor;
+}
+
+/** The moment update and bias-corrected step shared by Adam and AdamW; `g` already includes any L2 term. */
+function adamCore(
+  param: Tensor,
+  g: Tensor,
+  state: AdamState,
+  h: AdamHyperparameters,
+): ParamUpdate<AdamState> {
+  const [beta1, beta2] = h.betas;
+  const step = (state.step ?? 0) + 1;
+  const expAvg = add(mul(state.expAvg ?? zerosLike(param), beta1), mul(g, 1 - beta1));
+  const expAvgSq = add(mul(state.expAvgSq ?? zerosLike(param), beta2), mul(square(g), 1 - beta2));
+  const next: AdamState = { step, expAvg, expAvgSq };
+  let second = expAvgSq;
+  if (h.amsgrad) {
+    next.maxExpAvgSq = maximum(state.maxExpAvgSq ?? zerosLike(param), expAvgSq);
+    second = next.maxExpAvgSq;
+  }
+  const stepSize = h.lr / (1 - beta1 ** step);
+  const denom = add(div(sqrt(second), Math.sqrt(1 - beta2 ** step)), h.eps);
+  return { param: sub(param, mul(div(expAvg, denom), stepSize)), state: next };
+}
+
+/**
+ * One Adam step (torch's `_single_tensor_adam`): g = ±grad + wd·param (L2); m = β1·m + (1−β1)·g;
+ * v = β2·v + (1−β2)·g²; param −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps) (√max(v) with AMSGrad).
+ */
+export function adamUpdate(
+  param: Tensor,
+  grad: Tensor,
+  state: AdamState,
+  h: AdamHyperparameters,
+): ParamUpdate<AdamState> {
+  let g = h.maximize ? neg(grad) : grad;
+  if (h.weightDecay !== 0) g = add(g, mul(param, h.weightDecay));
+  return adamCore(param, g, state, h);
+}
+
+/** One AdamW step (torch's `_single_tensor_adamw`): param ← param·(1 − lr·wd), then Adam without L2. */
+export function adamwUpdate(
+  param: Tensor,
+  grad: Tensor,
+  state: AdamState,
+  h: AdamHyperparameters,
+): ParamUpdate<AdamState> {
+  const decayed = h.weightDecay !== 0 ? mul(param, 1 - h.lr * h.weightDecay) : param;
+  return adamCore(decayed, h.maximize ? neg(grad) : grad, state, h);
+}
+
+function validateAdam(h: AdamHyperparameters, where: string): void {
+  checkLr(where, h.lr);
+  checkAtLeast(where, "eps", h.eps);
+  checkAtLeast(where, "weightDecay", h.weightDecay);
+  if (!Array.isArray(h.betas) || h.betas.length !== 2) {
+    throw new Error(`${where}: betas must be a pair [beta1, beta2], got ${JSON.stringify(h.betas)}`);
+  }
+  checkUnitInterval(where, "betas[0]", h.betas[0]);
+  checkUnitInterval(where, "betas[1]", h.betas[1]);
+  checkBoolean(where, "amsgrad", h.amsgrad);
+  checkBoolean(where, "maximize", h.maximize);
+}
+
+function adamDefaults(options: AdamOptions, weightDecay: number): AdamHyperparameters {
+  return {
+    lr: options.lr ?? 1e-3,
+    betas: options.betas ? ([...options.betas] as [number, number]) : [0.9, 0.999],
+    eps: options.eps ?? 1e-8,
+    weightDecay: options.weightDecay ?? weightDecay,
+    amsgrad: options.amsgrad ?? false,
+    maximize: options.maximize ?? false,
+  };
+}
+
+/**
+ * Adam (torch.optim.Adam); `weightDecay` adds an L2 term to the gradient (prefer AdamW for decoupled decay).
+ * @example const opt = new Adam(model.parameters(), { lr: 1e-3, betas: [0.9, 0.999] });
+ */
+export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
+  constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
+    super("Adam", params, adamDefaults(options, 0));
+  }
+
+  protected validate(h: AdamHyperparameters, where: string): void {
+    validateAdam(h, where);
+  }
+
+  protected update(
+    param: Tensor,
+    grad: Tensor,
+    state: AdamState,
+    h: AdamHyperparameters,
+  ): ParamUpdate<AdamState> {
+    return adamUpdate(param, grad, state, h);
+  }
+}
+
+/**
+ * AdamW (torch.optim.AdamW): Adam with decoupled weight decay (default 0.01), applied to the parameter
+ * before the Adam step rather than added to the gradient.
+ * @example const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
+ */
+export class AdamW extends Optimizer<AdamHyperparameters, AdamState> {
+  constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
+    super("AdamW", params, adamDefaults(options, 0.01));
+  }
+
+  protected validate(h: AdamHyperparameters, where: string): void {
+    validateAdam(h, where);
+  }
+
+  protected update(
+    param: Tensor,
+    grad: Tensor,
+    state: AdamState,
+    h: AdamHyperparameters,
+  ): ParamUpdate<AdamState> {
+    return adamwUpdate(param, grad, state, h);
+  }
+}

@@ -1,0 +1,95 @@
+// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum, L2 weight decay and
+// maximisation: torch.optim.SGD's semantics, with the math in the pure `sgdUpdate`.
+
+import type { Tensor } from "../tensor/tensor.js";
+import { add, mul, neg, sub } from "../ops/elementwise.js";
+import {
+  Optimizer,
+  checkAtLeast,
+  checkBoolean,
+  checkLr,
+  type BaseHyperparameters,
+  type ParamUpdate,
+  type Params,
+} from "./optimizer.js";
+
+export interface SGDHyperparameters extends BaseHyperparameters {
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/** SGD's options; `lr` has no default and must be given here or in every parameter group. */
+export type SGDOptions = Partial<SGDHyperparameters>;
+
+/** Per-parameter state: the momentum buffer (absent until the first step with momentum). */
+export interface SGDState {
+  momentumBuffer?: Tensor;
+}
+
+/**
+ * One SGD step for one parameter (torch's `_single_tensor_sgd`): g = ±grad + wd·param;
+ * with momentum, buf = g on the first step and momentum·buf + (1 − dampening)·g after, and the step
+ * direction is buf (or g + momentum·buf with Nesterov); param ← param − lr·direction.
+ */
+export function sgdUpdate(
+  param: Tensor,
+  grad: Tensor,
+  state: SGDState,
+  h: SGDHyperparameters,
+): ParamUpdate<SGDState> {
+  let d = h.maximize ? neg(grad) : grad;
+  if (h.weightDecay !== 0) d = add(d, mul(param, h.weightDecay));
+  let buf = state.momentumBuffer;
+  if (h.momentum !== 0) {
+    buf = buf === undefined ? d : add(mul(buf, h.momentum), h.dampening === 0 ? d : mul(d, 1 - h.dampening));
+    d = h.nesterov ? add(d, mul(buf, h.momentum)) : buf;
+  }
+  return { param: sub(param, mul(d, h.lr)), state: buf === undefined ? {} : { momentumBuffer: buf } };
+}
+
+/**
+ * Stochastic gradient descent (torch.optim.SGD).
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ * @example // per-group learning rates
+ * new SGD([{ params: backbone.parameters(), lr: 1e-3 }, { params: head.parameters() }], { lr: 1e-2 });
+ */
+export class SGD extends Optimizer<SGDHyperparameters, SGDState> {
+  constructor(params: Params<SGDHyperparameters>, options: SGDOptions = {}) {
+    super("SGD", params, {
+      lr: options.lr as number,
+      momentum: options.momentum ?? 0,
+      dampening: options.dampening ?? 0,
+      nesterov: options.nesterov ?? false,
+      weightDecay: options.weightDecay ?? 0,
+      maximize: options.maximize ?? false,
+    });
+  }
+
+  protected validate(h: SGDHyperparameters, where: string): void {
+    checkLr(where, h.lr);
+    checkAtLeast(where, "momentum", h.momentum);
+    checkAtLeast(where, "dampening", h.dampening);
+    checkAtLeast(where, "weightDecay", h.weightDecay);
+    checkBoolean(where, "nesterov", h.nesterov);
+    checkBoolean(where, "maximize", h.maximize);
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
+      throw new Error(
+        `${where}: nesterov needs momentum > 0 and dampening 0 (got momentum ${h.momentum}, dampening ${h.dampening})`,
+      );
+    }
+  }
+
+  protected update(
+    param: Tensor,
+    grad: Tensor,
+    state: SGDState,
+    h: SGDHyperparameters,
+  ): ParamUpdate<SGDState> {
+    return sgdUpdate(param, grad, state, h);
+  }
+}
