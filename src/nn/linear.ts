@@ -1,6 +1,7 @@
 // Fully connected layer and the shape helpers around it (Flatten, Identity).
 
 import type { Tensor } from "../tensor/tensor.js";
+import { formatShape } from "../tensor/shape.js";
 import { empty } from "./empty.js";
 import { linear } from "../ops/matmul.js";
 import { flatten } from "../ops/movement.js";
@@ -52,6 +53,12 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new Error(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): input has ${x.shape[x.ndim - 1] ?? 0} features, ` +
+          `expected ${this.inFeatures}; input ${formatShape(x.shape)}`,
+      );
+    }
     return linear(x, this.weight, this.bias);
   }
 

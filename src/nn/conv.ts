@@ -1,0 +1,291 @@
+// Convolution layers (torch.nn.Conv2d, torch.nn.ConvTranspose2d): they hold the weight and bias, keep their
+// configuration in public readonly fields (summary() and MAC counts read them), initialise exactly like
+// torch's reset_parameters, and check the input against the configuration so errors name the layer.
+
+import type { Tensor } from "../tensor/tensor.js";
+import { formatShape, pair } from "../tensor/shape.js";
+import { conv2d, convTranspose2d, type Size2 } from "../ops/conv.js";
+import { pad } from "../ops/movement.js";
+import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
+import { empty, type ModuleOptions } from "./empty.js";
+import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
+
+export interface Conv2dLayerOptions extends ModuleOptions {
+  stride?: Size2;
+  /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
+  padding?: Size2 | "same" | "valid";
+  dilation?: Size2;
+  groups?: number;
+  bias?: boolean;
+}
+
+export interface ConvTranspose2dLayerOptions extends ModuleOptions {
+  stride?: Size2;
+  padding?: Size2;
+  /** Extra rows/columns added to one side of the output; must be smaller than stride or dilation. */
+  outputPadding?: Size2;
+  dilation?: Size2;
+  groups?: number;
+  bias?: boolean;
+}
+
+/** A pair shown as one number when square, like torch prints its tuples in the constructor call. */
+function showPair(p: readonly [number, number]): string {
+  return p[0] === p[1] ? String(p[0]) : `[${p[0]},${p[1]}]`;
+}
+
+function positivePair(layer: string, value: Size2, name: string, min: number): [number, number] {
+  const p = pair(value, name, layer);
+  if (p[0] < min || p[1] < min)
+    throw new Error(`${layer}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
+  return p;
+}
+
+function checkChannels(layer: string, inChannels: number, outChannels: number, groups: number): void {
+  for (const [name, v] of [
+    ["inChannels", inChannels],
+    ["outChannels", outChannels],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`${layer}: ${name} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new Error(
+      `${layer}: groups=${groups} must be a positive integer dividing inChannels (${inChannels}) and outChannels (${outChannels})`,
+    );
+  }
+}
+
+/** torch's _ConvNd.reset_parameters: W ~ kaiming_uniform(a=√5), i.e. U(±1/sqrt(fan_in)); b ~ U(±1/sqrt(fan_in)). */
+function resetConvParameters(weight: Parameter, bias: Parameter | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const { fanIn } = calculateFans(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}
+
+/**
+ * 2-D convolution over NCHW input (torch.nn.Conv2d).
+ *
+ * Parameters: `weight` [outChannels, inChannels/groups, kH, kW] and `bias` [outChannels] (unless
+ * `bias: false`), both drawn from U(±1/sqrt(fan_in)) with fan_in = inChannels/groups·kH·kW, as torch does.
+ * Input [N, inChannels, H, W] gives [N, outChannels, outH, outW] with
+ * outH = floor((H + 2·padding - dilation·(kH-1) - 1) / stride) + 1.
+ *
+ * With `padding: "same"` the input is zero-padded so that outH = H and outW = W (stride 1 only); an even
+ * effective kernel puts the extra row/column at the bottom/right, as torch does.
+ * @example
+ * const conv = new Conv2d(3, 16, 5, { padding: 2 });
+ * conv.forward(x); // x [8, 3, 32, 32] -> [8, 16, 32, 32]
+ */
+export class Conv2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  /** Padding before each spatial dim (top, left); with "same" the bottom/right side may get one more. */
+  readonly padding: [number, number];
+  /** True when constructed with `padding: "same"`. */
+  readonly paddingSame: boolean;
+  readonly dilation: [number, number];
+  readonly groups: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {
+    super();
+    const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
+    const groups = options.groups ?? 1;
+    checkChannels(name, inChannels, outChannels, groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = positivePair(name, kernelSize, "kernelSize", 1);
+    this.stride = positivePair(name, options.stride ?? 1, "stride", 1);
+    this.dilation = positivePair(name, options.dilation ?? 1, "dilation", 1);
+    this.groups = groups;
+    const padding = options.padding ?? 0;
+    this.paddingSame = padding === "same";
+    if (padding === "same") {
+      if (this.stride[0] !== 1 || this.stride[1] !== 1) {
+        throw new Error(
+          `${name}: padding "same" needs stride 1, got stride ${JSON.stringify(options.stride)}`,
+        );
+      }
+      this.padding = [0, 1].map((i) => Math.floor(this.totalSamePadding(i) / 2)) as [number, number];
+    } else {
+      this.padding = positivePair(name, padding === "valid" ? 0 : padding, "padding", 0);
+    }
+    const [kH, kW] = this.kernelSize;
+    this.weight = new Parameter(empty([outChannels, inChannels / groups, kH, kW], options));
+    this.bias = options.bias === false ? null : new Parameter(empty([outChannels], options));
+    this.resetParameters();
+  }
+
+  /** Re-draws weight and bias from torch's default distributions. */
+  resetParameters(): void {
+    resetConvParameters(this.weight, this.bias);
+  }
+
+  private totalSamePadding(dim: number): number {
+    return this.dilation[dim] * (this.kernelSize[dim] - 1);
+  }
+
+  /** How the layer is named in errors: `Conv2d(3, 16, kernelSize=5)`. */
+  get label(): string {
+    return `${this.constructor.name}(${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4) {
+      throw new Error(`${this.label}: input must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
+    }
+    if (x.shape[1] !== this.inChannels) {
+      throw new Error(
+        `${this.label}: input has ${x.shape[1]} channels, expected ${this.inChannels}; input ${formatShape(x.shape)}`,
+      );
+    }
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingSame) {
+      const [extraH, extraW] = [0, 1].map((i) => this.totalSamePadding(i) - 2 * this.padding[i]);
+      if (extraH > 0 || extraW > 0) {
+        // Asymmetric: pad explicitly (torch's order: left, right, top, bottom), then convolve unpadded.
+        const [top, left] = this.padding;
+        return conv2d(pad(x, [left, left + extraW, top, top + extraH]), this.weight, this.bias, options);
+      }
+    }
+    return conv2d(x, this.weight, this.bias, { ...options, padding: this.padding });
+  }
+
+  override extraRepr(): string {
+    const parts = [`${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)}`];
+    if (this.stride.some((s) => s !== 1)) parts.push(`stride=${showPair(this.stride)}`);
+    if (this.paddingSame) parts.push(`padding="same"`);
+    else if (this.padding.some((p) => p !== 0)) parts.push(`padding=${showPair(this.padding)}`);
+    if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${showPair(this.dilation)}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (!this.bias) parts.push("bias=false");
+    return parts.join(", ");
+  }
+}
+
+/**
+ * Transposed 2-D convolution (torch.nn.ConvTranspose2d), the gradient of Conv2d with respect to its input;
+ * used for learned upsampling.
+ *
+ * Parameters: `weight` [inChannels, outChannels/groups, kH, kW] (torch's layout) and `bias` [outChannels],
+ * both drawn from U(±1/sqrt(fan_in)) with fan_in = outChannels/groups·kH·kW (torch computes fan_in from
+ * weight dim 1). Input [N, inChannels, H, W] gives [N, outChannels, outH, outW] with
+ * outH = (H-1)·stride - 2·padding + dilation·(kH-1) + outputPadding + 1.
+ * @example
+ * const up = new ConvTranspose2d(16, 8, 2, { stride: 2 });
+ * up.forward(x); // x [1, 16, 7, 7] -> [1, 8, 14, 14]
+ */
+export class ConvTranspose2d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: Size2,
+    options: ConvTranspose2dLayerOptions = {},
+  ) {
+    super();
+    const name = `ConvTranspose2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
+    const groups = options.groups ?? 1;
+    checkChannels(name, inChannels, outChannels, groups);
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = positivePair(name, kernelSize, "kernelSize", 1);
+    this.stride = positivePair(name, options.stride ?? 1, "stride", 1);
+    this.padding = positivePair(name, options.padding ?? 0, "padding", 0);
+    this.outputPadding = positivePair(name, options.outputPadding ?? 0, "outputPadding", 0);
+    this.dilation = positivePair(name, options.dilation ?? 1, "dilation", 1);
+    this.groups = groups;
+    for (const i of [0, 1]) {
+      if (this.outputPadding[i] >= this.stride[i] && this.outputPadding[i] >= this.dilation[i]) {
+        throw new Error(
+          `${name}: outputPadding ${JSON.stringify(this.outputPadding)} must be smaller than stride ` +
+            `${JSON.stringify(this.stride)} or dilation ${JSON.stringify(this.dilation)}`,
+        );
+      }
+    }
+    const [kH, kW] = this.kernelSize;
+    this.weight = new Parameter(empty([inChannels, outChannels / groups, kH, kW], options));
+    this.bias = options.bias === false ? null : new Parameter(empty([outChannels], options));
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    resetConvParameters(this.weight, this.bias);
+  }
+
+  get label(): string {
+    return `${this.constructor.name}(${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)})`;
+  }
+
+  /**
+   * @param outputSize optional [outH, outW] to pick among the sizes a strided convolution could have come
+   * from (torch's output_size); it overrides `outputPadding`.
+   */
+  forward(x: Tensor, outputSize?: readonly [number, number]): Tensor {
+    if (x.ndim !== 4) {
+      throw new Error(`${this.label}: input must be 4-D [N, C, H, W], got ${formatShape(x.shape)}`);
+    }
+    if (x.shape[1] !== this.inChannels) {
+      throw new Error(
+        `${this.label}: input has ${x.shape[1]} channels, expected ${this.inChannels}; input ${formatShape(x.shape)}`,
+      );
+    }
+    const outputPadding = outputSize ? this.outputPaddingFor(x, outputSize) : this.outputPadding;
+    return convTranspose2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
+  }
+
+  private outputPaddingFor(x: Tensor, outputSize: readonly [number, number]): [number, number] {
+    const result: [number, number] = [0, 0];
+    for (const i of [0, 1]) {
+      const smallest =
+        (x.shape[2 + i] - 1) * this.stride[i] -
+        2 * this.padding[i] +
+        this.dilation[i] * (this.kernelSize[i] - 1) +
+        1;
+      const largest = smallest + this.stride[i] - 1;
+      if (!(outputSize[i] >= smallest && outputSize[i] <= largest)) {
+        throw new Error(
+          `${this.label}: requested outputSize ${JSON.stringify(outputSize)} is not reachable from input ` +
+            `${formatShape(x.shape)}; dim ${i} must be in [${smallest}, ${largest}]`,
+        );
+      }
+      result[i] = outputSize[i] - smallest;
+    }
+    return result;
+  }
+
+  override extraRepr(): string {
+    const parts = [`${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)}`];
+    if (this.stride.some((s) => s !== 1)) parts.push(`stride=${showPair(this.stride)}`);
+    if (this.padding.some((p) => p !== 0)) parts.push(`padding=${showPair(this.padding)}`);
+    if (this.outputPadding.some((p) => p !== 0)) parts.push(`outputPadding=${showPair(this.outputPadding)}`);
+    if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${showPair(this.dilation)}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (!this.bias) parts.push("bias=false");
+    return parts.join(", ");
+  }
+}

@@ -1,0 +1,210 @@
+// Normalisation layers: batch normalisation (torch.nn.BatchNorm1d/2d, with torch's parameter and buffer
+// names so that state dicts move between the two) and local response normalisation (AlexNet). Batch norm
+// keeps its running statistics as buffers and replaces them after every training step.
+
+import { ones, scalar, zeros, type Tensor } from "../tensor/tensor.js";
+import { formatShape } from "../tensor/shape.js";
+import { add } from "../ops/elementwise.js";
+import { batchNormWithStats, localResponseNorm } from "../ops/normalization.js";
+import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
+import { empty, type ModuleOptions } from "./empty.js";
+import { ones_, zeros_ } from "./init.js";
+
+export interface BatchNormLayerOptions extends ModuleOptions {
+  /** Added to the variance before the square root. Default 1e-5. */
+  eps?: number;
+  /**
+   * Weight of the current batch in the running statistics (default 0.1); null for a cumulative average
+   * over all batches seen (momentum = 1/num_batches_tracked), as in torch.
+   */
+  momentum?: number | null;
+  /** Learn a per-channel scale `weight` and shift `bias`. Default true. */
+  affine?: boolean;
+  /** Keep running statistics for eval. Without them batch statistics are used in eval too. Default true. */
+  trackRunningStats?: boolean;
+}
+
+/**
+ * Shared body of BatchNorm1d and BatchNorm2d (torch's _BatchNorm): parameters `weight` (ones) and `bias`
+ * (zeros) of shape [numFeatures]; buffers `running_mean` (zeros), `running_var` (ones) and
+ * `num_batches_tracked` (int32 scalar), in torch's order.
+ */
+export abstract class BatchNormBase extends Module {
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
+    super();
+    const name = `${new.target.name}(${numFeatures})`;
+    if (!Number.isInteger(numFeatures) || numFeatures < 1) {
+      throw new Error(`${name}: numFeatures must be a positive integer, got ${numFeatures}`);
+    }
+    this.numFeatures = numFeatures;
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    if (!(this.eps > 0)) throw new Error(`${name}: eps must be positive, got ${this.eps}`);
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new Error(`${name}: momentum must be in [0, 1] or null, got ${this.momentum}`);
+    }
+    this.weight = this.affine ? new Parameter(empty([numFeatures], options)) : null;
+    this.bias = this.affine ? new Parameter(empty([numFeatures], options)) : null;
+    if (this.trackRunningStats) {
+      this.registerBuffer("running_mean", empty([numFeatures], options));
+      this.registerBuffer("running_var", empty([numFeatures], options));
+      this.registerBuffer("num_batches_tracked", scalar(0, { dtype: "int32", backend: options.backend }));
+    } else {
+      this.registerBuffer("running_mean", null);
+      this.registerBuffer("running_var", null);
+      this.registerBuffer("num_batches_tracked", null);
+    }
+    this.resetParameters();
+  }
+
+  /** Running mean 0, running variance 1, no batches seen. */
+  resetRunningStats(): void {
+    if (!this.trackRunningStats) return;
+    // Fresh tensors rather than in-place fills: after training the buffers are op results, not leaves.
+    const mean = this.getBuffer("running_mean");
+    const options = { dtype: mean.dtype, backend: mean.backend.name };
+    this.setBuffer("running_mean", zeros([this.numFeatures], options));
+    this.setBuffer("running_var", ones([this.numFeatures], options));
+    this.setBuffer("num_batches_tracked", scalar(0, { dtype: "int32", backend: mean.backend.name }));
+  }
+
+  /** Resets the running statistics and sets weight to 1 and bias to 0 (torch's reset_parameters). */
+  resetParameters(): void {
+    this.resetRunningStats();
+    if (this.weight) ones_(this.weight);
+    if (this.bias) zeros_(this.bias);
+  }
+
+  get label(): string {
+    return `${this.constructor.name}(${this.numFeatures})`;
+  }
+
+  /** Accepted input ranks, e.g. [2, 3] for BatchNorm1d, and how to describe them. */
+  protected abstract readonly ranks: readonly number[];
+  protected abstract readonly layout: string;
+
+  private checkInput(x: Tensor): void {
+    if (!this.ranks.includes(x.ndim)) {
+      throw new Error(`${this.label}: input must be ${this.layout}, got ${formatShape(x.shape)}`);
+    }
+    if (x.shape[1] !== this.numFeatures) {
+      throw new Error(
+        `${this.label}: input has ${x.shape[1]} channels, expected ${this.numFeatures}; input ${formatShape(x.shape)}`,
+      );
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    // Batch statistics in training, and also in eval when there are no running statistics (torch's rule).
+    const useBatchStats = this.training || !this.trackRunningStats;
+    const updateStats = this.training && this.trackRunningStats;
+    if (useBatchStats && x.size / this.numFeatures <= 1) {
+      throw new Error(
+        `${this.label}: expected more than 1 value per channel when training; input ${formatShape(x.shape)}`,
+      );
+    }
+    let momentum = this.momentum ?? 0;
+    if (updateStats) {
+      const count = add(this.getBuffer("num_batches_tracked"), 1);
+      this.setBuffer("num_batches_tracked", count);
+      if (this.momentum === null) momentum = 1 / count.item();
+    }
+    const result = batchNormWithStats(x, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.trackRunningStats ? this.getBuffer("running_mean") : null,
+      runningVar: this.trackRunningStats ? this.getBuffer("running_var") : null,
+      training: useBatchStats,
+      momentum,
+      eps: this.eps,
+    });
+    if (updateStats) {
+      this.setBuffer("running_mean", result.runningMean!);
+      this.setBuffer("running_var", result.runningVar!);
+    }
+    return result.output;
+  }
+
+  override extraRepr(): string {
+    return (
+      `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, ` +
+      `trackRunningStats=${this.trackRunningStats}`
+    );
+  }
+}
+
+/**
+ * Batch normalisation of [N, C] or [N, C, L] input over every dim but C (torch.nn.BatchNorm1d), e.g. after
+ * a Linear layer. In training it normalises with the batch mean and biased variance and moves the running
+ * statistics (running_var takes the unbiased variance); in eval it uses the running statistics.
+ * @example
+ * const bn = new BatchNorm1d(120);
+ * bn.forward(x); // x [N, 120] -> [N, 120]
+ */
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly ranks = [2, 3];
+  protected readonly layout = "2-D [N, C] or 3-D [N, C, L]";
+}
+
+/**
+ * Batch normalisation of NCHW input per channel over (N, H, W) (torch.nn.BatchNorm2d), as after every
+ * convolution of a ResNet. Parameters `weight`, `bias`; buffers `running_mean`, `running_var`,
+ * `num_batches_tracked` (torchvision's state-dict names).
+ * @example
+ * const bn = new BatchNorm2d(64);
+ * bn.forward(x); // x [N, 64, H, W] -> [N, 64, H, W]; bn.eval() switches to the running statistics
+ */
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly ranks = [4];
+  protected readonly layout = "4-D [N, C, H, W]";
+}
+
+export interface LocalResponseNormLayerOptions {
+  alpha?: number;
+  beta?: number;
+  k?: number;
+}
+
+/**
+ * Local response normalisation across channels (torch.nn.LocalResponseNorm, as in AlexNet):
+ * y_c = x_c / (k + alpha/size · Σ x_{c'}²)^beta over the `size` channels around c. torch divides alpha by
+ * size; AlexNet's paper (k=2, n=5, alpha=1e-4, beta=0.75) does not.
+ * @example new LocalResponseNorm(5, { k: 2 }).forward(x) // same shape as x
+ */
+export class LocalResponseNorm extends Module {
+  readonly size: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly k: number;
+
+  constructor(size: number, options: LocalResponseNormLayerOptions = {}) {
+    super();
+    if (!Number.isInteger(size) || size < 1) {
+      throw new Error(`LocalResponseNorm: size must be a positive integer, got ${size}`);
+    }
+    this.size = size;
+    this.alpha = options.alpha ?? 1e-4;
+    this.beta = options.beta ?? 0.75;
+    this.k = options.k ?? 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    return localResponseNorm(x, this.size, { alpha: this.alpha, beta: this.beta, k: this.k });
+  }
+
+  override extraRepr(): string {
+    return `${this.size}, alpha=${this.alpha}, beta=${this.beta}, k=${this.k}`;
+  }
+}
