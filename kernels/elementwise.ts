@@ -6,8 +6,12 @@
 //   (sa0..sa3, sb0..sb3), 0 on broadcast axes. The wrapper merges axes so d3 is the longest run; rows
 //   (d0*d1*d2 of them) are the units. Inner loops use f32x4 when both inputs are contiguous or one is
 //   a scalar along d3.
+// - where: cond, a, b, y are n contiguous 4-byte values (cond f32, or i32 when condInt != 0).
+// - cast: n contiguous values, f32 -> i32 (truncation, saturating) or i32 -> f32.
 // Transcendentals: exp is a vectorized Cephes-style polynomial (|rel err| < 2e-7 on [-87, 88]), sigmoid
-// and tanh are built on it (tanh uses an odd polynomial below |x| < 0.625); log is scalar (Mathf.log).
+// and tanh are built on it (tanh uses an odd polynomial below |x| < 0.625); erf/erfc use a Maclaurin
+// polynomial below 0.5 and the Numerical Recipes erfc fit above (|rel err| < 1.2e-7), gelu and its
+// derivative are built on erfc so that the negative tail does not cancel; log and pow are scalar.
 
 import { fmadd } from "./simd";
 
@@ -26,6 +30,14 @@ const U_SQUARE = 10;
 const U_RECIP = 11;
 const U_AFFINE = 12; // alpha*x + beta
 const U_CLAMP = 13; // min(max(x, alpha), beta)
+const U_SIGN = 14;
+const U_RELU6 = 15;
+const U_ERF = 16;
+const U_GELU = 17; // x * Phi(x)
+const U_GELU_GRAD = 18; // Phi(x) + x * phi(x)
+const U_ELU = 19; // x > 0 ? x : alpha * (exp(x) - 1)
+const U_POW = 20; // x ** alpha
+const U_GT_SCALAR = 21; // x > alpha ? 1 : 0
 
 function vexp(x: v128): v128 {
   const hi = f32x4.splat(88.3762626647949);
@@ -73,7 +85,85 @@ function vtanh(x: v128): v128 {
   return v128.bitselect(x, y, f32x4.ne(x, x));
 }
 
-function unaryVec(op: i32, v: v128, a: v128, b: v128): v128 {
+/** exp(x) - 1 without cancellation near 0 (Taylor series below |x| < 0.35). */
+function vexpm1(x: v128): v128 {
+  let p = f32x4.splat(1.0 / 5040);
+  p = fmadd(p, x, f32x4.splat(1.0 / 720));
+  p = fmadd(p, x, f32x4.splat(1.0 / 120));
+  p = fmadd(p, x, f32x4.splat(1.0 / 24));
+  p = fmadd(p, x, f32x4.splat(1.0 / 6));
+  p = fmadd(p, x, f32x4.splat(0.5));
+  p = fmadd(p, x, f32x4.splat(1));
+  const small = f32x4.mul(p, x);
+  const big = f32x4.sub(vexp(x), f32x4.splat(1));
+  return v128.bitselect(small, big, f32x4.lt(f32x4.abs(x), f32x4.splat(0.35)));
+}
+
+/** erf(x) for |x| < 0.5 by its Maclaurin series (error < 1e-9 there). */
+function verfSmall(x: v128): v128 {
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(1.0 / 9360);
+  p = fmadd(p, z, f32x4.splat(-1.0 / 1320));
+  p = fmadd(p, z, f32x4.splat(1.0 / 216));
+  p = fmadd(p, z, f32x4.splat(-1.0 / 42));
+  p = fmadd(p, z, f32x4.splat(1.0 / 10));
+  p = fmadd(p, z, f32x4.splat(-1.0 / 3));
+  p = fmadd(p, z, f32x4.splat(1));
+  return f32x4.mul(f32x4.mul(p, x), f32x4.splat(1.1283791670955126));
+}
+
+/** erfc(a) for a >= 0 (Numerical Recipes' Chebyshev fit, relative error < 1.2e-7; series below 0.5). */
+function verfcPos(a: v128): v128 {
+  const t = f32x4.div(f32x4.splat(1), fmadd(a, f32x4.splat(0.5), f32x4.splat(1)));
+  let p = f32x4.splat(0.17087277);
+  p = fmadd(p, t, f32x4.splat(-0.82215223));
+  p = fmadd(p, t, f32x4.splat(1.48851587));
+  p = fmadd(p, t, f32x4.splat(-1.13520398));
+  p = fmadd(p, t, f32x4.splat(0.27886807));
+  p = fmadd(p, t, f32x4.splat(-0.18628806));
+  p = fmadd(p, t, f32x4.splat(0.09678418));
+  p = fmadd(p, t, f32x4.splat(0.37409196));
+  p = fmadd(p, t, f32x4.splat(1.00002368));
+  p = fmadd(p, t, f32x4.splat(-1.26551223));
+  const big = f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(a, a))));
+  const small = f32x4.sub(f32x4.splat(1), verfSmall(a));
+  return v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.5)));
+}
+
+function verf(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const big = f32x4.sub(f32x4.splat(1), verfcPos(ax));
+  const signed = v128.or(big, v128.and(x, i32x4.splat(0x80000000)));
+  const y = v128.bitselect(verfSmall(x), signed, f32x4.lt(ax, f32x4.splat(0.5)));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+/** The standard normal CDF: 0.5 * erfc(-x / sqrt 2), computed from the tail on both sides. */
+function vphi(x: v128): v128 {
+  const a = f32x4.mul(f32x4.abs(x), f32x4.splat(0.7071067811865476));
+  const half = f32x4.mul(verfcPos(a), f32x4.splat(0.5));
+  return v128.bitselect(half, f32x4.sub(f32x4.splat(1), half), f32x4.lt(x, f32x4.splat(0)));
+}
+
+function powLanes(v: v128, e: f64): v128 {
+  return f32x4(
+    <f32>Math.pow(<f64>f32x4.extract_lane(v, 0), e),
+    <f32>Math.pow(<f64>f32x4.extract_lane(v, 1), e),
+    <f32>Math.pow(<f64>f32x4.extract_lane(v, 2), e),
+    <f32>Math.pow(<f64>f32x4.extract_lane(v, 3), e),
+  );
+}
+
+function logLanes(v: v128): v128 {
+  return f32x4(
+    Mathf.log(f32x4.extract_lane(v, 0)),
+    Mathf.log(f32x4.extract_lane(v, 1)),
+    Mathf.log(f32x4.extract_lane(v, 2)),
+    Mathf.log(f32x4.extract_lane(v, 3)),
+  );
+}
+
+function unaryVec(op: i32, v: v128, a: v128, b: v128, e: f64): v128 {
   switch (op) {
     case U_COPY:
       return v;
@@ -101,15 +191,39 @@ function unaryVec(op: i32, v: v128, a: v128, b: v128): v128 {
       return fmadd(v, a, b);
     case U_CLAMP:
       return f32x4.min(f32x4.max(v, a), b);
-    default: {
-      // U_LOG: scalar per lane.
-      return f32x4(
-        Mathf.log(f32x4.extract_lane(v, 0)),
-        Mathf.log(f32x4.extract_lane(v, 1)),
-        Mathf.log(f32x4.extract_lane(v, 2)),
-        Mathf.log(f32x4.extract_lane(v, 3)),
-      );
+    case U_SIGN: {
+      // 1 or -1, and x itself for 0, -0 and NaN.
+      const pos = v128.bitselect(f32x4.splat(1), v, f32x4.gt(v, f32x4.splat(0)));
+      return v128.bitselect(f32x4.splat(-1), pos, f32x4.lt(v, f32x4.splat(0)));
     }
+    case U_RELU6: {
+      const r = v128.bitselect(f32x4.splat(0), v, f32x4.lt(v, f32x4.splat(0)));
+      return v128.bitselect(f32x4.splat(6), r, f32x4.gt(r, f32x4.splat(6)));
+    }
+    case U_ERF:
+      return verf(v);
+    case U_GELU:
+      return f32x4.mul(v, vphi(v));
+    case U_GELU_GRAD: {
+      const pdf = f32x4.mul(
+        vexp(f32x4.mul(f32x4.mul(v, v), f32x4.splat(-0.5))),
+        f32x4.splat(0.3989422804014327),
+      );
+      return fmadd(v, pdf, vphi(v));
+    }
+    case U_ELU:
+      return v128.bitselect(v, f32x4.mul(a, vexpm1(v)), f32x4.gt(v, f32x4.splat(0)));
+    case U_POW: {
+      if (e == 2) return f32x4.mul(v, v);
+      if (e == 1) return v;
+      if (e == 0.5) return f32x4.sqrt(v);
+      return powLanes(v, e);
+    }
+    case U_GT_SCALAR:
+      return v128.and(f32x4.gt(v, a), f32x4.splat(1));
+    default:
+      // U_LOG: scalar per lane.
+      return logLanes(v);
   }
 }
 
@@ -118,22 +232,22 @@ export function unary(
   op: i32,
   x: usize,
   y: usize,
-  alpha: f32,
-  beta: f32,
+  alpha: f64,
+  beta: f64,
   _ws: usize,
   u0: i32,
   u1: i32,
 ): void {
-  const a = f32x4.splat(alpha);
-  const b = f32x4.splat(beta);
+  const a = f32x4.splat(<f32>alpha);
+  const b = f32x4.splat(<f32>beta);
   let i = u0;
   for (; i + 4 <= u1; i += 4) {
     const o = <usize>(i * 4);
-    v128.store(y + o, unaryVec(op, v128.load(x + o), a, b));
+    v128.store(y + o, unaryVec(op, v128.load(x + o), a, b, alpha));
   }
   for (; i < u1; i++) {
     const o = <usize>(i * 4);
-    store<f32>(y + o, f32x4.extract_lane(unaryVec(op, f32x4.splat(load<f32>(x + o)), a, b), 0));
+    store<f32>(y + o, f32x4.extract_lane(unaryVec(op, f32x4.splat(load<f32>(x + o)), a, b, alpha), 0));
   }
 }
 
@@ -213,6 +327,19 @@ const B_MUL = 2;
 const B_DIV = 3;
 const B_MAX = 4;
 const B_MIN = 5;
+const B_POW = 6;
+const B_EQ = 7;
+const B_GT = 8;
+const B_LT = 9;
+
+function powPairs(a: v128, b: v128): v128 {
+  return f32x4(
+    <f32>Math.pow(<f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(b, 0)),
+    <f32>Math.pow(<f64>f32x4.extract_lane(a, 1), <f64>f32x4.extract_lane(b, 1)),
+    <f32>Math.pow(<f64>f32x4.extract_lane(a, 2), <f64>f32x4.extract_lane(b, 2)),
+    <f32>Math.pow(<f64>f32x4.extract_lane(a, 3), <f64>f32x4.extract_lane(b, 3)),
+  );
+}
 
 function binVec(op: i32, a: v128, b: v128): v128 {
   switch (op) {
@@ -226,8 +353,16 @@ function binVec(op: i32, a: v128, b: v128): v128 {
       return f32x4.div(a, b);
     case B_MAX:
       return f32x4.max(a, b);
-    default:
+    case B_MIN:
       return f32x4.min(a, b);
+    case B_POW:
+      return powPairs(a, b);
+    case B_EQ:
+      return v128.and(f32x4.eq(a, b), f32x4.splat(1));
+    case B_GT:
+      return v128.and(f32x4.gt(a, b), f32x4.splat(1));
+    default:
+      return v128.and(f32x4.lt(a, b), f32x4.splat(1));
   }
 }
 
@@ -293,5 +428,46 @@ export function binary(
     const pa = a + <usize>((i0 * sa0 + i1 * sa1 + i2 * sa2) * 4);
     const pb = b + <usize>((i0 * sb0 + i1 * sb1 + i2 * sb2) * 4);
     binRow(op, pa, pb, y + <usize>(r * d3 * 4), d3, sa3, sb3);
+  }
+}
+
+/** y[i] = cond[i] != 0 ? a[i] : b[i] for i in [u0, u1); cond is f32, or i32 when condInt != 0. */
+export function where(
+  cond: usize,
+  a: usize,
+  b: usize,
+  y: usize,
+  condInt: i32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  let i = u0;
+  for (; i + 4 <= u1; i += 4) {
+    const o = <usize>(i * 4);
+    const c = v128.load(cond + o);
+    const m = condInt != 0 ? v128.not(i32x4.eq(c, i32x4.splat(0))) : f32x4.ne(c, f32x4.splat(0));
+    v128.store(y + o, v128.bitselect(v128.load(a + o), v128.load(b + o), m));
+  }
+  for (; i < u1; i++) {
+    const o = <usize>(i * 4);
+    const take = condInt != 0 ? load<i32>(cond + o) != 0 : load<f32>(cond + o) != 0;
+    store<u32>(y + o, take ? load<u32>(a + o) : load<u32>(b + o));
+  }
+}
+
+/** y[i] = trunc(x[i]) as i32 (toInt != 0, saturating, NaN -> 0) or x[i] as f32, for i in [u0, u1). */
+export function cast(x: usize, y: usize, toInt: i32, _ws: usize, u0: i32, u1: i32): void {
+  let i = u0;
+  for (; i + 4 <= u1; i += 4) {
+    const o = <usize>(i * 4);
+    const v = v128.load(x + o);
+    v128.store(y + o, toInt != 0 ? i32x4.trunc_sat_f32x4_s(v) : f32x4.convert_i32x4_s(v));
+  }
+  for (; i < u1; i++) {
+    const o = <usize>(i * 4);
+    if (toInt != 0)
+      store<i32>(y + o, i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(v128.load32_splat(x + o)), 0));
+    else store<f32>(y + o, <f32>load<i32>(x + o));
   }
 }

@@ -15,7 +15,14 @@ export {
   conv2dBackwardBias,
 } from "./conv";
 
-export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from "./pool";
+export {
+  maxPool2dForward,
+  maxPool2dBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  adaptiveAvgPool2dForward,
+  adaptiveAvgPool2dBackward,
+} from "./pool";
 
 export {
   depthwiseConv2dForward,
@@ -23,8 +30,9 @@ export {
   depthwiseConv2dBackwardWeight,
 } from "./depthwise";
 
-export { unary, unaryBackward, binary } from "./elementwise";
-export { reduce } from "./reduce";
+export { unary, unaryBackward, binary, where, cast } from "./elementwise";
+export { reduce, argmax } from "./reduce";
+export { stridedCopy } from "./movement";
 
 export function heapBase(): usize {
   return __heap_base;

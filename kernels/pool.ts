@@ -210,3 +210,75 @@ export function avgPool2dBackward(
     }
   }
 }
+
+// Adaptive average pooling: output cell i of OH covers input rows [floor(i*H/OH), ceil((i+1)*H/OH)),
+// likewise for columns (PyTorch's rule); planes [p0, p1).
+
+export function adaptiveAvgPool2dForward(
+  x: usize,
+  y: usize,
+  H: i32,
+  W: i32,
+  OH: i32,
+  OW: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  const HW = H * W;
+  const OHW = OH * OW;
+  for (let p = p0; p < p1; p++) {
+    const xp = x + <usize>(p * HW * 4);
+    const yp = y + <usize>(p * OHW * 4);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = (oh * H) / OH;
+      const h1 = ((oh + 1) * H + OH - 1) / OH;
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = (ow * W) / OW;
+        const w1 = ((ow + 1) * W + OW - 1) / OW;
+        let s: f32 = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const row = xp + <usize>(ih * W * 4);
+          for (let iw = w0; iw < w1; iw++) s += load<f32>(row + <usize>(iw * 4));
+        }
+        store<f32>(yp + <usize>((oh * OW + ow) * 4), s / <f32>((h1 - h0) * (w1 - w0)));
+      }
+    }
+  }
+}
+
+export function adaptiveAvgPool2dBackward(
+  dy: usize,
+  dx: usize,
+  H: i32,
+  W: i32,
+  OH: i32,
+  OW: i32,
+  _ws: usize,
+  p0: i32,
+  p1: i32,
+): void {
+  const HW = H * W;
+  const OHW = OH * OW;
+  for (let p = p0; p < p1; p++) {
+    const dxp = dx + <usize>(p * HW * 4);
+    const dyp = dy + <usize>(p * OHW * 4);
+    memory.fill(dxp, 0, <usize>(HW * 4));
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = (oh * H) / OH;
+      const h1 = ((oh + 1) * H + OH - 1) / OH;
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = (ow * W) / OW;
+        const w1 = ((ow + 1) * W + OW - 1) / OW;
+        const g = load<f32>(dyp + <usize>((oh * OW + ow) * 4)) / <f32>((h1 - h0) * (w1 - w0));
+        for (let ih = h0; ih < h1; ih++) {
+          const row = dxp + <usize>(ih * W * 4);
+          for (let iw = w0; iw < w1; iw++) {
+            const a = row + <usize>(iw * 4);
+            store<f32>(a, load<f32>(a) + g);
+          }
+        }
+      }
+    }
+  }
+}

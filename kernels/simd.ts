@@ -30,3 +30,10 @@ export function hmax(v: v128): f32 {
   const t = f32x4.max(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));
   return f32x4.extract_lane(t, 0);
 }
+
+/** Horizontal min of four f32 lanes. */
+export function hmin(v: v128): f32 {
+  const s = f32x4.min(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  const t = f32x4.min(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));
+  return f32x4.extract_lane(t, 0);
+}

@@ -19,8 +19,10 @@ export type { NestedArray, TensorLike, TensorOptions, RandomOptions } from "./te
 export type { DType, TypedArray } from "./tensor/dtype.js";
 export { Rng, manualSeed, globalRng } from "./tensor/rng.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
-export { setBackend, getBackend, registerBackend, listBackends } from "./backend/registry.js";
-export type { Backend, Storage } from "./backend/backend.js";
+export { setBackend, getBackend, registerBackend, listBackends, scope, memory } from "./backend/registry.js";
+export type { Backend, Storage, MemoryInfo } from "./backend/backend.js";
+export { initWasm, setNumThreads, getNumThreads } from "./backend/wasm/index.js";
+export type { InitWasmOptions, WasmBackend } from "./backend/wasm/index.js";
 export * as F from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

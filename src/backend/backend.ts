@@ -105,6 +105,21 @@ export interface GemmGeometry {
   batchStrideB: number;
 }
 
+/** Live memory of a backend, as reported by `memory()`. */
+export interface MemoryInfo {
+  backend: string;
+  /** Live storages (tensors that share one, like a reshape and its input, count once). */
+  storages: number;
+  /** Bytes held by live storages. */
+  bytes: number;
+  /** wasm: size of the linear memory (it only grows). */
+  memoryBytes?: number;
+  /** wasm: bytes in live allocator blocks, storages plus kernel workspaces. */
+  heapBytes?: number;
+  /** wasm: garbage collections forced under memory pressure so far. */
+  forcedCollections?: number;
+}
+
 export interface Backend {
   readonly name: string;
   /** Whether this backend can store the dtype (the wasm backend has no float64). */
@@ -174,4 +189,14 @@ export interface Backend {
   // Labels.
   /** [n] int32 labels -> [n, classes] one-hot in `dtype`; labels must already be validated. */
   oneHot(labels: Storage, classes: number, dtype: DType): Storage;
+
+  // Memory (optional: backends whose storage the JavaScript GC reclaims by itself need none of these).
+  /**
+   * Runs fn; at its end frees the storages allocated inside that are neither reachable from the return
+   * value nor kept.
+   */
+  scope?<T>(fn: () => T): T;
+  /** Marks a storage as escaping every scope (parameters, gradients, optimizer state, buffers). */
+  keep?(storage: Storage): void;
+  memory?(): MemoryInfo;
 }

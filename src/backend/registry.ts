@@ -1,6 +1,6 @@
 // Which backend new tensors are created on. Explicit: a backend is registered by the code that imports it.
 
-import type { Backend } from "./backend.js";
+import type { Backend, MemoryInfo } from "./backend.js";
 import { jsBackend } from "./js/index.js";
 import { metaBackend } from "./meta/index.js";
 
@@ -32,4 +32,27 @@ export function getBackend(name?: string): Backend {
 
 export function listBackends(): string[] {
   return [...backends.keys()];
+}
+
+/**
+ * Runs `fn` and then frees, on every backend that manages its memory (wasm), the tensors allocated inside
+ * that are not reachable from the return value and were not kept (parameters updated with assign,
+ * gradients, optimizer state, module buffers). A no-op on js, whose arrays the GC reclaims.
+ * Run backward inside the scope: the autograd graph of a returned tensor is not kept.
+ * @example const loss = scope(() => { const l = F.crossEntropy(model.forward(x), y); l.backward(); opt.step(); return l.item(); });
+ */
+export function scope<T>(fn: () => T): T {
+  let run = fn;
+  for (const backend of backends.values()) {
+    if (backend.scope === undefined) continue;
+    const inner = run;
+    run = () => backend.scope!(inner);
+  }
+  return run();
+}
+
+/** Live memory of a backend (default: the current one): storages, bytes and, on wasm, the memory size. */
+export function memory(name?: string): MemoryInfo {
+  const backend = getBackend(name);
+  return backend.memory?.() ?? { backend: backend.name, storages: Number.NaN, bytes: Number.NaN };
 }

@@ -79,7 +79,8 @@ export abstract class Module {
   setBuffer(name: string, tensor: Tensor): void {
     const entry = this._buffers.get(name);
     if (!entry) throw new Error(`${this.constructor.name}: no buffer '${name}'`);
-    entry.tensor = tensor;
+    // A buffer outlives the scope of the step that computed it (wasm frees what a scope does not keep).
+    entry.tensor = tensor.keep();
   }
 
   private ownEntries(): [string, Module | Parameter][] {

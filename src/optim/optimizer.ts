@@ -146,6 +146,8 @@ export abstract class Optimizer<
           const { param, state } = this.update(p, p.grad, this.state.get(p) ?? ({} as S), group);
           p.assign(param);
           this.state.set(p, state);
+          // State tensors outlive the scope of this step (wasm frees what a scope does not keep).
+          for (const v of Object.values(state as object)) if (v instanceof Tensor) v.keep();
         }
       });
     });

@@ -66,6 +66,17 @@ export class Tensor {
     // A value from another backend (e.g. a checkpoint read on js) is copied over.
     const storage = value.backend === this.backend ? value.storage : this.backend.fromArray(value.toArray());
     this._storage = value.dtype === this.dtype ? storage : this.backend.cast(storage, this.dtype);
+    // The new values outlive any scope they were computed in.
+    this.backend.keep?.(this._storage);
+    return this;
+  }
+
+  /**
+   * Keeps this tensor's storage alive past the end of every enclosing `scope` (for tensors stored
+   * somewhere the scope cannot see, e.g. a cache). Returns the tensor.
+   */
+  keep(): this {
+    this.backend.keep?.(this._storage);
     return this;
   }
 
@@ -116,6 +127,7 @@ export class Tensor {
     if (!this._requiresGrad) return;
     const shaped = sameDims(g.shape, this.shape) ? g : g.reshape(this.shape);
     this.grad = this.grad ? this.grad.add(shaped) : shaped.detach();
+    this.backend.keep?.(this.grad.storage);
   }
 
   /**
@@ -431,6 +443,8 @@ export function rand(
 ): Tensor {
   const low = options?.low ?? 0;
   const high = options?.high ?? 1;
+  if (!Number.isFinite(low) || !Number.isFinite(high))
+    throw new Error(`rand: low ${low} and high ${high} must be finite`);
   return randomTensor("rand", shape, options, (rng) => low + (high - low) * rng.uniform());
 }
 
@@ -441,6 +455,8 @@ export function randn(
 ): Tensor {
   const mean = options?.mean ?? 0;
   const std = options?.std ?? 1;
+  if (!Number.isFinite(mean) || !Number.isFinite(std))
+    throw new Error(`randn: mean ${mean} and std ${std} must be finite`);
   return randomTensor("randn", shape, options, (rng) => mean + std * rng.normal());
 }
 
@@ -452,6 +468,9 @@ export function randint(
   options?: RandomOptions,
 ): Tensor {
   checkShape("randint", shape);
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new Error(`randint: need integers low < high, got low ${low} and high ${high}`);
+  }
   const rng = options?.rng ?? globalRng;
   const values = new Int32Array(sizeOf(shape));
   for (let i = 0; i < values.length; i++) values[i] = low + rng.int(high - low);
@@ -462,6 +481,8 @@ export function randint(
 export function arange(start: number, end?: number, step = 1, options?: TensorOptions): Tensor {
   const [from, to] = end === undefined ? [0, start] : [start, end];
   if (step === 0) throw new Error("arange: step must not be 0");
+  if (![start, end ?? 0, step].every(Number.isFinite))
+    throw new Error(`arange: start ${start}, end ${end} and step ${step} must be finite`);
   const n = Math.max(0, Math.ceil((to - from) / step));
   const values = Array.from({ length: n }, (_, i) => from + i * step);
   return tensor(makeArray(options?.dtype ?? "float32", values), [n], options);

@@ -19,6 +19,12 @@ export interface Conv2dShape {
   dilationH?: number;
   dilationW?: number;
   groups?: number;
+  /**
+   * Output size, when the caller has it (default: computed from the input). Conv-transpose passes it:
+   * with output padding the "input" (its output) may have rows no output pixel reaches.
+   */
+  OH?: number;
+  OW?: number;
 }
 
 interface Geom {
@@ -55,8 +61,8 @@ function geom(s: Conv2dShape): Geom {
   const dh = s.dilationH ?? 1;
   const dw = s.dilationW ?? 1;
   const G = s.groups ?? 1;
-  const OH = Math.floor((s.H + 2 * ph - dh * (s.KH - 1) - 1) / sh) + 1;
-  const OW = Math.floor((s.W + 2 * pw - dw * (s.KW - 1) - 1) / sw) + 1;
+  const OH = s.OH ?? Math.floor((s.H + 2 * ph - dh * (s.KH - 1) - 1) / sh) + 1;
+  const OW = s.OW ?? Math.floor((s.W + 2 * pw - dw * (s.KW - 1) - 1) / sw) + 1;
   if (s.C % G !== 0 || s.O % G !== 0)
     throw new Error(`conv2d: channels ${s.C}->${s.O} not divisible by ${G} groups`);
   if (OH <= 0 || OW <= 0) throw new Error(`conv2d: empty output ${OH}x${OW}`);

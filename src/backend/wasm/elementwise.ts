@@ -20,10 +20,33 @@ export const UNARY_OPS = {
   affine: 12,
   /** min(max(x, alpha), beta) */
   clamp: 13,
+  sign: 14,
+  relu6: 15,
+  erf: 16,
+  gelu: 17,
+  geluGrad: 18,
+  /** x > 0 ? x : alpha * (exp(x) - 1) */
+  elu: 19,
+  /** x ** alpha */
+  pow: 20,
+  /** x > alpha ? 1 : 0 */
+  greaterScalar: 21,
 } as const;
 export type UnaryOp = keyof typeof UNARY_OPS;
 
-export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
+/** Comparisons (eq, gt, lt) give 0/1 floats; max and min propagate NaN. */
+export const BINARY_OPS = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  max: 4,
+  min: 5,
+  pow: 6,
+  eq: 7,
+  gt: 8,
+  lt: 9,
+} as const;
 export type BinaryOp = keyof typeof BINARY_OPS;
 
 function product(s: readonly number[]): number {
@@ -52,7 +75,7 @@ export function unary(
   });
 }
 
-/** dx = dy * op'(x), with y = op(x) from the forward pass (not defined for clamp). */
+/** dx = dy * op'(x), with y = op(x) from the forward pass (ops 0-12 only: not clamp and later codes). */
 export function unaryBackward(
   rt: WasmRuntime,
   op: UnaryOp,
@@ -63,7 +86,7 @@ export function unaryBackward(
   n: number,
   alpha = 0,
 ): void {
-  if (op === "clamp") throw new Error("unaryBackward: clamp has no kernel gradient");
+  if (UNARY_OPS[op] >= UNARY_OPS.clamp) throw new Error(`unaryBackward: ${op} has no kernel gradient`);
   rt.parallel({
     name: "unaryBackward",
     args: [UNARY_OPS[op], x, y, dy, dx, alpha],
@@ -167,7 +190,7 @@ export function binary(
   return out;
 }
 
-export type ReduceOp = "sum" | "mean" | "max";
+export type ReduceOp = "sum" | "mean" | "max" | "min";
 
 /**
  * y = reduction of x (shape) over `axes`, as a dense tensor of the kept axes (keepdim is only a reshape).
@@ -193,7 +216,7 @@ export function reduce(
     if (last !== undefined && last.red === red.has(i)) last.size *= shape[i];
     else runs.push({ size: shape[i], red: red.has(i) });
   }
-  const kernelOp = op === "max" ? 1 : 0;
+  const kernelOp = op === "max" ? 1 : op === "min" ? 2 : 0;
   if (!runs.some((r) => r.red)) {
     const n = shape.reduce((p, q) => p * q, 1);
     rt.exports.unary(0, x, y, 0, 0, 0, 0, n);

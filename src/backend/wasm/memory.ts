@@ -48,6 +48,11 @@ export class WasmMemory {
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
   private u8View = new Uint8Array(0);
+  /**
+   * Called before the heap grows the memory; returns true if it may have freed blocks (then the free
+   * lists are tried again). The storage manager forces a garbage collection here.
+   */
+  onPressure: (() => boolean) | null = null;
 
   constructor(options: MemoryOptions = {}) {
     this.shared = options.shared ?? sharedMemorySupported();
@@ -67,8 +72,10 @@ export class WasmMemory {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`WasmMemory.alloc: bad size ${bytes}`);
     if (this.top === 0) this.setBase(ALIGN);
     const size = sizeClass(bytes);
-    const list = this.freeLists.get(size);
-    let ptr = list !== undefined && list.length > 0 ? list.pop()! : -1;
+    let ptr = this.popFree(size);
+    if (ptr < 0 && this.top + size > this.memory.buffer.byteLength && this.onPressure?.()) {
+      ptr = this.popFree(size);
+    }
     if (ptr < 0) {
       ptr = this.top;
       this.ensure(ptr + size);
@@ -77,6 +84,18 @@ export class WasmMemory {
     this.live.set(ptr, size);
     this.bytesLive += size;
     return ptr;
+  }
+
+  private popFree(size: number): number {
+    const list = this.freeLists.get(size);
+    return list !== undefined && list.length > 0 ? list.pop()! : -1;
+  }
+
+  /** Size of a live block (its size class). */
+  blockBytes(ptr: number): number {
+    const size = this.live.get(ptr);
+    if (size === undefined) throw new Error(`WasmMemory: ${ptr} is not a live block`);
+    return size;
   }
 
   /** Allocates and zero-fills. */

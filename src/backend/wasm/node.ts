@@ -3,7 +3,9 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import os from "node:os";
+import vm from "node:vm";
 import { relaxedSimdSupported } from "./probe.js";
+import type { GcTools } from "./storage.js";
 
 /** build/kernels/ of this package: src/backend/wasm and dist/backend/wasm are both three levels deep. */
 export const KERNEL_DIR = fileURLToPath(new URL("../../../build/kernels/", import.meta.url));
@@ -34,4 +36,25 @@ export function enableRelaxedSimd(): boolean {
 
 export function availableParallelism(): number {
   return os.availableParallelism();
+}
+
+let tools: GcTools | null | undefined;
+
+/**
+ * A gc() and a FinalizationRegistry with cleanupSome(), so that memory pressure can free unreachable
+ * tensors synchronously, in the middle of a training loop that never yields. Both come from a fresh
+ * context created after setting the V8 flags (flags only affect contexts created later); the registry
+ * accepts objects of the main context, since they share one heap. Null if the flags are refused.
+ */
+export function gcTools(): GcTools | null {
+  if (tools !== undefined) return tools;
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    v8.setFlagsFromString("--harmony-weak-refs-with-cleanup-some");
+    const ctx = vm.runInNewContext("({ gc, FinalizationRegistry })") as Partial<GcTools>;
+    tools = typeof ctx.gc === "function" && ctx.FinalizationRegistry ? (ctx as GcTools) : null;
+  } catch {
+    tools = null;
+  }
+  return tools;
 }

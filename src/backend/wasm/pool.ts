@@ -18,6 +18,9 @@ export interface Pool2dShape {
   dilationH?: number;
   dilationW?: number;
   ceilMode?: boolean;
+  /** Output size when the caller has computed it (then padding and ceilMode are not re-checked). */
+  OH?: number;
+  OW?: number;
 }
 
 export interface AvgPoolOptions {
@@ -56,11 +59,12 @@ function geom(s: Pool2dShape): Geom {
   const pw = s.padW ?? 0;
   const dh = s.dilationH ?? 1;
   const dw = s.dilationW ?? 1;
-  if (ph > Math.floor(((s.KH - 1) * dh + 1) / 2) || pw > Math.floor(((s.KW - 1) * dw + 1) / 2)) {
+  const given = s.OH !== undefined && s.OW !== undefined;
+  if (!given && (ph > Math.floor(((s.KH - 1) * dh + 1) / 2) || pw > Math.floor(((s.KW - 1) * dw + 1) / 2))) {
     throw new Error("pool2d: padding must be at most half the (dilated) kernel size");
   }
-  const OH = outSize(s.H, s.KH, sh, ph, dh, !!s.ceilMode);
-  const OW = outSize(s.W, s.KW, sw, pw, dw, !!s.ceilMode);
+  const OH = s.OH ?? outSize(s.H, s.KH, sh, ph, dh, !!s.ceilMode);
+  const OW = s.OW ?? outSize(s.W, s.KW, sw, pw, dw, !!s.ceilMode);
   if (OH <= 0 || OW <= 0) throw new Error(`pool2d: empty output ${OH}x${OW}`);
   return { planes: s.planes, H: s.H, W: s.W, KH: s.KH, KW: s.KW, sh, sw, ph, pw, dh, dw, OH, OW };
 }
@@ -135,5 +139,42 @@ export function avgPool2dBackward(
     args: [dy, dx, ...avgArgs(g, o), accumulate ? 1 : 0],
     units: g.planes,
     work: work(g),
+  });
+}
+
+/** Adaptive average pooling of `planes` H x W planes to OH x OW (PyTorch's cell rule). */
+export function adaptiveAvgPool2dForward(
+  rt: WasmRuntime,
+  planes: number,
+  H: number,
+  W: number,
+  OH: number,
+  OW: number,
+  x: number,
+  y: number,
+): void {
+  rt.parallel({
+    name: "adaptiveAvgPool2dForward",
+    args: [x, y, H, W, OH, OW],
+    units: planes,
+    work: planes * H * W * 8,
+  });
+}
+
+export function adaptiveAvgPool2dBackward(
+  rt: WasmRuntime,
+  planes: number,
+  H: number,
+  W: number,
+  OH: number,
+  OW: number,
+  dy: number,
+  dx: number,
+): void {
+  rt.parallel({
+    name: "adaptiveAvgPool2dBackward",
+    args: [dy, dx, H, W, OH, OW],
+    units: planes,
+    work: planes * H * W * 8,
   });
 }

@@ -21,6 +21,17 @@ function isNode(): boolean {
   return typeof process === "object" && typeof process.versions === "object" && !!process.versions.node;
 }
 
+/** The Node-only helpers, imported through a variable so that browser bundlers do not follow it. */
+export function importNodeHelpers(): Promise<typeof import("./node.js")> {
+  const path = "./node.js";
+  return import(/* @vite-ignore */ path) as Promise<typeof import("./node.js")>;
+}
+
+function importNodeWorker(): Promise<typeof import("./worker-node.js")> {
+  const path = "./worker-node.js";
+  return import(/* @vite-ignore */ path) as Promise<typeof import("./worker-node.js")>;
+}
+
 export function kernelFileName(relaxed: boolean, shared: boolean): string {
   return `striate-${relaxed ? "relaxed" : "simd"}${shared ? "-shared" : ""}.wasm`;
 }
@@ -123,7 +134,7 @@ export class WasmRuntime {
 
 export async function createWasmRuntime(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
   if (!simdSupported()) throw new Error("striate wasm backend: this engine has no WebAssembly SIMD");
-  const node = isNode() ? await import("./node.js") : null;
+  const node = isNode() ? await importNodeHelpers() : null;
   let relaxed = options.relaxed ?? true;
   if (relaxed) relaxed = node !== null ? node.enableRelaxedSimd() : relaxedSimdSupported();
   const shared = options.shared ?? sharedMemorySupported();
@@ -147,7 +158,7 @@ export async function createWasmRuntime(options: WasmRuntimeOptions = {}): Promi
       },
     },
   });
-  const spawn = node !== null ? (await import("./worker-node.js")).spawnNodeWorker : spawnBrowserWorker;
+  const spawn = node !== null ? (await importNodeWorker()).spawnNodeWorker : spawnBrowserWorker;
   const rt = new WasmRuntime(module, instance, mem, relaxed, shared ? spawn : null);
   const threads = options.threads ?? 1;
   if (threads > 1) await rt.setNumThreads(threads);

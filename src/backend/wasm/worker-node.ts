@@ -4,11 +4,15 @@ import type { WorkerHandle } from "./threads.js";
 
 export function spawnNodeWorker(source: string): WorkerHandle {
   const w = new Worker(source, { eval: true });
-  // Idle pool workers must not keep the process alive.
-  w.unref();
+  // A starting worker keeps the process alive (someone awaits its "ready"); once it has answered, an idle
+  // pool worker must not, so it is unref'd after its first message.
   return {
     postMessage: (m) => w.postMessage(m),
-    onMessage: (cb) => w.on("message", cb),
+    onMessage: (cb) =>
+      w.on("message", (m) => {
+        w.unref();
+        cb(m);
+      }),
     onError: (cb) => w.on("error", cb),
     terminate: () => void w.terminate(),
   };

@@ -10,12 +10,14 @@ import {
   type BinaryOp,
   type UnaryOp,
 } from "../../../src/backend/wasm/elementwise.js";
+import { erf } from "../../../src/backend/js/elementwise.js";
 import { decode, loadFixtures } from "./fixtures.js";
 import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
 
 const ALPHA = 0.1;
+type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "pow" | "greaterScalar";
 const REF: Record<
-  Exclude<UnaryOp, "clamp" | "affine">,
+  Exclude<UnaryOp, "clamp" | "affine" | ForwardOnly>,
   [(x: number) => number, (x: number, y: number) => number]
 > = {
   copy: [(x) => x, () => 1],
@@ -30,6 +32,21 @@ const REF: Record<
   sqrt: [Math.sqrt, (_x, y) => 0.5 / y],
   square: [(x) => x * x, (x) => 2 * x],
   reciprocal: [(x) => 1 / x, (_x, y) => -y * y],
+};
+
+// Forward-only codes (their gradients are written with ops), with the js reference's formulas.
+const FORWARD: Record<ForwardOnly, [(x: number) => number, number]> = {
+  sign: [Math.sign, 0],
+  relu6: [(x) => Math.min(Math.max(x, 0), 6), 0],
+  erf: [erf, 0],
+  gelu: [(x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), 0],
+  geluGrad: [
+    (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI),
+    0,
+  ],
+  elu: [(x) => (x > 0 ? x : 0.7 * Math.expm1(x)), 0.7],
+  pow: [(x) => Math.pow(Math.abs(x), 1.7), 1.7],
+  greaterScalar: [(x) => (x > 0.25 ? 1 : 0), 0.25],
 };
 
 function product(s: readonly number[]): number {
@@ -57,6 +74,26 @@ function offset(shape: readonly number[], idx: readonly number[]): number {
 
 for (const v of VARIANTS) {
   describe(`elementwise (${v.name})`, () => {
+    it("forward-only unary ops (sign, relu6, erf, gelu, geluGrad, elu, pow, greaterScalar) match Math", async () => {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(78);
+      for (const n of [1, 5, 8, 37, 1000]) {
+        for (const [op, [f, alpha]] of Object.entries(FORWARD) as [
+          ForwardOnly,
+          [(x: number) => number, number],
+        ][]) {
+          const x = randomArray(n, rand, -6, 6);
+          if (n > 4) x.set([0, -0.3, 0.3, 1e-4, -1e-4].slice(0, n));
+          if (op === "pow") for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
+          const px = upload(rt, x);
+          const py = rt.mem.alloc(n * 4);
+          unary(rt, op, px, py, n, alpha);
+          assertClose(rt.mem.readF32(py, n), Array.from(x, f), 1e-6, `${op} n=${n}`);
+          for (const p of [px, py]) rt.mem.free(p);
+        }
+      }
+    });
+
     it("unary ops and their gradients match Math", async () => {
       const rt = await runtime(v.relaxed);
       const rand = rng(77);
@@ -137,9 +174,12 @@ for (const v of VARIANTS) {
       ];
       for (const [as, bs] of pairs) {
         const out = broadcastShape(as, bs);
-        for (const op of ["add", "sub", "mul", "div", "max", "min"] as BinaryOp[]) {
+        for (const op of ["add", "sub", "mul", "div", "max", "min", "pow", "eq", "gt", "lt"] as const) {
           const a = randomArray(product(as), rand);
           const b = randomArray(product(bs), rand, 0.5, 2);
+          // Equal pairs for eq; positive bases for pow.
+          for (let i = 0; i < Math.min(a.length, b.length); i += 3) a[i] = b[i];
+          if (op === "pow") for (let i = 0; i < a.length; i++) a[i] = Math.abs(a[i]) + 0.1;
           const pa = upload(rt, a);
           const pb = upload(rt, b);
           const py = rt.mem.alloc(product(out) * 4);
@@ -151,7 +191,11 @@ for (const v of VARIANTS) {
             div: (p: number, q: number) => p / q,
             max: Math.max,
             min: Math.min,
-          }[op];
+            pow: Math.pow,
+            eq: (p: number, q: number) => (p === q ? 1 : 0),
+            gt: (p: number, q: number) => (p > q ? 1 : 0),
+            lt: (p: number, q: number) => (p < q ? 1 : 0),
+          }[op satisfies BinaryOp];
           const ref = Array.from({ length: product(out) }, (_, i) => {
             const idx = index(out, i);
             return f(a[offset(as, idx)], b[offset(bs, idx)]);
@@ -162,7 +206,7 @@ for (const v of VARIANTS) {
       }
     });
 
-    it("sum/mean/max over axis sets match loops", async () => {
+    it("sum/mean/max/min over axis sets match loops", async () => {
       const rt = await runtime(v.relaxed);
       const rand = rng(79);
       const cases: [number[], number[]][] = [
@@ -188,11 +232,12 @@ for (const v of VARIANTS) {
         const x = randomArray(product(shape), rand);
         const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
         const n = product(kept);
-        for (const op of ["sum", "mean", "max"] as const) {
-          const ref = new Float64Array(n).fill(op === "max" ? -Infinity : 0);
+        for (const op of ["sum", "mean", "max", "min"] as const) {
+          const ref = new Float64Array(n).fill(op === "max" ? -Infinity : op === "min" ? Infinity : 0);
           for (let i = 0; i < x.length; i++) {
             const o = offset(kept, index(shape, i));
-            ref[o] = op === "max" ? Math.max(ref[o], x[i]) : ref[o] + x[i];
+            ref[o] =
+              op === "max" ? Math.max(ref[o], x[i]) : op === "min" ? Math.min(ref[o], x[i]) : ref[o] + x[i];
           }
           if (op === "mean") for (let i = 0; i < n; i++) ref[i] /= x.length / n;
           const px = upload(rt, x);

@@ -1,0 +1,81 @@
+// Loading the wasm backend: `await initWasm()` compiles the kernel build this engine supports, starts the
+// thread pool, registers the backend as "wasm" and makes it the default. Afterwards every kernel runs
+// synchronously. Node gets it automatically through the package's Node entry (src/index-node.ts).
+
+import { registerBackend, setBackend } from "../registry.js";
+import { createWasmBackend, type WasmBackend } from "./backend.js";
+import { createWasmRuntime, importNodeHelpers, type WasmRuntimeOptions } from "./runtime.js";
+import { sharedMemorySupported } from "./memory.js";
+import { StorageManager, type GcTools, type StorageOptions } from "./storage.js";
+
+export type { WasmBackend } from "./backend.js";
+
+export interface InitWasmOptions extends WasmRuntimeOptions, StorageOptions {
+  /**
+   * Threads including the calling one (default: the available cores — os.availableParallelism() in Node,
+   * navigator.hardwareConcurrency in browsers; 1 without SharedArrayBuffer).
+   */
+  threads?: number;
+  /** Make "wasm" the default backend for new tensors (default true). */
+  setDefault?: boolean;
+}
+
+/** The wasm backend once initWasm() has resolved. */
+export let wasmBackend: WasmBackend | undefined;
+let loading: Promise<WasmBackend> | null = null;
+
+function isNode(): boolean {
+  return typeof process === "object" && typeof process.versions === "object" && !!process.versions.node;
+}
+
+async function defaultThreads(): Promise<number> {
+  if (isNode()) return (await importNodeHelpers()).availableParallelism();
+  const cores = typeof navigator === "object" ? navigator.hardwareConcurrency : undefined;
+  return cores && cores > 0 ? cores : 1;
+}
+
+async function load(options: InitWasmOptions): Promise<WasmBackend> {
+  const shared = options.shared ?? sharedMemorySupported();
+  if (!shared && !isNode()) {
+    console.warn(
+      "striate: SharedArrayBuffer is unavailable (the page is not cross-origin isolated), so the wasm backend runs single-threaded",
+    );
+  }
+  const rt = await createWasmRuntime({ ...options, shared, threads: 1 });
+  const tools: GcTools | null = isNode() ? (await importNodeHelpers()).gcTools() : null;
+  const backend = createWasmBackend(rt, new StorageManager(rt.mem, tools, options));
+  wasmBackend = backend;
+  return backend;
+}
+
+/**
+ * Loads the wasm backend (once; later calls only apply `threads` and `setDefault`), registers it as "wasm"
+ * and makes it the default backend.
+ * @example await initWasm({ threads: 4 }); // then tensors are created on wasm
+ */
+export async function initWasm(options: InitWasmOptions = {}): Promise<WasmBackend> {
+  loading ??= load(options);
+  let backend: WasmBackend;
+  try {
+    backend = await loading;
+  } catch (e) {
+    loading = null;
+    throw e;
+  }
+  await backend.runtime.setNumThreads(options.threads ?? (await defaultThreads()));
+  registerBackend(backend);
+  if (options.setDefault ?? true) setBackend("wasm");
+  return backend;
+}
+
+/** Uses n threads for wasm kernels (the calling one plus n-1 workers); 1 without shared memory. */
+export async function setNumThreads(n: number): Promise<void> {
+  if (!wasmBackend)
+    throw new Error("setNumThreads: the wasm backend is not initialised; await initWasm() first");
+  await wasmBackend.runtime.setNumThreads(n);
+}
+
+/** Threads the wasm kernels use (1 before initWasm). */
+export function getNumThreads(): number {
+  return wasmBackend?.runtime.numThreads ?? 1;
+}
