@@ -3,7 +3,7 @@
 //   striate-relaxed.wasm         + relaxed SIMD (f32x4.relaxed_madd = FMA)
 //   striate-simd-shared.wasm     SIMD, imported *shared* memory (threads)
 //   striate-relaxed-shared.wasm  relaxed SIMD, imported shared memory
-// The loader (src/backend/wasm/loader.ts) picks one at run time. Runs on `npm ci` (prepare) and `npm test`.
+// The runtime (src/backend/wasm/runtime.ts) picks one at run time. Runs on `npm ci` (prepare) and `npm test`.
 import asc from "assemblyscript/asc";
 import { mkdirSync, readdirSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
