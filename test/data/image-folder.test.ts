@@ -1,0 +1,163 @@
+// loadImageFolder on PNG and JPEG files written here with pngjs and jpeg-js: class folders in sorted order,
+// pixel values read back per channel, grey and transparent sources, one-channel output, the size check naming
+// the odd file, and resizing (checked against PyTorch's bilinear result for a known row).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import jpeg from "jpeg-js";
+import { loadImageFolder } from "../../src/node/data/index.js";
+
+type Rgba = [number, number, number, number];
+
+function pngRgba(width: number, height: number, pixel: (x: number, y: number) => Rgba): Buffer {
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) png.data.set(pixel(x, y), 4 * (y * width + x));
+  }
+  return PNG.sync.write(png, { colorType: 6 });
+}
+
+function pngGrey(width: number, height: number, grey: (x: number, y: number) => number): Buffer {
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(
+    Array.from({ length: width * height }, (_, i) => grey(i % width, Math.floor(i / width))),
+  );
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}
+
+function jpegConstant(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let p = 0; p < width * height; p++) data.set([...rgb, 255], 4 * p);
+  return jpeg.encode({ data, width, height }, 100).data;
+}
+
+// 3 wide, 2 high, every channel distinct.
+const rgbPixel = (x: number, y: number): Rgba => [10 * x + 50 * y, 200 - 30 * x, 7 * y + x, 255];
+const greyPixel = (x: number, y: number) => 40 * x + 100 * y;
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "striate-images-"));
+  const root = join(dir, "two-classes");
+  await mkdir(join(root, "b_dog"), { recursive: true });
+  await mkdir(join(root, "a_cat", "nested"), { recursive: true });
+  await writeFile(join(root, "a_cat", "1.png"), pngRgba(3, 2, rgbPixel));
+  await writeFile(join(root, "a_cat", "2.png"), pngGrey(3, 2, greyPixel));
+  await writeFile(join(root, "a_cat", "notes.txt"), "not an image");
+  await writeFile(join(root, "b_dog", "1.jpg"), jpegConstant(3, 2, [200, 100, 50]));
+  // Transparent in the left column, opaque red elsewhere.
+  await writeFile(
+    join(root, "b_dog", "3.PNG"),
+    pngRgba(3, 2, (x) => [255, 0, 0, x === 0 ? 0 : 255]),
+  );
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const at = (images: Float32Array, shape: readonly number[], n: number, c: number, y: number, x: number) =>
+  images[((n * shape[0] + c) * shape[1] + y) * shape[2] + x];
+
+test("class sub-folders in sorted order, PNG and JPEG pixels in CHW, non-images skipped", async () => {
+  assert.equal(PNG.sync.read(pngGrey(3, 2, greyPixel)).colorType, 0, "the grey file really is a grey PNG");
+  const ds = await loadImageFolder(join(dir, "two-classes"));
+  assert.deepEqual(ds.classes, ["a_cat", "b_dog"]);
+  assert.deepEqual(ds.shape, [3, 2, 3]);
+  assert.equal(ds.length, 4);
+  assert.deepEqual([...ds.labels], [0, 0, 1, 1]);
+  assert.deepEqual(
+    ds.files.map((f) => f.slice(dir.length + 1)),
+    [
+      "two-classes/a_cat/1.png",
+      "two-classes/a_cat/2.png",
+      "two-classes/b_dog/1.jpg",
+      "two-classes/b_dog/3.PNG",
+    ],
+  );
+  for (let y = 0; y < 2; y++) {
+    for (let x = 0; x < 3; x++) {
+      const rgba = rgbPixel(x, y);
+      for (let c = 0; c < 3; c++)
+        assert.equal(at(ds.images, ds.shape, 0, c, y, x), Math.fround(rgba[c] / 255));
+      // A grey PNG gives R = G = B.
+      for (let c = 0; c < 3; c++)
+        assert.equal(at(ds.images, ds.shape, 1, c, y, x), Math.fround(greyPixel(x, y) / 255));
+      // JPEG at quality 100 of a flat colour decodes to within a couple of levels.
+      [200, 100, 50].forEach((v, c) =>
+        assert.ok(Math.abs(at(ds.images, ds.shape, 2, c, y, x) * 255 - v) <= 3),
+      );
+      // Alpha is dropped by default: the transparent pixels keep their stored red.
+      assert.equal(at(ds.images, ds.shape, 3, 0, y, x), 1);
+    }
+  }
+});
+
+test("transparency composited over a background, grey and RGBA output", async () => {
+  const white = await loadImageFolder(join(dir, "two-classes"), { background: 1 });
+  // Left column was transparent: now white; the rest stays red.
+  assert.deepEqual(
+    [0, 1, 2].map((c) => at(white.images, white.shape, 3, c, 1, 0)),
+    [1, 1, 1],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((c) => at(white.images, white.shape, 3, c, 1, 2)),
+    [1, 0, 0],
+  );
+
+  const grey = await loadImageFolder(join(dir, "two-classes"), { channels: 1 });
+  assert.deepEqual(grey.shape, [1, 2, 3]);
+  const [r, g, b] = rgbPixel(2, 1);
+  assert.ok(
+    Math.abs(at(grey.images, grey.shape, 0, 0, 1, 2) - (0.299 * r + 0.587 * g + 0.114 * b) / 255) < 1e-6,
+  );
+  assert.ok(Math.abs(at(grey.images, grey.shape, 1, 0, 1, 1) - greyPixel(1, 1) / 255) < 1e-6);
+
+  const rgba = await loadImageFolder(join(dir, "two-classes"), { channels: 4 });
+  assert.deepEqual(rgba.shape, [4, 2, 3]);
+  assert.equal(at(rgba.images, rgba.shape, 3, 3, 0, 0), 0);
+  assert.equal(at(rgba.images, rgba.shape, 3, 3, 0, 1), 1);
+});
+
+test("images of different sizes: an error naming the odd file, or a common size with { size }", async () => {
+  const root = join(dir, "mixed");
+  await mkdir(join(root, "only"), { recursive: true });
+  await writeFile(
+    join(root, "only", "a.png"),
+    pngRgba(2, 1, (x) => [255 * x, 0, 0, 255]),
+  );
+  await writeFile(join(root, "only", "b.jpg"), jpegConstant(5, 4, [30, 60, 90]));
+  await assert.rejects(loadImageFolder(root), (error: Error) => {
+    assert.match(error.message, /only\/b\.jpg is 5×4 but .*only\/a\.png is 2×1/);
+    assert.match(error.message, /pass \{ size \}/);
+    return true;
+  });
+  const ds = await loadImageFolder(root, { size: [1, 4] });
+  assert.deepEqual(ds.shape, [3, 1, 4]);
+  // torch.nn.functional.interpolate([[0, 1]], size=4, mode="linear"/"bilinear", align_corners=False)
+  // is [0, 0.25, 0.75, 1].
+  assert.deepEqual([...ds.images.subarray(0, 4)], [0, 0.25, 0.75, 1]);
+  // A flat colour stays flat under resizing.
+  for (let c = 0; c < 3; c++) {
+    for (let x = 0; x < 4; x++)
+      assert.ok(Math.abs(at(ds.images, ds.shape, 1, c, 0, x) * 255 - 30 * (c + 1)) <= 3);
+  }
+});
+
+test("missing folder, empty folder and undecodable files give clear errors", async () => {
+  await assert.rejects(
+    loadImageFolder(join(dir, "none")),
+    /folder .*none does not exist; expected one sub-folder of images per class/,
+  );
+  const empty = join(dir, "empty");
+  await mkdir(join(empty, "cls"), { recursive: true });
+  await assert.rejects(
+    loadImageFolder(empty),
+    /no \.png, \.jpg or \.jpeg files in the class folders .*\(cls\)/,
+  );
+  await writeFile(join(empty, "cls", "broken.png"), "definitely not a png");
+  await assert.rejects(loadImageFolder(empty), /cls\/broken\.png could not be decoded as PNG/);
+});
