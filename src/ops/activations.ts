@@ -81,7 +81,10 @@ export const gelu = (x: Tensor): Tensor => activation("gelu", x);
 export const sigmoid = (x: Tensor): Tensor => activation("sigmoid", x);
 export const tanh = (x: Tensor): Tensor => activation("tanh", x);
 /** x·sigmoid(x) (swish). */
-export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
+export function silu(x: Tensor): Tensor {
+  checkFloat("silu", x);
+  return mul(x, sigmoid(x));
+}
 
 /**
  * Maxout (Goodfellow et al. 2013) over groups of `pieces` consecutive channels:

@@ -64,7 +64,7 @@ function conv2dGeometry(
   }
   if (cinPerGroup * groups !== inChannels) {
     throw new Error(
-      `${op}: input has ${inChannels} channels but weight ${formatShape(w.shape)} with groups=${groups} expects ${cinPerGroup * groups}`,
+      `${op}: input has ${inChannels} channels but weight ${formatShape(w.shape)} with groups=${groups} expects ${cinPerGroup * groups}; input ${formatShape(x.shape)}`,
     );
   }
   const spanH = dilationH * (kernelH - 1) + 1;
@@ -179,10 +179,13 @@ export function convTranspose2d(
   }
   if (wIn !== cin)
     throw new Error(
-      `${op}: input has ${cin} channels but weight ${formatShape(weight.shape)} expects ${wIn}`,
+      `${op}: input has ${cin} channels but weight ${formatShape(weight.shape)} expects ${wIn}; input ${formatShape(x.shape)}`,
     );
   if ((opH >= strideH && opH >= dilationH) || (opW >= strideW && opW >= dilationW)) {
-    throw new Error(`${op}: outputPadding [${opH},${opW}] must be smaller than stride or dilation`);
+    throw new Error(
+      `${op}: outputPadding [${opH},${opW}] must be smaller than stride [${strideH},${strideW}] or dilation ` +
+        `[${dilationH},${dilationW}]; ${describe(x, weight, bias)}`,
+    );
   }
   const outH = (h - 1) * strideH - 2 * padH + dilationH * (kernelH - 1) + opH + 1;
   const outW = (w - 1) * strideW - 2 * padW + dilationW * (kernelW - 1) + opW + 1;

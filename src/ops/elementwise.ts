@@ -5,7 +5,7 @@ import { registerRules, type Rule } from "../autograd/primitive.js";
 import { Tensor, type TensorLike } from "../tensor/tensor.js";
 import type { DType } from "../tensor/dtype.js";
 import { broadcastShapes, formatShape } from "../tensor/shape.js";
-import { asTensor, checkCompatible, wrapLike } from "./util.js";
+import { asTensor, checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { sumTo } from "./reduce.js";
 
 function binaryForward(kind: BinaryKind) {
@@ -43,19 +43,20 @@ const rules = {
       b.requiresGrad ? sumTo(neg(div(mul(g, y), b)), b.shape) : null,
     ],
   } satisfies Rule<void>,
-  // Ties send the gradient to `a`, as torch.maximum splits it; inputs here rarely tie.
+  // Ties split the gradient in half between a and b, as torch.maximum does (so maximum(x, 0) at x = 0
+  // gives 1/2, which makes the composite binaryCrossEntropyWithLogits exact there).
   maximum: {
     forward: binaryForward("maximum"),
     backward: (g, [a, b]) => {
-      const aWins = compare("eq", maximum(a, b), a);
-      return [sumTo(mul(g, aWins), a.shape), sumTo(mul(g, sub(1, aWins)), b.shape)];
+      const aShare = winnerShare("gt", a, b);
+      return [sumTo(mul(g, aShare), a.shape), sumTo(mul(g, sub(1, aShare)), b.shape)];
     },
   } satisfies Rule<void>,
   minimum: {
     forward: binaryForward("minimum"),
     backward: (g, [a, b]) => {
-      const aWins = compare("eq", minimum(a, b), a);
-      return [sumTo(mul(g, aWins), a.shape), sumTo(mul(g, sub(1, aWins)), b.shape)];
+      const aShare = winnerShare("lt", a, b);
+      return [sumTo(mul(g, aShare), a.shape), sumTo(mul(g, sub(1, aShare)), b.shape)];
     },
   } satisfies Rule<void>,
   neg: { forward: unaryForward("neg"), backward: (g) => [neg(g)] } satisfies Rule<UnaryParams>,
@@ -75,18 +76,25 @@ const rules = {
   } satisfies Rule<UnaryParams>,
   powScalar: {
     forward: unaryForward("powScalar"),
-    backward: (g, [x], _y, p) => [mul(g, mul(pow(x, p.a! - 1), p.a!))],
+    // x**0 is constant; the general formula would give 0·x**-1 = NaN at x = 0.
+    backward: (g, [x], _y, p) => [p.a === 0 ? mul(g, 0) : mul(g, mul(pow(x, p.a! - 1), p.a!))],
   } satisfies Rule<UnaryParams>,
   clamp: {
     forward: unaryForward("clamp"),
     backward: (g, [x], _y, p) => {
-      const inside = mul(unaryRaw("greaterScalar", x, { a: p.a }), compare("lt", x, p.b!));
+      // Inclusive at both bounds, as torch's clamp_backward.
+      const inside = mul(sub(1, compare("lt", x, p.a!)), sub(1, compare("gt", x, p.b!)));
       return [mul(g, inside)];
     },
   } satisfies Rule<UnaryParams>,
 };
 
 const apply = registerRules(rules);
+
+/** 1 where a strictly wins the comparison, 1/2 on ties, 0 elsewhere (broadcast to the output shape). */
+function winnerShare(kind: "gt" | "lt", a: Tensor, b: Tensor): Tensor {
+  return add(compare(kind, a, b), mul(compare("eq", a, b), 0.5));
+}
 
 /** Applies a unary kernel with no gradient (masks, derivatives used inside backward rules). */
 export function unaryRaw(kind: UnaryKind, x: Tensor, params: UnaryParams = {}): Tensor {
@@ -98,9 +106,11 @@ function binaryOp(
   a: TensorLike,
   b: TensorLike,
 ): Tensor {
-  const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
-  const tb = asTensor(b, ta);
+  const ta = typeof a === "number" ? asTensor(a, b as Tensor, name) : a;
+  const tb = asTensor(b, ta, name);
   checkCompatible(name, ta, tb);
+  // Integer division would truncate silently; torch's true division gives floats.
+  if (name === "div") checkFloat(name, ta);
   if (!broadcastShapes(ta.shape, tb.shape)) {
     throw new Error(`${name}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);
   }
@@ -121,13 +131,19 @@ export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("maxim
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("minimum", a, b);
 
 export const neg = (x: Tensor): Tensor => apply("neg", [x], {});
-export const exp = (x: Tensor): Tensor => apply("exp", [x], {});
-export const log = (x: Tensor): Tensor => apply("log", [x], {});
-export const sqrt = (x: Tensor): Tensor => apply("sqrt", [x], {});
+/** A float-only unary op: on int32 storage exp/log/sqrt/pow would truncate their results silently. */
+function floatUnary(name: "exp" | "log" | "sqrt" | "powScalar", x: Tensor, params: UnaryParams): Tensor {
+  checkFloat(name === "powScalar" ? "pow" : name, x);
+  return apply(name, [x], params);
+}
+
+export const exp = (x: Tensor): Tensor => floatUnary("exp", x, {});
+export const log = (x: Tensor): Tensor => floatUnary("log", x, {});
+export const sqrt = (x: Tensor): Tensor => floatUnary("sqrt", x, {});
 export const abs = (x: Tensor): Tensor => apply("abs", [x], {});
 export const square = (x: Tensor): Tensor => apply("square", [x], {});
 /** x ** exponent for a scalar exponent. */
-export const pow = (x: Tensor, exponent: number): Tensor => apply("powScalar", [x], { a: exponent });
+export const pow = (x: Tensor, exponent: number): Tensor => floatUnary("powScalar", x, { a: exponent });
 export function clamp(x: Tensor, min: number, max: number): Tensor {
   if (min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);
   return apply("clamp", [x], { a: min, b: max });
@@ -135,8 +151,8 @@ export function clamp(x: Tensor, min: number, max: number): Tensor {
 
 /** Elementwise comparison giving 0/1 in the dtype of `a`; not differentiable. */
 export function compare(kind: "eq" | "gt" | "lt", a: TensorLike, b: TensorLike): Tensor {
-  const ta = typeof a === "number" ? asTensor(a, b as Tensor) : a;
-  const tb = asTensor(b, ta);
+  const ta = typeof a === "number" ? asTensor(a, b as Tensor, kind) : a;
+  const tb = asTensor(b, ta, kind);
   const outShape = broadcastShapes(ta.shape, tb.shape);
   if (!outShape)
     throw new Error(`${kind}: shapes ${formatShape(ta.shape)} and ${formatShape(tb.shape)} do not broadcast`);

@@ -38,6 +38,11 @@ function classesLast(x: Tensor): Tensor {
   return reshape(permute(x, dims), [-1, x.shape[1]]);
 }
 
+/** [N, d1, …]: the shape of an unreduced loss, as torch returns it with reduction 'none'. */
+function perSampleShape(input: Tensor): number[] {
+  return [input.shape[0], ...input.shape.slice(2)];
+}
+
 function checkLabels(op: string, input: Tensor, target: Tensor): Tensor {
   const [n, classes] = input.shape;
   const expected = [n, ...input.shape.slice(2)];
@@ -58,10 +63,10 @@ function checkLabels(op: string, input: Tensor, target: Tensor): Tensor {
   return target.dtype === "int32" ? target : cast(target, "int32");
 }
 
-function oneHotLike(labels: Tensor, input: Tensor): Tensor {
+function oneHotLike(op: string, labels: Tensor, input: Tensor): Tensor {
   if (labels.backend !== input.backend) {
     throw new Error(
-      `one-hot: labels live on backend ${labels.backend.name} but input on ${input.backend.name}`,
+      `${op}: labels live on backend ${labels.backend.name} but input on ${input.backend.name}`,
     );
   }
   const flat = reshape(labels, [-1]);
@@ -78,8 +83,8 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: { reduction?:
     throw new Error(`nllLoss: input must be [N, C, …], got ${formatShape(logProbs.shape)}`);
   const labels = checkLabels("nllLoss", logProbs, target);
   const lp = classesLast(logProbs);
-  const picked = neg(sum(mul(lp, oneHotLike(labels, logProbs)), 1));
-  return reduce(picked, options.reduction ?? "mean", "nllLoss");
+  const picked = neg(sum(mul(lp, oneHotLike("nllLoss", labels, logProbs)), 1));
+  return reduce(reshape(picked, perSampleShape(logProbs)), options.reduction ?? "mean", "nllLoss");
 }
 
 /**
@@ -92,7 +97,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   if (logits.ndim < 2)
     throw new Error(`crossEntropy: input must be logits [N, C, …], got ${formatShape(logits.shape)}`);
   const eps = options.labelSmoothing ?? 0;
-  if (eps < 0 || eps > 1) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const reduction = options.reduction ?? "mean";
   const logp = classesLast(logSoftmax(logits, 1));
   const classes = logits.shape[1];
@@ -105,27 +110,33 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     checkCompatible("crossEntropy", logits, target);
     targetProbs = classesLast(target);
   } else {
-    targetProbs = oneHotLike(checkLabels("crossEntropy", logits, target), logits);
+    targetProbs = oneHotLike("crossEntropy", checkLabels("crossEntropy", logits, target), logits);
   }
   if (eps > 0) targetProbs = add(mul(targetProbs, 1 - eps), eps / classes);
   const perSample = neg(sum(mul(logp, targetProbs), 1));
-  return reduce(perSample, reduction, "crossEntropy");
+  return reduce(reshape(perSample, perSampleShape(logits)), reduction, "crossEntropy");
+}
+
+/** Elementwise losses need float operands of one shape: broadcasting a target is almost always a bug. */
+function checkPair(op: string, input: Tensor, target: Tensor): void {
+  checkFloat(op, input);
+  checkCompatible(op, input, target);
+  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
+    throw new Error(
+      `${op}: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`,
+    );
+  }
 }
 
 /** Mean squared error (L2 loss). */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  checkCompatible("mseLoss", input, target);
-  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(
-      `mseLoss: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`,
-    );
-  }
+  checkPair("mseLoss", input, target);
   return reduce(sub(input, target).square(), options.reduction ?? "mean", "mseLoss");
 }
 
 /** Mean absolute error (L1 loss). */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
-  checkCompatible("l1Loss", input, target);
+  checkPair("l1Loss", input, target);
   return reduce(abs(sub(input, target)), options.reduction ?? "mean", "l1Loss");
 }
 
@@ -135,12 +146,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: { reduction?: Reduction } = {},
 ): Tensor {
-  checkCompatible("binaryCrossEntropyWithLogits", input, target);
-  if (input.ndim !== target.ndim || input.shape.some((d, i) => d !== target.shape[i])) {
-    throw new Error(
-      `binaryCrossEntropyWithLogits: input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`,
-    );
-  }
+  checkPair("binaryCrossEntropyWithLogits", input, target);
   const loss = add(sub(maximum(input, 0), mul(input, target)), log(add(exp(neg(abs(input))), 1)));
   return reduce(loss, options.reduction ?? "mean", "binaryCrossEntropyWithLogits");
 }

@@ -3,10 +3,10 @@
 
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { formatShape } from "../tensor/shape.js";
+import { broadcastShapes, formatShape } from "../tensor/shape.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { add } from "./elementwise.js";
-import { reshape } from "./movement.js";
+import { expand, reshape } from "./movement.js";
 import { sum } from "./reduce.js";
 
 interface GemmAttrs {
@@ -86,29 +86,58 @@ export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tens
 }
 
 /**
- * Matrix product. 1-D operands are treated as vectors (like torch.matmul); operands with more than three
- * dims are flattened into one batch dim.
+ * Matrix product like torch.matmul: 1-D operands are vectors, and the leading (batch) dims of operands
+ * with more than two dims broadcast against each other, e.g. [2, 1, 3, 4] · [5, 4, 6] -> [2, 5, 3, 6].
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.ndim === 1 && b.ndim === 1) return reshape(gemm(reshape(a, [1, -1]), reshape(b, [-1, 1])), []);
-  if (a.ndim === 1) {
-    const y = gemm(reshape(a, [1, -1]), b);
-    return reshape(y, [...y.shape.slice(0, -2), y.shape[y.ndim - 1]]);
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new Error(
+      `matmul: operands must be at least 1-D, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
   }
-  if (b.ndim === 1) {
-    const y = gemm(a, reshape(b, [-1, 1]));
-    return reshape(y, y.shape.slice(0, -1));
+  // Checked here so that the message shows the caller's shapes, not the reshaped ones gemm sees.
+  const ka = a.shape[a.ndim - 1];
+  const kb = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
+  if (ka !== kb) {
+    throw new Error(
+      `matmul: inner dimensions differ (${ka} vs ${kb}) for ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
+  }
+  if (a.ndim === 1 || b.ndim === 1) {
+    // A vector is a one-row (a) or one-column (b) matrix whose unit dim is dropped from the result.
+    const y = matmul(a.ndim === 1 ? reshape(a, [1, -1]) : a, b.ndim === 1 ? reshape(b, [-1, 1]) : b);
+    const drop = [a.ndim === 1 ? y.ndim - 2 : -1, b.ndim === 1 ? y.ndim - 1 : -1];
+    return reshape(
+      y,
+      y.shape.filter((_, i) => !drop.includes(i)),
+    );
   }
   if (a.ndim > 3 && b.ndim === 2) {
     const y = gemm(reshape(a, [-1, a.shape[a.ndim - 1]]), b);
     return reshape(y, [...a.shape.slice(0, -1), b.shape[1]]);
   }
-  if (a.ndim > 3 || b.ndim > 3) {
-    const lead = a.shape.slice(0, -2);
-    const y = gemm(reshape(a, [-1, ...a.shape.slice(-2)]), reshape(b, [-1, ...b.shape.slice(-2)]));
-    return reshape(y, [...lead, ...y.shape.slice(-2)]);
+  if (a.ndim > 3 || b.ndim > 3 || (a.ndim === 3 && b.ndim === 3 && a.shape[0] !== b.shape[0])) {
+    return broadcastBatchMatmul(a, b);
   }
   return gemm(a, b);
+}
+
+/** matmul with torch's broadcasting of the leading (batch) dims, folded into one batch dim for gemm. */
+function broadcastBatchMatmul(a: Tensor, b: Tensor): Tensor {
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const batch = broadcastShapes(batchA, batchB);
+  if (!batch) {
+    throw new Error(
+      `matmul: batch dims ${formatShape(batchA)} and ${formatShape(batchB)} do not broadcast for ` +
+        `${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
+  }
+  // A 2-D operand stays 2-D: gemm shares it across the batch without copying.
+  const fold = (t: Tensor) =>
+    t.ndim === 2 ? t : reshape(expand(t, [...batch, ...t.shape.slice(-2)]), [-1, ...t.shape.slice(-2)]);
+  const y = gemm(fold(a), fold(b));
+  return reshape(y, [...batch, ...y.shape.slice(-2)]);
 }
 
 /**

@@ -222,7 +222,10 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   const resolved = shape.map((d, i) => (d === -1 ? x.shape[i - lead] : d));
-  const ok = lead >= 0 && x.shape.every((d, i) => d === resolved[i + lead] || d === 1);
+  const ok =
+    lead >= 0 &&
+    resolved.every((d) => Number.isInteger(d) && d >= 0) &&
+    x.shape.every((d, i) => d === resolved[i + lead] || d === 1);
   if (!ok)
     throw new Error(`expand: shape ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`);
   if (lead === 0 && resolved.every((d, i) => d === x.shape[i])) return x;
@@ -235,6 +238,12 @@ export function slice(x: Tensor, dim: number, start: number, end?: number, step 
   const len = x.shape[axis];
   if (!Number.isInteger(step) || step < 1)
     throw new Error(`slice: step must be a positive integer, got ${step}`);
+  // A fractional start would read between elements (undefined, i.e. NaN) instead of failing.
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
+    throw new Error(
+      `slice: start ${start} and end ${end} must be integers (dim ${dim} of ${formatShape(x.shape)})`,
+    );
+  }
   const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + len : i, 0), len);
   const s = clampIndex(start);
   const e = clampIndex(end ?? len);
@@ -246,6 +255,9 @@ export function slice(x: Tensor, dim: number, start: number, end?: number, step 
 /** Splits along `dim` into pieces of the given sizes. */
 export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
   const axis = normalizeAxis("split", dim, x.ndim);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new Error(`split: sizes [${sizes.join(",")}] must be non-negative integers`);
+  }
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total !== x.shape[axis]) {
     throw new Error(
@@ -300,6 +312,10 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
 /** Joins tensors along a new dim. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error("stack: no tensors given");
+  const first = tensors[0];
+  if (tensors.some((t) => t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i]))) {
+    throw new Error(`stack: shapes ${tensors.map((t) => formatShape(t.shape)).join(", ")} must all be equal`);
+  }
   const axis = normalizeAxis("stack", dim, tensors[0].ndim + 1);
   return concat(
     tensors.map((t) => unsqueeze(t, axis)),

@@ -168,11 +168,15 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
   const [outH, outW] = pair(outputSize, "outputSize", "adaptiveAvgPool2d");
   if (outH < 1 || outW < 1)
     throw new Error(`adaptiveAvgPool2d: outputSize must be positive, got ${JSON.stringify(outputSize)}`);
+  // An empty plane would average zero values: 0/0.
+  if (x.shape[2] < 1 || x.shape[3] < 1)
+    throw new Error(`adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty spatial dim`);
   return apply("adaptiveAvgPool2d", [x], { outH, outW });
 }
 
 /** Global average pooling [N, C, H, W] -> [N, C, 1, 1]. */
 export function globalAvgPool2d(x: Tensor): Tensor {
+  checkFloat("globalAvgPool2d", x);
   if (x.ndim !== 4) throw new Error(`globalAvgPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
   return mean(x, [2, 3], true);
 }

@@ -4,7 +4,7 @@
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, normalizeAxes, normalizeAxis, sizeOf, type Shape } from "../tensor/shape.js";
-import { wrapLike } from "./util.js";
+import { checkFloat, wrapLike } from "./util.js";
 import { compare, div, mul } from "./elementwise.js";
 import { expand, reshape } from "./movement.js";
 
@@ -71,6 +71,7 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
 
 /** Mean over `dim` (all dims when omitted). */
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  checkFloat("mean", x);
   const axes = normalizeAxes("mean", dim, x.ndim);
   const count = sizeOf(axes.map((a) => x.shape[a]));
   return div(sum(x, axes, keepdim), count);

@@ -10,9 +10,15 @@ export function wrapLike(like: Tensor, storage: Storage, shape: Shape): Tensor {
 }
 
 /** A number becomes a 0-d tensor of `like`'s dtype and backend. */
-export function asTensor(value: TensorLike, like: Tensor): Tensor {
-  if (typeof value === "number") return full([], value, { dtype: like.dtype, backend: like.backend.name });
-  return value;
+export function asTensor(value: TensorLike, like: Tensor, op = "asTensor"): Tensor {
+  if (typeof value !== "number") return value;
+  // An int32 tensor cannot hold 0.5: it would silently become 0.
+  if (like.dtype === "int32" && !Number.isInteger(value)) {
+    throw new Error(
+      `${op}: the number ${value} cannot combine with int32 tensor ${formatShape(like.shape)}; convert with .to("float32")`,
+    );
+  }
+  return full([], value, { dtype: like.dtype, backend: like.backend.name });
 }
 
 /** Throws unless all tensors share a backend and (for floats) a dtype. */

@@ -1,0 +1,77 @@
+// Dropout: gradient check with a fixed mask (the same seeded generator for every evaluation), the inverted
+// scaling and keep rate on a large sample, the identity cases, reproducibility and errors.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as F from "../../src/ops/index.js";
+import { Rng, manualSeed } from "../../src/tensor/rng.js";
+import { tensor } from "../../src/tensor/tensor.js";
+import { gradcheckCases, randomInput } from "../helpers/gradcheck.js";
+
+gradcheckCases("dropout", [
+  {
+    name: "dropout p=0.3 with a seeded mask",
+    inputs: () => [randomInput([4, 5])],
+    f: (x) => F.dropout(x, 0.3, { rng: new Rng(42) }),
+  },
+  {
+    name: "dropout p=0.5 on 4-D input",
+    inputs: () => [randomInput([2, 2, 3, 3])],
+    f: (x) => F.dropout(x, 0.5, { rng: new Rng(7) }),
+  },
+]);
+
+test("dropout zeroes a fraction p and scales survivors by 1/(1-p)", () => {
+  const n = 20000;
+  const p = 0.3;
+  const y = F.dropout(tensor(new Float64Array(n).fill(1)), p, { rng: new Rng(1) }).toArray();
+  let zeros = 0;
+  for (const v of y) {
+    if (v === 0) zeros++;
+    else assert.ok(Math.abs(v - 1 / (1 - p)) < 1e-12);
+  }
+  // Binomial standard deviation is sqrt(n·p·(1-p)) ≈ 65 elements; allow 5 of them.
+  assert.ok(Math.abs(zeros - n * p) < 5 * Math.sqrt(n * p * (1 - p)), `${zeros} zeros`);
+});
+
+test("dropout gradient is the same mask times the scale", () => {
+  const x = tensor(new Float64Array(50).fill(2), [50], { requiresGrad: true });
+  const y = F.dropout(x, 0.4, { rng: new Rng(3) });
+  y.sum().backward();
+  const yv = y.toArray();
+  const g = x.grad!.toArray();
+  yv.forEach((v, i) => assert.equal(g[i], v / 2));
+});
+
+test("dropout is the identity in eval mode and for p = 0, and zero for p = 1", () => {
+  const x = randomInput([3, 3]);
+  assert.equal(F.dropout(x, 0.5, { training: false }), x);
+  assert.equal(F.dropout(x, 0), x);
+  assert.ok(
+    F.dropout(x, 1)
+      .toArray()
+      .every((v) => v === 0),
+  );
+});
+
+test("dropout with the global generator is reproducible after manualSeed", () => {
+  const x = randomInput([100]);
+  manualSeed(123);
+  const a = F.dropout(x, 0.5).toArray();
+  manualSeed(123);
+  const b = F.dropout(x, 0.5).toArray();
+  assert.deepEqual(a, b);
+  const c = F.dropout(x, 0.5).toArray();
+  assert.notDeepEqual(a, c);
+});
+
+test("errors: dropout probability out of range and int32 input", () => {
+  const x = randomInput([2]);
+  assert.throws(() => F.dropout(x, 1.5), /dropout: probability p must be in \[0, 1\], got 1.5/);
+  assert.throws(() => F.dropout(x, -0.1), /dropout: probability p must be in \[0, 1\], got -0.1/);
+  assert.throws(() => F.dropout(x, NaN), /dropout: probability p must be in \[0, 1\], got NaN/);
+  assert.throws(
+    () => F.dropout(tensor(new Int32Array(2), [2]), 0.5),
+    /dropout: input must be a float tensor, got int32 \[2\]/,
+  );
+});

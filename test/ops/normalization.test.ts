@@ -1,0 +1,195 @@
+// Normalisation beyond the fixtures: float64 gradient checks of batchNormWithStats (training and eval,
+// affine or not, 2-D and 4-D), localResponseNorm (odd and even sizes) and l2Penalty; forward values and
+// running-stat updates against their formulas; and the validation errors.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as F from "../../src/ops/index.js";
+import { tensor, type Tensor } from "../../src/tensor/tensor.js";
+import { gradcheckCases, positiveInput, randomInput, type GradCase } from "../helpers/gradcheck.js";
+
+const shapes = [
+  [4, 3],
+  [2, 3, 2, 3],
+];
+
+const batchNormCases: GradCase[] = shapes.flatMap((shape) =>
+  [true, false].flatMap((training) =>
+    [true, false].map((affine): GradCase => ({
+      name: `batchNorm ${shape.length}-D ${training ? "training" : "eval"} ${affine ? "affine" : "no affine"}`,
+      inputs: () => [
+        randomInput(shape, { seed: 1, low: -2, high: 2 }),
+        randomInput([3], { seed: 2, low: 0.5, high: 1.5 }),
+        randomInput([3], { seed: 3 }),
+        randomInput([3], { seed: 4 }),
+        positiveInput([3], 5),
+      ],
+      f: (x, weight, bias, runningMean, runningVar) =>
+        F.batchNormWithStats(x, {
+          weight: affine ? weight : null,
+          bias: affine ? bias : null,
+          runningMean,
+          runningVar,
+          training,
+        }).output,
+      // Running statistics are buffers, not parameters: only x (and the affine parameters) are checked.
+      options: { wrt: affine ? [0, 1, 2] : [0] },
+    })),
+  ),
+);
+
+gradcheckCases("normalization", [
+  ...batchNormCases,
+  {
+    name: "batchNorm without running stats (training)",
+    inputs: () => [randomInput([5, 2])],
+    f: (x) => F.batchNorm(x),
+  },
+  ...[1, 2, 3, 4, 5].map((size): GradCase => ({
+    name: `localResponseNorm size ${size}`,
+    inputs: () => [randomInput([2, 5, 2, 2], { seed: size, low: -2, high: 2 })],
+    f: (x) => F.localResponseNorm(x, size, { alpha: 0.5, beta: 0.75, k: 1.5 }),
+  })),
+  {
+    name: "localResponseNorm on [N,C,L] with default constants",
+    inputs: () => [randomInput([2, 4, 3], { low: -2, high: 2 })],
+    f: (x) => F.localResponseNorm(x, 3),
+  },
+  {
+    name: "l2Penalty over two weights",
+    inputs: () => [randomInput([3, 2]), randomInput([4], { seed: 2 })],
+    f: (a, b) => F.l2Penalty([a, b], 0.3),
+  },
+]);
+
+function values(t: Tensor): number[] {
+  return Array.from(t.toArray());
+}
+
+test("batchNorm training normalises with the biased batch variance and updates running stats like torch", () => {
+  const x = tensor(
+    [
+      [1, 10],
+      [2, 20],
+      [3, 60],
+    ],
+    undefined,
+    { dtype: "float64" },
+  );
+  const runningMean = tensor([0.5, 1], undefined, { dtype: "float64" });
+  const runningVar = tensor([2, 3], undefined, { dtype: "float64" });
+  const eps = 1e-5;
+  const result = F.batchNormWithStats(x, { runningMean, runningVar, momentum: 0.2, eps });
+  const col = [
+    [1, 2, 3],
+    [10, 20, 60],
+  ];
+  const mean = col.map((c) => c.reduce((s, v) => s + v, 0) / 3);
+  const biased = col.map((c, j) => c.reduce((s, v) => s + (v - mean[j]) ** 2, 0) / 3);
+  const y = values(result.output);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 2; j++) {
+      const want = (col[j][i] - mean[j]) / Math.sqrt(biased[j] + eps);
+      assert.ok(Math.abs(y[i * 2 + j] - want) < 1e-12);
+    }
+  const newMean = values(result.runningMean!);
+  const newVar = values(result.runningVar!);
+  [0.5, 1].forEach((m, j) => assert.ok(Math.abs(newMean[j] - (0.8 * m + 0.2 * mean[j])) < 1e-12));
+  [2, 3].forEach((v, j) => assert.ok(Math.abs(newVar[j] - (0.8 * v + 0.2 * biased[j] * 1.5)) < 1e-12));
+  // The caller's tensors are values: they are not modified.
+  assert.deepEqual(values(runningMean), [0.5, 1]);
+});
+
+test("batchNorm eval uses the running stats and leaves them unchanged", () => {
+  const x = randomInput([2, 2, 1, 2]);
+  const runningMean = tensor([0.5, -1], undefined, { dtype: "float64" });
+  const runningVar = tensor([4, 0.25], undefined, { dtype: "float64" });
+  const weight = tensor([2, 3], undefined, { dtype: "float64" });
+  const bias = tensor([0.1, 0.2], undefined, { dtype: "float64" });
+  const r = F.batchNormWithStats(x, { runningMean, runningVar, weight, bias, training: false, eps: 0 });
+  assert.equal(r.runningMean, runningMean);
+  const xv = x.toArray();
+  const y = r.output.toArray();
+  xv.forEach((v, i) => {
+    const c = Math.floor(i / 2) % 2;
+    const want = ((v - [0.5, -1][c]) / Math.sqrt([4, 0.25][c])) * [2, 3][c] + [0.1, 0.2][c];
+    assert.ok(Math.abs(y[i] - want) < 1e-12);
+  });
+});
+
+/** torch's LRN: x_c / (k + alpha/size · Σ_{c'∈[c-⌊size/2⌋, c+⌊(size-1)/2⌋]} x_{c'}²)^beta. */
+function naiveLrn(x: Tensor, size: number, alpha: number, beta: number, k: number): number[] {
+  const [n, c, h, w] = x.shape;
+  const xv = x.toArray();
+  const out: number[] = [];
+  for (let img = 0; img < n; img++)
+    for (let ch = 0; ch < c; ch++)
+      for (let p = 0; p < h * w; p++) {
+        let s = 0;
+        for (let q = ch - Math.floor(size / 2); q <= ch + Math.floor((size - 1) / 2); q++) {
+          if (q >= 0 && q < c) s += xv[(img * c + q) * h * w + p] ** 2;
+        }
+        out.push(xv[(img * c + ch) * h * w + p] / (k + (alpha / size) * s) ** beta);
+      }
+  return out;
+}
+
+test("localResponseNorm matches torch's window for odd and even sizes", () => {
+  const x = randomInput([2, 6, 2, 2], { low: -3, high: 3 });
+  for (const size of [1, 2, 3, 4, 5, 7]) {
+    const y = F.localResponseNorm(x, size, { alpha: 0.3, beta: 0.6, k: 2 }).toArray();
+    naiveLrn(x, size, 0.3, 0.6, 2).forEach((v, i) =>
+      assert.ok(Math.abs(y[i] - v) < 1e-12, `size ${size} at ${i}`),
+    );
+  }
+});
+
+test("l2Penalty is λ/2 · Σ w²", () => {
+  const p = F.l2Penalty([tensor([1, 2]), tensor([[3]])], 0.5).item();
+  assert.equal(p, 0.25 * 14);
+});
+
+const f32 = (shape: number[]) => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape);
+
+test("errors: batchNorm channel vectors, eval without stats, single values and bad input", () => {
+  const x = f32([4, 3, 2, 2]);
+  for (const name of ["weight", "bias", "runningMean", "runningVar"]) {
+    assert.throws(
+      () => F.batchNormWithStats(x, { [name]: f32([4]) }),
+      new RegExp(`batchNorm: ${name} \\[4\\] does not match the 3 channels of input \\[4,3,2,2\\]`),
+    );
+  }
+  assert.throws(
+    () => F.batchNormWithStats(x, { training: false }),
+    /batchNorm: eval mode needs runningMean and runningVar/,
+  );
+  assert.throws(
+    () => F.batchNormWithStats(f32([1, 3])),
+    /batchNorm: expected more than 1 value per channel when training, got input \[1,3\]/,
+  );
+  assert.throws(() => F.batchNormWithStats(f32([3])), /batchNorm: input must be \[N, C, …\], got \[3\]/);
+  assert.throws(
+    () => F.batchNormWithStats(tensor(new Int32Array(6), [2, 3])),
+    /batchNorm: input must be a float tensor, got int32 \[2,3\]/,
+  );
+  assert.throws(
+    () => F.batchNormWithStats(x, { weight: f32([3]).to("float64") }),
+    /batchNorm: dtypes differ \(float32 \[4,3,2,2\] and float64 \[3\]\)/,
+  );
+});
+
+test("errors: localResponseNorm rank and size, l2Penalty without weights", () => {
+  assert.throws(
+    () => F.localResponseNorm(f32([2, 3]), 3),
+    /localResponseNorm: input must be \[N, C, …\] with spatial dims, got \[2,3\]/,
+  );
+  assert.throws(
+    () => F.localResponseNorm(f32([1, 3, 2, 2]), 0),
+    /localResponseNorm: size must be a positive integer, got 0/,
+  );
+  assert.throws(
+    () => F.localResponseNorm(tensor(new Int32Array(8), [1, 2, 2, 2]), 3),
+    /localResponseNorm: input must be a float tensor, got int32 \[1,2,2,2\]/,
+  );
+  assert.throws(() => F.l2Penalty([], 0.1), /l2Penalty: no weights given/);
+});
