@@ -37,6 +37,8 @@ export function calculateFans(t: Tensor): { fanIn: number; fanOut: number } {
 }
 
 function fill(t: Tensor, make: () => Tensor): Tensor {
+  // Meta tensors hold no values: drawing 138M random numbers for a VGG summary would only be thrown away.
+  if (t.backend.name === "meta") return t;
   noGrad(() => t.assign(make()));
   return t;
 }
