@@ -1,0 +1,27 @@
+// Runs one benchmark case in this process and prints its result line: bench/run.ts starts one process per
+// case, so thread pools, wasm memories and JIT state never carry over from one implementation to another.
+// Usage: node --import tsx bench/case.ts '<CaseSpec as JSON>'
+
+import { type CaseSpec, type CaseResult, TooSlow, errorMessage, printResult } from "./common.js";
+
+async function dispatch(spec: CaseSpec): Promise<CaseResult> {
+  // Imported on demand: loading tfjs or onnxruntime costs time and memory the other cases should not pay.
+  if (spec.impl.startsWith("striate")) {
+    if (spec.task === "sgemm") return (await import("./sgemm-case.js")).runSgemm(spec);
+    return (await import("./striate.js")).runStriate(spec);
+  }
+  if (spec.impl === "convnetjs") return (await import("./peers/convnetjs.js")).runConvnetjs(spec);
+  if (spec.impl.startsWith("tfjs")) return (await import("./peers/tfjs.js")).runTfjs(spec);
+  if (spec.impl === "ort") return (await import("./peers/ort.js")).runOrt(spec);
+  return { skip: `unknown implementation '${spec.impl}'` };
+}
+
+const spec = JSON.parse(process.argv[2] ?? "{}") as CaseSpec;
+try {
+  printResult(await dispatch(spec));
+} catch (e) {
+  printResult({ skip: e instanceof TooSlow ? `too slow: ${e.message}` : `failed: ${errorMessage(e)}` });
+  if (!(e instanceof TooSlow)) console.error(e);
+}
+// Worker threads (wasm pools) would keep the process alive.
+process.exit(0);

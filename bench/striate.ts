@@ -1,0 +1,92 @@
+// Striate's side of the benchmark: LeNet-5 and the ConvNetJS CIFAR-10 net trained with SGD + momentum on a
+// fixed random batch, and ResNet-18/50 inference, on the wasm backend (1 or 2 threads) or the js backend.
+// Each call measures one case in this process; bench/run.ts starts a fresh process per case.
+
+import * as S from "../src/index.js";
+import { F, nn, optim, models, tensor, noGrad, scope } from "../src/index.js";
+import {
+  type CaseSpec,
+  type CaseResult,
+  LR,
+  MOMENTUM,
+  TRAIN_INPUT,
+  imagesPerSecond,
+  randomFloats,
+  randomLabels,
+  timeIt,
+} from "./common.js";
+
+/**
+ * Makes `name` the current backend with `threads` threads. Returns a reason when that is not possible
+ * (threads unavailable without shared memory, or a multi-threaded js backend asked for).
+ */
+export async function useBackend(name: "wasm" | "js", threads: number): Promise<string | null> {
+  if (name === "js") {
+    S.setBackend("js");
+    return threads === 1 ? null : "the js backend is single-threaded";
+  }
+  // 4 GiB, the wasm32 limit, rather than the 2 GiB default: ResNet-50 at batch 16 peaks at ~2.5 GB of wasm
+  // memory (intermediates are reclaimed by the GC, not as soon as they are dead) and fails at 2 GiB.
+  await S.initWasm({ threads, maximumBytes: 4 * 2 ** 30 });
+  S.setBackend("wasm");
+  const got = S.getNumThreads();
+  return got === threads ? null : `asked for ${threads} threads, the wasm backend runs ${got}`;
+}
+
+/** The ConvNetJS CIFAR-10 demo network: three conv5x5 (16, 20, 20 filters, pad 2) + relu + pool 2, then fc 10. */
+export function cifarNet(): nn.Module {
+  return new nn.Sequential(
+    new nn.Conv2d(3, 16, 5, { padding: 2 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 20, 5, { padding: 2 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(20, 20, 5, { padding: 2 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(20 * 4 * 4, 10),
+  );
+}
+
+async function training(spec: CaseSpec): Promise<CaseResult> {
+  const [c, h, w] = TRAIN_INPUT[spec.task];
+  const model = spec.task === "lenet" ? new models.LeNet5() : cifarNet();
+  model.train();
+  const optimizer = new optim.SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });
+  const x = tensor(randomFloats(spec.batch * c * h * w), [spec.batch, c, h, w]);
+  const y = tensor(randomLabels(spec.batch, 10), [spec.batch], { dtype: "int32" });
+  // scope() frees the step's intermediates on wasm at once, as fit() does (a no-op on js).
+  const step = () =>
+    scope(() => {
+      optimizer.zeroGrad();
+      const loss = F.crossEntropy(models.call(model, x), y);
+      loss.backward();
+      optimizer.step();
+      return loss.item();
+    });
+  const first = step();
+  if (!Number.isFinite(first)) return { skip: `loss is ${first}` };
+  const { ms, reps } = await timeIt(step, spec);
+  return { value: imagesPerSecond(spec.batch, ms), unit: "img/s", reps };
+}
+
+async function inference(spec: CaseSpec): Promise<CaseResult> {
+  const model = models.getModel(spec.task);
+  model.eval();
+  const x = tensor(randomFloats(spec.batch * 3 * 224 * 224), [spec.batch, 3, 224, 224]);
+  const run = () => noGrad(() => models.call(model, x).toArray());
+  const { ms, reps } = await timeIt(run, spec);
+  return spec.batch === 1
+    ? { value: ms, unit: "ms", reps }
+    : { value: imagesPerSecond(spec.batch, ms), unit: "img/s", reps };
+}
+
+export async function runStriate(spec: CaseSpec): Promise<CaseResult> {
+  const backend = spec.impl === "striate-js" ? "js" : "wasm";
+  const reason = await useBackend(backend, spec.threads);
+  if (reason !== null) return { skip: reason };
+  if (spec.task === "lenet" || spec.task === "cifar") return training(spec);
+  return inference(spec);
+}
