@@ -80,14 +80,22 @@ export class Rng {
     return p;
   }
 
-  /** Saves the generator state, e.g. into a checkpoint. */
-  getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+  /**
+   * Saves the generator state, e.g. into a checkpoint: the four state words, then the cached second normal
+   * of a Box–Muller pair (null when none), so a restored generator continues mid-pair exactly.
+   */
+  getState(): (number | null)[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal];
   }
 
-  setState(state: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
-    this.spareNormal = null;
+  setState(state: readonly (number | null)[]): void {
+    if (state.length < 4 || state.slice(0, 4).some((v) => typeof v !== "number")) {
+      throw new Error(
+        `Rng.setState: expected 4 state words and an optional spare normal, got ${JSON.stringify(state)}`,
+      );
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => (v as number) >>> 0);
+    this.spareNormal = typeof state[4] === "number" ? state[4] : null;
   }
 }
 

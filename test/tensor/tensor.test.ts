@@ -208,3 +208,14 @@ test("assign replaces a leaf's values in place and validates shape and leafness"
   const y = F.mul(p, 2);
   assert.throws(() => y.assign(tensor([1, 2, 3])), /assign: only leaf tensors can be assigned/);
 });
+
+test("Rng state round-trips through JSON mid Box–Muller pair", () => {
+  const a = new Rng(42);
+  a.normal(); // leaves the pair's second value cached
+  const saved = JSON.parse(JSON.stringify(a.getState())) as (number | null)[];
+  const expected = [a.normal(), a.normal(), a.uniform()];
+  const b = new Rng(7);
+  b.setState(saved);
+  assert.deepEqual([b.normal(), b.normal(), b.uniform()], expected);
+  assert.throws(() => b.setState([1, 2]), /expected 4 state words/);
+});

@@ -82,10 +82,13 @@ export async function loadImageFolder(
   let first = "";
   const images: Float32Array[] = [];
   for (const path of files) {
-    const { width, height, rgba } = decode(path, new Uint8Array(await readFile(path)));
-    let image = toChannels(rgba, width * height, channels, options.background);
+    const { image, width, height } = await readImageFile(path, {
+      channels,
+      size: target ?? undefined,
+      background: options.background,
+    });
     if (target) {
-      image = resizeBilinear(image, channels, height, width, target[0], target[1]);
+      // Already resized.
     } else if (!shape) {
       shape = [channels, height, width];
       first = path;
@@ -112,8 +115,27 @@ function sizePair(size: number | readonly [number, number]): [number, number] {
   return [h, w];
 }
 
+/**
+ * Reads one PNG or JPEG file as a CHW float image in [0, 1] with `channels` channels, resized (bilinear) to
+ * `size` when given. Used by loadImageFolder and by the CLI's `predict`.
+ */
+export async function readImageFile(
+  path: string,
+  options: { channels?: 1 | 3 | 4; size?: readonly [number, number]; background?: number } = {},
+): Promise<{ image: Float32Array; width: number; height: number }> {
+  const channels = options.channels ?? 3;
+  const { width, height, rgba } = decode(path, new Uint8Array(await readFile(path)));
+  const chw = toChannels(rgba, width * height, channels, options.background);
+  const size = options.size;
+  if (!size || (size[0] === height && size[1] === width)) return { image: chw, width, height };
+  return { image: resizeBilinear(chw, channels, height, width, size[0], size[1]), width, height };
+}
+
 function decode(path: string, bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
   const ext = extname(path).toLowerCase();
+  if (!EXTENSIONS.has(ext)) {
+    throw new Error(`${path}: only .png, .jpg and .jpeg images are supported, not '${ext || "(none)"}'`);
+  }
   try {
     if (ext === ".png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -123,7 +145,7 @@ function decode(path: string, bytes: Uint8Array): { width: number; height: numbe
     return { width: image.width, height: image.height, rgba: image.data };
   } catch (error) {
     throw new Error(
-      `loadImageFolder: ${path} could not be decoded as ${ext.slice(1).toUpperCase()} (${(error as Error).message})`,
+      `${path} could not be decoded as ${ext.slice(1).toUpperCase()} (${(error as Error).message})`,
     );
   }
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The `striate` command line: train, eval, predict and summary. Usage mistakes print the command's help
+// hint and exit with status 2; missing or unreadable files print one line and exit with status 1; an
+// interrupted training run exits with 130 after saving its checkpoint.
+
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { UsageError } from "./args.js";
+import { InputError } from "./resources.js";
+import { TRAIN_USAGE, trainCommand } from "./train.js";
+import { EVAL_USAGE, evalCommand } from "./evaluate.js";
+import { PREDICT_USAGE, predictCommand } from "./predict.js";
+import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
+
+const USAGE = `Usage: striate <command> [options]
+
+Commands:
+  train     train a model on MNIST, Fashion-MNIST, CIFAR-10 or an image folder
+  eval      evaluate a saved model on a test set
+  predict   classify image files with a saved model
+  summary   print a model's layers, output shapes and parameter counts
+
+Run 'striate <command> --help' for a command's options.
+`;
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+  predict: { run: predictCommand, usage: PREDICT_USAGE },
+  summary: { run: summaryCommand, usage: SUMMARY_USAGE },
+};
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`striate: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`striate ${name}: ${error.message}\nRun 'striate ${name} --help' for usage.\n`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`striate ${name}: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`striate ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+// Run when this file is the script being executed (node dist/node/cli/main.js, tsx src/node/cli/main.ts);
+// bin/striate.js imports main() and calls it itself.
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the CLI and exits the process with its status (worker threads must not keep it alive). */
+export function runAndExit(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`striate: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (isEntryPoint()) runAndExit(process.argv.slice(2));

@@ -1,0 +1,59 @@
+// Writes a run's plots into its output directory (Node): training curves and the confusion matrix, each as
+// SVG and as PNG (the scene rasterised by src/viz and encoded with pngjs).
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import type { Canvas } from "../viz/raster.js";
+import {
+  confusionMatrixScene,
+  renderScene,
+  sceneToSvg,
+  trainingCurvesScene,
+  type Scene,
+} from "../viz/plots.js";
+import type { EpochLogs } from "../train/history.js";
+
+/** Encodes an RGBA canvas as PNG bytes. */
+export function encodePng(canvas: Canvas): Buffer {
+  const png = new PNG({ width: canvas.width, height: canvas.height });
+  png.data = Buffer.from(canvas.data.buffer, canvas.data.byteOffset, canvas.data.byteLength);
+  return PNG.sync.write(png);
+}
+
+async function writeScene(dir: string, name: string, scene: Scene): Promise<string[]> {
+  const svg = join(dir, `${name}.svg`);
+  const png = join(dir, `${name}.png`);
+  await writeFile(svg, sceneToSvg(scene));
+  await writeFile(png, encodePng(renderScene(scene)));
+  return [svg, png];
+}
+
+export interface PlotInputs {
+  history?: readonly EpochLogs[];
+  confusionMatrix?: readonly (readonly number[])[];
+  classes?: readonly string[];
+}
+
+/**
+ * Writes training-curves.{svg,png} (when there is history) and confusion-matrix.{svg,png} (when there is a
+ * matrix) into `dir`; returns the paths written.
+ * @example await writePlots("runs/lenet", { history: history.epochs, confusionMatrix: cm.matrix })
+ */
+export async function writePlots(dir: string, inputs: PlotInputs): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  if (inputs.history && inputs.history.length > 0) {
+    written.push(...(await writeScene(dir, "training-curves", trainingCurvesScene(inputs.history))));
+  }
+  if (inputs.confusionMatrix) {
+    written.push(
+      ...(await writeScene(
+        dir,
+        "confusion-matrix",
+        confusionMatrixScene(inputs.confusionMatrix, inputs.classes),
+      )),
+    );
+  }
+  return written;
+}

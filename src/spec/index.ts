@@ -1,0 +1,5 @@
+// Model specs (browser-safe): the JSON layer-list format, ConvNetJS layer_defs and built-in architectures.
+
+export * from "./spec.js";
+export * from "./convnetjs.js";
+export * from "./builtins.js";

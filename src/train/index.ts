@@ -1,0 +1,7 @@
+// Training (browser-safe): fit, evaluate, predict, metrics, History, callbacks and progress events.
+
+export * from "./fit.js";
+export * from "./history.js";
+export * from "./metrics.js";
+export * from "./callbacks.js";
+export * from "./progress.js";

@@ -1,0 +1,191 @@
+// The striate CLI end to end, as child processes on small real-MNIST subsets: train (outputs, checkpoints,
+// plots), eval, predict, summary, --help on every command, usage errors (status 2), missing files
+// (status 1), and Ctrl-C: SIGINT finishes the step, saves a checkpoint, exits 130, and --resume finishes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PNG } from "pngjs";
+import { loadMnist } from "../../src/node/data/mnist.js";
+import { loadModel } from "../../src/node/checkpoint.js";
+import { predict } from "../../src/train/fit.js";
+import { tensor } from "../../src/tensor/tensor.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const MAIN = join(ROOT, "src/node/cli/main.ts");
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { cwd: ROOT, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("--help on every command; usage errors exit 2, missing files exit 1", () => {
+  const top = run("--help");
+  assert.equal(top.code, 0);
+  assert.match(top.stdout, /Commands:\n\s+train[\s\S]*eval[\s\S]*predict[\s\S]*summary/);
+  for (const command of ["train", "eval", "predict", "summary"]) {
+    const r = run(command, "--help");
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^Usage: striate ${command} `), command);
+  }
+  const badFlag = run("train", "lenet5", "--learning-rate", "0.1");
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /Unknown option '--learning-rate'[\s\S]*striate train --help/);
+  const badValue = run("train", "lenet5", "--optimizer", "lion");
+  assert.equal(badValue.code, 2);
+  assert.match(badValue.stderr, /--optimizer must be one of sgd, adam, adamw, rmsprop, adagrad; got 'lion'/);
+  assert.equal(run("train", "lenet5", "--epochs", "0").code, 2);
+  const unknown = run("frobnicate");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const noModel = run("train", "missing/net.json");
+  assert.equal(noModel.code, 1);
+  assert.match(noModel.stderr, /model file not found: missing\/net\.json/);
+  const noCheckpoint = run("eval", "no/such/run");
+  assert.equal(noCheckpoint.code, 1);
+  assert.match(noCheckpoint.stderr, /checkpoint directory not found: no\/such\/run/);
+});
+
+test("train → eval → predict → summary on 256 MNIST images", async () => {
+  const work = mkdtempSync(join(tmpdir(), "striate-cli-"));
+  const out = join(work, "run");
+  const spec = join(work, "net.json");
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      layer_defs: [
+        { type: "input", out_sx: 28, out_sy: 28, out_depth: 1 },
+        { type: "conv", sx: 5, filters: 4, stride: 2, pad: 2, activation: "relu" },
+        { type: "pool", sx: 2, stride: 2 },
+        { type: "softmax", num_classes: 10 },
+      ],
+    }),
+  );
+  const train = run(
+    "train",
+    spec,
+    "--limit",
+    "256",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "32",
+    "--lr",
+    "0.01",
+    "--augment",
+    "translate",
+    "--out",
+    out,
+  );
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stdout, /epoch 1\/2 .*\nepoch 2\/2 /);
+  assert.match(train.stdout, /test accuracy \d+\.\d+%/);
+  for (const f of [
+    "best/config.json",
+    "last/model.safetensors",
+    "last/optimizer.json",
+    "history.csv",
+    "history.jsonl",
+    "training-curves.svg",
+    "training-curves.png",
+    "confusion-matrix.svg",
+    "confusion-matrix.png",
+  ]) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+  assert.equal(readFileSync(join(out, "history.csv"), "utf8").trim().split("\n").length, 3);
+  const accuracy = Number(/test accuracy (\d+\.\d+)%/.exec(train.stdout)![1]);
+  assert.ok(accuracy > 30, `accuracy ${accuracy}% after 2 epochs on 256 images`);
+
+  const evaluated = run("eval", join(out, "last"), "--limit", "256");
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.equal(Number(/accuracy (\d+\.\d+)%/.exec(evaluated.stdout)![1]), accuracy);
+
+  // A real test digit as a PNG file.
+  const test = await loadMnist({ split: "test" });
+  const png = new PNG({ width: 28, height: 28 });
+  const { x: pixels } = test.get(0);
+  pixels.forEach((v, i) => png.data.set([v * 255, v * 255, v * 255, 255], 4 * i));
+  const image = join(work, "digit.png");
+  writeFileSync(image, PNG.sync.write(png));
+  const predicted = run("predict", out, image, "--top-k", "3", "--json");
+  assert.equal(predicted.code, 0, predicted.stderr);
+  const [result] = JSON.parse(predicted.stdout) as {
+    file: string;
+    top: { class: string; probability: number }[];
+  }[];
+  assert.equal(result.file, image);
+  assert.equal(result.top.length, 3);
+  const { model } = await loadModel(join(out, "best"));
+  const probs = predict(
+    model,
+    tensor(
+      Float32Array.from(pixels, (v) => Math.round(v * 255) / 255),
+      [1, 1, 28, 28],
+    ),
+  ).toArray();
+  const best = probs.indexOf(Math.max(...probs));
+  assert.equal(result.top[0].class, String(best));
+  assert.ok(Math.abs(result.top[0].probability - probs[best]) < 1e-5);
+  assert.ok(
+    result.top[0].probability >= result.top[1].probability &&
+      result.top[1].probability >= result.top[2].probability,
+  );
+  const text = run("predict", out, image);
+  assert.match(text.stdout, new RegExp(`digit\\.png\\n  ${best}\\s+\\d+\\.\\d\\d%`));
+  assert.equal(run("predict", out, join(work, "nope.png")).code, 1);
+
+  const summary = run("summary", "convnetjs-mnist");
+  assert.equal(summary.code, 0, summary.stderr);
+  assert.match(summary.stdout, /Total params: 5,994/);
+});
+
+test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", async () => {
+  const out = join(mkdtempSync(join(tmpdir(), "striate-sigint-")), "run");
+  const args = [
+    "--import",
+    "tsx",
+    MAIN,
+    "train",
+    "lenet5",
+    "--limit",
+    "256",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "8",
+    "--out",
+    out,
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT });
+  let stdout = "";
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c));
+  const code = await new Promise<number | null>((done) => {
+    child.stdout.on("data", (c: Buffer) => {
+      const first = stdout === "";
+      stdout += c;
+      if (first) setTimeout(() => child.kill("SIGINT"), 200);
+    });
+    child.on("exit", (c) => done(c));
+  });
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupt received; finishing the current step/);
+  const [, epoch, batch] = /interrupted at epoch (\d+), batch (\d+)/.exec(stdout)!.map(Number);
+  const config = JSON.parse(readFileSync(join(out, "last", "config.json"), "utf8")) as {
+    epoch: number;
+    batch: number;
+  };
+  assert.deepEqual([config.epoch, config.batch], [epoch - 1, batch]);
+  assert.ok(batch > 0);
+
+  const resumed = run("train", "--resume", join(out, "last"));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const rows = readFileSync(join(out, "history.csv"), "utf8").trim().split("\n").slice(1);
+  assert.deepEqual(
+    rows.map((r) => r.split(",")[0]),
+    ["1", "2"],
+  );
+});
