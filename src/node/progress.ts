@@ -1,6 +1,7 @@
-// fit()'s progress on a terminal (Node): a live bar on a TTY (epoch, batch, loss, accuracy, images/s, ETA),
-// redrawn at most every 100 ms, and one plain line per epoch when the output is not a TTY (CI, pipes).
+// fit()'s progress on a terminal (Node): a live cli-progress bar on a TTY (epoch, batch, loss, accuracy,
+// images/s, ETA), and one plain line per epoch when the output is not a TTY (CI, pipes).
 
+import cliProgress from "cli-progress";
 import type { ProgressEvent, ProgressListener } from "../train/progress.js";
 import { formatDuration, formatEpochLine } from "../train/progress.js";
 
@@ -13,10 +14,16 @@ export interface ProgressOptions {
   intervalMs?: number;
 }
 
-function bar(fraction: number, width: number): string {
-  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
-  return `[${"=".repeat(Math.max(0, filled - 1))}${filled > 0 ? ">" : ""}${" ".repeat(width - filled)}]`;
+interface BarFields {
+  epoch: string;
+  loss: string;
+  acc: string;
+  speed: string;
+  remaining: string;
 }
+
+// ETA comes from fit() (as `remaining`: cli-progress reserves `eta`) (it knows the epochs still to run), not from cli-progress's per-bar estimate.
+const FORMAT = "epoch {epoch}  {bar} {value}/{total}  loss {loss}  acc {acc}  {speed}  ETA {remaining}";
 
 /**
  * A progress listener for fit()'s onProgress.
@@ -25,49 +32,54 @@ function bar(fraction: number, width: number): string {
 export function createProgressReporter(options: ProgressOptions = {}): ProgressListener {
   const stream = options.stream ?? process.stdout;
   const tty = options.tty ?? Boolean(stream.isTTY);
-  const interval = options.intervalMs ?? 100;
-  let lastDraw = 0;
-  let drawn = false;
+  let bar: cliProgress.SingleBar | null = null;
 
-  const clear = () => {
-    if (drawn) stream.write("\r\x1b[2K");
-    drawn = false;
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
   };
 
   return (event: ProgressEvent) => {
     switch (event.type) {
       case "batch": {
         if (!tty) return;
-        const now = Date.now();
-        const last = event.batchesPerEpoch !== undefined && event.batch >= event.batchesPerEpoch;
-        if (now - lastDraw < interval && !last) return;
-        lastDraw = now;
-        const total = event.batchesPerEpoch;
-        const parts = [
-          `epoch ${event.epoch}/${event.epochs}`,
-          total ? `${bar(event.batch / total, 24)} ${event.batch}/${total}` : `batch ${event.batch}`,
-          `loss ${event.loss.toFixed(4)}`,
-          `acc ${(100 * event.accuracy).toFixed(2)}%`,
-          `${Math.round(event.imagesPerSec)} img/s`,
-          `ETA ${event.etaSec === undefined ? "?" : formatDuration(event.etaSec)}`,
-        ];
-        const line = parts.join("  ");
-        const width = stream.columns ?? 120;
-        stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, width - 1))}`);
-        drawn = true;
+        const fields: BarFields = {
+          epoch: `${event.epoch}/${event.epochs}`,
+          loss: event.loss.toFixed(4),
+          acc: `${(100 * event.accuracy).toFixed(2)}%`,
+          speed: `${Math.round(event.imagesPerSec)} img/s`,
+          remaining: event.etaSec === undefined ? "?" : formatDuration(event.etaSec),
+        };
+        if (!bar) {
+          bar = new cliProgress.SingleBar({
+            stream: stream as NodeJS.WritableStream,
+            format: FORMAT,
+            barsize: 24,
+            barCompleteChar: "=",
+            barIncompleteChar: " ",
+            hideCursor: false,
+            clearOnComplete: true,
+            noTTYOutput: false,
+            fps: 1000 / Math.max(1, options.intervalMs ?? 100),
+            // fit() yields to the event loop after every batch; redraw on update instead of on a timer.
+            synchronousUpdate: true,
+          });
+          bar.start(event.batchesPerEpoch ?? event.batch, event.batch, fields);
+        } else {
+          if (event.batchesPerEpoch !== undefined) bar.setTotal(event.batchesPerEpoch);
+          bar.update(event.batch, fields);
+        }
         return;
       }
       case "validationBegin":
-        if (!tty) return;
-        stream.write(`\r\x1b[2Kepoch ${event.epoch}/${event.epochs}  validating…`);
-        drawn = true;
+        if (bar) bar.update({ remaining: "validating…" });
         return;
       case "epochEnd":
-        clear();
+        stopBar();
         stream.write(`${formatEpochLine(event.logs, event.epochs)}\n`);
         return;
       case "trainEnd":
-        clear();
+        stopBar();
         if (event.reason !== "completed" && event.message) stream.write(`stopped: ${event.message}\n`);
         return;
       default:
