@@ -7,41 +7,21 @@
 // paper predates), including its 3x3 kernel in the "5x5" branch; `branch3KernelSize: 5` gives the paper's.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { concat, flatten } from "../ops/movement.js";
+import { flatten } from "../ops/movement.js";
 import { relu } from "../ops/activations.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
 import {
   Module,
-  Sequential,
-  Conv2d,
-  BatchNorm2d,
   MaxPool2d,
   AdaptiveAvgPool2d,
   Dropout,
   Linear,
+  BasicConv2d,
+  InceptionBlock,
 } from "../nn/index.js";
 import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
-/** Conv (no bias) + batch norm (eps 0.001) + ReLU, torchvision's building block for GoogLeNet. */
-export class BasicConv2d extends Module {
-  conv: Conv2d;
-  bn: BatchNorm2d;
-
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number,
-    options: LayerOptions & { stride?: number; padding?: number } = {},
-  ) {
-    super();
-    this.conv = new Conv2d(inChannels, outChannels, kernelSize, { ...options, bias: false });
-    this.bn = new BatchNorm2d(outChannels, { dtype: options.dtype, backend: options.backend, eps: 0.001 });
-  }
-
-  forward(x: Tensor): Tensor {
-    return relu(call(this.bn, call(this.conv, x)));
-  }
-}
+export { BasicConv2d };
 
 /** The filter counts of one Inception module: the columns of the paper's Table 1. */
 export interface InceptionConfig {
@@ -55,44 +35,18 @@ export interface InceptionConfig {
 
 /**
  * One Inception module: four branches on the same input, concatenated along channels, so the output has
- * ch1x1 + ch3x3 + ch5x5 + poolProj channels and the input's spatial size.
+ * ch1x1 + ch3x3 + ch5x5 + poolProj channels and the input's spatial size. The module itself is the nn
+ * building block InceptionBlock; this adds GoogLeNet's named configuration.
  * @example new Inception(192, { ch1x1: 64, ch3x3red: 96, ch3x3: 128, ch5x5red: 16, ch5x5: 32, poolProj: 32 })
  * // x [N, 192, 28, 28] -> [N, 256, 28, 28] (inception 3a)
  */
-export class Inception extends Module {
-  branch1: BasicConv2d;
-  branch2: Sequential;
-  branch3: Sequential;
-  branch4: Sequential;
-
+export class Inception extends InceptionBlock {
   constructor(
     inChannels: number,
     c: InceptionConfig,
     options: LayerOptions & { branch3KernelSize?: 3 | 5 } = {},
   ) {
-    super();
-    const o = { dtype: options.dtype, backend: options.backend };
-    const k5 = options.branch3KernelSize ?? 3;
-    this.branch1 = new BasicConv2d(inChannels, c.ch1x1, 1, o);
-    this.branch2 = new Sequential(
-      new BasicConv2d(inChannels, c.ch3x3red, 1, o),
-      new BasicConv2d(c.ch3x3red, c.ch3x3, 3, { ...o, padding: 1 }),
-    );
-    this.branch3 = new Sequential(
-      new BasicConv2d(inChannels, c.ch5x5red, 1, o),
-      new BasicConv2d(c.ch5x5red, c.ch5x5, k5, { ...o, padding: (k5 - 1) / 2 }),
-    );
-    this.branch4 = new Sequential(
-      new MaxPool2d(3, { stride: 1, padding: 1, ceilMode: true }),
-      new BasicConv2d(inChannels, c.poolProj, 1, o),
-    );
-  }
-
-  forward(x: Tensor): Tensor {
-    return concat(
-      [call(this.branch1, x), call(this.branch2, x), call(this.branch3, x), call(this.branch4, x)],
-      1,
-    );
+    super(inChannels, c.ch1x1, c.ch3x3red, c.ch3x3, c.ch5x5red, c.ch5x5, c.poolProj, options);
   }
 }
 
