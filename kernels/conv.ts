@@ -11,8 +11,8 @@
 //   a range of output pixels), input-gradient units = N (samples), weight-gradient units =
 //   G * ceil(Kg/chunk) (a group and a range of dW columns, summed over all samples).
 
-import { gemmCore, setA, setB, setC, sgemmPackA } from "./gemm";
-import { setConvGeom } from "./im2col";
+import { WS_PAD, WS_TABLES, gemmCore, setA, setB, setC, sgemmPackA } from "./gemm";
+import { foldPaddedGrad, setConvGeom, usePaddedGrad, usePaddedImage } from "./im2col";
 
 function roundUp5(n: i32): i32 {
   return ((n + 4) / 5) * 5;
@@ -78,6 +78,7 @@ export function conv2dForward(
     const j1 = min<i32>(P, j0 + chunk);
     for (let g = 0; g < G; g++) {
       setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+      usePaddedImage(Cg, OH, ws + WS_PAD);
       setA(true, wp + <usize>g * gStride, Kg, false);
       setB(1, 0, 0, false);
       const b: usize = bias == 0 ? 0 : bias + <usize>(g * Og * 4);
@@ -128,7 +129,9 @@ export function conv2dBackwardInput(
       setA(true, wpT + <usize>g * gStride, Og, true);
       setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, false);
       setC(1, 0, 0, 1, 1, 0, 0, 0);
+      const padded = usePaddedGrad(Cg, OH, Kg, ws + WS_PAD, ws + WS_TABLES);
       gemmCore(Kg, Og, 0, P, ws);
+      if (padded) foldPaddedGrad(Cg);
     }
   }
 }
@@ -174,6 +177,7 @@ export function conv2dBackwardWeight(
     const j1 = min<i32>(Kg, j0 + chunk);
     for (let n = 0; n < N; n++) {
       setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+      usePaddedImage(Cg, OH, ws + WS_PAD);
       setA(false, dy + <usize>((n * O + g * Og) * P * 4), P, false);
       setB(2, 0, 0, false);
       setC(0, dW + <usize>(g * Og * Kg * 4), Kg, 1, n == 0 ? beta : 1, 0, 0, 0);

@@ -241,9 +241,43 @@ export function unary(
   const a = f32x4.splat(<f32>alpha);
   const b = f32x4.splat(<f32>beta);
   let i = u0;
-  for (; i + 4 <= u1; i += 4) {
-    const o = <usize>(i * 4);
-    v128.store(y + o, unaryVec(op, v128.load(x + o), a, b, alpha));
+  const end4 = u0 + ((u1 - u0) & ~3);
+  // The cheap ops (ReLU, the ReLU-gradient mask, affine, clamp) get their own loops: through unaryVec
+  // (too large to inline) they cost a call and a switch per vector, several times the op itself.
+  const zero = f32x4.splat(0);
+  switch (op) {
+    case U_RELU:
+      for (; i < end4; i += 4) {
+        const o = <usize>(i * 4);
+        const v = v128.load(x + o);
+        v128.store(y + o, v128.bitselect(zero, v, f32x4.lt(v, zero)));
+      }
+      break;
+    case U_GT_SCALAR: {
+      const one = f32x4.splat(1);
+      for (; i < end4; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(y + o, v128.and(f32x4.gt(v128.load(x + o), a), one));
+      }
+      break;
+    }
+    case U_AFFINE:
+      for (; i < end4; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(y + o, fmadd(v128.load(x + o), a, b));
+      }
+      break;
+    case U_CLAMP:
+      for (; i < end4; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(y + o, f32x4.min(f32x4.max(v128.load(x + o), a), b));
+      }
+      break;
+    default:
+      for (; i < end4; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(y + o, unaryVec(op, v128.load(x + o), a, b, alpha));
+      }
   }
   for (; i < u1; i++) {
     const o = <usize>(i * 4);
@@ -373,16 +407,48 @@ function binScalar(op: i32, a: f32, b: f32): f32 {
 /** One row of d3 elements: y[j] = a[j*sa] op b[j*sb]. */
 function binRow(op: i32, a: usize, b: usize, y: usize, n: i32, sa: i32, sb: i32): void {
   let j = 0;
+  const end4 = n & ~3;
+  // add/sub/mul get their own loops (gradients, optimizer updates): through binVec (not inlined) they
+  // cost a call and a switch per vector.
   if (sa == 1 && sb == 1) {
-    for (; j + 4 <= n; j += 4) {
-      const o = <usize>(j * 4);
-      v128.store(y + o, binVec(op, v128.load(a + o), v128.load(b + o)));
+    if (op == B_ADD) {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+      }
+    } else if (op == B_MUL) {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+      }
+    } else if (op == B_SUB) {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
+      }
+    } else {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, binVec(op, v128.load(a + o), v128.load(b + o)));
+      }
     }
   } else if (sa == 1 && sb == 0) {
     const vb = v128.load32_splat(b);
-    for (; j + 4 <= n; j += 4) {
-      const o = <usize>(j * 4);
-      v128.store(y + o, binVec(op, v128.load(a + o), vb));
+    if (op == B_MUL) {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, f32x4.mul(v128.load(a + o), vb));
+      }
+    } else if (op == B_ADD) {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, f32x4.add(v128.load(a + o), vb));
+      }
+    } else {
+      for (; j < end4; j += 4) {
+        const o = <usize>(j * 4);
+        v128.store(y + o, binVec(op, v128.load(a + o), vb));
+      }
     }
   } else if (sa == 0 && sb == 1) {
     const va = v128.load32_splat(a);

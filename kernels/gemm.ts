@@ -8,7 +8,8 @@
 //   kc = K) has the same layout, so a K-block starting at pc is the panel base + pc*5 floats.
 // - Packed B ("B panels"): columns grouped by NR = 8; panel q holds columns 8q..8q+7 of a kc x nc block as
 //   kc consecutive groups of 8 floats: Bp[q*8*kc + k*8 + jj]. Columns past the block are zero.
-// - Workspace (per thread, gemmWorkspaceBytes()): [B panels KC*NC][A block MC*KC][tile 5x8][column tables].
+// - Workspace (per thread, gemmWorkspaceBytes()): [B panels KC*NC][A block MC*KC][tile 5x8][column tables]
+//   [pad area: PAD_FLOATS floats for conv's zero-padded image copy, im2col.ts].
 //
 // Blocking (measured on Zen 3, see docs/wasm-backend.md): NC = 4096 columns, KC = 256, MC = 120 rows,
 // a 5x8 micro-tile in 10 f32x4 accumulators, A broadcast with v128.load32_splat, one k per iteration.
@@ -18,7 +19,7 @@
 // row or column, ReLU) or a col2im scatter-add into an image (the input gradient of conv2d).
 
 import { fmadd } from "./simd";
-import { packBIm2col, packBIm2colT, scatterTileCol2im } from "./im2col";
+import { PAD_FLOATS, packBIm2col, packBIm2colT, scatterTileCol2im } from "./im2col";
 
 export const MR: i32 = 5;
 export const NR: i32 = 8;
@@ -30,7 +31,8 @@ export const WS_B: usize = 0;
 export const WS_A: usize = WS_B + <usize>(KC * NC * 4);
 export const WS_TILE: usize = WS_A + <usize>(MC * KC * 4);
 export const WS_TABLES: usize = WS_TILE + 256;
-export const WS_BYTES: usize = WS_TABLES + <usize>(3 * NC * 4) + 256;
+export const WS_PAD: usize = WS_TABLES + <usize>(3 * NC * 4) + 256;
+export const WS_BYTES: usize = WS_PAD + <usize>(PAD_FLOATS * 4);
 
 /** Bytes of workspace one thread needs for any call that takes a `ws` argument. */
 export function gemmWorkspaceBytes(): i32 {
@@ -247,6 +249,33 @@ export function micro5x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
   v128.store(tile, c41, 144);
 }
 
+/**
+ * micro5x8 for a panel with at most 2 real rows (the tail of M = 5q+1 or 5q+2, e.g. 6 or 16 output
+ * channels): reads rows 0-1 of the 5-row A panel and writes rows 0-1 of the tile, two fifths of the work. Exported for the same reason as micro5x8 (kept out of the driver).
+ */
+export function micro2x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = fmadd(a, b0, c00);
+    c01 = fmadd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = fmadd(a, b0, c10);
+    c11 = fmadd(a, b1, c11);
+    pa += 20;
+    pb += 32;
+  }
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+}
+
 /** C[i.., j..] (mr x nr) = alpha*tile + beta'*C, then bias and activation on the last K block. */
 function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: bool, last: bool): void {
   const beta: f32 = first ? gBeta : 1;
@@ -356,7 +385,8 @@ export function gemmCore(M: i32, K: i32, j0: i32, j1: i32, ws: usize): void {
           let pa = aBase;
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min<i32>(MR, mc - ir);
-            micro5x8(kc, pa, pb, tile);
+            if (mr <= 2) micro2x8(kc, pa, pb, tile);
+            else micro5x8(kc, pa, pb, tile);
             if (gCMode == 0) storeTileStrided(tile, ic + ir, jc + jr, mr, nr, first, last);
             else scatterTileCol2im(tile, ic + ir, jc + jr, mr, nr, gAlpha);
             pa += aStride;

@@ -9,6 +9,14 @@
 // - packBIm2colT does the same for colsᵀ (rows = output pixels p, columns = k): the weight gradient.
 // - scatterTileCol2im adds a 5x8 tile of dcols (rows k, columns p) into the image: the input gradient.
 // - `tables` is scratch (3*NC i32) inside the caller's GEMM workspace.
+// - Gather mode (usePaddedImage / usePaddedGrad): the image is first copied into a zero-padded buffer
+//   pad[c][r][s] (Hp x Wp per channel, r = ih + ph, s = iw + pw, covering exactly the rows and columns the
+//   windows reach), or used in place when no window leaves it. Then cols[k][p] = pad[tOff[p] + kOff[k]] with
+//   tOff[p] = oh*sh*Wp + ow*sw and kOff[k] = c*Hp*Wp + kh*dh*Wp + kw*dw: no bounds checks, and runs of 8
+//   contiguous offsets move as two v128. The checked code below is the fallback when the padded image does
+//   not fit the workspace's pad area (PAD_FLOATS).
+
+import { fmadd } from "./simd";
 
 const NR: i32 = 8;
 const NCT: i32 = 4096; // must equal gemm.ts NC (table capacity)
@@ -25,6 +33,16 @@ let gPw: i32 = 0;
 let gDh: i32 = 1;
 let gDw: i32 = 1;
 let gOW: i32 = 1;
+/** Gather mode: pad buffer (or the image itself), its row stride and channel stride, in floats. */
+let gGather: bool = false;
+let gP: usize = 0;
+let gWp: i32 = 0;
+let gHWp: i32 = 0;
+/** Scatter (input gradient): offset tables for all pixels (at gScatterTab) and taps (+NCT), or 0. */
+let gScatterTab: usize = 0;
+
+/** Floats of the pad area in each GEMM workspace (gemm.ts WS_PAD). */
+export const PAD_FLOATS: i32 = 512 * 1024;
 
 /** Sets the image (one sample, one group: first channel at x) and the convolution geometry. */
 export function setConvGeom(
@@ -53,6 +71,190 @@ export function setConvGeom(
   gDh = dh;
   gDw = dw;
   gOW = OW;
+  gGather = false;
+  gScatterTab = 0;
+}
+
+/** Rows and columns of the padded buffer: every position a window of an output pixel reaches. */
+function paddedRows(OH: i32): i32 {
+  return (OH - 1) * gSh + (gKH - 1) * gDh + 1;
+}
+
+function paddedCols(): i32 {
+  return (gOW - 1) * gSw + (gKW - 1) * gDw + 1;
+}
+
+/**
+ * Switches the packers to gather mode for C channels of the image set by setConvGeom: in place when no
+ * window leaves the image, else through a zero-padded copy in `pad` (PAD_FLOATS floats). Stays in checked
+ * mode when the copy would not fit.
+ */
+export function usePaddedImage(C: i32, OH: i32, pad: usize): void {
+  const Hp = paddedRows(OH);
+  const Wp = paddedCols();
+  if (gPh == 0 && gPw == 0 && Hp <= gH && Wp <= gW) {
+    gGather = true;
+    gP = gX;
+    gWp = gW;
+    gHWp = gH * gW;
+    return;
+  }
+  if (C * Hp * Wp > PAD_FLOATS) return;
+  gGather = true;
+  gP = pad;
+  gWp = Wp;
+  gHWp = Hp * Wp;
+  const rows = min<i32>(gH, Hp - gPh);
+  const cols = min<i32>(gW, Wp - gPw);
+  for (let c = 0; c < C; c++) {
+    const dst = pad + <usize>(c * gHWp * 4);
+    const src = gX + <usize>(c * gH * gW * 4);
+    // Top padding, then each image row with its left/right padding, then bottom padding.
+    memory.fill(dst, 0, <usize>(gPh * Wp * 4));
+    for (let r = 0; r < rows; r++) {
+      const d = dst + <usize>((r + gPh) * Wp * 4);
+      memory.fill(d, 0, <usize>(gPw * 4));
+      memory.copy(d + <usize>(gPw * 4), src + <usize>(r * gW * 4), <usize>(cols * 4));
+      memory.fill(d + <usize>((gPw + cols) * 4), 0, <usize>((Wp - gPw - cols) * 4));
+    }
+    const used = gPh + rows;
+    memory.fill(dst + <usize>(used * Wp * 4), 0, <usize>((Hp - used) * Wp * 4));
+  }
+}
+
+/**
+ * Gather mode for the col2im scatter (input gradient): tiles are added into a zeroed padded buffer in
+ * `pad`; foldPaddedGrad then adds its interior into the image. Returns false (checked mode) if it does not fit.
+ * When the OH*OW pixel and K tap offsets fit `tables` (the GEMM's tables, unused by the strided B packer of
+ * this call) they are computed once here instead of per tile.
+ */
+export function usePaddedGrad(C: i32, OH: i32, K: i32, pad: usize, tables: usize): bool {
+  const Hp = paddedRows(OH);
+  const Wp = paddedCols();
+  if (C * Hp * Wp > PAD_FLOATS) return false;
+  gGather = true;
+  gP = pad;
+  gWp = Wp;
+  gHWp = Hp * Wp;
+  memory.fill(pad, 0, <usize>(C * Hp * Wp * 4));
+  const P = OH * gOW;
+  if (P <= NCT && K <= NCT) {
+    gScatterTab = tables;
+    pixelOffsets(tables, 0, P);
+    tapOffsets(tables + <usize>(NCT * 4), 0, K);
+  }
+  return true;
+}
+
+/** image (set by setConvGeom) += interior of the padded gradient, for C channels. */
+export function foldPaddedGrad(C: i32): void {
+  const rows = min<i32>(gH, gHWp / gWp - gPh);
+  const cols = min<i32>(gW, gWp - gPw);
+  for (let c = 0; c < C; c++) {
+    for (let r = 0; r < rows; r++) {
+      const d = gX + <usize>((c * gH + r) * gW * 4);
+      const s = gP + <usize>((c * gHWp + (r + gPh) * gWp + gPw) * 4);
+      let i = 0;
+      for (; i + 4 <= cols; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(s + o)));
+      }
+      for (; i < cols; i++) {
+        const o = <usize>(i * 4);
+        store<f32>(d + o, load<f32>(d + o) + load<f32>(s + o));
+      }
+    }
+  }
+}
+
+/** tOff[t] for output pixels p0 .. p0+n-1 (gather mode). */
+function pixelOffsets(tab: usize, p0: i32, n: i32): void {
+  let oh = p0 / gOW;
+  let ow = p0 - oh * gOW;
+  const rowStep = gSh * gWp;
+  let base = oh * rowStep;
+  for (let t = 0; t < n; t++) {
+    store<i32>(tab + <usize>(t * 4), base + ow * gSw);
+    if (++ow == gOW) {
+      ow = 0;
+      base += rowStep;
+    }
+  }
+}
+
+/** kOff[t] for rows k0 .. k0+n-1 of the im2col matrix (gather mode). */
+function tapOffsets(tab: usize, k0: i32, n: i32): void {
+  const KK = gKH * gKW;
+  let c = k0 / KK;
+  const rem = k0 - c * KK;
+  let kh = rem / gKW;
+  let kw = rem - kh * gKW;
+  for (let t = 0; t < n; t++) {
+    store<i32>(tab + <usize>(t * 4), c * gHWp + kh * gDh * gWp + kw * gDw);
+    if (++kw == gKW) {
+      kw = 0;
+      if (++kh == gKH) {
+        kh = 0;
+        c++;
+      }
+    }
+  }
+}
+
+/**
+ * Gather-mode B packing shared by both packers: Bp[q*8*rows + r*8 + jj] = pad[rowOff[r] + colOff[8q+jj]]
+ * for `rows` rows and `cols` columns (columns past `cols` are zero).
+ */
+function packGather(dst: usize, rowOff: usize, rows: i32, colOff: usize, cols: i32): void {
+  const P = gP;
+  for (let q = 0; q < cols; q += NR) {
+    let d = dst + <usize>(q * rows * 4);
+    const co = colOff + <usize>(q * 4);
+    if (q + NR <= cols) {
+      const c0 = load<i32>(co);
+      if (load<i32>(co, 28) - c0 == 7) {
+        // Eight consecutive floats (the same output row with stride 1, or 8 taps along a kernel row).
+        for (let r = 0; r < rows; r++) {
+          const s = P + <usize>((load<i32>(rowOff + <usize>(r * 4)) + c0) * 4);
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+          d += 32;
+        }
+        continue;
+      }
+      const c1 = load<i32>(co, 4) - c0;
+      const c2 = load<i32>(co, 8) - c0;
+      const c3 = load<i32>(co, 12) - c0;
+      const c4 = load<i32>(co, 16) - c0;
+      const c5 = load<i32>(co, 20) - c0;
+      const c6 = load<i32>(co, 24) - c0;
+      const c7 = load<i32>(co, 28) - c0;
+      for (let r = 0; r < rows; r++) {
+        const s = P + <usize>((load<i32>(rowOff + <usize>(r * 4)) + c0) * 4);
+        let v = v128.load32_zero(s);
+        v = f32x4.replace_lane(v, 1, load<f32>(s + <usize>(c1 * 4)));
+        v = f32x4.replace_lane(v, 2, load<f32>(s + <usize>(c2 * 4)));
+        v = f32x4.replace_lane(v, 3, load<f32>(s + <usize>(c3 * 4)));
+        let u = v128.load32_zero(s + <usize>(c4 * 4));
+        u = f32x4.replace_lane(u, 1, load<f32>(s + <usize>(c5 * 4)));
+        u = f32x4.replace_lane(u, 2, load<f32>(s + <usize>(c6 * 4)));
+        u = f32x4.replace_lane(u, 3, load<f32>(s + <usize>(c7 * 4)));
+        v128.store(d, v);
+        v128.store(d, u, 16);
+        d += 32;
+      }
+      continue;
+    }
+    const w = cols - q;
+    for (let r = 0; r < rows; r++) {
+      const s = P + <usize>(load<i32>(rowOff + <usize>(r * 4)) * 4);
+      for (let jj = 0; jj < NR; jj++) {
+        const v: f32 = jj < w ? load<f32>(s + <usize>(load<i32>(co + <usize>(jj * 4)) * 4)) : 0;
+        store<f32>(d + <usize>(jj * 4), v);
+      }
+      d += 32;
+    }
+  }
 }
 
 export function setConvImage(x: usize): void {
@@ -60,6 +262,14 @@ export function setConvImage(x: usize): void {
 }
 
 export function packBIm2col(dst: usize, pc: i32, kc: i32, jc: i32, nc: i32, tables: usize): void {
+  if (gGather) {
+    const tPix = tables;
+    const tTap = tables + <usize>(NCT * 4);
+    pixelOffsets(tPix, jc, nc);
+    tapOffsets(tTap, pc, kc);
+    packGather(dst, tTap, kc, tPix, nc);
+    return;
+  }
   const tIh = tables;
   const tIw = tables + <usize>(NCT * 4);
   const tFlag = tables + <usize>(2 * NCT * 4);
@@ -127,6 +337,14 @@ export function packBIm2col(dst: usize, pc: i32, kc: i32, jc: i32, nc: i32, tabl
 }
 
 export function packBIm2colT(dst: usize, pc: i32, kc: i32, jc: i32, nc: i32, tables: usize): void {
+  if (gGather) {
+    const tPix = tables;
+    const tTap = tables + <usize>(NCT * 4);
+    pixelOffsets(tPix, pc, kc);
+    tapOffsets(tTap, jc, nc);
+    packGather(dst, tPix, kc, tTap, nc);
+    return;
+  }
   const tC = tables;
   const tKh = tables + <usize>(NCT * 4);
   const tKw = tables + <usize>(2 * NCT * 4);
@@ -183,6 +401,10 @@ export function packBIm2colT(dst: usize, pc: i32, kc: i32, jc: i32, nc: i32, tab
 
 /** image[k -> (c,kh,kw)][p -> (oh,ow)] += alpha * tile[r][jj] for rows i.. (mr) and columns j.. (nr). */
 export function scatterTileCol2im(tile: usize, i: i32, j: i32, mr: i32, nr: i32, alpha: f32): void {
+  if (gGather) {
+    scatterTileGather(tile, i, j, mr, nr, alpha);
+    return;
+  }
   const ihb = tile + 160;
   const iwb = tile + 192;
   const H = gH;
@@ -212,6 +434,39 @@ export function scatterTileCol2im(tile: usize, i: i32, j: i32, mr: i32, nr: i32,
         const a = base + <usize>((ih * W + iw) * 4);
         store<f32>(a, load<f32>(a) + alpha * load<f32>(t + <usize>(jj * 4)));
       }
+    }
+  }
+}
+
+/** Gather-mode scatterTileCol2im: adds into the padded gradient without bounds checks. */
+function scatterTileGather(tile: usize, i: i32, j: i32, mr: i32, nr: i32, alpha: f32): void {
+  let pix = tile + 160;
+  let taps = tile + 192;
+  if (gScatterTab != 0) {
+    pix = gScatterTab + <usize>(j * 4);
+    taps = gScatterTab + <usize>((NCT + i) * 4);
+  } else {
+    pixelOffsets(pix, j, nr);
+    tapOffsets(taps, i, mr);
+  }
+  const P = gP;
+  const p0 = load<i32>(pix);
+  if (nr == NR && load<i32>(pix, 28) - p0 == 7) {
+    const va = f32x4.splat(alpha);
+    for (let r = 0; r < mr; r++) {
+      const a = P + <usize>((load<i32>(taps + <usize>(r * 4)) + p0) * 4);
+      const t = tile + <usize>(r * 32);
+      v128.store(a, fmadd(va, v128.load(t), v128.load(a)));
+      v128.store(a, fmadd(va, v128.load(t, 16), v128.load(a, 16)), 16);
+    }
+    return;
+  }
+  for (let r = 0; r < mr; r++) {
+    const base = P + <usize>(load<i32>(taps + <usize>(r * 4)) * 4);
+    const t = tile + <usize>(r * 32);
+    for (let jj = 0; jj < nr; jj++) {
+      const a = base + <usize>(load<i32>(pix + <usize>(jj * 4)) * 4);
+      store<f32>(a, load<f32>(a) + alpha * load<f32>(t + <usize>(jj * 4)));
     }
   }
 }

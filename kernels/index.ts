@@ -5,7 +5,7 @@
 
 // micro5x8 is exported so that Binaryen does not inline it into the driver: V8 allocates registers per
 // function, and inside the large driver the 10 accumulators spill (measured: 25 vs 35 GFLOP/s).
-export { gemmWorkspaceBytes, micro5x8, sgemm, sgemmRange, sgemmPackA } from "./gemm";
+export { gemmWorkspaceBytes, micro5x8, micro2x8, sgemm, sgemmRange, sgemmPackA } from "./gemm";
 export {
   conv2dPackWeights,
   conv2dPackedWeightsSize,

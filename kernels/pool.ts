@@ -31,6 +31,7 @@ export function maxPool2dForward(
 ): void {
   const HW = H * W;
   const OHW = OH * OW;
+  const fast2x2 = KH == 2 && KW == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1;
   for (let p = p0; p < p1; p++) {
     const xp = x + <usize>(p * HW * 4);
     const yp = y + <usize>(p * OHW * 4);
@@ -39,7 +40,8 @@ export function maxPool2dForward(
       let hs = oh * sh - ph;
       const he = min<i32>(hs + (KH - 1) * dh + 1, H);
       while (hs < 0) hs += dh;
-      for (let ow = 0; ow < OW; ow++) {
+      const ow0 = fast2x2 && 2 * oh + 1 < H ? maxPool2x2Row(xp, yp, ip, W, oh, OW) : 0;
+      for (let ow = ow0; ow < OW; ow++) {
         let ws = ow * sw - pw;
         const we = min<i32>(ws + (KW - 1) * dw + 1, W);
         while (ws < 0) ws += dw;
@@ -60,6 +62,50 @@ export function maxPool2dForward(
       }
     }
   }
+}
+
+/**
+ * 2x2 windows with stride 2 and no padding, four outputs per step with f32x4: the four taps of each window
+ * are compared in the scalar scan order ((0,0), (0,1), (1,0), (1,1)) with the same rule (strictly greater,
+ * or NaN), so values and indices match the scalar path. Returns how many outputs of row oh it wrote (the
+ * rest, whose windows may be clipped in ceil mode, go through the scalar path).
+ */
+function maxPool2x2Row(xp: usize, yp: usize, ip: usize, W: i32, oh: i32, OW: i32): i32 {
+  const r0 = xp + <usize>(2 * oh * W * 4);
+  const r1 = r0 + <usize>(W * 4);
+  const yr = yp + <usize>(oh * OW * 4);
+  const ir = ip + <usize>(oh * OW * 4);
+  const step = i32x4.splat(8);
+  let i00 = i32x4.add(i32x4.splat(2 * oh * W), i32x4(0, 2, 4, 6));
+  const one = i32x4.splat(1);
+  const down = i32x4.splat(W);
+  let ow = 0;
+  for (; ow + 4 <= OW && 2 * ow + 8 <= W; ow += 4) {
+    const o = <usize>(2 * ow * 4);
+    const a0 = v128.load(r0 + o);
+    const a1 = v128.load(r0 + o, 16);
+    const b0 = v128.load(r1 + o);
+    const b1 = v128.load(r1 + o, 16);
+    let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+    let at = i00;
+    let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+    let take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, take);
+    at = v128.bitselect(i32x4.add(i00, one), at, take);
+    v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+    take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, take);
+    const i10 = i32x4.add(i00, down);
+    at = v128.bitselect(i10, at, take);
+    v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+    take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+    best = v128.bitselect(v, best, take);
+    at = v128.bitselect(i32x4.add(i10, one), at, take);
+    v128.store(yr + <usize>(ow * 4), best);
+    v128.store(ir + <usize>(ow * 4), at);
+    i00 = i32x4.add(i00, step);
+  }
+  return ow;
 }
 
 /** dx = 0 (unless accumulate), then dx[plane][idx] += dy for every output. */

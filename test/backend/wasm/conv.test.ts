@@ -1,5 +1,6 @@
 // conv2d kernels (im2col packed straight into GEMM panels) against direct nested loops: forward with
-// bias and ReLU, input, weight and bias gradients; strides, padding, dilation, groups, odd sizes.
+// bias and ReLU, input, weight and bias gradients; strides, padding, dilation, groups, odd sizes, both the
+// gather packers (padded copy or in place) and the bounds-checked fallback.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -93,6 +94,14 @@ const CASES: Conv2dShape[] = [
   { N: 1, C: 16, H: 20, W: 20, O: 24, KH: 3, KW: 3, padH: 1, padW: 1, groups: 4 },
   { N: 2, C: 20, H: 15, W: 15, O: 13, KH: 3, KW: 3, strideH: 3, strideW: 2 },
   { N: 1, C: 300, H: 4, W: 4, O: 5, KH: 1, KW: 1 },
+  // LeNet conv1 (one input channel, padded copy), 8 contiguous taps per panel (KW = 9), an explicit
+  // output smaller than the input allows (conv-transpose passes one: rows no window reaches), and an
+  // image whose padded copy exceeds the workspace's pad area (the bounds-checked packers).
+  { N: 2, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, padH: 2, padW: 2 },
+  { N: 2, C: 2, H: 6, W: 21, O: 3, KH: 2, KW: 9, padH: 1 },
+  { N: 1, C: 2, H: 9, W: 9, O: 3, KH: 3, KW: 3, padH: 1, padW: 1, OH: 7, OW: 8 },
+  { N: 1, C: 2, H: 9, W: 10, O: 3, KH: 3, KW: 3, OH: 5, OW: 6 },
+  { N: 1, C: 2, H: 514, W: 514, O: 2, KH: 3, KW: 3, padH: 1, padW: 1 },
 ];
 
 for (const v of VARIANTS) {

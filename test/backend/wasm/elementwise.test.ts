@@ -277,3 +277,46 @@ for (const v of VARIANTS) {
     });
   });
 }
+
+describe("elementwise: the dedicated loops of the cheap ops", () => {
+  it("relu, greaterScalar, affine, clamp and add/sub/mul (dense and by a scalar) match Math, tails and NaN included", async () => {
+    for (const v of VARIANTS) {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(4242);
+      for (const n of [1, 3, 4, 7, 17, 1030]) {
+        const x = randomArray(n, rand, -3, 3);
+        if (n > 5) x[5] = NaN;
+        const px = upload(rt, x);
+        const py = rt.mem.alloc(n * 4);
+        const unaryCases: [UnaryOp, number, number, (t: number) => number][] = [
+          ["relu", 0, 0, (t) => (t < 0 ? 0 : t)],
+          ["greaterScalar", 0.5, 0, (t) => (t > 0.5 ? 1 : 0)],
+          ["affine", 1.5, -0.25, (t) => Math.fround(1.5 * t) - 0.25],
+          ["clamp", -1, 2, (t) => Math.min(Math.max(t, -1), 2)],
+        ];
+        for (const [op, a, b, f] of unaryCases) {
+          unary(rt, op, px, py, n, a, b);
+          const ref = Array.from(x, f);
+          // NaN stays NaN through relu, affine and clamp (PyTorch); greaterScalar gives 0.
+          assertClose(rt.mem.readF32(py, n), ref, 1e-6, `${v.name} ${op} n=${n}`);
+        }
+        const y = randomArray(n, rand, -3, 3);
+        const pz = upload(rt, y);
+        const ops: [BinaryOp, (p: number, q: number) => number][] = [
+          ["add", (p, q) => p + q],
+          ["sub", (p, q) => p - q],
+          ["mul", (p, q) => p * q],
+        ];
+        for (const [op, f] of ops) {
+          binary(rt, op, px, [n], pz, [n], py);
+          const dense = Array.from(x, (t, i) => Math.fround(f(t, y[i])));
+          assertClose(rt.mem.readF32(py, n), dense, 0, `${v.name} ${op} dense n=${n}`);
+          binary(rt, op, px, [n], pz, [], py);
+          const scalar = Array.from(x, (t) => Math.fround(f(t, y[0])));
+          assertClose(rt.mem.readF32(py, n), scalar, 0, `${v.name} ${op} by a scalar n=${n}`);
+        }
+        for (const p of [px, py, pz]) rt.mem.free(p);
+      }
+    }
+  });
+});

@@ -225,3 +225,56 @@ for (const v of VARIANTS) {
     });
   });
 }
+
+/** 2x2 / stride 2 max pool by PyTorch's rule: scan order, strictly greater or NaN replaces the best. */
+function refMax2x2(planes: number, H: number, W: number, OH: number, OW: number, x: Float32Array) {
+  const y = new Float32Array(planes * OH * OW);
+  const idx = new Int32Array(y.length);
+  for (let p = 0; p < planes; p++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let best = -Infinity;
+        let at = 2 * oh * W + 2 * ow;
+        for (let ih = 2 * oh; ih < Math.min(2 * oh + 2, H); ih++)
+          for (let iw = 2 * ow; iw < Math.min(2 * ow + 2, W); iw++) {
+            const v = x[p * H * W + ih * W + iw];
+            if (v > best || Number.isNaN(v)) {
+              best = v;
+              at = ih * W + iw;
+            }
+          }
+        y[(p * OH + oh) * OW + ow] = best;
+        idx[(p * OH + oh) * OW + ow] = at;
+      }
+  return { y, idx };
+}
+
+describe("max pool 2x2 / stride 2 (f32x4 path)", () => {
+  it("matches the scan-order rule on ties, NaN and -inf, with scalar tails and ceil mode", async () => {
+    for (const v of VARIANTS) {
+      const rt = await runtime(v.relaxed);
+      const rand = rng(77);
+      const shapes: Pool2dShape[] = [
+        { planes: 3, H: 9, W: 21, KH: 2, KW: 2 },
+        { planes: 2, H: 7, W: 13, KH: 2, KW: 2, ceilMode: true },
+        { planes: 2, H: 28, W: 28, KH: 2, KW: 2, strideH: 2, strideW: 2 },
+        { planes: 1, H: 4, W: 8, KH: 2, KW: 2 },
+      ];
+      for (const s of shapes) {
+        const x = new Float32Array(s.planes * s.H * s.W);
+        // Few distinct values make ties common; a few NaN and -inf test the replacement rule.
+        for (let i = 0; i < x.length; i++) {
+          const r = rand(0, 1);
+          x[i] = r < 0.05 ? NaN : r < 0.1 ? -Infinity : Math.floor(rand(0, 3));
+        }
+        const { OH, OW } = pool2dOutputSize(s);
+        const dy = randomArray(s.planes * OH * OW, rand);
+        const ref = refMax2x2(s.planes, s.H, s.W, OH, OW, x);
+        const got = runMax(rt, s, x, dy);
+        const name = `${v.name} ${JSON.stringify(s)}`;
+        assert.deepEqual(got.idx, ref.idx, `maxpool 2x2 idx ${name}`);
+        assert.deepEqual(Array.from(got.y), Array.from(ref.y), `maxpool 2x2 y ${name}`);
+      }
+    }
+  });
+});
