@@ -10,9 +10,23 @@
 // - Work is split into units so threads can share a call: forward units = N * ceil(P/chunk) (a sample and
 //   a range of output pixels), input-gradient units = N (samples), weight-gradient units =
 //   G * ceil(Kg/chunk) (a group and a range of dW columns, summed over all samples).
+// - Weight gradient orientation: with trans = 0, dW_g (Og x Kg) = dy_g (Og x P) * cols_gᵀ, M = Og; with
+//   few output channels that leaves the 5-row micro-kernel on short panels, so trans = 1 computes
+//   dW_gᵀ (Kg x Og) = cols_g * dy_gᵀ instead (M = Kg taps, cols packed straight into A panels, dy_gᵀ as B)
+//   and stores the tiles transposed into dW. The caller (src/backend/wasm/conv.ts) picks the orientation.
 
-import { WS_PAD, WS_TABLES, gemmCore, setA, setB, setC, sgemmPackA } from "./gemm";
-import { foldPaddedGrad, setConvGeom, usePaddedGrad, usePaddedImage } from "./im2col";
+import {
+  WS_PAD,
+  WS_TABLES,
+  gemmCore,
+  setA,
+  setAIm2col,
+  setB,
+  setC,
+  setCTransposed,
+  sgemmPackA,
+} from "./gemm";
+import { foldPaddedGrad, setConvGeom, setIm2colRow0, usePaddedGrad, usePaddedImage } from "./im2col";
 
 function roundUp5(n: i32): i32 {
   return ((n + 4) / 5) * 5;
@@ -137,7 +151,8 @@ export function conv2dBackwardInput(
 }
 
 /**
- * dW = beta*dW + sum_n dy_n * cols_nᵀ, for units [u0, u1) of G*ceil(Kg/chunk) (group, dW column range).
+ * dW = beta*dW + sum_n dy_n * cols_nᵀ, for units [u0, u1) of G*ceil(Kg/chunk) (group, dW column range),
+ * in the orientation `trans` (see the layout notes above).
  */
 export function conv2dBackwardWeight(
   x: usize,
@@ -160,6 +175,7 @@ export function conv2dBackwardWeight(
   OH: i32,
   OW: i32,
   beta: f32,
+  trans: i32,
   chunk: i32,
   ws: usize,
   u0: i32,
@@ -171,6 +187,24 @@ export function conv2dBackwardWeight(
   const P = OH * OW;
   const HW = H * W;
   const chunks = (Kg + chunk - 1) / chunk;
+  if (trans != 0) {
+    for (let u = u0; u < u1; u++) {
+      const g = u / chunks;
+      const i0 = (u - g * chunks) * chunk;
+      const i1 = min<i32>(Kg, i0 + chunk);
+      for (let n = 0; n < N; n++) {
+        setConvGeom(x + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
+        usePaddedImage(Cg, OH, ws + WS_PAD);
+        setIm2colRow0(i0);
+        setAIm2col();
+        setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, true);
+        setC(0, dW + <usize>((g * Og * Kg + i0) * 4), Kg, 1, n == 0 ? beta : 1, 0, 0, 0);
+        setCTransposed();
+        gemmCore(i1 - i0, P, 0, Og, ws);
+      }
+    }
+    return;
+  }
   for (let u = u0; u < u1; u++) {
     const g = u / chunks;
     const j0 = (u - g * chunks) * chunk;

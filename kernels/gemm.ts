@@ -19,7 +19,7 @@
 // row or column, ReLU) or a col2im scatter-add into an image (the input gradient of conv2d).
 
 import { fmadd } from "./simd";
-import { PAD_FLOATS, packBIm2col, packBIm2colT, scatterTileCol2im } from "./im2col";
+import { PAD_FLOATS, packAIm2col, packBIm2col, packBIm2colT, scatterTileCol2im } from "./im2col";
 
 export const MR: i32 = 5;
 export const NR: i32 = 8;
@@ -50,6 +50,8 @@ let gAPacked: bool = false;
 let gA: usize = 0;
 let gLda: i32 = 0;
 let gTransA: bool = false;
+/** A read through im2col (im2col.ts packAIm2col) instead of a matrix: set by setAIm2col, reset by setA. */
+let gAIm2col: bool = false;
 /** C sink: 0 strided with epilogue, 1 col2im scatter-add. */
 export let gCMode: i32 = 0;
 let gC: usize = 0;
@@ -61,12 +63,26 @@ let gBias: usize = 0;
 let gBiasMode: i32 = 0;
 /** 0 none, 1 ReLU. */
 let gAct: i32 = 0;
+/** Strided C stored transposed: element (i, j) at C[j*ldc + i]. Set by setCTransposed, reset by setC. */
+let gCTrans: bool = false;
 
 export function setA(packed: bool, a: usize, lda: i32, transA: bool): void {
   gAPacked = packed;
   gA = a;
   gLda = lda;
   gTransA = transA;
+  gAIm2col = false;
+}
+
+/** A = the im2col matrix of the image set by im2col.ts setConvGeom (rows = taps, columns = pixels). */
+export function setAIm2col(): void {
+  gAPacked = false;
+  gAIm2col = true;
+}
+
+/** Stores the strided C transposed (after setC): C(i, j) goes to c[j*ldc + i]; no bias or activation. */
+export function setCTransposed(): void {
+  gCTrans = true;
 }
 
 export function setB(mode: i32, b: usize, ldb: i32, transB: bool): void {
@@ -94,6 +110,7 @@ export function setC(
   gBias = bias;
   gBiasMode = bias == 0 ? 0 : biasMode;
   gAct = act;
+  gCTrans = false;
 }
 
 // ---- packing ----
@@ -279,6 +296,10 @@ export function micro2x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
 /** C[i.., j..] (mr x nr) = alpha*tile + beta'*C, then bias and activation on the last K block. */
 function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: bool, last: bool): void {
   const beta: f32 = first ? gBeta : 1;
+  if (gCTrans) {
+    storeTileTransposed(tile, i, j, mr, nr, beta);
+    return;
+  }
   const alpha = gAlpha;
   const biasMode = last ? gBiasMode : 0;
   const relu = last && gAct == 1;
@@ -338,6 +359,23 @@ function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: 
   }
 }
 
+/** C[j.., i..]ᵀ (the mr x nr tile lands in nr rows of C, mr consecutive floats each) = alpha*tile + beta*C. */
+function storeTileTransposed(tile: usize, i: i32, j: i32, mr: i32, nr: i32, beta: f32): void {
+  const alpha = gAlpha;
+  const ldc = gLdc;
+  for (let jj = 0; jj < nr; jj++) {
+    const c = gC + <usize>(((j + jj) * ldc + i) * 4);
+    const t = tile + <usize>(jj * 4);
+    for (let r = 0; r < mr; r++) {
+      const p = c + <usize>(r * 4);
+      let v: f32 = alpha * load<f32>(t + <usize>(r * 32));
+      if (beta == 1) v += load<f32>(p);
+      else if (beta != 0) v += beta * load<f32>(p);
+      store<f32>(p, v);
+    }
+  }
+}
+
 // ---- driver ----
 
 /**
@@ -375,7 +413,8 @@ export function gemmCore(M: i32, K: i32, j0: i32, j1: i32, ws: usize): void {
           aBase = gA + <usize>((ic * K + pc * MR) * 4);
           aStride = <usize>(MR * K * 4);
         } else {
-          packA(pA, M, ic, mc, pc, kc);
+          if (gAIm2col) packAIm2col(pA, M, ic, mc, pc, kc, ws + WS_TABLES);
+          else packA(pA, M, ic, mc, pc, kc);
           aBase = pA;
           aStride = <usize>(MR * kc * 4);
         }

@@ -7,6 +7,8 @@
 // - packBIm2col writes a kc x nc block of cols (rows pc.., columns jc..) in the B-panel layout of gemm.ts:
 //   Bp[q*8*kc + k*8 + jj] = cols[pc+k][jc+8q+jj] (zero past the block).
 // - packBIm2colT does the same for colsᵀ (rows = output pixels p, columns = k): the weight gradient.
+// - packAIm2col writes rows (taps) of cols as GEMM A panels, the depth being output pixels: the weight
+//   gradient computed as dWᵀ = cols · dyᵀ (M = taps, large) when there are few output channels.
 // - scatterTileCol2im adds a 5x8 tile of dcols (rows k, columns p) into the image: the input gradient.
 // - `tables` is scratch (3*NC i32) inside the caller's GEMM workspace.
 // - Gather mode (usePaddedImage / usePaddedGrad): the image is first copied into a zero-padded buffer
@@ -253,6 +255,127 @@ function packGather(dst: usize, rowOff: usize, rows: i32, colOff: usize, cols: i
         store<f32>(d + <usize>(jj * 4), v);
       }
       d += 32;
+    }
+  }
+}
+
+/** First im2col row (tap) that row 0 of the A operand stands for (packAIm2col): a thread's row range. */
+let gARow0: i32 = 0;
+
+export function setIm2colRow0(r0: i32): void {
+  gARow0 = r0;
+}
+
+/**
+ * Packs rows [i0, i0+mc) (taps gARow0+i0..) x columns [pc, pc+kc) (output pixels) of cols into A panels
+ * (gemm.ts layout: Ap[p*5*kc + k*5 + r]); rows past M are zero.
+ */
+export function packAIm2col(dst: usize, M: i32, i0: i32, mc: i32, pc: i32, kc: i32, tables: usize): void {
+  const rowsAll = min<i32>(mc, M - i0);
+  const tPix = tables;
+  const tTap = tables + <usize>(NCT * 4);
+  if (gGather) {
+    pixelOffsets(tPix, pc, kc);
+    tapOffsets(tTap, gARow0 + i0, rowsAll);
+    for (let p = 0; p < mc; p += 5) {
+      const rows = min<i32>(5, rowsAll - p);
+      let d = dst + <usize>(p * kc * 4);
+      if (rows == 5) {
+        const tp = tTap + <usize>(p * 4);
+        const s0 = gP + <usize>(load<i32>(tp) * 4);
+        const s1 = gP + <usize>(load<i32>(tp, 4) * 4);
+        const s2 = gP + <usize>(load<i32>(tp, 8) * 4);
+        const s3 = gP + <usize>(load<i32>(tp, 12) * 4);
+        const s4 = gP + <usize>(load<i32>(tp, 16) * 4);
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const o0 = load<i32>(tPix + <usize>(k * 4));
+          if (load<i32>(tPix + <usize>(k * 4), 12) - o0 != 3) {
+            for (let kk = 0; kk < 4; kk++) {
+              const o = <usize>(load<i32>(tPix + <usize>((k + kk) * 4)) * 4);
+              store<f32>(d, load<f32>(s0 + o));
+              store<f32>(d, load<f32>(s1 + o), 4);
+              store<f32>(d, load<f32>(s2 + o), 8);
+              store<f32>(d, load<f32>(s3 + o), 12);
+              store<f32>(d, load<f32>(s4 + o), 16);
+              d += 20;
+            }
+            continue;
+          }
+          // Four contiguous pixels: a 4x4 transpose of taps 0-3 plus the fifth tap lane by lane.
+          const o = <usize>(o0 * 4);
+          const a0 = v128.load(s0 + o);
+          const a1 = v128.load(s1 + o);
+          const a2 = v128.load(s2 + o);
+          const a3 = v128.load(s3 + o);
+          const a4 = v128.load(s4 + o);
+          const u0 = f32x4.shuffle(a0, a1, 0, 4, 1, 5);
+          const u1 = f32x4.shuffle(a0, a1, 2, 6, 3, 7);
+          const u2 = f32x4.shuffle(a2, a3, 0, 4, 1, 5);
+          const u3 = f32x4.shuffle(a2, a3, 2, 6, 3, 7);
+          v128.store(d, f32x4.shuffle(u0, u2, 0, 1, 4, 5));
+          v128.store32_lane(d, a4, 0, 16);
+          v128.store(d, f32x4.shuffle(u0, u2, 2, 3, 6, 7), 20);
+          v128.store32_lane(d, a4, 1, 36);
+          v128.store(d, f32x4.shuffle(u1, u3, 0, 1, 4, 5), 40);
+          v128.store32_lane(d, a4, 2, 56);
+          v128.store(d, f32x4.shuffle(u1, u3, 2, 3, 6, 7), 60);
+          v128.store32_lane(d, a4, 3, 76);
+          d += 80;
+        }
+        for (; k < kc; k++) {
+          const o = <usize>(load<i32>(tPix + <usize>(k * 4)) * 4);
+          store<f32>(d, load<f32>(s0 + o));
+          store<f32>(d, load<f32>(s1 + o), 4);
+          store<f32>(d, load<f32>(s2 + o), 8);
+          store<f32>(d, load<f32>(s3 + o), 12);
+          store<f32>(d, load<f32>(s4 + o), 16);
+          d += 20;
+        }
+        continue;
+      }
+      for (let k = 0; k < kc; k++) {
+        const o = load<i32>(tPix + <usize>(k * 4));
+        for (let r = 0; r < 5; r++) {
+          let v: f32 = 0;
+          if (r < rows) v = load<f32>(gP + <usize>((load<i32>(tTap + <usize>((p + r) * 4)) + o) * 4));
+          store<f32>(d + <usize>(r * 4), v);
+        }
+        d += 20;
+      }
+    }
+    return;
+  }
+  // Checked fallback: bounds test per element.
+  const KK = gKH * gKW;
+  const H = gH;
+  const W = gW;
+  for (let p = 0; p < mc; p += 5) {
+    const d = dst + <usize>(p * kc * 4);
+    for (let r = 0; r < 5; r++) {
+      const row = gARow0 + i0 + p + r;
+      const real = p + r < rowsAll;
+      const c = row / KK;
+      const rem = row - c * KK;
+      const kh = rem / gKW;
+      const khd = kh * gDh;
+      const kwd = (rem - kh * gKW) * gDw;
+      const xc = gX + <usize>(c * H * W * 4);
+      let oh = pc / gOW;
+      let ow = pc - oh * gOW;
+      for (let k = 0; k < kc; k++) {
+        let v: f32 = 0;
+        if (real) {
+          const ih = oh * gSh - gPh + khd;
+          const iw = ow * gSw - gPw + kwd;
+          if (<u32>ih < <u32>H && <u32>iw < <u32>W) v = load<f32>(xc + <usize>((ih * W + iw) * 4));
+        }
+        store<f32>(d + <usize>((k * 5 + r) * 4), v);
+        if (++ow == gOW) {
+          ow = 0;
+          oh++;
+        }
+      }
     }
   }
 }

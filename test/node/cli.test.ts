@@ -150,10 +150,12 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
     MAIN,
     "train",
     "lenet5",
+    // Long enough (3 × 512 steps) that the run cannot finish before the signal lands, even on a fast
+    // backend and an idle machine; the interrupt comes 200 ms after the first output.
     "--limit",
-    "256",
+    "4096",
     "--epochs",
-    "2",
+    "3",
     "--batch-size",
     "8",
     "--out",
@@ -186,6 +188,6 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
   const rows = readFileSync(join(out, "history.csv"), "utf8").trim().split("\n").slice(1);
   assert.deepEqual(
     rows.map((r) => r.split(",")[0]),
-    ["1", "2"],
+    ["1", "2", "3"],
   );
 });

@@ -8,6 +8,7 @@ import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
+  conv2dWeightGradTransposed,
   type Conv2dShape,
 } from "../../../src/backend/wasm/conv.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
@@ -154,6 +155,75 @@ for (const v of VARIANTS) {
     });
   });
 }
+
+/** The weight gradient in a forced orientation (dy·colsᵀ or the transposed cols·dyᵀ) against direct loops. */
+function checkWeightGrad(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
+  const g = convDims(s);
+  const rand = rng(seed);
+  const xLen = g.N * g.C * g.H * g.W;
+  const wLen = g.O * g.Cg * g.KH * g.KW;
+  const x = randomArray(xLen, rand);
+  const dy = randomArray(g.N * g.O * g.OH * g.OW, rand);
+  const dwRef = new Float64Array(wLen);
+  forEachTap(s, (xi, wi, yi) => (dwRef[wi] += x[xi] * dy[yi]));
+  const tol = 1e-4 * Math.sqrt(g.N * g.OH * g.OW);
+  const px = upload(rt, x);
+  const pdy = upload(rt, dy);
+  const pdw = rt.mem.alloc(wLen * 4);
+  for (const orientation of ["normal", "transposed"] as const) {
+    const name = `conv2d weight grad (${orientation}) ${JSON.stringify(s)}`;
+    rt.mem.writeF32(pdw, new Float32Array(wLen).fill(NaN));
+    conv2dBackwardWeight(rt, s, px, pdy, pdw, 0, orientation);
+    assertClose(rt.mem.readF32(pdw, wLen), dwRef, tol, name);
+    conv2dBackwardWeight(rt, s, px, pdy, pdw, 0.5, orientation);
+    assertClose(
+      rt.mem.readF32(pdw, wLen),
+      dwRef.map((v) => 1.5 * v),
+      tol,
+      `${name}, beta 0.5`,
+    );
+  }
+  for (const p of [px, pdy, pdw]) rt.mem.free(p);
+}
+
+const WEIGHT_GRAD_CASES: Conv2dShape[] = [
+  // LeNet conv1 / conv2 and the CIFAR net's conv2 / conv3: few output channels, many taps.
+  { N: 3, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, padH: 2, padW: 2 },
+  { N: 2, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 },
+  { N: 2, C: 16, H: 16, W: 16, O: 20, KH: 5, KW: 5, padH: 2, padW: 2 },
+  // Groups, stride, dilation, tap counts that are not a multiple of 5, Og not a multiple of 8.
+  { N: 2, C: 6, H: 13, W: 12, O: 15, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 3 },
+  { N: 2, C: 4, H: 17, W: 19, O: 7, KH: 3, KW: 2, dilationH: 2, dilationW: 3, padH: 2, padW: 1 },
+  { N: 1, C: 13, H: 9, W: 9, O: 12, KH: 1, KW: 1, strideH: 2 },
+  // Many output channels (the normal orientation by default) and an explicit smaller output.
+  { N: 2, C: 3, H: 10, W: 10, O: 40, KH: 3, KW: 3, padH: 1, padW: 1 },
+  { N: 1, C: 2, H: 9, W: 10, O: 3, KH: 3, KW: 3, OH: 5, OW: 6 },
+  // Padded copy larger than the pad area: the bounds-checked packers.
+  { N: 1, C: 2, H: 514, W: 514, O: 5, KH: 3, KW: 3, padH: 1, padW: 1 },
+];
+
+describe("conv2d weight gradient orientations", () => {
+  it("picks the transposed form only where it pads fewer output channels", () => {
+    const picks = WEIGHT_GRAD_CASES.map((s) => {
+      const g = convDims(s);
+      return conv2dWeightGradTransposed(g.Og, g.Cg * g.KH * g.KW);
+    });
+    assert.deepEqual(picks, [true, true, false, false, true, false, false, false, false]);
+  });
+
+  for (const v of VARIANTS) {
+    it(`both orientations match direct loops (${v.name})`, async () => {
+      const rt = await runtime(v.relaxed);
+      WEIGHT_GRAD_CASES.forEach((s, i) => checkWeightGrad(rt, s, 3000 + i));
+    });
+  }
+
+  it("both orientations match direct loops with 2 threads (row ranges of dWᵀ)", async () => {
+    const rt = await runtime(true, 2);
+    checkWeightGrad(rt, { N: 4, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 }, 3100);
+    checkWeightGrad(rt, { N: 2, C: 8, H: 20, W: 20, O: 12, KH: 3, KW: 3, padH: 1, padW: 1 }, 3101);
+  });
+});
 
 describe("conv2d with 2 threads", () => {
   it("splits samples / pixels / weight columns and matches direct loops", async () => {
