@@ -43,9 +43,3 @@ export function checkFloat(op: string, t: Tensor, name = "input"): void {
   if (t.dtype === "int32")
     throw new Error(`${op}: ${name} must be a float tensor, got int32 ${formatShape(t.shape)}`);
 }
-
-export function checkRank(op: string, t: Tensor, rank: number, what: string): void {
-  if (t.ndim !== rank) {
-    throw new Error(`${op}: ${what} must be ${rank}-D, got shape ${formatShape(t.shape)}`);
-  }
-}
