@@ -3,7 +3,7 @@
 // torch's reset_parameters, and check the input against the configuration so errors name the layer.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { formatShape, pair } from "../tensor/shape.js";
+import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { conv2d, convTranspose2d, type Size2 } from "../ops/conv.js";
 import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
@@ -33,13 +33,6 @@ export interface ConvTranspose2dLayerOptions extends ModuleOptions {
 /** A pair shown as one number when square, like torch prints its tuples in the constructor call. */
 function showPair(p: readonly [number, number]): string {
   return p[0] === p[1] ? String(p[0]) : `[${p[0]},${p[1]}]`;
-}
-
-function positivePair(layer: string, value: Size2, name: string, min: number): [number, number] {
-  const p = pair(value, name, layer);
-  if (p[0] < min || p[1] < min)
-    throw new Error(`${layer}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
-  return p;
 }
 
 function checkChannels(layer: string, inChannels: number, outChannels: number, groups: number): void {
@@ -102,9 +95,9 @@ export class Conv2d extends Module {
     checkChannels(name, inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = positivePair(name, kernelSize, "kernelSize", 1);
-    this.stride = positivePair(name, options.stride ?? 1, "stride", 1);
-    this.dilation = positivePair(name, options.dilation ?? 1, "dilation", 1);
+    this.kernelSize = pairAtLeast(kernelSize, "kernelSize", name, 1);
+    this.stride = pairAtLeast(options.stride ?? 1, "stride", name, 1);
+    this.dilation = pairAtLeast(options.dilation ?? 1, "dilation", name, 1);
     this.groups = groups;
     const padding = options.padding ?? 0;
     this.paddingSame = padding === "same";
@@ -116,7 +109,7 @@ export class Conv2d extends Module {
       }
       this.padding = [0, 1].map((i) => Math.floor(this.totalSamePadding(i) / 2)) as [number, number];
     } else {
-      this.padding = positivePair(name, padding === "valid" ? 0 : padding, "padding", 0);
+      this.padding = pairAtLeast(padding === "valid" ? 0 : padding, "padding", name, 0);
     }
     const [kH, kW] = this.kernelSize;
     this.weight = new Parameter(empty([outChannels, inChannels / groups, kH, kW], options));
@@ -207,11 +200,11 @@ export class ConvTranspose2d extends Module {
     checkChannels(name, inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.kernelSize = positivePair(name, kernelSize, "kernelSize", 1);
-    this.stride = positivePair(name, options.stride ?? 1, "stride", 1);
-    this.padding = positivePair(name, options.padding ?? 0, "padding", 0);
-    this.outputPadding = positivePair(name, options.outputPadding ?? 0, "outputPadding", 0);
-    this.dilation = positivePair(name, options.dilation ?? 1, "dilation", 1);
+    this.kernelSize = pairAtLeast(kernelSize, "kernelSize", name, 1);
+    this.stride = pairAtLeast(options.stride ?? 1, "stride", name, 1);
+    this.padding = pairAtLeast(options.padding ?? 0, "padding", name, 0);
+    this.outputPadding = pairAtLeast(options.outputPadding ?? 0, "outputPadding", name, 0);
+    this.dilation = pairAtLeast(options.dilation ?? 1, "dilation", name, 1);
     this.groups = groups;
     for (const i of [0, 1]) {
       if (this.outputPadding[i] >= this.stride[i] && this.outputPadding[i] >= this.dilation[i]) {

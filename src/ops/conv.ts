@@ -5,7 +5,7 @@
 import type { Conv2dGeometry } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { formatShape, pair } from "../tensor/shape.js";
+import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { sum } from "./reduce.js";
 
@@ -26,13 +26,6 @@ function describe(x: Tensor, w: Tensor, b?: Tensor | null): string {
   return `input ${formatShape(x.shape)}, weight ${formatShape(w.shape)}${b ? `, bias ${formatShape(b.shape)}` : ""}`;
 }
 
-function positivePair(op: string, value: Size2 | undefined, fallback: number, name: string, min: number) {
-  const p = pair(value ?? fallback, name, op);
-  if (p[0] < min || p[1] < min)
-    throw new Error(`${op}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
-  return p;
-}
-
 function checkOperands(op: string, x: Tensor, w: Tensor, bias: Tensor | null | undefined, biasSize: number) {
   checkFloat(op, x);
   checkCompatible(op, ...(bias ? [x, w, bias] : [x, w]));
@@ -51,9 +44,9 @@ function conv2dGeometry(
   options: Conv2dOptions,
 ): Conv2dGeometry {
   checkOperands(op, x, w, bias, w.shape[0]);
-  const [strideH, strideW] = positivePair(op, options.stride, 1, "stride", 1);
-  const [padH, padW] = positivePair(op, options.padding, 0, "padding", 0);
-  const [dilationH, dilationW] = positivePair(op, options.dilation, 1, "dilation", 1);
+  const [strideH, strideW] = pairAtLeast(options.stride ?? 1, "stride", op, 1);
+  const [padH, padW] = pairAtLeast(options.padding ?? 0, "padding", op, 0);
+  const [dilationH, dilationW] = pairAtLeast(options.dilation ?? 1, "dilation", op, 1);
   const groups = options.groups ?? 1;
   const [batch, inChannels, inH, inW] = x.shape;
   const [outChannels, cinPerGroup, kernelH, kernelW] = w.shape;
@@ -166,10 +159,10 @@ export function convTranspose2d(
   const op = "convTranspose2d";
   const groups = options.groups ?? 1;
   checkOperands(op, x, weight, bias, weight.shape[1] * groups);
-  const [strideH, strideW] = positivePair(op, options.stride, 1, "stride", 1);
-  const [padH, padW] = positivePair(op, options.padding, 0, "padding", 0);
-  const [dilationH, dilationW] = positivePair(op, options.dilation, 1, "dilation", 1);
-  const [opH, opW] = positivePair(op, options.outputPadding, 0, "outputPadding", 0);
+  const [strideH, strideW] = pairAtLeast(options.stride ?? 1, "stride", op, 1);
+  const [padH, padW] = pairAtLeast(options.padding ?? 0, "padding", op, 0);
+  const [dilationH, dilationW] = pairAtLeast(options.dilation ?? 1, "dilation", op, 1);
+  const [opH, opW] = pairAtLeast(options.outputPadding ?? 0, "outputPadding", op, 0);
   const [batch, cin, h, w] = x.shape;
   const [wIn, coutPerGroup, kernelH, kernelW] = weight.shape;
   if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0) {

@@ -78,3 +78,16 @@ export function pair(value: number | readonly [number, number], name: string, op
   }
   return p;
 }
+
+/** `pair`, then each of the two values must be at least `min` (stride >= 1, padding >= 0, …). */
+export function pairAtLeast(
+  value: number | readonly [number, number],
+  name: string,
+  op: string,
+  min: number,
+): [number, number] {
+  const p = pair(value, name, op);
+  if (p[0] < min || p[1] < min)
+    throw new Error(`${op}: ${name} must be >= ${min}, got ${JSON.stringify(value)}`);
+  return p;
+}
