@@ -5,7 +5,7 @@
 //   striate-relaxed-shared.wasm  relaxed SIMD, imported shared memory
 // The runtime (src/backend/wasm/runtime.ts) picks one at run time. Runs on `npm ci` (prepare) and `npm test`.
 import asc from "assemblyscript/asc";
-import { mkdirSync, readdirSync, statSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -48,10 +48,13 @@ let built = 0;
 for (const v of variants) {
   const out = join(outDir, `${v.name}.wasm`);
   if (!force && existsSync(out) && statSync(out).mtimeMs >= srcTime) continue;
+  // Written under a temporary name and renamed: two builds running at once (parallel test runs) never
+  // leave a half-written module where the runtime loads it.
+  const tmp = `${out}.${process.pid}.tmp`;
   const args = [
     entry,
     "--outFile",
-    out,
+    tmp,
     "-O3",
     "--noAssert",
     "--runtime",
@@ -67,6 +70,7 @@ for (const v of variants) {
     console.error(`build-kernels: ${v.name} failed: ${error.message}`);
     process.exit(1);
   }
+  renameSync(tmp, out);
   built++;
 }
 const ms = (performance.now() - started).toFixed(0);
