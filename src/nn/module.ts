@@ -2,10 +2,16 @@
 // from the instance's own properties (in assignment order, so `this.conv1 = …` is named `conv1` as in
 // torchvision); buffers are registered explicitly, because their torch names (`running_mean`) differ from
 // idiomatic property names. forward() calls run through hooks, which summary() and the viz tools use.
+//
+// Without gradients (inference, evaluation) nothing needs a layer's intermediates once the layer has
+// returned, so each forward() runs in a memory scope: what it allocated and neither returned nor stored on
+// the module is freed at once, not left to the garbage collector. A hook may hold on to any intermediate,
+// so while hooks are registered the scopes are off.
 
 import { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { noGrad } from "../autograd/engine.js";
+import { isGradEnabled, noGrad } from "../autograd/engine.js";
+import { scope } from "../backend/registry.js";
 import { Parameter } from "./parameter.js";
 
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
@@ -27,6 +33,13 @@ export function registerGlobalForwardHook(hook: ForwardHook): HookHandle {
   return { remove: () => globalForwardHooks.delete(hook) };
 }
 
+/** Hooks registered on single modules and not yet removed, over all modules. */
+let moduleHookCount = 0;
+
+function releasesIntermediates(): boolean {
+  return !isGradEnabled() && moduleHookCount === 0 && globalForwardHooks.size === 0;
+}
+
 export abstract class Module {
   /** Training mode (dropout active, batch norm uses batch statistics). */
   training = true;
@@ -41,7 +54,10 @@ export abstract class Module {
     Object.defineProperty(this, "forward", {
       enumerable: false,
       value: (...args: unknown[]) => {
-        const output = inner.apply(this, args);
+        const output = releasesIntermediates()
+          ? // The module itself is returned too, so that tensors a forward() stored on it survive.
+            scope(() => [inner.apply(this, args), this] as const)[0]
+          : inner.apply(this, args);
         if (this._hooks.size > 0 || globalForwardHooks.size > 0) {
           for (const hook of this._hooks) hook(this, args, output);
           for (const hook of globalForwardHooks) hook(this, args, output);
@@ -188,8 +204,13 @@ export abstract class Module {
   }
 
   registerForwardHook(hook: ForwardHook): HookHandle {
+    if (!this._hooks.has(hook)) moduleHookCount++;
     this._hooks.add(hook);
-    return { remove: () => this._hooks.delete(hook) };
+    return {
+      remove: () => {
+        if (this._hooks.delete(hook)) moduleHookCount--;
+      },
+    };
   }
 
   /**
