@@ -36,7 +36,8 @@ async function defaultThreads(): Promise<number> {
 
 async function load(options: InitWasmOptions): Promise<WasmBackend> {
   const shared = options.shared ?? sharedMemorySupported();
-  if (!shared && !isNode()) {
+  // Only when shared memory was wanted: `shared: false` is a choice, not a missing feature.
+  if (!shared && options.shared === undefined && !isNode()) {
     console.warn(
       "striate: SharedArrayBuffer is unavailable (the page is not cross-origin isolated), so the wasm backend runs single-threaded",
     );

@@ -54,6 +54,14 @@ export interface ParallelCall {
  */
 export const PARALLEL_THRESHOLD = 16 * 1024 * 144;
 
+/** Read-only counters of the thread pool over the runtime's life (they never decrease). */
+export interface ThreadStats {
+  /** Kernel calls split across threads (counted on the calling thread). */
+  splitCalls: number;
+  /** Ranges of those calls that worker threads ran (counted by the workers, in the shared memory). */
+  workerRanges: number;
+}
+
 export class WasmRuntime {
   readonly exports: KernelExports;
   readonly mem: WasmMemory;
@@ -62,6 +70,9 @@ export class WasmRuntime {
   private readonly workspaces: number[] = [];
   private pool: ThreadPool | null = null;
   private readonly spawn: SpawnWorker | null;
+  private splitCalls = 0;
+  /** Worker ranges of pools already terminated (a pool's own count lives in its control block). */
+  private pastWorkerRanges = 0;
 
   constructor(
     module: WebAssembly.Module,
@@ -86,10 +97,7 @@ export class WasmRuntime {
   async setNumThreads(n: number): Promise<void> {
     const want = Math.max(1, Math.floor(n));
     if (want === this.numThreads) return;
-    if (this.pool !== null) {
-      this.pool.terminate();
-      this.pool = null;
-    }
+    this.stopPool();
     if (want === 1 || !this.mem.shared || this.spawn === null) return;
     const pool = new ThreadPool(this.mem, this.module, this.relaxed, want - 1, this.spawn);
     await pool.ready();
@@ -126,13 +134,28 @@ export class WasmRuntime {
     bounds.push(call.units);
     const ws: number[] = [];
     for (let t = 0; t < threads; t++) ws.push(this.workspace(t));
+    this.splitCalls++;
     this.pool.run(call.name, call.args, ws, bounds, () => fn(...call.args, ws[0], bounds[0], bounds[1]));
+  }
+
+  /** How much work the thread pool has taken so far: lets a test (or a user) see that workers ran. */
+  threadStats(): ThreadStats {
+    return {
+      splitCalls: this.splitCalls,
+      workerRanges: this.pastWorkerRanges + (this.pool?.workerRanges() ?? 0),
+    };
+  }
+
+  private stopPool(): void {
+    if (this.pool === null) return;
+    this.pastWorkerRanges += this.pool.workerRanges();
+    this.pool.terminate();
+    this.pool = null;
   }
 
   /** Stops the worker threads. */
   dispose(): void {
-    if (this.pool !== null) this.pool.terminate();
-    this.pool = null;
+    this.stopPool();
   }
 }
 
@@ -169,13 +192,25 @@ export async function createWasmRuntime(options: WasmRuntimeOptions = {}): Promi
   return rt;
 }
 
+/**
+ * A Web Worker from a Blob URL (a classic script: the worker program has no imports, so the package needs
+ * no worker file and no bundler support). It inherits the page's cross-origin isolation, which it needs
+ * to receive the shared memory. Tested in Chromium by test/browser/wasm-workers.test.ts.
+ */
 function spawnBrowserWorker(source: string): import("./threads.js").WorkerHandle {
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const w = new Worker(url);
+  // The worker has fetched its script once it answers or fails; only then may the URL go.
+  const release = () => URL.revokeObjectURL(url);
+  w.addEventListener("message", release, { once: true });
+  w.addEventListener("error", release, { once: true });
   return {
     postMessage: (m: unknown) => w.postMessage(m),
     onMessage: (cb: (m: unknown) => void) => w.addEventListener("message", (e) => cb(e.data)),
-    onError: (cb: (e: unknown) => void) => w.addEventListener("error", (e) => cb(e)),
+    // An ErrorEvent prints as "[object ErrorEvent]"; its message (e.g. a CSP that forbids blob: workers)
+    // is what the user needs to see.
+    onError: (cb: (e: unknown) => void) =>
+      w.addEventListener("error", (e) => cb(e.message ? e.message : "the Web Worker failed to start")),
     terminate: () => w.terminate(),
   };
 }

@@ -5,7 +5,8 @@
 // machine and a spin ~0.3 µs (docs/wasm-backend.md). The calling thread computes the first share itself.
 //
 // Control block (CTRL_BYTES at `ctrl`, i32 slots): 0 sequence, 1 pending workers, 2 function id,
-// 3 argument count, 4 shutdown, 5 sleeping workers, 6 error flag; slots 16+4w.. hold worker w's
+// 3 argument count, 4 shutdown, 5 sleeping workers, 6 error flag, 7 ranges run by workers (a statistic:
+// the proof that work really left the calling thread); slots 16+4w.. hold worker w's
 // (workspace, u0, u1); f64 arguments start at byte ctrl + ARGS_OFFSET.
 
 import type { WasmMemory } from "./memory.js";
@@ -88,6 +89,7 @@ listen(async (msg) => {
         } catch (e) {
           Atomics.store(i32, c + 6, 1);
         }
+        Atomics.add(i32, c + 7, 1);
       }
       if (Atomics.sub(i32, c + 1, 1) === 1) Atomics.notify(i32, c + 1);
     }
@@ -207,6 +209,11 @@ export class ThreadPool {
       throw new Error(`striate wasm kernel ${name} failed in a worker`);
     }
     if (ownError !== null) throw ownError;
+  }
+
+  /** Kernel ranges the workers have run since the pool started (counted by the workers themselves). */
+  workerRanges(): number {
+    return Atomics.load(this.mem.i32(), (this.ctrl >> 2) + 7);
   }
 
   terminate(): void {
