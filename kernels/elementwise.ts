@@ -39,7 +39,7 @@ const U_ELU = 19; // x > 0 ? x : alpha * (exp(x) - 1)
 const U_POW = 20; // x ** alpha
 const U_GT_SCALAR = 21; // x > alpha ? 1 : 0
 
-function vexp(x: v128): v128 {
+export function vexp(x: v128): v128 {
   const hi = f32x4.splat(88.3762626647949);
   const lo = f32x4.splat(-87.33654);
   const xc = f32x4.max(f32x4.min(x, hi), lo);

@@ -23,6 +23,7 @@ export {
   adaptiveAvgPool2dForward,
   adaptiveAvgPool2dBackward,
 } from "./pool";
+export { batchNormStats, batchNormForward, batchNormBackward } from "./normalization";
 
 export {
   depthwiseConv2dForward,
@@ -33,6 +34,8 @@ export {
 export { unary, unaryBackward, binary, where, cast } from "./elementwise";
 export { reduce, argmax } from "./reduce";
 export { stridedCopy } from "./movement";
+export { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "./losses";
+export { sgdUpdate, adamUpdate } from "./optim";
 
 export function heapBase(): usize {
   return __heap_base;

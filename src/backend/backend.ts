@@ -105,6 +105,13 @@ export interface GemmGeometry {
   batchStrideB: number;
 }
 
+/** x of batch norm viewed as [N, C, S]: S is the product of the dims after C (1 for [N, C] input). */
+export interface BatchNormGeometry {
+  batch: number;
+  channels: number;
+  spatial: number;
+}
+
 /** Live memory of a backend, as reported by `memory()`. */
 export interface MemoryInfo {
   backend: string;
@@ -118,6 +125,32 @@ export interface MemoryInfo {
   heapBytes?: number;
   /** wasm: garbage collections forced under memory pressure so far. */
   forcedCollections?: number;
+}
+
+/** Hyperparameters of one fused SGD step, as torch's `_single_tensor_sgd` uses them. */
+export interface SgdKernelParams {
+  lr: number;
+  /** 0: plain SGD, no momentum buffer is read or returned. */
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+}
+
+/** Hyperparameters of one fused Adam or AdamW step (torch's `_single_tensor_adam` / `_single_tensor_adamw`). */
+export interface AdamKernelParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: param·(1 − lr·weightDecay) before the step; Adam (false): weightDecay·param added to the gradient. */
+  decoupledWeightDecay: boolean;
+  amsgrad: boolean;
+  maximize: boolean;
+  /** The step being taken, counting from 1 (for the bias corrections 1 − βᵗ). */
+  step: number;
 }
 
 export interface Backend {
@@ -186,9 +219,81 @@ export interface Backend {
     outW: number,
   ): Storage;
 
+  // Batch normalisation.
+  /**
+   * Per-channel mean and biased variance, numerically sound in float32 for millions of values per channel
+   * and for data whose mean is large against its spread.
+   */
+  batchNormStats(x: Storage, g: BatchNormGeometry): { mean: Storage; variance: Storage };
+  /** y = (x − mean[c])·invStd[c]·weight[c] + bias[c]; a null weight is 1, a null bias 0. */
+  batchNormForward(
+    x: Storage,
+    mean: Storage,
+    invStd: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    g: BatchNormGeometry,
+  ): Storage;
+  /**
+   * With x̂ = (x − mean)·invStd and M = N·S: dBias = Σ gy, dWeight = Σ gy·x̂ per channel, and
+   * dx = w·invStd·(gy − dBias/M − x̂·dWeight/M) when training (mean and invStd were the batch's own), or
+   * dx = gy·w·invStd in eval (running statistics are constants).
+   */
+  batchNormBackward(
+    gy: Storage,
+    x: Storage,
+    mean: Storage,
+    invStd: Storage,
+    weight: Storage | null,
+    training: boolean,
+    g: BatchNormGeometry,
+  ): { dx: Storage; dWeight: Storage; dBias: Storage };
+
   // Labels.
   /** [n] int32 labels -> [n, classes] one-hot in `dtype`; labels must already be validated. */
   oneHot(labels: Storage, classes: number, dtype: DType): Storage;
+
+  // Fused softmax cross-entropy.
+  /**
+   * Over [rows, classes] logits and target probabilities (one-hot labels, smoothed or soft targets):
+   * logProbs = logSoftmax(logits) per row and loss[row] = −Σ target·logProbs. A zero target probability
+   * contributes 0 even where logProbs is −∞ (masked logits).
+   */
+  softmaxCrossEntropy(
+    logits: Storage,
+    target: Storage,
+    rows: number,
+    classes: number,
+  ): { loss: Storage; logProbs: Storage };
+  /** Gradient to the logits: (exp(logProbs) − target) · gLoss[row]. */
+  softmaxCrossEntropyBackward(
+    logProbs: Storage,
+    target: Storage,
+    gLoss: Storage,
+    rows: number,
+    classes: number,
+  ): Storage;
+
+  // Fused optimizer updates (new storages; the inputs are not modified).
+  /**
+   * One SGD step. momentumBuffer null with momentum ≠ 0 means there is none yet (torch's first step:
+   * the buffer starts as the step direction); the returned buffer is null when momentum is 0.
+   */
+  sgdUpdate(
+    param: Storage,
+    grad: Storage,
+    momentumBuffer: Storage | null,
+    h: SgdKernelParams,
+  ): { param: Storage; momentumBuffer: Storage | null };
+  /** One Adam/AdamW step; maxExpAvgSq (zeros before the first step) is given iff h.amsgrad, and null otherwise. */
+  adamUpdate(
+    param: Storage,
+    grad: Storage,
+    expAvg: Storage,
+    expAvgSq: Storage,
+    maxExpAvgSq: Storage | null,
+    h: AdamKernelParams,
+  ): { param: Storage; expAvg: Storage; expAvgSq: Storage; maxExpAvgSq: Storage | null };
 
   // Memory (optional: backends whose storage the JavaScript GC reclaims by itself need none of these).
   /**

@@ -1,11 +1,13 @@
 // Loss functions with torch's reductions: cross-entropy (class indices or probability targets, label
 // smoothing), negative log-likelihood, mean squared error and binary cross-entropy with logits.
+// Cross-entropy is one primitive over [rows, classes] (the backend's fused softmax cross-entropy); the
+// others are composites.
 
+import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { abs, exp, log, maximum, mul, neg, sub, add } from "./elementwise.js";
 import { mean, sum } from "./reduce.js";
-import { logSoftmax } from "./softmax.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { cast } from "./elementwise.js";
 import { reshape, permute } from "./movement.js";
@@ -87,6 +89,36 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: { reduction?:
   return reduce(reshape(picked, perSampleShape(logProbs)), options.reduction ?? "mean", "nllLoss");
 }
 
+/** Log-probabilities of each cross-entropy output, saved by the forward for the backward; weak like the output. */
+const savedLogProbs = new WeakMap<Tensor, Tensor>();
+
+const rules = {
+  /** [rows, classes] logits and target probabilities -> [rows] losses −Σ target·logSoftmax(logits). */
+  softmaxCrossEntropy: {
+    forward: ([logits, target]) => {
+      const [rows, classes] = logits.shape;
+      const b = logits.backend;
+      const { loss, logProbs } = b.softmaxCrossEntropy(logits.storage, target.storage, rows, classes);
+      const out = wrapLike(logits, loss, [rows]);
+      savedLogProbs.set(out, wrapLike(logits, logProbs, logits.shape));
+      return out;
+    },
+    backward: (g, [logits, target], y) => {
+      const logProbs = savedLogProbs.get(y)!;
+      const [rows, classes] = logits.shape;
+      const b = logits.backend;
+      const gLogits = logits.requiresGrad
+        ? b.softmaxCrossEntropyBackward(logProbs.storage, target.storage, g.storage, rows, classes)
+        : null;
+      // Soft targets that require grad (e.g. produced by a model): d loss / d target = −logProbs · g.
+      const gTarget = target.requiresGrad ? mul(logProbs, neg(reshape(g, [rows, 1]))) : null;
+      return [gLogits && wrapLike(logits, gLogits, logits.shape), gTarget];
+    },
+  } satisfies Rule<void>,
+};
+
+const apply = registerRules(rules);
+
 /**
  * Softmax cross-entropy between logits [N, C] and either int32 class indices [N] or class probabilities
  * [N, C] (soft targets, e.g. from mixup).
@@ -99,7 +131,6 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const reduction = options.reduction ?? "mean";
-  const logp = classesLast(logSoftmax(logits, 1));
   const classes = logits.shape[1];
   let targetProbs: Tensor;
   if (
@@ -113,7 +144,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     targetProbs = oneHotLike("crossEntropy", checkLabels("crossEntropy", logits, target), logits);
   }
   if (eps > 0) targetProbs = add(mul(targetProbs, 1 - eps), eps / classes);
-  const perSample = neg(sum(mul(logp, targetProbs), 1));
+  const perSample = apply("softmaxCrossEntropy", [classesLast(logits), targetProbs], undefined);
   return reduce(reshape(perSample, perSampleShape(logits)), reduction, "crossEntropy");
 }
 

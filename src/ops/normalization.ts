@@ -1,13 +1,15 @@
 // Batch normalisation (training statistics with torch's running-stat update, or eval with running stats)
 // and local response normalisation across channels (torch's definition, as in AlexNet).
 
+import type { BatchNormGeometry } from "../backend/backend.js";
+import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { formatShape } from "../tensor/shape.js";
+import { formatShape, sizeOf } from "../tensor/shape.js";
 import { noGrad } from "../autograd/engine.js";
-import { add, div, mul, pow, sub } from "./elementwise.js";
-import { mean, sum } from "./reduce.js";
-import { pad, reshape, slice } from "./movement.js";
-import { checkCompatible, checkFloat } from "./util.js";
+import { add, div, mul, pow, sqrt } from "./elementwise.js";
+import { sum } from "./reduce.js";
+import { pad, slice } from "./movement.js";
+import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -27,10 +29,65 @@ export interface BatchNormResult {
   runningVar: Tensor | null;
 }
 
-/** Shape that broadcasts a per-channel vector against x: [1, C, 1, …]. */
-function channelShape(x: Tensor): number[] {
-  return x.shape.map((d, i) => (i === 1 ? d : 1));
+interface BatchNormAttrs {
+  geometry: BatchNormGeometry;
+  /** The [C] statistics the output was normalised with (the batch's, or the running ones in eval). */
+  mean: Tensor;
+  invStd: Tensor;
+  /** Whether mean and invStd came from this batch, so that their gradient flows back into dx. */
+  training: boolean;
+  hasWeight: boolean;
+  hasBias: boolean;
 }
+
+/** The optional weight and bias among a batchNorm primitive's inputs [x, weight?, bias?]. */
+function affineInputs(inputs: readonly Tensor[], a: BatchNormAttrs) {
+  return {
+    weight: a.hasWeight ? inputs[1] : null,
+    bias: a.hasBias ? inputs[a.hasWeight ? 2 : 1] : null,
+  };
+}
+
+// One primitive with fused kernels (like torch's native batch norm): the composite of ~10 elementwise and
+// reduction ops allocated a full-size tensor per step, forward and backward.
+const rules = {
+  batchNorm: {
+    forward: (inputs, a) => {
+      const x = inputs[0];
+      const { weight, bias } = affineInputs(inputs, a);
+      const y = x.backend.batchNormForward(
+        x.storage,
+        a.mean.storage,
+        a.invStd.storage,
+        weight?.storage ?? null,
+        bias?.storage ?? null,
+        a.geometry,
+      );
+      return wrapLike(x, y, x.shape);
+    },
+    backward: (g, inputs, _y, a) => {
+      const x = inputs[0];
+      const { weight } = affineInputs(inputs, a);
+      const grads = x.backend.batchNormBackward(
+        g.storage,
+        x.storage,
+        a.mean.storage,
+        a.invStd.storage,
+        weight?.storage ?? null,
+        a.training,
+        a.geometry,
+      );
+      const channels = [a.geometry.channels];
+      return [
+        wrapLike(x, grads.dx, x.shape),
+        ...(a.hasWeight ? [wrapLike(x, grads.dWeight, channels)] : []),
+        ...(a.hasBias ? [wrapLike(x, grads.dBias, channels)] : []),
+      ];
+    },
+  } satisfies Rule<BatchNormAttrs>,
+};
+
+const apply = registerRules(rules);
 
 function checkChannelVector(name: string, v: Tensor | null | undefined, channels: number, x: Tensor): void {
   if (v && (v.ndim !== 1 || v.shape[0] !== channels)) {
@@ -38,6 +95,11 @@ function checkChannelVector(name: string, v: Tensor | null | undefined, channels
       `batchNorm: ${name} ${formatShape(v.shape)} does not match the ${channels} channels of input ${formatShape(x.shape)}`,
     );
   }
+}
+
+/** 1/sqrt(variance + eps), once per channel. */
+function inverseStd(variance: Tensor, eps: number): Tensor {
+  return div(1, sqrt(add(variance, eps)));
 }
 
 /**
@@ -61,38 +123,38 @@ export function batchNormWithStats(x: Tensor, options: BatchNormOptions = {}): B
   const training = options.training ?? true;
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const cs = channelShape(x);
-  let mu: Tensor;
-  let variance: Tensor;
+  const geometry: BatchNormGeometry = { batch: x.shape[0], channels, spatial: sizeOf(x.shape.slice(2)) };
   let newMean = runningMean ?? null;
   let newVar = runningVar ?? null;
-  if (training) {
-    const count = x.size / channels;
-    if (count <= 1) {
-      throw new Error(
-        `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
-      );
-    }
-    mu = mean(x, axes, true);
-    variance = mean(sub(x, mu).square(), axes, true);
-    noGrad(() => {
-      if (runningMean) newMean = add(mul(runningMean, 1 - momentum), mul(reshape(mu, [channels]), momentum));
-      if (runningVar)
-        newVar = add(
-          mul(runningVar, 1 - momentum),
-          mul(reshape(variance, [channels]), (momentum * count) / (count - 1)),
+  // Statistics are inputs of the primitive, not differentiated: the fused backward carries their gradient.
+  const stats = noGrad(() => {
+    if (training) {
+      const count = x.size / channels;
+      if (count <= 1) {
+        throw new Error(
+          `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
         );
-    });
-  } else {
+      }
+      const batch = x.backend.batchNormStats(x.storage, geometry);
+      const mean = wrapLike(x, batch.mean, [channels]);
+      const variance = wrapLike(x, batch.variance, [channels]);
+      if (runningMean) newMean = add(mul(runningMean, 1 - momentum), mul(mean, momentum));
+      if (runningVar)
+        newVar = add(mul(runningVar, 1 - momentum), mul(variance, (momentum * count) / (count - 1)));
+      return { mean, invStd: inverseStd(variance, eps) };
+    }
     if (!runningMean || !runningVar) throw new Error("batchNorm: eval mode needs runningMean and runningVar");
-    mu = reshape(runningMean, cs);
-    variance = reshape(runningVar, cs);
-  }
-  let y = div(sub(x, mu), pow(add(variance, eps), 0.5));
-  if (weight) y = mul(y, reshape(weight, cs));
-  if (bias) y = add(y, reshape(bias, cs));
-  return { output: y, runningMean: newMean, runningVar: newVar };
+    return { mean: runningMean.detach(), invStd: inverseStd(runningVar, eps) };
+  });
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const output = apply("batchNorm", inputs, {
+    geometry,
+    ...stats,
+    training,
+    hasWeight: !!weight,
+    hasBias: !!bias,
+  });
+  return { output, runningMean: newMean, runningVar: newVar };
 }
 
 /** batchNormWithStats, returning only the output (like torch.nn.functional.batch_norm without buffers). */

@@ -1,10 +1,10 @@
 // Adam with L2 weight decay (torch.optim.Adam) and AdamW with decoupled weight decay (torch.optim.AdamW),
 // both with the AMSGrad option. They share the bias-corrected moment update; the math is in the pure
-// `adamUpdate` and `adamwUpdate`.
+// `adamUpdate` and `adamwUpdate` (one fused backend kernel per parameter, src/ops/optim.ts).
 
 import type { Tensor } from "../tensor/tensor.js";
 import { zerosLike } from "../tensor/tensor.js";
-import { add, div, maximum, mul, neg, sqrt, square, sub } from "../ops/elementwise.js";
+import { adamStep } from "../ops/optim.js";
 import {
   Optimizer,
   checkAtLeast,
@@ -34,31 +34,46 @@ export interface AdamState {
   maxExpAvgSq?: Tensor;
 }
 
-/** The moment update and bias-corrected step shared by Adam and AdamW; `g` already includes any L2 term. */
+/** The fused step shared by Adam and AdamW; moments start at zero (torch's lazy state init). */
 function adamCore(
+  op: string,
   param: Tensor,
-  g: Tensor,
+  grad: Tensor,
   state: AdamState,
   h: AdamHyperparameters,
+  decoupledWeightDecay: boolean,
 ): ParamUpdate<AdamState> {
   const [beta1, beta2] = h.betas;
   const step = (state.step ?? 0) + 1;
-  const expAvg = add(mul(state.expAvg ?? zerosLike(param), beta1), mul(g, 1 - beta1));
-  const expAvgSq = add(mul(state.expAvgSq ?? zerosLike(param), beta2), mul(square(g), 1 - beta2));
-  const next: AdamState = { step, expAvg, expAvgSq };
-  let second = expAvgSq;
-  if (h.amsgrad) {
-    next.maxExpAvgSq = maximum(state.maxExpAvgSq ?? zerosLike(param), expAvgSq);
-    second = next.maxExpAvgSq;
-  }
-  const stepSize = h.lr / (1 - beta1 ** step);
-  const denom = add(div(sqrt(second), Math.sqrt(1 - beta2 ** step)), h.eps);
-  return { param: sub(param, mul(div(expAvg, denom), stepSize)), state: next };
+  const maxExpAvgSq = h.amsgrad ? (state.maxExpAvgSq ?? zerosLike(param)) : null;
+  const next = adamStep(
+    param,
+    grad,
+    state.expAvg ?? zerosLike(param),
+    state.expAvgSq ?? zerosLike(param),
+    maxExpAvgSq,
+    {
+      lr: h.lr,
+      beta1,
+      beta2,
+      eps: h.eps,
+      weightDecay: h.weightDecay,
+      decoupledWeightDecay,
+      amsgrad: h.amsgrad,
+      maximize: h.maximize,
+      step,
+    },
+    op,
+  );
+  const nextState: AdamState = { step, expAvg: next.expAvg, expAvgSq: next.expAvgSq };
+  if (next.maxExpAvgSq !== null) nextState.maxExpAvgSq = next.maxExpAvgSq;
+  return { param: next.param, state: nextState };
 }
 
 /**
  * One Adam step (torch's `_single_tensor_adam`): g = ±grad + wd·param (L2); m = β1·m + (1−β1)·g;
  * v = β2·v + (1−β2)·g²; param −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps) (√max(v) with AMSGrad).
+ * Pure (new tensors, inputs untouched) and not differentiable: call it under noGrad, as `step()` does.
  */
 export function adamUpdate(
   param: Tensor,
@@ -66,20 +81,20 @@ export function adamUpdate(
   state: AdamState,
   h: AdamHyperparameters,
 ): ParamUpdate<AdamState> {
-  let g = h.maximize ? neg(grad) : grad;
-  if (h.weightDecay !== 0) g = add(g, mul(param, h.weightDecay));
-  return adamCore(param, g, state, h);
+  return adamCore("adamUpdate", param, grad, state, h, false);
 }
 
-/** One AdamW step (torch's `_single_tensor_adamw`): param ← param·(1 − lr·wd), then Adam without L2. */
+/**
+ * One AdamW step (torch's `_single_tensor_adamw`): param ← param·(1 − lr·wd), then Adam without L2.
+ * Pure and not differentiable, like `adamUpdate`.
+ */
 export function adamwUpdate(
   param: Tensor,
   grad: Tensor,
   state: AdamState,
   h: AdamHyperparameters,
 ): ParamUpdate<AdamState> {
-  const decayed = h.weightDecay !== 0 ? mul(param, 1 - h.lr * h.weightDecay) : param;
-  return adamCore(decayed, h.maximize ? neg(grad) : grad, state, h);
+  return adamCore("adamwUpdate", param, grad, state, h, true);
 }
 
 function validateAdam(h: AdamHyperparameters, where: string): void {

@@ -1,8 +1,9 @@
 // Stochastic gradient descent with optional momentum, dampening, Nesterov momentum, L2 weight decay and
-// maximisation: torch.optim.SGD's semantics, with the math in the pure `sgdUpdate`.
+// maximisation: torch.optim.SGD's semantics, with the math in the pure `sgdUpdate` (one fused backend
+// kernel per parameter, src/ops/optim.ts).
 
 import type { Tensor } from "../tensor/tensor.js";
-import { add, mul, neg, sub } from "../ops/elementwise.js";
+import { sgdStep } from "../ops/optim.js";
 import {
   Optimizer,
   checkAtLeast,
@@ -33,6 +34,7 @@ export interface SGDState {
  * One SGD step for one parameter (torch's `_single_tensor_sgd`): g = ±grad + wd·param;
  * with momentum, buf = g on the first step and momentum·buf + (1 − dampening)·g after, and the step
  * direction is buf (or g + momentum·buf with Nesterov); param ← param − lr·direction.
+ * Pure (new tensors, inputs untouched) and not differentiable: call it under noGrad, as `step()` does.
  */
 export function sgdUpdate(
   param: Tensor,
@@ -40,14 +42,18 @@ export function sgdUpdate(
   state: SGDState,
   h: SGDHyperparameters,
 ): ParamUpdate<SGDState> {
-  let d = h.maximize ? neg(grad) : grad;
-  if (h.weightDecay !== 0) d = add(d, mul(param, h.weightDecay));
-  let buf = state.momentumBuffer;
-  if (h.momentum !== 0) {
-    buf = buf === undefined ? d : add(mul(buf, h.momentum), h.dampening === 0 ? d : mul(d, 1 - h.dampening));
-    d = h.nesterov ? add(d, mul(buf, h.momentum)) : buf;
-  }
-  return { param: sub(param, mul(d, h.lr)), state: buf === undefined ? {} : { momentumBuffer: buf } };
+  const { lr, momentum, dampening, nesterov, weightDecay, maximize } = h;
+  const buffer = momentum !== 0 ? (state.momentumBuffer ?? null) : null;
+  const next = sgdStep(
+    param,
+    grad,
+    buffer,
+    { lr, momentum, dampening, nesterov, weightDecay, maximize },
+    "sgdUpdate",
+  );
+  // With momentum 0 (e.g. set by a scheduler) an existing buffer is kept for later steps, as torch does.
+  const buf = next.momentumBuffer ?? state.momentumBuffer;
+  return { param: next.param, state: buf === undefined ? {} : { momentumBuffer: buf } };
 }
 
 /**

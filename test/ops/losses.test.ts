@@ -1,6 +1,7 @@
-// Losses beyond the fixtures: float64 gradient checks of crossEntropy (hard labels, soft targets, label
-// smoothing, every reduction, 4-D input with [N,H,W] targets), nllLoss, mseLoss, l1Loss and
-// binaryCrossEntropyWithLogits; forward values against hand-written formulas; and the validation errors.
+// Losses beyond the fixtures: float64 gradient checks of crossEntropy (hard labels, soft targets with
+// gradients to logits and targets, label smoothing, every reduction, 4-D input), nllLoss, mseLoss, l1Loss
+// and binaryCrossEntropyWithLogits; forward values against hand-written formulas; crossEntropy (a fused
+// backend kernel) on extreme and masked logits and on js vs wasm; and the validation errors.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import * as F from "../../src/ops/index.js";
 import { tensor, type Tensor } from "../../src/tensor/tensor.js";
 import type { Reduction } from "../../src/ops/losses.js";
 import { gradcheckCases, randomInput, type GradCase } from "../helpers/gradcheck.js";
+import { computingBackends } from "../helpers/backends.js";
 
 const labels = (values: number[], shape = [values.length]) => tensor(new Int32Array(values), shape);
 const logits = (shape: number[], seed = 1) => randomInput(shape, { seed, low: -2, high: 2 });
@@ -34,6 +36,16 @@ gradcheckCases("losses", [
     {
       name: `crossEntropy 4-D input, [N,H,W] targets ${reduction}`,
       inputs: () => [logits([2, 3, 2, 2]), labels([0, 1, 2, 1, 2, 2, 0, 0], [2, 2, 2])],
+      f: (x, t) => F.crossEntropy(x, t, { reduction }),
+    },
+    {
+      name: `crossEntropy label smoothing 0.2 ${reduction}`,
+      inputs: () => [logits([4, 5]), labels([3, 0, 2, 2])],
+      f: (x, t) => F.crossEntropy(x, t, { reduction, labelSmoothing: 0.2 }),
+    },
+    {
+      name: `crossEntropy [N,C,H,W] soft targets ${reduction} (logits and targets)`,
+      inputs: () => [logits([2, 3, 2, 2]), probabilities([2, 3, 2, 2], 3)],
       f: (x, t) => F.crossEntropy(x, t, { reduction }),
     },
     {
@@ -78,6 +90,22 @@ gradcheckCases("losses", [
     name: "crossEntropy label smoothing on 4-D input",
     inputs: () => [logits([2, 3, 2, 2]), labels([0, 1, 2, 1, 2, 2, 0, 0], [2, 2, 2])],
     f: (x, t) => F.crossEntropy(x, t, { labelSmoothing: 0.2 }),
+  },
+  {
+    name: "crossEntropy gradient to soft targets alone (logits constant)",
+    inputs: () => [logits([3, 4]), probabilities([3, 4])],
+    f: (x, t) => F.crossEntropy(x, t, { labelSmoothing: 0.1 }),
+    options: { wrt: [1] },
+  },
+  {
+    name: "crossEntropy with a single class (loss 0, gradient 0)",
+    inputs: () => [logits([3, 1]), labels([0, 0, 0])],
+    f: (x, t) => F.crossEntropy(x, t, { reduction: "sum" }),
+  },
+  {
+    name: "crossEntropy 1000 classes",
+    inputs: () => [logits([2, 1000]), labels([999, 3])],
+    f: (x, t) => F.crossEntropy(x, t),
   },
   {
     name: "nllLoss 4-D input",
@@ -264,4 +292,75 @@ test("errors: labels on another backend than the logits", () => {
     () => F.nllLoss(metaLogits, labels([0, 1])),
     /nllLoss: labels live on backend js but input on meta/,
   );
+});
+
+for (const backend of computingBackends()) {
+  test(`crossEntropy on logits of ±1e4 and masked (−inf) logits: finite loss and gradient [${backend}]`, () => {
+    const x = tensor(
+      [
+        [1e4, -1e4, 0],
+        [-1e4, 1e4, 1e4],
+        [2, -Infinity, 1],
+      ],
+      undefined,
+      { backend, requiresGrad: true },
+    );
+    const t = tensor(new Int32Array([0, 0, 2]), [3], { backend });
+    const loss = F.crossEntropy(x, t, { reduction: "none" });
+    loss.sum().backward();
+    const l = loss.toArray();
+    const want = [0, 2e4 + Math.LN2, 1 + Math.log(1 + Math.exp(-1))];
+    want.forEach((v, i) => assert.ok(Math.abs(l[i] - v) <= 1e-6 * (1 + v), `loss[${i}] ${l[i]} vs ${v}`));
+    const g = x.grad!.toArray();
+    assert.ok(g.every(Number.isFinite), `gradient ${Array.from(g)}`);
+    // softmax − one-hot: row 1 puts half its mass on each of the two 1e4 logits; −inf gets none.
+    const p = 1 / (1 + Math.exp(-1));
+    const wantGrad = [0, 0, 0, -1, 0.5, 0.5, p, 0, 1 - p - 1];
+    wantGrad.forEach((v, i) => assert.ok(Math.abs(g[i] - v) < 1e-6, `grad[${i}] ${g[i]} vs ${v}`));
+  });
+}
+
+test("crossEntropy: wasm matches js forward and backward (soft targets needing grad, smoothing, 4-D)", () => {
+  const rngInput = (shape: number[], seed: number) =>
+    randomInput(shape, { seed, low: -3, high: 3 }).toArray();
+  const cases: { shape: number[]; soft: boolean; eps: number; reduction: Reduction }[] = [
+    { shape: [5, 1], soft: false, eps: 0, reduction: "mean" },
+    { shape: [7, 3], soft: true, eps: 0.1, reduction: "sum" },
+    { shape: [9, 10], soft: false, eps: 0.2, reduction: "none" },
+    { shape: [3, 1000], soft: true, eps: 0, reduction: "mean" },
+    { shape: [2, 5, 3, 3], soft: true, eps: 0.05, reduction: "none" },
+    { shape: [2, 5, 3, 3], soft: false, eps: 0, reduction: "mean" },
+  ];
+  for (const c of cases) {
+    const [n, classes] = c.shape;
+    const spatial = c.shape.slice(2);
+    const size = c.shape.reduce((p, d) => p * d, 1);
+    const xData = Float32Array.from(rngInput(c.shape, size));
+    const targetShape = c.soft ? c.shape : [n, ...spatial];
+    const tData = c.soft
+      ? F.softmax(tensor(Float32Array.from(rngInput(c.shape, size + 1)), c.shape), 1).toArray()
+      : Int32Array.from({ length: targetShape.reduce((p, d) => p * d, 1) }, (_, i) => (i * 7) % classes);
+    const results = ["js", "wasm"].map((backend) => {
+      const x = tensor(xData, c.shape, { backend, requiresGrad: true });
+      const t = tensor(tData, targetShape, { backend, requiresGrad: c.soft });
+      const loss = F.crossEntropy(x, t, { reduction: c.reduction, labelSmoothing: c.eps });
+      const upstream = tensor(
+        Float32Array.from({ length: loss.size }, (_, i) => 1 - i / (loss.size + 1)),
+        loss.shape,
+        { backend },
+      );
+      F.sum(F.mul(loss, upstream)).backward();
+      return [loss.toArray(), x.grad!.toArray(), c.soft ? t.grad!.toArray() : new Float32Array()];
+    });
+    const [js, wasm] = results;
+    ["loss", "logits grad", "target grad"].forEach((what, k) => {
+      assert.equal(wasm[k].length, js[k].length, `${JSON.stringify(c)} ${what}: length`);
+      js[k].forEach((v, i) =>
+        assert.ok(
+          Math.abs(wasm[k][i] - v) <= 1e-5 + 1e-5 * Math.abs(v),
+          `${JSON.stringify(c)} ${what}[${i}]: ${wasm[k][i]} vs ${v}`,
+        ),
+      );
+    });
+  }
 });

@@ -1,12 +1,16 @@
 // Normalisation beyond the fixtures: float64 gradient checks of batchNormWithStats (training and eval,
-// affine or not, 2-D and 4-D), localResponseNorm (odd and even sizes) and l2Penalty; forward values and
-// running-stat updates against their formulas; and the validation errors.
+// affine or not, weight or bias alone, 2-D, 3-D and 4-D, batch 1), localResponseNorm (odd and even sizes)
+// and l2Penalty; forward values and running-stat updates against their formulas; batch norm on js and wasm
+// alike (random shapes, forward and backward, data with a large mean) and on the meta backend; and the
+// validation errors.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as F from "../../src/ops/index.js";
 import { tensor, type Tensor } from "../../src/tensor/tensor.js";
+import { Rng } from "../../src/tensor/rng.js";
 import { gradcheckCases, positiveInput, randomInput, type GradCase } from "../helpers/gradcheck.js";
+import { computingBackends } from "../helpers/backends.js";
 
 const shapes = [
   [4, 3],
@@ -44,6 +48,51 @@ gradcheckCases("normalization", [
     name: "batchNorm without running stats (training)",
     inputs: () => [randomInput([5, 2])],
     f: (x) => F.batchNorm(x),
+  },
+  ...[true, false].flatMap((training) => [
+    {
+      name: `batchNorm weight without bias (${training ? "training" : "eval"})`,
+      inputs: () => [
+        randomInput([3, 4, 3], { low: -2, high: 2 }),
+        randomInput([4], { seed: 2, low: 0.5, high: 1.5 }),
+      ],
+      f: (x: Tensor, weight: Tensor) =>
+        F.batchNorm(x, {
+          weight,
+          training,
+          runningMean: randomInput([4], { seed: 3 }),
+          runningVar: positiveInput([4], 4),
+        }),
+    },
+    {
+      name: `batchNorm bias without weight (${training ? "training" : "eval"})`,
+      inputs: () => [randomInput([2, 5, 3], { low: -2, high: 2 }), randomInput([5], { seed: 2 })],
+      f: (x: Tensor, bias: Tensor) =>
+        F.batchNorm(x, {
+          bias,
+          training,
+          runningMean: randomInput([5], { seed: 3 }),
+          runningVar: positiveInput([5], 4),
+        }),
+    },
+  ]),
+  {
+    name: "batchNorm batch 1 with spatial dims (training)",
+    inputs: () => [
+      randomInput([1, 3, 2, 3], { low: -2, high: 2 }),
+      randomInput([3], { seed: 2, low: 0.5, high: 1.5 }),
+      randomInput([3], { seed: 3 }),
+    ],
+    f: (x, weight, bias) => F.batchNorm(x, { weight, bias }),
+  },
+  {
+    name: "batchNorm [N, C] with 5 channels (training)",
+    inputs: () => [
+      randomInput([6, 5], { low: -2, high: 2 }),
+      randomInput([5], { seed: 2, low: 0.5, high: 1.5 }),
+      randomInput([5], { seed: 3 }),
+    ],
+    f: (x, weight, bias) => F.batchNorm(x, { weight, bias }),
   },
   ...[1, 2, 3, 4, 5].map((size): GradCase => ({
     name: `localResponseNorm size ${size}`,
@@ -115,6 +164,150 @@ test("batchNorm eval uses the running stats and leaves them unchanged", () => {
     const want = ((v - [0.5, -1][c]) / Math.sqrt([4, 0.25][c])) * [2, 3][c] + [0.1, 0.2][c];
     assert.ok(Math.abs(y[i] - want) < 1e-12);
   });
+});
+
+const rng = new Rng(20240917);
+
+function randomData(n: number, low = -1, high = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => low + (high - low) * rng.uniform());
+}
+
+interface BatchNormRun {
+  values: Float32Array[];
+  names: string[];
+}
+
+/** batchNormWithStats forward and backward on one backend: output, running stats and every gradient. */
+function runBatchNorm(
+  backend: string,
+  shape: number[],
+  data: Record<string, Float32Array>,
+  options: { training: boolean; affine: boolean },
+): BatchNormRun {
+  const C = shape[1];
+  const x = tensor(data.x, shape, { backend, requiresGrad: true });
+  const vector = (v: Float32Array, requiresGrad = false) => tensor(v, [C], { backend, requiresGrad });
+  const weight = options.affine ? vector(data.weight, true) : null;
+  const bias = options.affine ? vector(data.bias, true) : null;
+  const r = F.batchNormWithStats(x, {
+    weight,
+    bias,
+    runningMean: vector(data.runningMean),
+    runningVar: vector(data.runningVar),
+    training: options.training,
+    momentum: 0.3,
+  });
+  r.output.backward(tensor(data.gy, shape, { backend }));
+  const outputs: [string, Tensor | null | undefined][] = [
+    ["output", r.output],
+    ["runningMean", r.runningMean],
+    ["runningVar", r.runningVar],
+    ["dx", x.grad],
+    ["dWeight", weight?.grad],
+    ["dBias", bias?.grad],
+  ];
+  const present = outputs.filter(([, t]) => t);
+  return {
+    names: present.map(([name]) => name),
+    values: present.map(([, t]) => t!.toArray() as Float32Array),
+  };
+}
+
+test("batchNorm gives the same outputs, running stats and gradients on every backend", () => {
+  const backends = computingBackends();
+  assert.ok(backends.includes("wasm"), "the wasm backend is loaded by the test helpers");
+  const shapes = [
+    [4, 3],
+    [9, 13],
+    [3, 5, 7],
+    [1, 3, 10],
+    [2, 7, 3, 5],
+    [3, 6, 4, 4],
+    [2, 3, 1, 1],
+    ...Array.from({ length: 6 }, () => {
+      const spatial = Array.from({ length: rng.int(3) }, () => 1 + rng.int(9));
+      return [1 + rng.int(4), 1 + rng.int(17), ...spatial];
+    }),
+  ].filter((shape) => shape.reduce((a, b) => a * b, 1) / shape[1] > 1);
+  for (const shape of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const C = shape[1];
+    const data = {
+      x: randomData(size, -2, 3),
+      gy: randomData(size),
+      weight: randomData(C, 0.5, 1.5),
+      bias: randomData(C),
+      runningMean: randomData(C),
+      runningVar: randomData(C, 0.5, 2),
+    };
+    for (const training of [true, false]) {
+      for (const affine of [true, false]) {
+        const what = `[${shape}] ${training ? "training" : "eval"} ${affine ? "affine" : "plain"}`;
+        const [reference, ...others] = backends.map((b) =>
+          runBatchNorm(b, shape, data, { training, affine }),
+        );
+        for (const other of others) {
+          assert.deepEqual(other.names, reference.names, what);
+          other.values.forEach((v, k) => {
+            reference.values[k].forEach((want, i) => {
+              assert.ok(
+                Math.abs(v[i] - want) <= 2e-5 + 1e-4 * Math.abs(want),
+                `${what} ${reference.names[k]}[${i}]: ${v[i]} vs ${want}`,
+              );
+            });
+          });
+        }
+      }
+    }
+  }
+});
+
+test("batchNorm normalises data with a large mean and a small spread on every backend", () => {
+  // 819,200 values per channel of 1000 + noise of spread 0.1 (std 0.058): the output must still have mean 0
+  // and variance 1. The float32 mean is exact to half an ulp of 1000 (3.1e-5, 5e-4 of a std). The js
+  // composite this replaced summed in float32 and normalised everything to -1 here.
+  const shape = [64, 2, 80, 160];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: size }, () => 1000 + 0.1 * (2 * rng.uniform() - 1));
+  for (const backend of computingBackends()) {
+    const y = F.batchNorm(tensor(data, shape, { backend }), { eps: 0 }).toArray();
+    for (let c = 0; c < 2; c++) {
+      let total = 0;
+      let squares = 0;
+      let count = 0;
+      for (let i = c * 12800; i < size; i += 25600) {
+        for (let k = i; k < i + 12800; k++) {
+          total += y[k];
+          squares += y[k] * y[k];
+          count++;
+        }
+      }
+      const mean = total / count;
+      const variance = squares / count - mean * mean;
+      assert.ok(Math.abs(mean) < 1e-3, `${backend} channel ${c}: output mean ${mean}`);
+      assert.ok(Math.abs(variance - 1) < 1e-4, `${backend} channel ${c}: output variance ${variance}`);
+    }
+  }
+});
+
+test("batchNorm on the meta backend computes shapes, gradients included", () => {
+  const meta = (shape: number[], requiresGrad = false) =>
+    tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, { backend: "meta", requiresGrad });
+  const x = meta([8, 6, 5, 5], true);
+  const weight = meta([6], true);
+  const bias = meta([6], true);
+  const r = F.batchNormWithStats(x, { weight, bias, runningMean: meta([6]), runningVar: meta([6]) });
+  assert.deepEqual(r.output.shape, [8, 6, 5, 5]);
+  assert.deepEqual(r.runningMean!.shape, [6]);
+  assert.deepEqual(r.runningVar!.shape, [6]);
+  r.output.backward(meta([8, 6, 5, 5]));
+  assert.deepEqual(x.grad!.shape, [8, 6, 5, 5]);
+  assert.deepEqual(weight.grad!.shape, [6]);
+  assert.deepEqual(bias.grad!.shape, [6]);
+  assert.equal(x.grad!.storage.size, 8 * 6 * 25);
+  const y = F.batchNorm(meta([4, 3]), { runningMean: meta([3]), runningVar: meta([3]), training: false });
+  assert.deepEqual(y.shape, [4, 3]);
+  assert.equal(y.backend.name, "meta");
 });
 
 /** torch's LRN: x_c / (k + alpha/size · Σ_{c'∈[c-⌊size/2⌋, c+⌊(size-1)/2⌋]} x_{c'}²)^beta. */

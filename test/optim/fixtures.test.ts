@@ -1,10 +1,12 @@
 // Every case of the torch optimizer and lr-scheduler fixtures, read generically: the fixture's torch
 // attribute names (snake_case) map onto our camelCase options, so a new case needs no new code.
+// Optimizer trajectories run on every computing backend (the updates are backend kernels).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { optim, tensor } from "../../src/index.js";
 import { compareArrays, decode, loadFixture, type FixtureCase } from "../helpers/fixtures.js";
+import { computingBackends } from "../helpers/backends.js";
 
 // torch's names are snake_case, apart from the odd capital (T_max): weight_decay -> weightDecay, T_max -> tMax.
 const camel = (name: string) =>
@@ -31,40 +33,42 @@ const optimizers: Record<string, Ctor> = {
 const ATOL = 1e-6;
 const RTOL = 1e-5;
 
-test("optimizers.json: every trajectory matches torch", () => {
-  const worst: Record<string, { ratio: number; abs: number; name: string }> = {};
-  for (const c of loadFixture("optimizers").cases) {
-    const Optim = optimizers[c.op];
-    assert.ok(Optim, `no optimizer for fixture op '${c.op}'`);
-    const param = tensor(decode(c.inputs.param), c.inputs.param.shape, { requiresGrad: true });
-    const grads = decode(c.inputs.grads);
-    const trajectory = decode(c.outputs.trajectory);
-    const [steps, n] = c.inputs.grads.shape;
-    const opt = new Optim([param], camelOptions(c.attrs));
-    for (let s = 0; s < steps; s++) {
-      param.grad = tensor(grads.slice(s * n, (s + 1) * n), [n]);
-      opt.step();
-      const cmp = compareArrays(param.toArray(), trajectory.slice(s * n, (s + 1) * n), ATOL, RTOL);
-      assert.ok(
-        cmp.worstRatio <= 1,
-        `${c.name} step ${s + 1}: max |diff| ${cmp.maxAbs.toExponential(2)} at ${cmp.index} (ratio ${cmp.worstRatio.toFixed(2)})`,
-      );
-      const w = worst[c.op];
-      if (!w || cmp.worstRatio > w.ratio)
-        worst[c.op] = { ratio: cmp.worstRatio, abs: cmp.maxAbs, name: c.name };
+for (const backend of computingBackends()) {
+  test(`optimizers.json: every trajectory matches torch [${backend}]`, () => {
+    const worst: Record<string, { ratio: number; abs: number; name: string }> = {};
+    for (const c of loadFixture("optimizers").cases) {
+      const Optim = optimizers[c.op];
+      assert.ok(Optim, `no optimizer for fixture op '${c.op}'`);
+      const param = tensor(decode(c.inputs.param), c.inputs.param.shape, { requiresGrad: true, backend });
+      const grads = decode(c.inputs.grads);
+      const trajectory = decode(c.outputs.trajectory);
+      const [steps, n] = c.inputs.grads.shape;
+      const opt = new Optim([param], camelOptions(c.attrs));
+      for (let s = 0; s < steps; s++) {
+        param.grad = tensor(grads.slice(s * n, (s + 1) * n), [n], { backend });
+        opt.step();
+        const cmp = compareArrays(param.toArray(), trajectory.slice(s * n, (s + 1) * n), ATOL, RTOL);
+        assert.ok(
+          cmp.worstRatio <= 1,
+          `${c.name} step ${s + 1}: max |diff| ${cmp.maxAbs.toExponential(2)} at ${cmp.index} (ratio ${cmp.worstRatio.toFixed(2)})`,
+        );
+        const w = worst[c.op];
+        if (!w || cmp.worstRatio > w.ratio)
+          worst[c.op] = { ratio: cmp.worstRatio, abs: cmp.maxAbs, name: c.name };
+      }
     }
-  }
-  for (const [op, w] of Object.entries(worst)) {
-    console.log(
-      `  ${op}: worst ${w.abs.toExponential(2)} abs, ${(w.ratio * 100).toFixed(1)}% of tolerance (${w.name})`,
+    for (const [op, w] of Object.entries(worst)) {
+      console.log(
+        `  ${op} [${backend}]: worst ${w.abs.toExponential(2)} abs, ${(w.ratio * 100).toFixed(1)}% of tolerance (${w.name})`,
+      );
+    }
+    assert.deepEqual(
+      Object.keys(worst).sort(),
+      Object.keys(optimizers).sort(),
+      "every optimizer has a fixture case",
     );
-  }
-  assert.deepEqual(
-    Object.keys(worst).sort(),
-    Object.keys(optimizers).sort(),
-    "every optimizer has a fixture case",
-  );
-});
+  });
+}
 
 function buildScheduler(c: FixtureCase, opt: optim.SGD): optim.Scheduler & { step(): void } {
   const o = camelOptions(c.attrs, ["base_lr"]);

@@ -18,6 +18,9 @@ import {
   maxPool2d,
   maxPool2dBackward,
 } from "./pool.js";
+import { batchNormBackward, batchNormForward, batchNormStats } from "./normalization.js";
+import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "./losses.js";
+import { adamUpdate, sgdUpdate } from "./optim.js";
 
 function full(dtype: DType, size: number, value: number): Storage {
   const s = alloc(dtype, size);
@@ -65,5 +68,12 @@ export const jsBackend: Backend = {
   avgPool2dBackward,
   adaptiveAvgPool2d,
   adaptiveAvgPool2dBackward,
+  batchNormStats,
+  batchNormForward,
+  batchNormBackward,
   oneHot,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  sgdUpdate,
+  adamUpdate,
 };

@@ -49,5 +49,24 @@ export const metaBackend: Backend = {
   avgPool2dBackward: (gy, g) => poolIn(gy, g),
   adaptiveAvgPool2d: (x, n, c, _h, _w, oh, ow) => meta(x.dtype, n * c * oh * ow),
   adaptiveAvgPool2dBackward: (gy, n, c, h, w) => meta(gy.dtype, n * c * h * w),
+  batchNormStats: (x, g) => ({ mean: meta(x.dtype, g.channels), variance: meta(x.dtype, g.channels) }),
+  batchNormForward: (x) => same(x),
+  batchNormBackward: (gy, _x, _m, _i, _w, _t, g) => ({
+    dx: same(gy),
+    dWeight: meta(gy.dtype, g.channels),
+    dBias: meta(gy.dtype, g.channels),
+  }),
   oneHot: (labels, classes, dtype) => meta(dtype, labels.size * classes),
+  softmaxCrossEntropy: (logits, _t, rows) => ({ loss: meta(logits.dtype, rows), logProbs: same(logits) }),
+  softmaxCrossEntropyBackward: (logProbs) => same(logProbs),
+  sgdUpdate: (param, _g, _b, h) => ({
+    param: same(param),
+    momentumBuffer: h.momentum !== 0 ? same(param) : null,
+  }),
+  adamUpdate: (param, _g, _m, _v, vmax) => ({
+    param: same(param),
+    expAvg: same(param),
+    expAvgSq: same(param),
+    maxExpAvgSq: vmax === null ? null : same(param),
+  }),
 };

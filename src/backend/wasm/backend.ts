@@ -30,6 +30,9 @@ import { sgemm } from "./gemm.js";
 import * as conv from "./conv.js";
 import * as dw from "./depthwise.js";
 import * as pool from "./pool.js";
+import { createBatchNormMethods } from "./normalization.js";
+import { createLossMethods } from "./losses.js";
+import { createOptimMethods } from "./optim.js";
 import { stridedCopy } from "./movement.js";
 
 /** The wasm Backend plus what only it has: its runtime (threads) and storage manager. */
@@ -437,7 +440,10 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     avgPool2dBackward,
     adaptiveAvgPool2d,
     adaptiveAvgPool2dBackward,
+    ...createBatchNormMethods(rt, storages),
     oneHot,
+    ...createLossMethods(rt, storages),
+    ...createOptimMethods(rt, storages),
     scope: <T>(fn: () => T) => storages.scope(fn),
     keep: (s: Storage) => storages.keep(s),
     memory: () => storages.info(),
