@@ -30,6 +30,12 @@ export {
   depthwiseConv2dBackwardInput,
   depthwiseConv2dBackwardWeight,
 } from "./depthwise";
+export {
+  winogradConv2dForward,
+  winogradWeights,
+  winogradWeightsSize,
+  winogradWorkspaceBytes,
+} from "./winograd";
 
 export { unary, unaryBackward, binary, where, cast } from "./elementwise";
 export { reduce, argmax } from "./reduce";

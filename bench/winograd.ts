@@ -1,0 +1,224 @@
+// Per-layer timing of the 3x3 stride-1 convolutions of ResNet-18 at 224x224 (64 ch at 56x56, 128 at 28x28,
+// 256 at 14x14, 512 at 7x7, padding 1) through the im2col GEMM and through Winograd F(2x2,3x3) and
+// F(4x4,3x3) (kernels/winograd.ts), 1 and 2 threads, batch 1 and 16, in one process. Variants alternate
+// within each round of runs, so drift of a shared machine hits them alike; cells are medians.
+// Run: node --import tsx bench/winograd.ts [--batch 1,16] [--threads 1,2] [--reps N]
+//      [--variants im2col,f2,f4,auto,f2t,f4t,f2f,f4f]   (t: weights transformed first, f: fused per unit)
+//      [--layers C:O@S,...]   (other layers instead of ResNet-18's)
+//      [--accuracy]   (instead: error of each variant against the js backend in float64, batch 2)
+//      [--backward]   (the input gradient instead of the forward: dx from dy and w)
+import { F, tensor } from "../src/index.js";
+import { conv2dBackwardInput, conv2dForward, type Conv2dShape } from "../src/backend/wasm/conv.js";
+import { createWasmRuntime, type WasmRuntime } from "../src/backend/wasm/runtime.js";
+import {
+  winogradConv2dBackwardInput,
+  winogradConv2dForward,
+  type WinogradOptions,
+} from "../src/backend/wasm/winograd.js";
+
+/** [input channels, output channels, height = width]. */
+type Layer = [C: number, O: number, S: number];
+const RESNET18: Layer[] = [
+  [64, 64, 56],
+  [128, 128, 28],
+  [256, 256, 14],
+  [512, 512, 7],
+];
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+const BATCHES = arg("batch", "1,16").split(",").map(Number);
+const THREADS = arg("threads", "1,2").split(",").map(Number);
+const VARIANTS = arg("variants", "im2col,f2,f4,auto").split(",");
+const REPS = Number(arg("reps", "0"));
+/** --layers 16:32@32,3:16@32 (C:O@size) replaces the ResNet-18 layers. */
+const LAYERS: Layer[] =
+  arg("layers", "") === ""
+    ? RESNET18
+    : arg("layers", "")
+        .split(",")
+        .map((l) => {
+          const [co, size] = l.split("@");
+          const [c, o] = co.split(":").map(Number);
+          return [c, o, Number(size)];
+        });
+
+type Run = (rt: WasmRuntime, s: Conv2dShape, x: number, w: number, b: number, y: number) => void;
+const BACKWARD = process.argv.includes("--backward");
+
+/** Forward: y from x; --backward: the input gradient written over x from y (as dy). */
+function winograd(options: WinogradOptions): Run {
+  return BACKWARD
+    ? (rt, s, x, w, _b, y) => winogradConv2dBackwardInput(rt, s, y, w, x, options)
+    : (rt, s, x, w, b, y) => winogradConv2dForward(rt, s, x, w, b, y, false, options);
+}
+
+function conv(algorithm: "auto" | "im2col"): Run {
+  return BACKWARD
+    ? (rt, s, x, w, _b, y) => conv2dBackwardInput(rt, s, y, w, x, false, algorithm)
+    : (rt, s, x, w, b, y) => conv2dForward(rt, s, x, w, b, y, false, algorithm);
+}
+
+const RUNS: Record<string, { label: string; run: Run }> = {
+  im2col: { label: "im2col", run: conv("im2col") },
+  auto: { label: "dispatch", run: conv("auto") },
+  f2: { label: "F(2,3)", run: winograd({ tile: 2 }) },
+  f4: { label: "F(4,3)", run: winograd({ tile: 4 }) },
+  f2t: { label: "F(2,3) transformed", run: winograd({ tile: 2, weights: "transformed" }) },
+  f4t: { label: "F(4,3) transformed", run: winograd({ tile: 4, weights: "transformed" }) },
+  f2f: { label: "F(2,3) fused", run: winograd({ tile: 2, weights: "fused" }) },
+  f4f: { label: "F(4,3) fused", run: winograd({ tile: 4, weights: "fused" }) },
+};
+
+/** ResNet-like data: post-ReLU activations, He-initialised weights (uniform, std sqrt(2 / (9 C))), small bias. */
+function layerData(N: number, [C, O, S]: Layer): { x: Float32Array; w: Float32Array; b: Float32Array } {
+  const x = new Float32Array(N * C * S * S).map(() => Math.max(0, Math.random() * 2 - 1));
+  const limit = Math.sqrt(2 / (C * 9)) * Math.sqrt(3);
+  const w = new Float32Array(O * C * 9).map(() => (Math.random() * 2 - 1) * limit);
+  const b = new Float32Array(O).map(() => Math.random() * 0.1);
+  return { x, w, b };
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function upload(rt: WasmRuntime, a: Float32Array): number {
+  const p = rt.mem.alloc(a.length * 4);
+  rt.mem.writeF32(p, a);
+  return p;
+}
+
+/** Worst |error| over max |y| and RMS error over RMS y of each variant against float64 on the js backend. */
+function accuracy(rt: WasmRuntime, N: number, layer: Layer): string[] {
+  const [C, O, S] = layer;
+  const d = layerData(N, layer);
+  const js = (a: Float32Array, shape: number[]) =>
+    tensor(Float64Array.from(a), shape, { backend: "js", dtype: "float64" });
+  const ref = F.conv2d(js(d.x, [N, C, S, S]), js(d.w, [O, C, 3, 3]), js(d.b, [O]), { padding: 1 }).toArray();
+  let yMax = 0;
+  let ySq = 0;
+  for (const v of ref) {
+    yMax = Math.max(yMax, Math.abs(v));
+    ySq += v * v;
+  }
+  const s: Conv2dShape = { N, C, H: S, W: S, O, KH: 3, KW: 3, padH: 1, padW: 1 };
+  const x = upload(rt, d.x);
+  const w = upload(rt, d.w);
+  const b = upload(rt, d.b);
+  const y = rt.mem.alloc(ref.length * 4);
+  const cells = VARIANTS.map((v) => {
+    try {
+      RUNS[v].run(rt, s, x, w, b, y);
+    } catch {
+      return "—";
+    }
+    const got = rt.mem.readF32(y, ref.length);
+    let worst = 0;
+    let sq = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const e = Math.abs(got[i] - ref[i]);
+      worst = Math.max(worst, e);
+      sq += e * e;
+    }
+    return `${(worst / yMax).toExponential(1)}, ${Math.sqrt(sq / ySq).toExponential(1)}`;
+  });
+  for (const p of [x, w, b, y]) rt.mem.free(p);
+  return cells;
+}
+
+/** Median ms of each variant and the widest interquartile range relative to its median. */
+function measure(rt: WasmRuntime, N: number, [C, O, S]: Layer): { ms: number[]; spread: number } {
+  const s: Conv2dShape = { N, C, H: S, W: S, O, KH: 3, KW: 3, padH: 1, padW: 1 };
+  const data = layerData(N, [C, O, S]);
+  const x = upload(rt, data.x);
+  const w = upload(rt, data.w);
+  const b = upload(rt, data.b);
+  const y = rt.mem.alloc(N * O * S * S * 4);
+  // A variant that cannot run this layer (a forced fused transform that does not fit) shows as NaN.
+  const runs = VARIANTS.map((v) => {
+    try {
+      for (let i = 0; i < 2; i++) RUNS[v].run(rt, s, x, w, b, y);
+      return RUNS[v].run;
+    } catch {
+      return null;
+    }
+  });
+  const reps = REPS > 0 ? REPS : N === 1 ? 21 : 7;
+  const times: number[][] = runs.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    runs.forEach((run, i) => {
+      if (run === null) return void times[i].push(NaN);
+      const t0 = performance.now();
+      run(rt, s, x, w, b, y);
+      times[i].push(performance.now() - t0);
+    });
+  }
+  for (const p of [x, w, b, y]) rt.mem.free(p);
+  let spread = 0;
+  const ms = times.map((t) => {
+    if (t.some(Number.isNaN)) return NaN;
+    const sorted = [...t].sort((p, q) => p - q);
+    const med = quantile(sorted, 0.5);
+    spread = Math.max(spread, (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / med);
+    return med;
+  });
+  return { ms, spread };
+}
+
+for (const v of VARIANTS)
+  if (!(v in RUNS)) throw new Error(`unknown variant ${v}; known: ${Object.keys(RUNS)}`);
+const rt = await createWasmRuntime({ maximumBytes: 4 * 2 ** 30 });
+const layerName = ([C, O, S]: Layer) => `${C === O ? C : `${C}→${O}`} ch @ ${S}×${S}`;
+if (process.argv.includes("--accuracy")) {
+  if (BACKWARD) throw new Error("--accuracy measures the forward only");
+  const header = [
+    "layer",
+    "batch",
+    ...VARIANTS.map((v) => `${RUNS[v].label} error: max ÷ max y, RMS ÷ RMS y`),
+  ];
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map(() => "---").join("|")}|`);
+  for (const layer of LAYERS)
+    console.log(`| ${[layerName(layer), 2, ...accuracy(rt, 2, layer)].join(" | ")} |`);
+} else {
+  const base = VARIANTS.indexOf("im2col");
+  const others = VARIANTS.filter((v) => v !== "im2col");
+  const header = [
+    "layer",
+    "batch",
+    "threads",
+    ...VARIANTS.map((v) => `${RUNS[v].label} ms`),
+    ...(base >= 0 ? others.map((v) => `im2col ÷ ${RUNS[v].label}`) : []),
+    "IQR",
+  ];
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map(() => "---").join("|")}|`);
+  for (const threads of THREADS) {
+    await rt.setNumThreads(threads);
+    if (rt.numThreads !== threads) {
+      console.log(`(${threads} threads unavailable: no shared memory)`);
+      continue;
+    }
+    for (const N of BATCHES) {
+      for (const layer of LAYERS) {
+        const { ms, spread } = measure(rt, N, layer);
+        const fmt = (t: number) => (Number.isNaN(t) ? "—" : t.toFixed(2));
+        const ratio = (t: number) => (Number.isNaN(t) ? "—" : `${(ms[base] / t).toFixed(2)}×`);
+        const ratios = base >= 0 ? ms.filter((_, i) => i !== base).map(ratio) : [];
+        const cells = [
+          layerName(layer),
+          N,
+          threads,
+          ...ms.map(fmt),
+          ...ratios,
+          `${(100 * spread).toFixed(0)} %`,
+        ];
+        console.log(`| ${cells.join(" | ")} |`);
+      }
+    }
+  }
+}
+rt.dispose();

@@ -1,0 +1,222 @@
+// Typed wrapper of the Winograd conv2d forward (kernels/winograd.ts): 3x3, stride 1, dilation 1, groups 1.
+// Plans the tile blocks and output-channel chunks that units of work cover, transforms the weights (once
+// per call into a buffer freed afterwards, or inside each unit when the call is a single tile block), and
+// runs the units across the thread pool. conv.ts decides when this path is used.
+
+import type { Conv2dShape } from "./conv.js";
+import type { WasmRuntime } from "./runtime.js";
+
+/** Output tile size: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 tiles, 36 GEMMs). */
+export type WinogradTile = 2 | 4;
+
+export interface WinogradOptions {
+  /** Output tile size m (default 4). */
+  tile?: WinogradTile;
+  /**
+   * Bytes of the transformed-input and GEMM-result blocks a unit keeps in its workspace (default
+   * BLOCK_BYTES): more tiles per block read the transformed weights fewer times, fewer stay in L2.
+   */
+  blockBytes?: number;
+  /**
+   * "transformed": transform all weights first (one pass, read by every tile block); "fused": each unit
+   * transforms the weights of its output channels on the fly (the call must be one tile block; with
+   * several threads each repeats the input transform); "auto" (default): fused when all tiles fit one block
+   * of FUSED_BYTES and there are many output channels per tile (O >= 1.5 x tiles x threads). Measured
+   * (bench/winograd.ts, batch 1, F(4x4) unless noted, fused vs transformed ms): 1 thread 128 ch at 28x28
+   * 1.71 vs 1.85, 256 at 14x14 2.31 vs 3.06, 512 at 7x7 F(2x2) 4.60 vs 6.54, 64 at 56x56 1.63 vs 1.57;
+   * 2 threads 256 at 14x14 1.30 vs 1.55, 512 at 7x7 F(2x2) 2.45 vs 3.27, 128 at 28x28 1.11 vs 1.02.
+   */
+  weights?: "auto" | "fused" | "transformed";
+}
+
+/** Default working set of one unit's transformed input and GEMM results (see bench/winograd.ts). */
+export const BLOCK_BYTES = 1 << 20;
+/** Largest single block for which "auto" transforms the weights on the fly (see `weights`). */
+export const FUSED_BYTES = 4 << 20;
+/** Output channels per fused weight-transform group (kernels/winograd.ts FUSED_ROWS). */
+const FUSED_ROWS = 20;
+
+/**
+ * Whether the Winograd kernels can compute this conv2d at all: 3x3, stride 1, dilation 1, groups 1, and the
+ * output size the input gives (conv-transpose passes a larger one).
+ */
+export function winogradApplies(s: Conv2dShape): boolean {
+  return (
+    s.KH === 3 &&
+    s.KW === 3 &&
+    (s.strideH ?? 1) === 1 &&
+    (s.strideW ?? 1) === 1 &&
+    (s.dilationH ?? 1) === 1 &&
+    (s.dilationW ?? 1) === 1 &&
+    (s.groups ?? 1) === 1 &&
+    (s.OH === undefined || s.OH === s.H + 2 * (s.padH ?? 0) - 2) &&
+    (s.OW === undefined || s.OW === s.W + 2 * (s.padW ?? 0) - 2)
+  );
+}
+
+function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}
+
+interface Plan {
+  /** Tiles per block (a multiple of 8) and output channels per chunk (a multiple of 5, or 20 if fused). */
+  TB: number;
+  ocSize: number;
+  fused: boolean;
+  units: number;
+}
+
+/**
+ * Splits the tiles into blocks that fit `blockBytes` and, when there are too few blocks to give every
+ * thread some, also splits the output channels (each chunk then repeats its block's input transform,
+ * cheap next to the GEMMs of small images with many channels).
+ */
+function plan(
+  rt: WasmRuntime,
+  m: number,
+  C: number,
+  O: number,
+  OW: number,
+  tiles: number,
+  work: number,
+  options: WinogradOptions,
+): Plan {
+  const t2 = (m + 2) * (m + 2);
+  const threads = rt.threadsFor(work, Math.max(tiles, O));
+  const bytesPerTile = (oc: number) => t2 * (C + oc) * 4;
+  const fits = (oc: number, TB: number, fused: boolean) =>
+    (rt.exports.winogradWorkspaceBytes(C, oc, TB, OW, m, fused ? 1 : 0) as number) <=
+    rt.exports.gemmWorkspaceBytes();
+  const mode = options.weights ?? "auto";
+  if (mode !== "transformed") {
+    const oc = roundUp(Math.ceil(O / threads), FUSED_ROWS);
+    const TB = roundUp(tiles, 8);
+    const pays = TB * bytesPerTile(oc) <= FUSED_BYTES && O >= 1.5 * tiles * threads;
+    if ((mode === "fused" || pays) && fits(oc, TB, true)) {
+      return { TB, ocSize: oc, fused: true, units: Math.ceil(O / oc) };
+    }
+    if (mode === "fused")
+      throw new Error(`winogradConv2d: ${tiles} tiles of ${C} channels do not fit one block`);
+  }
+  const blockBytes = options.blockBytes ?? BLOCK_BYTES;
+  let ocSize = roundUp(O, 5);
+  const blocksFor = (oc: number) => {
+    const tbMax = Math.max(8, Math.floor(blockBytes / bytesPerTile(oc) / 8) * 8);
+    return Math.ceil(tiles / tbMax);
+  };
+  let nb = blocksFor(ocSize);
+  if (threads > 1 && nb < 2 * threads && O >= 10 * threads) {
+    ocSize = roundUp(Math.ceil(O / threads), 5);
+    nb = blocksFor(ocSize);
+  } else if (threads > 1) {
+    nb = roundUp(nb, threads);
+  }
+  let TB = roundUp(Math.ceil(tiles / nb), 8);
+  while (TB > 8 && !fits(ocSize, TB, false)) TB -= 8;
+  if (!fits(ocSize, TB, false)) {
+    throw new Error(`winogradConv2d: ${C} input channels at width ${OW} do not fit the workspace`);
+  }
+  return { TB, ocSize, fused: false, units: Math.ceil(tiles / TB) * Math.ceil(O / ocSize) };
+}
+
+/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu), by Winograd F(m x m, 3 x 3). */
+export function winogradConv2dForward(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  x: number,
+  w: number,
+  bias: number,
+  y: number,
+  relu = false,
+  options: WinogradOptions = {},
+): void {
+  if (!winogradApplies(s)) {
+    throw new Error(
+      `winogradConv2d: needs a 3x3 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(s)}`,
+    );
+  }
+  run(rt, s, x, w, bias, y, relu, false, options);
+}
+
+/**
+ * The input gradient of a 3x3, stride-1 conv2d (shape `s`, padding at most 2): dx = conv2d(dy, w rotated
+ * by 180 degrees with O and C swapped), padding 2 - p, by Winograd. Overwrites dx.
+ */
+export function winogradConv2dBackwardInput(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  dy: number,
+  w: number,
+  dx: number,
+  options: WinogradOptions = {},
+): void {
+  const g = winogradBackwardShape(s);
+  if (g === null) {
+    throw new Error(
+      `winogradConv2dBackwardInput: needs a 3x3 kernel, stride 1, dilation 1, groups 1, padding <= 2; got ${JSON.stringify(s)}`,
+    );
+  }
+  run(rt, g, dy, w, 0, dx, false, true, options);
+}
+
+/** The forward conv that computes the input gradient of conv `s` (null if Winograd cannot run it). */
+export function winogradBackwardShape(s: Conv2dShape): Conv2dShape | null {
+  const ph = s.padH ?? 0;
+  const pw = s.padW ?? 0;
+  if (!winogradApplies(s) || ph > 2 || pw > 2) return null;
+  const OH = s.H + 2 * ph - 2;
+  const OW = s.W + 2 * pw - 2;
+  if (OH <= 0 || OW <= 0) return null;
+  return { N: s.N, C: s.O, H: OH, W: OW, O: s.C, KH: 3, KW: 3, padH: 2 - ph, padW: 2 - pw };
+}
+
+function run(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  x: number,
+  w: number,
+  bias: number,
+  y: number,
+  relu: boolean,
+  transposed: boolean,
+  options: WinogradOptions,
+): void {
+  const m = options.tile ?? 4;
+  const { N, C, H, W, O } = s;
+  const OH = H + 2 * (s.padH ?? 0) - 2;
+  const OW = W + 2 * (s.padW ?? 0) - 2;
+  if (OH <= 0 || OW <= 0) {
+    throw new Error(`winogradConv2d: empty output ${OH}x${OW} for ${JSON.stringify(s)}`);
+  }
+  const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m);
+  const work = N * O * OH * OW * C * 9;
+  const p = plan(rt, m, C, O, OW, tiles, work, options);
+  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, p.TB, p.ocSize, relu ? 1 : 0];
+  const layout = transposed ? 2 : 0;
+  if (p.fused) {
+    rt.parallel({
+      name: "winogradConv2dForward",
+      args: [x, w, bias, y, ...args, 1 | layout],
+      units: p.units,
+      work,
+    });
+    return;
+  }
+  const up = rt.mem.alloc((rt.exports.winogradWeightsSize(O, C, m) as number) * 4);
+  try {
+    rt.parallel({
+      name: "winogradWeights",
+      args: [w, O, C, m, transposed ? 1 : 0, up],
+      units: Math.ceil(O / 20),
+      work: O * C * (m + 2) * (m + 2) * 16,
+    });
+    rt.parallel({
+      name: "winogradConv2dForward",
+      args: [x, up, bias, y, ...args, layout],
+      units: p.units,
+      work,
+    });
+  } finally {
+    rt.mem.free(up);
+  }
+}

@@ -1,0 +1,401 @@
+// Winograd conv2d (kernels/winograd.ts) against the js backend in float64: the forward and the input
+// gradient, F(2x2,3x3) and F(4x4,3x3), weights transformed up front or per unit, odd sizes (H, W not
+// multiples of the tile, 1x1 images, padding 0/1/2), batch 1 and 3, channel counts that are not multiples
+// of 4/5/8, bias and the fused ReLU, 1 vs 2 threads; and the dispatch in conv.ts (which convs take it, and
+// that they agree with im2col).
+//
+// Tolerance: |wasm - reference| <= TOL[m] * max|reference| (+ 1e-7 for all-zero outputs). Winograd's error
+// grows with the transform's constants, not with the values, so it is measured against the output's scale:
+// on ResNet-18's 3x3 layers with ResNet-like data (bench/winograd.ts --accuracy, worst of four runs) it was
+// 7.6e-7 (F(2x2)) and 1.4e-5 (F(4x4)) of max|y| at 256-512 channels (im2col: 4e-7); the tolerances are about
+// 3-4x those. A wrong tile element, lane or border is off by a sizeable fraction of max|y|.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { F, tensor } from "../../../src/index.js";
+import { initWasm } from "../../../src/backend/wasm/index.js";
+import {
+  conv2dBackwardInput,
+  conv2dForward,
+  winogradTile,
+  winogradTileFor,
+  type Conv2dShape,
+} from "../../../src/backend/wasm/conv.js";
+import {
+  winogradApplies,
+  winogradBackwardShape,
+  winogradConv2dBackwardInput,
+  winogradConv2dForward,
+  type WinogradOptions,
+} from "../../../src/backend/wasm/winograd.js";
+import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
+import { randomArray, rng, runtime, upload } from "./helpers.js";
+
+const TOL = { 2: 3e-6, 4: 4e-5 } as const;
+
+interface Case {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  pad: number;
+  /** Padding of the width when it differs from `pad` (the height's). */
+  padW?: number;
+}
+
+/** Odd geometries: borders, partial tiles, tiles straddling rows and 8-tile panels, tiny images. */
+const CASES: Case[] = [
+  { N: 1, C: 3, H: 5, W: 7, O: 4, pad: 1 },
+  { N: 3, C: 5, H: 6, W: 6, O: 7, pad: 0 },
+  { N: 1, C: 8, H: 1, W: 1, O: 3, pad: 1 },
+  { N: 3, C: 13, H: 9, W: 11, O: 11, pad: 1 },
+  { N: 3, C: 7, H: 10, W: 3, O: 6, pad: 0 },
+  { N: 1, C: 4, H: 3, W: 3, O: 2, pad: 0 },
+  { N: 3, C: 9, H: 2, W: 17, O: 12, pad: 1 },
+  { N: 1, C: 6, H: 4, W: 5, O: 9, pad: 2 },
+  { N: 1, C: 33, H: 7, W: 7, O: 21, pad: 1 },
+  { N: 3, C: 11, H: 14, W: 13, O: 17, pad: 1 },
+  { N: 2, C: 10, H: 9, W: 12, O: 8, pad: 0, padW: 1 },
+  { N: 1, C: 12, H: 6, W: 5, O: 7, pad: 2, padW: 0 },
+];
+
+/** Big enough to be split across 2 threads (by tile blocks, or by output channels for a single block). */
+const THREADED: Case[] = [
+  { N: 3, C: 37, H: 23, W: 21, O: 29, pad: 1 },
+  { N: 1, C: 45, H: 13, W: 13, O: 53, pad: 1 },
+  { N: 1, C: 19, H: 30, W: 31, O: 26, pad: 0 },
+];
+
+function shape(c: Case): Conv2dShape {
+  return { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: 3, KW: 3, padH: c.pad, padW: c.padW ?? c.pad };
+}
+
+interface Data {
+  x: Float32Array;
+  w: Float32Array;
+  b: Float32Array;
+  /** float64 reference of conv + bias on the js backend, and its ReLU. */
+  y: number[];
+  yRelu: number[];
+  scale: number;
+}
+
+function data(c: Case, seed: number): Data {
+  const rand = rng(seed);
+  const x = randomArray(c.N * c.C * c.H * c.W, rand);
+  const w = randomArray(c.O * c.C * 9, rand);
+  const b = randomArray(c.O, rand);
+  const js = (a: Float32Array, s: number[]) =>
+    tensor(Float64Array.from(a), s, { backend: "js", dtype: "float64" });
+  const ref = F.conv2d(js(x, [c.N, c.C, c.H, c.W]), js(w, [c.O, c.C, 3, 3]), js(b, [c.O]), {
+    padding: [c.pad, c.padW ?? c.pad],
+  }).toArray();
+  const y = Array.from(ref);
+  const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return { x, w, b, y, yRelu: y.map((v) => Math.max(v, 0)), scale };
+}
+
+function assertWithin(actual: Float32Array, expected: number[], tol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(actual[i])) assert.fail(`${what}: [${i}] is NaN (not written?)`);
+    const e = Math.abs(actual[i] - expected[i]);
+    if (e > worst) {
+      worst = e;
+      at = i;
+    }
+  }
+  assert.ok(
+    worst <= tol * scale + 1e-7,
+    `${what}: worst error ${worst} at [${at}] (${actual[at]} vs ${expected[at]}), max |y| ${scale}, tol ${tol}`,
+  );
+}
+
+/** Runs the Winograd forward into a NaN-filled output and returns it. */
+function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean, relu: boolean) {
+  const n = d.y.length;
+  const px = upload(rt, d.x);
+  const pw = upload(rt, d.w);
+  const pb = withBias ? upload(rt, d.b) : 0;
+  const py = upload(rt, new Float32Array(n).fill(NaN));
+  try {
+    winogradConv2dForward(rt, shape(c), px, pw, pb, py, relu, options);
+    return rt.mem.readF32(py, n);
+  } finally {
+    for (const p of [px, pw, pb, py]) if (p !== 0) rt.mem.free(p);
+  }
+}
+
+interface BackwardData {
+  dy: Float32Array;
+  w: Float32Array;
+  /** float64 reference of the input gradient: conv_transpose2d(dy, w) on the js backend. */
+  dx: number[];
+}
+
+function backwardData(c: Case, seed: number): BackwardData {
+  const rand = rng(seed);
+  const OH = c.H + 2 * c.pad - 2;
+  const OW = c.W + 2 * (c.padW ?? c.pad) - 2;
+  const dy = randomArray(c.N * c.O * OH * OW, rand);
+  const w = randomArray(c.O * c.C * 9, rand);
+  const js = (a: Float32Array, s: number[]) =>
+    tensor(Float64Array.from(a), s, { backend: "js", dtype: "float64" });
+  const dx = F.convTranspose2d(js(dy, [c.N, c.O, OH, OW]), js(w, [c.O, c.C, 3, 3]), null, {
+    padding: [c.pad, c.padW ?? c.pad],
+  });
+  assert.deepEqual(dx.shape, [c.N, c.C, c.H, c.W]);
+  return { dy, w, dx: Array.from(dx.toArray()) };
+}
+
+/** Runs the input gradient (Winograd with options, or conv.ts's dispatch) into a NaN-filled dx. */
+function runBackward(
+  rt: WasmRuntime,
+  c: Case,
+  d: BackwardData,
+  how: WinogradOptions | "auto" | "im2col" | "winograd",
+) {
+  const n = d.dx.length;
+  const pdy = upload(rt, d.dy);
+  const pw = upload(rt, d.w);
+  const pdx = upload(rt, new Float32Array(n).fill(NaN));
+  try {
+    if (typeof how === "string") conv2dBackwardInput(rt, shape(c), pdy, pw, pdx, false, how);
+    else winogradConv2dBackwardInput(rt, shape(c), pdy, pw, pdx, how);
+    return rt.mem.readF32(pdx, n);
+  } finally {
+    for (const p of [pdy, pw, pdx]) rt.mem.free(p);
+  }
+}
+
+const name = (c: Case) => `N${c.N} C${c.C} ${c.H}x${c.W} O${c.O} pad ${c.pad},${c.padW ?? c.pad}`;
+
+// The runtimes are cached by helpers.ts and shared by every describe below: stop their pools at the end.
+after(async () => {
+  for (const threads of [1, 2]) (await runtime(true, threads)).dispose();
+});
+
+describe("winograd conv2d forward vs the js reference (float64)", () => {
+  for (const m of [2, 4] as const) {
+    for (const weights of ["fused", "transformed"] as const) {
+      it(`F(${m}x${m},3x3), weights ${weights}: odd sizes, bias, ReLU`, async () => {
+        const rt = await runtime(true);
+        CASES.forEach((c, i) => {
+          const d = data(c, 100 + i);
+          const what = `${name(c)} F(${m}) ${weights}`;
+          assertWithin(run(rt, c, d, { tile: m, weights }, true, false), d.y, TOL[m], `${what} bias`);
+          assertWithin(run(rt, c, d, { tile: m, weights }, true, true), d.yRelu, TOL[m], `${what} bias+relu`);
+        });
+      });
+    }
+
+    it(`F(${m}x${m},3x3) without bias`, async () => {
+      const rt = await runtime(true);
+      const c = CASES[3];
+      const d = data(c, 7);
+      const P = (c.H + 2 * c.pad - 2) * (c.W + 2 * (c.padW ?? c.pad) - 2);
+      const y = d.y.map((v, j) => v - d.b[Math.floor(j / P) % c.O]);
+      assertWithin(run(rt, c, d, { tile: m }, false, false), y, TOL[m], `${name(c)} F(${m}) no bias`);
+    });
+
+    it(`F(${m}x${m},3x3) in the plain-SIMD build`, async () => {
+      const rt = await runtime(false);
+      CASES.slice(0, 4).forEach((c, i) => {
+        const d = data(c, 200 + i);
+        assertWithin(run(rt, c, d, { tile: m }, true, true), d.yRelu, TOL[m], `${name(c)} F(${m}) simd`);
+      });
+    });
+
+    it(`F(${m}x${m},3x3): 2 threads give the 1-thread result exactly`, async () => {
+      const rt1 = await runtime(true, 1);
+      const rt2 = await runtime(true, 2);
+      THREADED.forEach((c, i) => {
+        const d = data(c, 300 + i);
+        for (const weights of ["auto", "transformed"] as const) {
+          const before = rt2.threadStats().splitCalls;
+          const y2 = run(rt2, c, d, { tile: m, weights }, true, true);
+          assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
+          const y1 = run(rt1, c, d, { tile: m, weights }, true, true);
+          assertWithin(y1, d.yRelu, TOL[m], `${name(c)} F(${m}) ${weights} 1 thread`);
+          assert.deepEqual(y2, y1, `${name(c)} F(${m}) ${weights}: 2 threads differ from 1`);
+        }
+      });
+    });
+  }
+
+  it("small blocks: many tile blocks per call", async () => {
+    const rt = await runtime(true);
+    const c = CASES[9];
+    const d = data(c, 11);
+    for (const m of [2, 4] as const) {
+      const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true, false);
+      assertWithin(y, d.y, TOL[m], `${name(c)} F(${m}) 8-tile blocks`);
+    }
+  });
+
+  it("rejects what it cannot compute", async () => {
+    const rt = await runtime(true);
+    const s = shape(CASES[0]);
+    for (const bad of [{ strideH: 2 }, { dilationW: 2 }, { KH: 5 }, { groups: 2, O: 4, C: 4 }]) {
+      const t = { ...s, ...bad };
+      assert.equal(winogradApplies(t), false, JSON.stringify(bad));
+      assert.throws(() => winogradConv2dForward(rt, t, 0, 0, 0, 0), /winogradConv2d: needs a 3x3 kernel/);
+    }
+  });
+});
+
+describe("winograd conv2d input gradient vs the js reference (float64)", () => {
+  for (const m of [2, 4] as const) {
+    it(`F(${m}x${m},3x3): odd sizes, padding 0, 1 and 2, both weight modes`, async () => {
+      const rt = await runtime(true);
+      CASES.forEach((c, i) => {
+        const d = backwardData(c, 400 + i);
+        for (const weights of ["fused", "transformed"] as const) {
+          assertWithin(
+            runBackward(rt, c, d, { tile: m, weights }),
+            d.dx,
+            TOL[m],
+            `${name(c)} F(${m}) ${weights} dx`,
+          );
+        }
+      });
+    });
+
+    it(`F(${m}x${m},3x3): 2 threads give the 1-thread input gradient exactly`, async () => {
+      const rt1 = await runtime(true, 1);
+      const rt2 = await runtime(true, 2);
+      THREADED.forEach((c, i) => {
+        const d = backwardData(c, 500 + i);
+        const before = rt2.threadStats().splitCalls;
+        const dx2 = runBackward(rt2, c, d, { tile: m });
+        assert.ok(rt2.threadStats().splitCalls > before, `${name(c)}: not split across threads`);
+        const dx1 = runBackward(rt1, c, d, { tile: m });
+        assertWithin(dx1, d.dx, TOL[m], `${name(c)} F(${m}) dx 1 thread`);
+        assert.deepEqual(dx2, dx1, `${name(c)} F(${m}): 2 threads differ from 1`);
+      });
+    });
+  }
+
+  it("is the forward conv with O and C swapped and padding 2 - p; refuses padding above 2", () => {
+    const s = shape({ N: 2, C: 5, H: 9, W: 8, O: 7, pad: 1 });
+    assert.deepEqual(winogradBackwardShape(s), {
+      N: 2,
+      C: 7,
+      H: 9,
+      W: 8,
+      O: 5,
+      KH: 3,
+      KW: 3,
+      padH: 1,
+      padW: 1,
+    });
+    assert.equal(winogradBackwardShape({ ...s, padH: 3, padW: 3 }), null);
+    assert.equal(winogradBackwardShape({ ...s, strideW: 2 }), null);
+  });
+
+  it("conv2dBackwardInput takes it where the forward rule would, and agrees with im2col", async () => {
+    const rt = await runtime(true);
+    const c: Case = { N: 2, C: 12, H: 16, W: 11, O: 20, pad: 1 };
+    const back = winogradBackwardShape(shape(c))!;
+    assert.notEqual(winogradTileFor(back), 0);
+    const d = backwardData(c, 13);
+    const [auto, im2col, winograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
+      runBackward(rt, c, d, how),
+    );
+    assert.deepEqual(auto, winograd, "auto takes the Winograd path");
+    assertWithin(im2col, d.dx, 1e-6, "im2col dx");
+    assertWithin(auto, Array.from(im2col), TOL[winogradTile(back)], "auto vs im2col dx");
+    // Accumulating into dx stays on im2col (the Winograd kernel overwrites).
+    const n = d.dx.length;
+    const pdy = upload(rt, d.dy);
+    const pw = upload(rt, d.w);
+    const pdx = upload(rt, new Float32Array(n).fill(1));
+    conv2dBackwardInput(rt, shape(c), pdy, pw, pdx, true);
+    const acc = rt.mem.readF32(pdx, n);
+    for (const p of [pdy, pw, pdx]) rt.mem.free(p);
+    assertWithin(
+      acc,
+      d.dx.map((v) => v + 1),
+      1e-6,
+      "accumulated dx",
+    );
+  });
+});
+
+describe("conv2d dispatch to Winograd", () => {
+  const resnet = (C: number, S: number, N = 1): Conv2dShape => ({
+    N,
+    C,
+    H: S,
+    W: S,
+    O: C,
+    KH: 3,
+    KW: 3,
+    padH: 1,
+    padW: 1,
+  });
+
+  it("takes ResNet-18's 3x3 stride-1 layers, F(4x4) except where 7x7 leaves F(4x4) panels half empty", () => {
+    assert.equal(winogradTileFor(resnet(64, 56)), 4);
+    assert.equal(winogradTileFor(resnet(128, 28)), 4);
+    assert.equal(winogradTileFor(resnet(256, 14)), 4);
+    assert.equal(winogradTileFor(resnet(512, 7)), 2);
+    assert.equal(winogradTileFor(resnet(512, 7, 16)), 4);
+    // The output size as the backend passes it.
+    assert.equal(winogradTileFor({ ...resnet(64, 56), OH: 56, OW: 56 }), 4);
+  });
+
+  it("leaves other convs to im2col", () => {
+    assert.equal(winogradTileFor({ ...resnet(64, 56), strideH: 2, strideW: 2 }), 0);
+    assert.equal(winogradTileFor({ ...resnet(64, 56), groups: 2 }), 0);
+    assert.equal(winogradTileFor({ ...resnet(64, 56), dilationH: 2 }), 0);
+    assert.equal(winogradTileFor({ ...resnet(64, 56), KH: 5, KW: 5, padH: 2, padW: 2 }), 0);
+    assert.equal(winogradTileFor({ ...resnet(64, 56), C: 3 }), 0, "3 input channels");
+    assert.equal(winogradTileFor({ ...resnet(64, 4), O: 6 }), 0, "6 output channels");
+    assert.equal(winogradTileFor(resnet(32, 4)), 0, "4x4 image, batch 1");
+    assert.equal(winogradTileFor(resnet(32, 1, 16)), 0, "1x1 images");
+    assert.equal(winogradTileFor({ ...resnet(64, 56), OH: 57, OW: 57 }), 0, "conv-transpose output size");
+    assert.equal(winogradTile(resnet(64, 8)), 2);
+  });
+
+  it("a conv that qualifies gives the im2col result (forced), with bias and ReLU", async () => {
+    const rt = await runtime(true);
+    const c: Case = { N: 2, C: 24, H: 15, W: 12, O: 20, pad: 1 };
+    const s = shape(c);
+    assert.notEqual(winogradTileFor(s), 0);
+    const d = data(c, 5);
+    const n = d.y.length;
+    const px = upload(rt, d.x);
+    const pw = upload(rt, d.w);
+    const pb = upload(rt, d.b);
+    const outs = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
+      const py = upload(rt, new Float32Array(n).fill(NaN));
+      conv2dForward(rt, s, px, pw, pb, py, true, algorithm);
+      const y = rt.mem.readF32(py, n);
+      rt.mem.free(py);
+      return y;
+    });
+    for (const p of [px, pw, pb]) rt.mem.free(p);
+    const [auto, im2col, winograd] = outs;
+    assert.deepEqual(auto, winograd, "auto takes the Winograd path");
+    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
+    assertWithin(auto, Array.from(im2col), TOL[winogradTile(s)], "auto vs im2col");
+  });
+
+  it("the wasm backend's conv2d (with its output size) agrees with the js backend", async () => {
+    await initWasm({ setDefault: false });
+    const c: Case = { N: 2, C: 16, H: 12, W: 10, O: 12, pad: 1 };
+    assert.notEqual(winogradTileFor({ ...shape(c), OH: 12, OW: 10 }), 0, "the backend passes OH, OW");
+    const d = data(c, 9);
+    const y = F.conv2d(
+      tensor(d.x, [c.N, c.C, c.H, c.W], { backend: "wasm" }),
+      tensor(d.w, [c.O, c.C, 3, 3], { backend: "wasm" }),
+      tensor(d.b, [c.O], { backend: "wasm" }),
+      { padding: 1 },
+    ).toArray() as Float32Array;
+    assertWithin(y, d.y, TOL[winogradTile(shape(c))], "F.conv2d on wasm");
+  });
+});
