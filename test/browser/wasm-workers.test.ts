@@ -190,7 +190,7 @@ describe("wasm backend in Chromium: Web Workers on shared memory", { timeout: TE
         1,
         "setNumThreads(2) without shared memory must stay at 1 thread",
       );
-      assert.deepEqual(report.stats.at(-1), { splitCalls: 0, workerRanges: 0 });
+      assert.deepEqual(report.stats.at(-1), { splitCalls: 0, workerRanges: 0, rangesTakenBack: 0 });
       assert.equal(
         warnings.filter((w) => w.includes(SAB_WARNING)).length,
         1,

@@ -60,6 +60,8 @@ export interface ThreadStats {
   splitCalls: number;
   /** Ranges of those calls that worker threads ran (counted by the workers, in the shared memory). */
   workerRanges: number;
+  /** Ranges meant for a worker that the calling thread ran because no worker had claimed them in time. */
+  rangesTakenBack: number;
 }
 
 export class WasmRuntime {
@@ -71,8 +73,9 @@ export class WasmRuntime {
   private pool: ThreadPool | null = null;
   private readonly spawn: SpawnWorker | null;
   private splitCalls = 0;
-  /** Worker ranges of pools already terminated (a pool's own count lives in its control block). */
+  /** Counters of pools already terminated (a pool's own counts live in its control block). */
   private pastWorkerRanges = 0;
+  private pastRangesTakenBack = 0;
 
   constructor(
     module: WebAssembly.Module,
@@ -135,20 +138,22 @@ export class WasmRuntime {
     const ws: number[] = [];
     for (let t = 0; t < threads; t++) ws.push(this.workspace(t));
     this.splitCalls++;
-    this.pool.run(call.name, call.args, ws, bounds, () => fn(...call.args, ws[0], bounds[0], bounds[1]));
+    this.pool.run(call.name, call.args, ws, bounds, (t) => fn(...call.args, ws[t], bounds[t], bounds[t + 1]));
   }
 
   /** How much work the thread pool has taken so far: lets a test (or a user) see that workers ran. */
   threadStats(): ThreadStats {
     return {
       splitCalls: this.splitCalls,
-      workerRanges: this.pastWorkerRanges + (this.pool?.workerRanges() ?? 0),
+      workerRanges: this.pastWorkerRanges + (this.pool?.rangesRunByWorkers() ?? 0),
+      rangesTakenBack: this.pastRangesTakenBack + (this.pool?.rangesTakenBack() ?? 0),
     };
   }
 
   private stopPool(): void {
     if (this.pool === null) return;
-    this.pastWorkerRanges += this.pool.workerRanges();
+    this.pastWorkerRanges += this.pool.rangesRunByWorkers();
+    this.pastRangesTakenBack += this.pool.rangesTakenBack();
     this.pool.terminate();
     this.pool = null;
   }

@@ -4,10 +4,17 @@
 // little before blocking in Atomics.wait, because a blocking hand-off costs ~50-120 µs on this class of
 // machine and a spin ~0.3 µs (docs/wasm-backend.md). The calling thread computes the first share itself.
 //
-// Control block (CTRL_BYTES at `ctrl`, i32 slots): 0 sequence, 1 pending workers, 2 function id,
-// 3 argument count, 4 shutdown, 5 sleeping workers, 6 error flag, 7 ranges run by workers (a statistic:
-// the proof that work really left the calling thread); slots 16+4w.. hold worker w's
-// (workspace, u0, u1); f64 arguments start at byte ctrl + ARGS_OFFSET.
+// Each worker's share is claimed with a compare-exchange, by the worker or — if the worker has not claimed
+// it by the time the calling thread has finished its own share — by the calling thread. A worker that is
+// descheduled (a busy shared machine, a throttled browser tab) then costs nothing, instead of stalling
+// every split kernel until the OS runs it again. Any thread may run any range: a range uses the workspace
+// of its index, not of the thread that runs it, so results do not depend on who ran what.
+//
+// Control block (CTRL_BYTES at `ctrl`, i32 slots): 0 sequence, 1 claimed ranges not yet finished by
+// workers, 2 function id, 3 argument count, 4 shutdown, 5 sleeping workers, 6 error flag, 7 ranges run by
+// workers (a statistic: the proof that work really left the calling thread), 8 ranges taken back by the
+// calling thread (a statistic); slots 16+4w.. hold worker w's (workspace, u0, u1, claim: 0 open,
+// 1 taken); f64 arguments start at byte ctrl + ARGS_OFFSET.
 
 import type { WasmMemory } from "./memory.js";
 
@@ -75,22 +82,20 @@ listen(async (msg) => {
       }
       seen = s;
       if (Atomics.load(i32, c + 4) !== 0) break;
-      const u0 = i32[me + 1];
-      const u1 = i32[me + 2];
-      if (u1 > u0) {
-        const n = i32[c + 3];
-        const args = new Array(n + 3);
-        for (let k = 0; k < n; k++) args[k] = f64[a + k];
-        args[n] = i32[me];
-        args[n + 1] = u0;
-        args[n + 2] = u1;
-        try {
-          fns[i32[c + 2]](...args);
-        } catch (e) {
-          Atomics.store(i32, c + 6, 1);
-        }
-        Atomics.add(i32, c + 7, 1);
+      // The call's arguments and ranges are all written before its claims are opened.
+      if (Atomics.compareExchange(i32, me + 3, 0, 1) !== 0) continue;
+      const n = i32[c + 3];
+      const args = new Array(n + 3);
+      for (let k = 0; k < n; k++) args[k] = f64[a + k];
+      args[n] = i32[me];
+      args[n + 1] = i32[me + 1];
+      args[n + 2] = i32[me + 2];
+      try {
+        fns[i32[c + 2]](...args);
+      } catch (e) {
+        Atomics.store(i32, c + 6, 1);
       }
+      Atomics.add(i32, c + 7, 1);
       if (Atomics.sub(i32, c + 1, 1) === 1) Atomics.notify(i32, c + 1);
     }
   } catch (e) {
@@ -166,10 +171,11 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `name(...args, ws[t], bounds[t], bounds[t+1])` for t = 1.. on the workers while `own` computes
-   * thread 0's share on the calling thread; returns when all are done.
+   * Runs `name(...args, ws[t], bounds[t], bounds[t+1])` for every range t: range 0 on the calling thread
+   * (`runRange(0)`), the others on the workers, except those a worker has not claimed by the time range 0
+   * is done, which the calling thread runs itself (`runRange(t)`). Returns when all are done.
    */
-  run(name: string, args: number[], ws: number[], bounds: number[], own: () => void): void {
+  run(name: string, args: number[], ws: number[], bounds: number[], runRange: (t: number) => void): void {
     if (this.failed !== null) throw new Error(`striate worker failed: ${this.failed}`);
     const id = this.ids.get(name);
     if (id === undefined) throw new Error(`ThreadPool: unknown kernel ${name}`);
@@ -180,22 +186,37 @@ export class ThreadPool {
     f64.set(args);
     i32[c + 2] = id;
     i32[c + 3] = args.length;
-    const threads = bounds.length - 1;
+    const ranges = this.workerRanges(bounds);
     for (let w = 0; w < this.size; w++) {
       const t = w + 1;
       const s = c + 16 + 4 * w;
-      i32[s] = t < threads ? ws[t] : 0;
-      i32[s + 1] = t < threads ? bounds[t] : 0;
-      i32[s + 2] = t < threads ? bounds[t + 1] : 0;
+      i32[s] = ranges.includes(t) ? ws[t] : 0;
+      i32[s + 1] = ranges.includes(t) ? bounds[t] : 0;
+      i32[s + 2] = ranges.includes(t) ? bounds[t + 1] : 0;
     }
-    Atomics.store(i32, c + 1, this.size);
+    Atomics.store(i32, c + 1, ranges.length);
+    // Open the claims last: a worker that claims has everything of this call in place.
+    for (let w = 0; w < this.size; w++)
+      Atomics.store(i32, c + 16 + 4 * w + 3, ranges.includes(w + 1) ? 0 : 1);
     Atomics.add(i32, c, 1);
     if (Atomics.load(i32, c + 5) > 0) Atomics.notify(i32, c);
     let ownError: unknown = null;
     try {
-      own();
+      runRange(0);
+      for (const t of ranges) {
+        if (Atomics.compareExchange(i32, c + 16 + 4 * (t - 1) + 3, 0, 1) !== 0) continue;
+        Atomics.add(i32, c + 8, 1);
+        try {
+          runRange(t);
+        } finally {
+          Atomics.sub(i32, c + 1, 1);
+        }
+      }
     } catch (e) {
       ownError = e;
+      // Nobody may start a range of a failed call; the ranges already claimed are waited for below.
+      for (const t of ranges)
+        if (Atomics.compareExchange(i32, c + 16 + 4 * (t - 1) + 3, 0, 1) === 0) Atomics.sub(i32, c + 1, 1);
     }
     const block = canBlock();
     const t0 = performance.now();
@@ -211,9 +232,21 @@ export class ThreadPool {
     if (ownError !== null) throw ownError;
   }
 
+  /** Indices t ≥ 1 of the non-empty ranges of `bounds` that workers exist for. */
+  private workerRanges(bounds: number[]): number[] {
+    const out: number[] = [];
+    for (let t = 1; t < bounds.length - 1 && t <= this.size; t++) if (bounds[t + 1] > bounds[t]) out.push(t);
+    return out;
+  }
+
   /** Kernel ranges the workers have run since the pool started (counted by the workers themselves). */
-  workerRanges(): number {
+  rangesRunByWorkers(): number {
     return Atomics.load(this.mem.i32(), (this.ctrl >> 2) + 7);
+  }
+
+  /** Worker ranges the calling thread ran itself because no worker had claimed them in time. */
+  rangesTakenBack(): number {
+    return Atomics.load(this.mem.i32(), (this.ctrl >> 2) + 8);
   }
 
   terminate(): void {
