@@ -12,31 +12,130 @@
 
 import { fmadd, hsum } from "./simd";
 
-/** dst[i] += a * src[i] for i < n. */
-function axpy(dst: usize, src: usize, n: i32, a: f32): void {
-  const va = f32x4.splat(a);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>(i * 4);
-    v128.store(dst + o, fmadd(va, v128.load(src + o), v128.load(dst + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>(i * 4);
-    store<f32>(dst + o, load<f32>(dst + o) + a * load<f32>(src + o));
-  }
+/** What Rows.taps does with each tap's run of valid output columns. */
+const enum TapOp {
+  /** y[ow] += w * x[ow*sw + off] */
+  Forward,
+  /** dx[ow*sw + off] += w * dy[ow] */
+  InputGrad,
+  /** dw += sum over the run of dy[ow] * x[ow*sw + off] */
+  WeightGrad,
 }
 
-/** sum a[i] * b[i] for i < n. */
-function dot(a: usize, b: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>(i * 4);
-    acc = fmadd(v128.load(a + o), v128.load(b + o), acc);
+// The three kernels walk the same output rows and taps; they differ only in what they do with a run.
+// taps, axpy and dot are @inline static methods (a decorator on a plain function does not parse for
+// prettier): inlined, `op` is a constant, so each kernel keeps only its own branch, as if written out in
+// place. fill, relu and sum have one caller each, which Binaryen inlines by itself.
+class Rows {
+  /**
+   * Every tap of one output row, whose first input row is ih0 (= oh*sh - ph): kernel rows that fall
+   * outside the plane are skipped, and for tap (kh, kw) the output columns [ow0, ow1) whose input column
+   * ow*sw + kw*dw - pw lies inside the row form one run (`outRow`: the output row of y or dy; `plane`: the
+   * input plane of x or dx; `taps`: the KH x KW weights of w or dw).
+   */
+  @inline static taps(
+    op: TapOp,
+    outRow: usize,
+    plane: usize,
+    taps: usize,
+    ih0: i32,
+    H: i32,
+    W: i32,
+    KH: i32,
+    KW: i32,
+    sw: i32,
+    pw: i32,
+    dh: i32,
+    dw: i32,
+    OW: i32,
+  ): void {
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = ih0 + kh * dh;
+      if (<u32>ih >= <u32>H) continue;
+      const inRow = plane + <usize>(ih * W * 4);
+      for (let kw = 0; kw < KW; kw++) {
+        const tap = taps + <usize>((kh * KW + kw) * 4);
+        const off = kw * dw - pw;
+        const ow0 = firstCol(off, sw);
+        const ow1 = endCol(off, sw, W, OW);
+        if (ow1 <= ow0) continue;
+        const out = outRow + <usize>(ow0 * 4);
+        const inp = inRow + <usize>((ow0 * sw + off) * 4);
+        if (op == TapOp.Forward) Rows.axpy(out, 1, inp, sw, ow1 - ow0, load<f32>(tap));
+        else if (op == TapOp.InputGrad) Rows.axpy(inp, sw, out, 1, ow1 - ow0, load<f32>(tap));
+        else store<f32>(tap, load<f32>(tap) + Rows.dot(out, inp, sw, ow1 - ow0));
+      }
+    }
   }
-  let s = hsum(acc);
-  for (; i < n; i++) s += load<f32>(a + <usize>(i * 4)) * load<f32>(b + <usize>(i * 4));
-  return s;
+
+  /** dst[i*ds] += a * src[i*ss] for i < n: f32x4 when both runs are contiguous (the stride-1 case). */
+  @inline static axpy(dst: usize, ds: i32, src: usize, ss: i32, n: i32, a: f32): void {
+    if (ds == 1 && ss == 1) {
+      const va = f32x4.splat(a);
+      let i = 0;
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>(i * 4);
+        v128.store(dst + o, fmadd(va, v128.load(src + o), v128.load(dst + o)));
+      }
+      for (; i < n; i++) {
+        const o = <usize>(i * 4);
+        store<f32>(dst + o, load<f32>(dst + o) + a * load<f32>(src + o));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = dst + <usize>(i * ds * 4);
+        store<f32>(d, load<f32>(d) + a * load<f32>(src + <usize>(i * ss * 4)));
+      }
+    }
+  }
+
+  /** sum a[i] * b[i*bs] for i < n: f32x4 when b is contiguous. */
+  @inline static dot(a: usize, b: usize, bs: i32, n: i32): f32 {
+    let i = 0;
+    let s: f32 = 0;
+    if (bs == 1) {
+      let acc = f32x4.splat(0);
+      for (; i + 4 <= n; i += 4) {
+        const o = <usize>(i * 4);
+        acc = fmadd(v128.load(a + o), v128.load(b + o), acc);
+      }
+      s = hsum(acc);
+    }
+    for (; i < n; i++) s += load<f32>(a + <usize>(i * 4)) * load<f32>(b + <usize>(i * bs * 4));
+    return s;
+  }
+
+  /** row[i] = v for i < n (the bias the forward accumulates onto). */
+  static fill(row: usize, n: i32, v: f32): void {
+    const vv = f32x4.splat(v);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(row + <usize>(i * 4), vv);
+    for (; i < n; i++) store<f32>(row + <usize>(i * 4), v);
+  }
+
+  /** row[i] = max(row[i], 0) for i < n; NaN stays NaN. */
+  static relu(row: usize, n: i32): void {
+    const zero = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const d = row + <usize>(i * 4);
+      v128.store(d, f32x4.max(v128.load(d), zero));
+    }
+    for (; i < n; i++) {
+      const d = row + <usize>(i * 4);
+      if (load<f32>(d) < 0) store<f32>(d, 0);
+    }
+  }
+
+  /** sum row[i] for i < n (the bias gradient). */
+  static sum(row: usize, n: i32): f32 {
+    let acc = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(row + <usize>(i * 4)));
+    let s = hsum(acc);
+    for (; i < n; i++) s += load<f32>(row + <usize>(i * 4));
+    return s;
+  }
 }
 
 /** First output column whose tap (offset = kw*dw - pw) lands inside [0, W). */
@@ -83,43 +182,9 @@ export function depthwiseConv2dForward(
     const b: f32 = bias == 0 ? 0 : load<f32>(bias + <usize>(o * 4));
     for (let oh = 0; oh < OH; oh++) {
       const yr = y + <usize>((u * OH + oh) * OW * 4);
-      const vb = f32x4.splat(b);
-      let i = 0;
-      for (; i + 4 <= OW; i += 4) v128.store(yr + <usize>(i * 4), vb);
-      for (; i < OW; i++) store<f32>(yr + <usize>(i * 4), b);
-      for (let kh = 0; kh < KH; kh++) {
-        const ih = oh * sh - ph + kh * dh;
-        if (<u32>ih >= <u32>H) continue;
-        const xr = xp + <usize>(ih * W * 4);
-        for (let kw = 0; kw < KW; kw++) {
-          const a = load<f32>(wp + <usize>((kh * KW + kw) * 4));
-          const off = kw * dw - pw;
-          const ow0 = firstCol(off, sw);
-          const ow1 = endCol(off, sw, W, OW);
-          if (ow1 <= ow0) continue;
-          if (sw == 1) {
-            axpy(yr + <usize>(ow0 * 4), xr + <usize>((ow0 + off) * 4), ow1 - ow0, a);
-          } else {
-            for (let ow = ow0; ow < ow1; ow++) {
-              const d = yr + <usize>(ow * 4);
-              store<f32>(d, load<f32>(d) + a * load<f32>(xr + <usize>((ow * sw + off) * 4)));
-            }
-          }
-        }
-      }
-      if (act == 1) {
-        const zero = f32x4.splat(0);
-        i = 0;
-        for (; i + 4 <= OW; i += 4) {
-          const d = yr + <usize>(i * 4);
-          v128.store(d, f32x4.max(v128.load(d), zero));
-        }
-        for (; i < OW; i++) {
-          const d = yr + <usize>(i * 4);
-          const v = load<f32>(d);
-          if (v < 0) store<f32>(d, 0);
-        }
-      }
+      Rows.fill(yr, OW, b);
+      Rows.taps(TapOp.Forward, yr, xp, wp, oh * sh - ph, H, W, KH, KW, sw, pw, dh, dw, OW);
+      if (act == 1) Rows.relu(yr, OW);
     }
   }
 }
@@ -160,26 +225,7 @@ export function depthwiseConv2dBackwardInput(
       const wp = w + <usize>(o * KH * KW * 4);
       for (let oh = 0; oh < OH; oh++) {
         const dyr = dyp + <usize>(oh * OW * 4);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * sh - ph + kh * dh;
-          if (<u32>ih >= <u32>H) continue;
-          const dxr = dxp + <usize>(ih * W * 4);
-          for (let kw = 0; kw < KW; kw++) {
-            const a = load<f32>(wp + <usize>((kh * KW + kw) * 4));
-            const off = kw * dw - pw;
-            const ow0 = firstCol(off, sw);
-            const ow1 = endCol(off, sw, W, OW);
-            if (ow1 <= ow0) continue;
-            if (sw == 1) {
-              axpy(dxr + <usize>((ow0 + off) * 4), dyr + <usize>(ow0 * 4), ow1 - ow0, a);
-            } else {
-              for (let ow = ow0; ow < ow1; ow++) {
-                const d = dxr + <usize>((ow * sw + off) * 4);
-                store<f32>(d, load<f32>(d) + a * load<f32>(dyr + <usize>(ow * 4)));
-              }
-            }
-          }
-        }
+        Rows.taps(TapOp.InputGrad, dyr, dxp, wp, oh * sh - ph, H, W, KH, KW, sw, pw, dh, dw, OW);
       }
     }
   }
@@ -224,28 +270,8 @@ export function depthwiseConv2dBackwardWeight(
       const dyp = dy + <usize>((n * O + o) * OH * OW * 4);
       for (let oh = 0; oh < OH; oh++) {
         const dyr = dyp + <usize>(oh * OW * 4);
-        if (db != 0) bsum += rowSum(dyr, OW);
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = oh * sh - ph + kh * dh;
-          if (<u32>ih >= <u32>H) continue;
-          const xr = xp + <usize>(ih * W * 4);
-          for (let kw = 0; kw < KW; kw++) {
-            const off = kw * dw - pw;
-            const ow0 = firstCol(off, sw);
-            const ow1 = endCol(off, sw, W, OW);
-            if (ow1 <= ow0) continue;
-            let s: f32 = 0;
-            if (sw == 1) {
-              s = dot(dyr + <usize>(ow0 * 4), xr + <usize>((ow0 + off) * 4), ow1 - ow0);
-            } else {
-              for (let ow = ow0; ow < ow1; ow++) {
-                s += load<f32>(dyr + <usize>(ow * 4)) * load<f32>(xr + <usize>((ow * sw + off) * 4));
-              }
-            }
-            const d = wp + <usize>((kh * KW + kw) * 4);
-            store<f32>(d, load<f32>(d) + s);
-          }
-        }
+        if (db != 0) bsum += Rows.sum(dyr, OW);
+        Rows.taps(TapOp.WeightGrad, dyr, xp, wp, oh * sh - ph, H, W, KH, KW, sw, pw, dh, dw, OW);
       }
     }
     if (db != 0) {
@@ -253,13 +279,4 @@ export function depthwiseConv2dBackwardWeight(
       store<f32>(d, beta == 0 ? bsum : beta * load<f32>(d) + bsum);
     }
   }
-}
-
-function rowSum(p: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(p + <usize>(i * 4)));
-  let s = hsum(acc);
-  for (; i < n; i++) s += load<f32>(p + <usize>(i * 4));
-  return s;
 }

@@ -2,7 +2,8 @@
 // ops validate shapes and record gradients, then call exactly one backend method per primitive.
 // Kernels never see Tensor objects, only storages and plain shape numbers, so that a backend can keep its
 // storage wherever it likes (a typed array for `js`, a region of wasm linear memory for `wasm`).
-// Kernels allocate and return their outputs; they never modify their inputs.
+// Kernels allocate and return their outputs; they never modify their inputs — with one exception, the
+// optimizer updates asked to run `inPlace` on storages their caller owns.
 
 import type { DType, TypedArray } from "../tensor/dtype.js";
 import type { Shape } from "../tensor/shape.js";
@@ -93,6 +94,16 @@ export interface AvgPool2dGeometry extends Pool2dGeometry {
   divisorOverride: number | null;
 }
 
+/** Adaptive average pooling of [batch, channels, inH, inW] to [batch, channels, outH, outW]. */
+export interface AdaptivePool2dGeometry {
+  batch: number;
+  channels: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+}
+
 export interface GemmGeometry {
   /** Number of matrices; a batch stride of 0 reuses one matrix for every batch entry. */
   batch: number;
@@ -136,6 +147,8 @@ export interface SgdKernelParams {
   nesterov: boolean;
   weightDecay: number;
   maximize: boolean;
+  /** The caller owns param and buffer (nobody else reads them): the backend may write the results over them. */
+  inPlace?: boolean;
 }
 
 /** Hyperparameters of one fused Adam or AdamW step (torch's `_single_tensor_adam` / `_single_tensor_adamw`). */
@@ -151,6 +164,8 @@ export interface AdamKernelParams {
   maximize: boolean;
   /** The step being taken, counting from 1 (for the bias corrections 1 − βᵗ). */
   step: number;
+  /** The caller owns param and the moments (nobody else reads them): the backend may write the results over them. */
+  inPlace?: boolean;
 }
 
 export interface Backend {
@@ -200,24 +215,9 @@ export interface Backend {
   maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeometry): Storage;
   avgPool2d(x: Storage, g: AvgPool2dGeometry): Storage;
   avgPool2dBackward(gy: Storage, g: AvgPool2dGeometry): Storage;
-  adaptiveAvgPool2d(
-    x: Storage,
-    batch: number,
-    channels: number,
-    inH: number,
-    inW: number,
-    outH: number,
-    outW: number,
-  ): Storage;
-  adaptiveAvgPool2dBackward(
-    gy: Storage,
-    batch: number,
-    channels: number,
-    inH: number,
-    inW: number,
-    outH: number,
-    outW: number,
-  ): Storage;
+  /** Output cell i covers input rows [floor(i·inH/outH), ceil((i+1)·inH/outH)), likewise for columns. */
+  adaptiveAvgPool2d(x: Storage, g: AdaptivePool2dGeometry): Storage;
+  adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry): Storage;
 
   // Batch normalisation.
   /**

@@ -1,7 +1,7 @@
 // Pooling over NCHW: max (with argmax indices), average (torch's count_include_pad and ceil_mode rules),
 // adaptive average and global average.
 
-import type { AvgPool2dGeometry, Pool2dGeometry } from "../backend/backend.js";
+import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
@@ -89,11 +89,6 @@ function poolGeometry(
   };
 }
 
-interface AdaptiveAttrs {
-  outH: number;
-  outW: number;
-}
-
 const rules = {
   maxPool2d: {
     // The indices tensor is kept on the output so backward (and returnIndices) can reuse it.
@@ -114,15 +109,15 @@ const rules = {
     backward: (g, [x], _y, geom) => [wrapLike(x, x.backend.avgPool2dBackward(g.storage, geom), x.shape)],
   } satisfies Rule<AvgPool2dGeometry>,
   adaptiveAvgPool2d: {
-    forward: ([x], { outH, outW }) => {
-      const [n, c, h, w] = x.shape;
-      return wrapLike(x, x.backend.adaptiveAvgPool2d(x.storage, n, c, h, w, outH, outW), [n, c, outH, outW]);
+    forward: ([x], geom) => {
+      const y = x.backend.adaptiveAvgPool2d(x.storage, geom);
+      return wrapLike(x, y, [geom.batch, geom.channels, geom.outH, geom.outW]);
     },
-    backward: (g, [x], _y, { outH, outW }) => {
-      const [n, c, h, w] = x.shape;
-      return [wrapLike(x, x.backend.adaptiveAvgPool2dBackward(g.storage, n, c, h, w, outH, outW), x.shape)];
+    backward: (g, [x], _y, geom) => {
+      const dx = x.backend.adaptiveAvgPool2dBackward(g.storage, geom);
+      return [wrapLike(x, dx, x.shape)];
     },
-  } satisfies Rule<AdaptiveAttrs>,
+  } satisfies Rule<AdaptivePool2dGeometry>,
 };
 
 /** Argmax indices of each max-pool output; weak so they go away with the output. */
@@ -171,7 +166,8 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
   // An empty plane would average zero values: 0/0.
   if (x.shape[2] < 1 || x.shape[3] < 1)
     throw new Error(`adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty spatial dim`);
-  return apply("adaptiveAvgPool2d", [x], { outH, outW });
+  const [batch, channels, inH, inW] = x.shape;
+  return apply("adaptiveAvgPool2d", [x], { batch, channels, inH, inW, outH, outW });
 }
 
 /** Global average pooling [N, C, H, W] -> [N, C, 1, 1]. */

@@ -1,7 +1,7 @@
 // Max, average and adaptive-average pooling over NCHW planes, forward and backward.
 // Max-pool indices are int32 flat positions ih*inW+iw inside each (n, c) input plane, like PyTorch's.
 
-import type { AvgPool2dGeometry, Pool2dGeometry, Storage } from "../backend.js";
+import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry, Storage } from "../backend.js";
 import { alloc, arr } from "./storage.js";
 
 export function maxPool2d(x: Storage, g: Pool2dGeometry): { y: Storage; indices: Storage } {
@@ -116,17 +116,10 @@ function adaptiveRange(i: number, len: number, out: number): [number, number] {
   return [Math.floor((i * len) / out), Math.ceil(((i + 1) * len) / out)];
 }
 
-export function adaptiveAvgPool2d(
-  x: Storage,
-  batch: number,
-  channels: number,
-  inH: number,
-  inW: number,
-  outH: number,
-  outW: number,
-): Storage {
+export function adaptiveAvgPool2d(x: Storage, g: AdaptivePool2dGeometry): Storage {
+  const { inH, inW, outH, outW } = g;
   const xv = arr(x);
-  const planes = batch * channels;
+  const planes = g.batch * g.channels;
   const y = alloc(x.dtype, planes * outH * outW);
   for (let oh = 0; oh < outH; oh++) {
     const [h0, h1] = adaptiveRange(oh, inH, outH);
@@ -145,17 +138,10 @@ export function adaptiveAvgPool2d(
   return y;
 }
 
-export function adaptiveAvgPool2dBackward(
-  gy: Storage,
-  batch: number,
-  channels: number,
-  inH: number,
-  inW: number,
-  outH: number,
-  outW: number,
-): Storage {
+export function adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry): Storage {
+  const { inH, inW, outH, outW } = g;
   const gv = arr(gy);
-  const planes = batch * channels;
+  const planes = g.batch * g.channels;
   const dx = alloc(gy.dtype, planes * inH * inW);
   for (let oh = 0; oh < outH; oh++) {
     const [h0, h1] = adaptiveRange(oh, inH, outH);

@@ -2,7 +2,7 @@
 // It runs a model's forward pass for its shapes alone — summary() of a 224x224 VGG in milliseconds —
 // and reading values from it is an error.
 
-import type { Backend, Conv2dGeometry, GemmGeometry, Pool2dGeometry, Storage } from "../backend.js";
+import type { AdaptivePool2dGeometry, Backend, Conv2dGeometry, GemmGeometry, Storage } from "../backend.js";
 import type { DType, TypedArray } from "../../tensor/dtype.js";
 import { dtypeOf } from "../../tensor/dtype.js";
 import { sizeOf, type Shape } from "../../tensor/shape.js";
@@ -14,8 +14,10 @@ function meta(dtype: DType, size: number): Storage {
 const same = (x: Storage): Storage => meta(x.dtype, x.size);
 const convOut = (x: Storage, g: Conv2dGeometry) => meta(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
 const convIn = (x: Storage, g: Conv2dGeometry) => meta(x.dtype, g.batch * g.inChannels * g.inH * g.inW);
-const poolOut = (x: Storage, g: Pool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.outH * g.outW);
-const poolIn = (x: Storage, g: Pool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.inH * g.inW);
+// Every pool geometry (max, average, adaptive) has these six sizes.
+const poolOut = (x: Storage, g: AdaptivePool2dGeometry) =>
+  meta(x.dtype, g.batch * g.channels * g.outH * g.outW);
+const poolIn = (x: Storage, g: AdaptivePool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.inH * g.inW);
 
 export const metaBackend: Backend = {
   name: "meta",
@@ -47,8 +49,8 @@ export const metaBackend: Backend = {
   maxPool2dBackward: (gy, _i, g) => poolIn(gy, g),
   avgPool2d: (x, g) => poolOut(x, g),
   avgPool2dBackward: (gy, g) => poolIn(gy, g),
-  adaptiveAvgPool2d: (x, n, c, _h, _w, oh, ow) => meta(x.dtype, n * c * oh * ow),
-  adaptiveAvgPool2dBackward: (gy, n, c, h, w) => meta(gy.dtype, n * c * h * w),
+  adaptiveAvgPool2d: (x, g) => poolOut(x, g),
+  adaptiveAvgPool2dBackward: (gy, g) => poolIn(gy, g),
   batchNormStats: (x, g) => ({ mean: meta(x.dtype, g.channels), variance: meta(x.dtype, g.channels) }),
   batchNormForward: (x) => same(x),
   batchNormBackward: (gy, _x, _m, _i, _w, _t, g) => ({

@@ -7,6 +7,7 @@
 // TypedArray.fill) and the same-dtype cast (a native copyWithin).
 
 import type {
+  AdaptivePool2dGeometry,
   AvgPool2dGeometry,
   Backend,
   BinaryKind,
@@ -333,8 +334,8 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     };
   }
 
-  const poolOutSize = (g: Pool2dGeometry) => g.batch * g.channels * g.outH * g.outW;
-  const poolInSize = (g: Pool2dGeometry) => g.batch * g.channels * g.inH * g.inW;
+  const poolOutSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.outH * g.outW;
+  const poolInSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.inH * g.inW;
 
   function maxPool2d(x: Storage, g: Pool2dGeometry): { y: Storage; indices: Storage } {
     const px = ptr(x);
@@ -373,33 +374,17 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     return dx;
   }
 
-  function adaptiveAvgPool2d(
-    x: Storage,
-    batch: number,
-    channels: number,
-    inH: number,
-    inW: number,
-    outH: number,
-    outW: number,
-  ): Storage {
+  function adaptiveAvgPool2d(x: Storage, g: AdaptivePool2dGeometry): Storage {
     const px = ptr(x);
-    const y = alloc(x.dtype, batch * channels * outH * outW);
-    if (y.size > 0) pool.adaptiveAvgPool2dForward(rt, batch * channels, inH, inW, outH, outW, px, y.ptr);
+    const y = alloc(x.dtype, poolOutSize(g));
+    if (y.size > 0) pool.adaptiveAvgPool2dForward(rt, g, px, y.ptr);
     return y;
   }
 
-  function adaptiveAvgPool2dBackward(
-    gy: Storage,
-    batch: number,
-    channels: number,
-    inH: number,
-    inW: number,
-    outH: number,
-    outW: number,
-  ): Storage {
+  function adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry): Storage {
     const pg = ptr(gy);
-    const dx = alloc(gy.dtype, batch * channels * inH * inW);
-    if (dx.size > 0) pool.adaptiveAvgPool2dBackward(rt, batch * channels, inH, inW, outH, outW, pg, dx.ptr);
+    const dx = alloc(gy.dtype, poolInSize(g));
+    if (dx.size > 0) pool.adaptiveAvgPool2dBackward(rt, g, pg, dx.ptr);
     return dx;
   }
 

@@ -1,6 +1,7 @@
 // Typed wrappers of the pooling kernels (kernels/pool.ts). Planes = N*C of an NCHW tensor; argmax indices
 // are int32 flat positions ih*W + iw within each input plane. Threads split by planes.
 
+import type { AdaptivePool2dGeometry } from "../backend.js";
 import type { WasmRuntime } from "./runtime.js";
 
 export interface Pool2dShape {
@@ -142,39 +143,38 @@ export function avgPool2dBackward(
   });
 }
 
-/** Adaptive average pooling of `planes` H x W planes to OH x OW (PyTorch's cell rule). */
+/** Adaptive average pooling of the N*C planes of g to outH x outW cells (PyTorch's cell rule). */
 export function adaptiveAvgPool2dForward(
   rt: WasmRuntime,
-  planes: number,
-  H: number,
-  W: number,
-  OH: number,
-  OW: number,
+  g: AdaptivePool2dGeometry,
   x: number,
   y: number,
 ): void {
-  rt.parallel({
-    name: "adaptiveAvgPool2dForward",
-    args: [x, y, H, W, OH, OW],
-    units: planes,
-    work: planes * H * W * 8,
-  });
+  adaptiveCall(rt, "adaptiveAvgPool2dForward", g, x, y);
 }
 
 export function adaptiveAvgPool2dBackward(
   rt: WasmRuntime,
-  planes: number,
-  H: number,
-  W: number,
-  OH: number,
-  OW: number,
+  g: AdaptivePool2dGeometry,
   dy: number,
   dx: number,
 ): void {
+  adaptiveCall(rt, "adaptiveAvgPool2dBackward", g, dy, dx);
+}
+
+/** Both adaptive kernels take (from, to, H, W, OH, OW) over planes. */
+function adaptiveCall(
+  rt: WasmRuntime,
+  name: string,
+  g: AdaptivePool2dGeometry,
+  from: number,
+  to: number,
+): void {
+  const planes = g.batch * g.channels;
   rt.parallel({
-    name: "adaptiveAvgPool2dBackward",
-    args: [dy, dx, H, W, OH, OW],
+    name,
+    args: [from, to, g.inH, g.inW, g.outH, g.outW],
     units: planes,
-    work: planes * H * W * 8,
+    work: planes * g.inH * g.inW * 8,
   });
 }
