@@ -42,6 +42,7 @@ function adamCore(
   state: AdamState,
   h: AdamHyperparameters,
   decoupledWeightDecay: boolean,
+  inPlace: boolean,
 ): ParamUpdate<AdamState> {
   const [beta1, beta2] = h.betas;
   const step = (state.step ?? 0) + 1;
@@ -62,6 +63,7 @@ function adamCore(
       amsgrad: h.amsgrad,
       maximize: h.maximize,
       step,
+      inPlace,
     },
     op,
   );
@@ -73,28 +75,31 @@ function adamCore(
 /**
  * One Adam step (torch's `_single_tensor_adam`): g = ±grad + wd·param (L2); m = β1·m + (1−β1)·g;
  * v = β2·v + (1−β2)·g²; param −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + eps) (√max(v) with AMSGrad).
- * Pure (new tensors, inputs untouched) and not differentiable: call it under noGrad, as `step()` does.
+ * Pure (new tensors, inputs untouched) unless `inPlace`, which lets it overwrite param and the moments (for
+ * storages nobody else holds; `step()` decides); not differentiable: call it under noGrad, as `step()` does.
  */
 export function adamUpdate(
   param: Tensor,
   grad: Tensor,
   state: AdamState,
   h: AdamHyperparameters,
+  inPlace = false,
 ): ParamUpdate<AdamState> {
-  return adamCore("adamUpdate", param, grad, state, h, false);
+  return adamCore("adamUpdate", param, grad, state, h, false, inPlace);
 }
 
 /**
  * One AdamW step (torch's `_single_tensor_adamw`): param ← param·(1 − lr·wd), then Adam without L2.
- * Pure and not differentiable, like `adamUpdate`.
+ * Pure unless `inPlace`, and not differentiable, like `adamUpdate`.
  */
 export function adamwUpdate(
   param: Tensor,
   grad: Tensor,
   state: AdamState,
   h: AdamHyperparameters,
+  inPlace = false,
 ): ParamUpdate<AdamState> {
-  return adamCore("adamwUpdate", param, grad, state, h, true);
+  return adamCore("adamwUpdate", param, grad, state, h, true, inPlace);
 }
 
 function validateAdam(h: AdamHyperparameters, where: string): void {
@@ -139,8 +144,9 @@ export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
     grad: Tensor,
     state: AdamState,
     h: AdamHyperparameters,
+    inPlace: boolean,
   ): ParamUpdate<AdamState> {
-    return adamUpdate(param, grad, state, h);
+    return adamUpdate(param, grad, state, h, inPlace);
   }
 }
 
@@ -163,7 +169,8 @@ export class AdamW extends Optimizer<AdamHyperparameters, AdamState> {
     grad: Tensor,
     state: AdamState,
     h: AdamHyperparameters,
+    inPlace: boolean,
   ): ParamUpdate<AdamState> {
-    return adamwUpdate(param, grad, state, h);
+    return adamwUpdate(param, grad, state, h, inPlace);
   }
 }

@@ -8,6 +8,7 @@ import { enableGrad, noGrad } from "../autograd/engine.js";
 import { Tensor, tensor, zerosLike } from "../tensor/tensor.js";
 import { isFloat, type DType } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
+import type { Storage } from "../backend/backend.js";
 
 /** Hyperparameters every optimizer has; schedulers change `lr`. */
 export interface BaseHyperparameters {
@@ -65,6 +66,14 @@ export abstract class Optimizer<
   state = new Map<Tensor, S>();
   /** True when built from plain tensors: error messages then need not name a group. */
   private implicitGroup = false;
+  /**
+   * The storage each parameter was given by this optimizer's last update of it. While the parameter still
+   * has it, only the parameter (and views of it, which see updates as in torch) holds it — nobody assigned
+   * it a storage shared with another tensor — so the next update may overwrite it and the state in place
+   * instead of allocating: fewer dead storages for the garbage collector to find (about 10 % of a LeNet-5
+   * training step went to forced collections of old parameters and state).
+   */
+  private readonly updatedStorage = new WeakMap<Tensor, Storage>();
 
   protected constructor(name: string, params: Params<H>, defaults: H) {
     this.name = name;
@@ -79,8 +88,17 @@ export abstract class Optimizer<
   /** Throws if the group's hyperparameters are invalid (`where` names the optimizer and group). */
   protected abstract validate(group: H, where: string): void;
 
-  /** The pure update of one parameter; see the update function exported next to each optimizer. */
-  protected abstract update(param: Tensor, grad: Tensor, state: S, group: H): ParamUpdate<S>;
+  /**
+   * The update of one parameter; see the update function exported next to each optimizer. With `inPlace`
+   * the parameter's and the state's storages belong to this optimizer and may be overwritten.
+   */
+  protected abstract update(
+    param: Tensor,
+    grad: Tensor,
+    state: S,
+    group: H,
+    inPlace: boolean,
+  ): ParamUpdate<S>;
 
   /** Adds a group (e.g. layers unfrozen later during fine-tuning); missing hyperparameters take the defaults. */
   addParamGroup(input: ParamGroupInput<H>): void {
@@ -143,8 +161,10 @@ export abstract class Optimizer<
         this.validate(group, this.describeGroup(g));
         for (const p of group.params) {
           if (!p.requiresGrad || p.grad === null) continue;
-          const { param, state } = this.update(p, p.grad, this.state.get(p) ?? ({} as S), group);
+          const inPlace = this.updatedStorage.get(p) === p.storage;
+          const { param, state } = this.update(p, p.grad, this.state.get(p) ?? ({} as S), group, inPlace);
           p.assign(param);
+          this.updatedStorage.set(p, p.storage);
           this.state.set(p, state);
           // State tensors outlive the scope of this step (wasm frees what a scope does not keep).
           for (const v of Object.values(state as object)) if (v instanceof Tensor) v.keep();

@@ -34,13 +34,15 @@ export interface SGDState {
  * One SGD step for one parameter (torch's `_single_tensor_sgd`): g = ±grad + wd·param;
  * with momentum, buf = g on the first step and momentum·buf + (1 − dampening)·g after, and the step
  * direction is buf (or g + momentum·buf with Nesterov); param ← param − lr·direction.
- * Pure (new tensors, inputs untouched) and not differentiable: call it under noGrad, as `step()` does.
+ * Pure (new tensors, inputs untouched) unless `inPlace`, which lets it overwrite param and the buffer (for
+ * storages nobody else holds; `step()` decides); not differentiable: call it under noGrad, as `step()` does.
  */
 export function sgdUpdate(
   param: Tensor,
   grad: Tensor,
   state: SGDState,
   h: SGDHyperparameters,
+  inPlace = false,
 ): ParamUpdate<SGDState> {
   const { lr, momentum, dampening, nesterov, weightDecay, maximize } = h;
   const buffer = momentum !== 0 ? (state.momentumBuffer ?? null) : null;
@@ -48,7 +50,7 @@ export function sgdUpdate(
     param,
     grad,
     buffer,
-    { lr, momentum, dampening, nesterov, weightDecay, maximize },
+    { lr, momentum, dampening, nesterov, weightDecay, maximize, inPlace },
     "sgdUpdate",
   );
   // With momentum 0 (e.g. set by a scheduler) an existing buffer is kept for later steps, as torch does.
@@ -95,7 +97,8 @@ export class SGD extends Optimizer<SGDHyperparameters, SGDState> {
     grad: Tensor,
     state: SGDState,
     h: SGDHyperparameters,
+    inPlace: boolean,
   ): ParamUpdate<SGDState> {
-    return sgdUpdate(param, grad, state, h);
+    return sgdUpdate(param, grad, state, h, inPlace);
   }
 }

@@ -2,9 +2,14 @@
 // update rules written out per element in float64, parameter groups, frozen parameters, state-dict round
 // trips through JSON, hyperparameter validation, and each optimizer fitting a small linear regression.
 
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { F, manualSeed, nn, optim, randn, tensor, type Tensor } from "../../src/index.js";
+import { initWasm } from "../../src/backend/wasm/index.js";
+
+before(async () => {
+  await initWasm({ setDefault: false, threads: 1 });
+});
 
 const f64 = (values: number[], requiresGrad = true) =>
   tensor(values, [values.length], { dtype: "float64", requiresGrad });
@@ -385,3 +390,51 @@ test("every optimizer fits a small linear regression (nn.Linear, mseLoss)", () =
     );
   }
 });
+
+// In-place updates: from its second step an optimizer overwrites the parameter and state storages it gave
+// out itself; anything else (a storage shared with the user's tensor) is updated out of place.
+for (const backend of ["js", "wasm"] as const) {
+  const makers: [string, (ps: Tensor[]) => optim.Optimizer<never, never>][] = [
+    ["SGD momentum", (ps) => new optim.SGD(ps, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }) as never],
+    ["AdamW amsgrad", (ps) => new optim.AdamW(ps, { lr: 0.01, amsgrad: true }) as never],
+  ];
+  for (const [name, make] of makers) {
+    test(`${name} on ${backend}: updates in place from the second step, with the out-of-place result`, () => {
+      const values = [0.5, -1.2, 2.0, 0.25, -0.75];
+      const p = tensor(values, [5], { requiresGrad: true, backend });
+      const q = tensor(values, [5], { requiresGrad: true, backend });
+      const [inPlace, outOfPlace] = [make([p]), make([q])];
+      const initial = p.storage;
+      const storages: unknown[] = [];
+      for (let step = 0; step < 4; step++) {
+        const g = tensor([0.3, -0.1, 0.2 * step, 1, -2], [5], { backend });
+        p.grad = g;
+        q.grad = g;
+        inPlace.step();
+        storages.push(p.storage);
+        // A fresh copy every step: q never keeps the storage its optimizer gave it, so it never goes in place.
+        q.assign(tensor([...q.toArray()], [5], { backend }));
+        outOfPlace.step();
+      }
+      assert.notEqual(
+        initial,
+        storages[0],
+        "the first step allocates (the initial storage is not the optimizer's)",
+      );
+      assert.equal(storages[0], storages[3], "later steps overwrite the storage the first gave out");
+      assert.deepEqual([...p.toArray()], [...q.toArray()]);
+    });
+  }
+
+  test(`SGD on ${backend}: a parameter sharing the user's tensor is not updated in place`, () => {
+    const mine = tensor([1, 2, 3], [3], { backend });
+    const p = tensor([0, 0, 0], [3], { requiresGrad: true, backend });
+    const opt = new optim.SGD([p], { lr: 0.5, momentum: 0.9 });
+    p.grad = tensor([1, 1, 1], [3], { backend });
+    opt.step();
+    p.assign(mine);
+    opt.step();
+    assert.deepEqual([...mine.toArray()], [1, 2, 3]);
+    assert.notEqual(p.storage, mine.storage);
+  });
+}

@@ -35,18 +35,24 @@ export function sgdUpdate(
   const wd = r(h.weightDecay);
   const momentum = r(h.momentum);
   const keep = r(1 - h.dampening);
-  const out = alloc(param.dtype, param.size);
-  const outBuf = h.momentum !== 0 ? alloc(param.dtype, param.size) : null;
+  const out = h.inPlace ? param : alloc(param.dtype, param.size);
+  const outBuf =
+    h.momentum === 0
+      ? null
+      : h.inPlace && momentumBuffer !== null
+        ? momentumBuffer
+        : alloc(param.dtype, param.size);
+  const [pOut, bufOut] = [arr(out), outBuf === null ? null : arr(outBuf)];
   for (let i = 0; i < p.length; i++) {
     let d = h.maximize ? -g[i] : g[i];
     if (h.weightDecay !== 0) d = r(d + r(p[i] * wd));
     let direction = d;
-    if (outBuf !== null) {
+    if (bufOut !== null) {
       const b = buf === null ? d : r(r(buf[i] * momentum) + (h.dampening === 0 ? d : r(d * keep)));
-      outBuf.data[i] = b;
+      bufOut![i] = b;
       direction = h.nesterov ? r(d + r(b * momentum)) : b;
     }
-    out.data[i] = r(p[i] - r(direction * lr));
+    pOut[i] = r(p[i] - r(direction * lr));
   }
   return { param: out, momentumBuffer: outBuf };
 }
@@ -80,25 +86,26 @@ export function adamUpdate(
   ].map(r);
   const decoupled = h.decoupledWeightDecay && h.weightDecay !== 0;
   const coupled = !h.decoupledWeightDecay && h.weightDecay !== 0;
-  const out = alloc(param.dtype, param.size);
-  const m = alloc(param.dtype, param.size);
-  const v = alloc(param.dtype, param.size);
-  const vmax = vmax0 === null ? null : alloc(param.dtype, param.size);
+  const target = (s: Storage) => (h.inPlace ? s : alloc(param.dtype, param.size));
+  const [out, m, v] = [target(param), target(expAvg), target(expAvgSq)];
+  const vmax = maxExpAvgSq === null ? null : target(maxExpAvgSq);
+  const [pOut, mOut, vOut] = [arr(out), arr(m), arr(v)];
+  const vmaxOut = vmax === null ? null : arr(vmax);
   for (let i = 0; i < p.length; i++) {
     const pi = decoupled ? r(p[i] * decay) : p[i];
     let gi = h.maximize ? -g[i] : g[i];
     if (coupled) gi = r(gi + r(pi * wd));
     const mi = r(r(m0[i] * beta1) + r(gi * keep1));
     const vi = r(r(v0[i] * beta2) + r(r(gi * gi) * keep2));
-    m.data[i] = mi;
-    v.data[i] = vi;
+    mOut[i] = mi;
+    vOut[i] = vi;
     let second = vi;
-    if (vmax !== null) {
+    if (vmaxOut !== null) {
       second = Math.max(vmax0![i], vi);
-      vmax.data[i] = second;
+      vmaxOut[i] = second;
     }
     const denom = r(r(r(Math.sqrt(second)) / bias2) + eps);
-    out.data[i] = r(pi - r(r(mi / denom) * size));
+    pOut[i] = r(pi - r(r(mi / denom) * size));
   }
   return { param: out, expAvg: m, expAvgSq: v, maxExpAvgSq: vmax };
 }

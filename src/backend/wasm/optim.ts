@@ -96,15 +96,22 @@ export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): O
   return {
     sgdUpdate(param, grad, momentumBuffer, h) {
       const [p, g, buf] = [ptr(param), ptr(grad), ptr(momentumBuffer)];
-      const out = like(param);
-      const outBuf = h.momentum !== 0 ? like(param) : null;
+      // In place, each element is read before it is written (same index, same vector), so out may be in.
+      const out = h.inPlace ? (param as WasmStorage) : like(param);
+      const outBuf =
+        h.momentum === 0
+          ? null
+          : h.inPlace && momentumBuffer !== null
+            ? (momentumBuffer as WasmStorage)
+            : like(param);
       sgdUpdate(rt, param.size, { param: p, grad: g, buf, outParam: out.ptr, outBuf: addr(outBuf) }, h);
       return { param: out, momentumBuffer: outBuf };
     },
     adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, h) {
       const inputs = [param, grad, expAvg, expAvgSq, maxExpAvgSq].map(ptr);
-      const [out, m, v] = [like(param), like(param), like(param)];
-      const vmax = maxExpAvgSq !== null ? like(param) : null;
+      const target = (s: Storage) => (h.inPlace ? (s as WasmStorage) : like(param));
+      const [out, m, v] = [target(param), target(expAvg), target(expAvgSq)];
+      const vmax = maxExpAvgSq !== null ? target(maxExpAvgSq) : null;
       const [p, g, m0, v0, vmax0] = inputs;
       adamUpdate(
         rt,
