@@ -157,6 +157,35 @@ for (const v of VARIANTS) {
       }
     });
 
+    it("max pool with column stride 2 on wide rows (the f32x4 path): values, first-max ties, argmax", async () => {
+      const rt = await runtime(v.relaxed);
+      const shapes: Pool2dShape[] = [
+        { planes: 3, H: 23, W: 37, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 },
+        { planes: 2, H: 17, W: 40, KH: 3, KW: 3, strideH: 2, strideW: 2 },
+        { planes: 2, H: 15, W: 31, KH: 5, KW: 4, strideH: 1, strideW: 2, padH: 2, padW: 2, ceilMode: true },
+        { planes: 1, H: 9, W: 29, KH: 1, KW: 1, strideH: 2, strideW: 2 },
+        { planes: 2, H: 16, W: 33, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 2 },
+      ];
+      let seed = 30;
+      for (const s of shapes) {
+        for (const ties of [false, true]) {
+          const rand = rng(seed++);
+          // Ties: values from {0, 1, 2} so most windows hold several maxima; the first in scan order wins.
+          const x = ties
+            ? Float32Array.from({ length: s.planes * s.H * s.W }, () => Math.floor(rand() * 3))
+            : randomArray(s.planes * s.H * s.W, rand);
+          const { OH, OW } = pool2dOutputSize(s);
+          const dy = randomArray(s.planes * OH * OW, rand);
+          const ref = refPool(s, x, dy, "max", true);
+          const got = runMax(rt, s, x, dy);
+          const what = `${JSON.stringify(s)} ties=${ties}`;
+          assertClose(got.y, ref.y, 0, `maxpool y ${what}`);
+          assert.deepEqual(got.idx, ref.idx, `maxpool idx ${what}`);
+          assertClose(got.dx, ref.dx, 1e-6, `maxpool dx ${what}`);
+        }
+      }
+    });
+
     it("avg pool forward/backward match direct loops (count_include_pad on and off)", async () => {
       const rt = await runtime(v.relaxed);
       let seed = 50;
