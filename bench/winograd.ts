@@ -3,18 +3,22 @@
 // F(4x4,3x3) (kernels/winograd.ts), 1 and 2 threads, batch 1 and 16, in one process. Variants alternate
 // within each round of runs, so drift of a shared machine hits them alike; cells are medians.
 // Run: node --import tsx bench/winograd.ts [--batch 1,16] [--threads 1,2] [--reps N]
-//      [--variants im2col,f2,f4,auto,f2t,f4t,f2f,f4f]   (t: weights transformed first, f: fused per unit)
+//      [--variants im2col,f2,f4,auto,f2t,f4t,f2f,f4f,f2c,f4c,autoc]   (t: weights transformed first, f: fused
+//      per unit, c: transformed weights from the cache, filled in the warm-up runs: a free transform)
 //      [--layers C:O@S,...]   (other layers instead of ResNet-18's)
 //      [--accuracy]   (instead: error of each variant against the js backend in float64, batch 2)
 //      [--backward]   (the input gradient instead of the forward: dx from dy and w)
+//      [--cold]   (overwrite 64 MiB before each timed run: weights and data come from memory, as in a network)
 import { F, tensor } from "../src/index.js";
 import { conv2dBackwardInput, conv2dForward, type Conv2dShape } from "../src/backend/wasm/conv.js";
 import { createWasmRuntime, type WasmRuntime } from "../src/backend/wasm/runtime.js";
+import { WasmStorage } from "../src/backend/wasm/storage.js";
 import {
   winogradConv2dBackwardInput,
   winogradConv2dForward,
   type WinogradOptions,
 } from "../src/backend/wasm/winograd.js";
+import { winogradWeightCache } from "../src/backend/wasm/winograd-cache.js";
 
 /** [input channels, output channels, height = width]. */
 type Layer = [C: number, O: number, S: number];
@@ -45,20 +49,32 @@ const LAYERS: Layer[] =
           return [c, o, Number(size)];
         });
 
-type Run = (rt: WasmRuntime, s: Conv2dShape, x: number, w: number, b: number, y: number) => void;
+type Run = (
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  x: number,
+  w: number,
+  b: number,
+  y: number,
+  storage: WasmStorage,
+) => void;
 const BACKWARD = process.argv.includes("--backward");
+const COLD = process.argv.includes("--cold");
+const COLD_BYTES = 64 << 20;
 
 /** Forward: y from x; --backward: the input gradient written over x from y (as dy). */
-function winograd(options: WinogradOptions): Run {
+function winograd(options: WinogradOptions, cached = false): Run {
+  const opts = (storage: WasmStorage) => (cached ? { ...options, weightStorage: storage } : options);
   return BACKWARD
-    ? (rt, s, x, w, _b, y) => winogradConv2dBackwardInput(rt, s, y, w, x, options)
-    : (rt, s, x, w, b, y) => winogradConv2dForward(rt, s, x, w, b, y, false, options);
+    ? (rt, s, x, w, _b, y, st) => winogradConv2dBackwardInput(rt, s, y, w, x, opts(st))
+    : (rt, s, x, w, b, y, st) => winogradConv2dForward(rt, s, x, w, b, y, false, opts(st));
 }
 
-function conv(algorithm: "auto" | "im2col"): Run {
+function conv(algorithm: "auto" | "im2col", cached = false): Run {
+  const key = (storage: WasmStorage) => (cached ? storage : undefined);
   return BACKWARD
-    ? (rt, s, x, w, _b, y) => conv2dBackwardInput(rt, s, y, w, x, false, algorithm)
-    : (rt, s, x, w, b, y) => conv2dForward(rt, s, x, w, b, y, false, algorithm);
+    ? (rt, s, x, w, _b, y, st) => conv2dBackwardInput(rt, s, y, w, x, false, algorithm, key(st))
+    : (rt, s, x, w, b, y, st) => conv2dForward(rt, s, x, w, b, y, false, algorithm, key(st));
 }
 
 const RUNS: Record<string, { label: string; run: Run }> = {
@@ -70,6 +86,9 @@ const RUNS: Record<string, { label: string; run: Run }> = {
   f4t: { label: "F(4,3) transformed", run: winograd({ tile: 4, weights: "transformed" }) },
   f2f: { label: "F(2,3) fused", run: winograd({ tile: 2, weights: "fused" }) },
   f4f: { label: "F(4,3) fused", run: winograd({ tile: 4, weights: "fused" }) },
+  f2c: { label: "F(2,3) cached", run: winograd({ tile: 2, weights: "transformed" }, true) },
+  f4c: { label: "F(4,3) cached", run: winograd({ tile: 4, weights: "transformed" }, true) },
+  autoc: { label: "dispatch, cache", run: conv("auto", true) },
 };
 
 /** ResNet-like data: post-ReLU activations, He-initialised weights (uniform, std sqrt(2 / (9 C))), small bias. */
@@ -109,9 +128,10 @@ function accuracy(rt: WasmRuntime, N: number, layer: Layer): string[] {
   const w = upload(rt, d.w);
   const b = upload(rt, d.b);
   const y = rt.mem.alloc(ref.length * 4);
+  const storage = new WasmStorage("float32", O * C * 9, w);
   const cells = VARIANTS.map((v) => {
     try {
-      RUNS[v].run(rt, s, x, w, b, y);
+      RUNS[v].run(rt, s, x, w, b, y, storage);
     } catch {
       return "—";
     }
@@ -125,6 +145,7 @@ function accuracy(rt: WasmRuntime, N: number, layer: Layer): string[] {
     }
     return `${(worst / yMax).toExponential(1)}, ${Math.sqrt(sq / ySq).toExponential(1)}`;
   });
+  winogradWeightCache(rt).clear();
   for (const p of [x, w, b, y]) rt.mem.free(p);
   return cells;
 }
@@ -137,10 +158,12 @@ function measure(rt: WasmRuntime, N: number, [C, O, S]: Layer): { ms: number[]; 
   const w = upload(rt, data.w);
   const b = upload(rt, data.b);
   const y = rt.mem.alloc(N * O * S * S * 4);
+  // The weights' identity for the cached variants (their transform is cached in the warm-up runs).
+  const storage = new WasmStorage("float32", O * C * 9, w);
   // A variant that cannot run this layer (a forced fused transform that does not fit) shows as NaN.
   const runs = VARIANTS.map((v) => {
     try {
-      for (let i = 0; i < 2; i++) RUNS[v].run(rt, s, x, w, b, y);
+      for (let i = 0; i < 2; i++) RUNS[v].run(rt, s, x, w, b, y, storage);
       return RUNS[v].run;
     } catch {
       return null;
@@ -148,15 +171,19 @@ function measure(rt: WasmRuntime, N: number, [C, O, S]: Layer): { ms: number[]; 
   });
   const reps = REPS > 0 ? REPS : N === 1 ? 21 : 7;
   const times: number[][] = runs.map(() => []);
+  const flush = COLD ? rt.mem.alloc(COLD_BYTES) : 0;
   for (let r = 0; r < reps; r++) {
     runs.forEach((run, i) => {
       if (run === null) return void times[i].push(NaN);
+      if (COLD) rt.mem.f32().fill(r + i, flush >> 2, (flush + COLD_BYTES) >> 2);
       const t0 = performance.now();
-      run(rt, s, x, w, b, y);
+      run(rt, s, x, w, b, y, storage);
       times[i].push(performance.now() - t0);
     });
   }
+  winogradWeightCache(rt).clear();
   for (const p of [x, w, b, y]) rt.mem.free(p);
+  if (COLD) rt.mem.free(flush);
   let spread = 0;
   const ms = times.map((t) => {
     if (t.some(Number.isNaN)) return NaN;

@@ -287,8 +287,9 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const out = alloc(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
     if (out.size === 0) return out;
     const s = convShape(g);
+    // ptr(w) checked that w is a WasmStorage: its identity keys the Winograd weight cache.
     if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, s, px, pw, pb, out.ptr);
-    else conv.conv2dForward(rt, s, px, pw, pb, out.ptr);
+    else conv.conv2dForward(rt, s, px, pw, pb, out.ptr, false, "auto", w as WasmStorage);
     return out;
   }
 
@@ -300,7 +301,7 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const out = alloc(gy.dtype, size);
     const s = convShape(g);
     if (isDepthwise(g)) dw.depthwiseConv2dBackwardInput(rt, s, pg, pw, out.ptr);
-    else conv.conv2dBackwardInput(rt, s, pg, pw, out.ptr);
+    else conv.conv2dBackwardInput(rt, s, pg, pw, out.ptr, false, "auto", w as WasmStorage);
     return out;
   }
 

@@ -2,6 +2,7 @@
 // weight gradient and bias gradient. NCHW activations, OIHW weights; addresses are byte offsets.
 
 import type { WasmRuntime } from "./runtime.js";
+import type { WasmStorage } from "./storage.js";
 import {
   winogradApplies,
   winogradBackwardShape,
@@ -123,7 +124,10 @@ export function winogradTile(s: Conv2dShape): WinogradTile {
   return winogradColumns(s.N, OH, OW, 4) < 0.75 * winogradColumns(s.N, OH, OW, 2) ? 4 : 2;
 }
 
-/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu). */
+/**
+ * y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu). `weightStorage`, the storage at `w` when
+ * the caller has one, lets Winograd cache the transformed weights between calls (winograd-cache.ts).
+ */
 export function conv2dForward(
   rt: WasmRuntime,
   s: Conv2dShape,
@@ -133,10 +137,11 @@ export function conv2dForward(
   y: number,
   relu = false,
   algorithm: Conv2dAlgorithm = "auto",
+  weightStorage?: WasmStorage,
 ): void {
   const tile = algorithm === "im2col" ? 0 : algorithm === "winograd" ? winogradTile(s) : winogradTileFor(s);
   if (tile !== 0) {
-    winogradConv2dForward(rt, s, x, w, bias, y, relu, { tile });
+    winogradConv2dForward(rt, s, x, w, bias, y, relu, { tile, weightStorage });
     return;
   }
   const g = geom(s);
@@ -163,6 +168,7 @@ export function conv2dForward(
  * 3x3 stride-1 conv of dy (winogradBackwardShape), so winogradTileFor decides as for a forward; measured
  * (bench/winograd.ts --backward, 1 thread) 2.2-2.9x faster than im2col at batch 1 and 2.4-3.2x at batch 16
  * on ResNet-18's layers, and at batch 1 with 2 threads 3.4-4.7x, since im2col splits this kernel by sample.
+ * `weightStorage` as for conv2dForward (the input gradient's transform is cached under its own key).
  */
 export function conv2dBackwardInput(
   rt: WasmRuntime,
@@ -172,11 +178,12 @@ export function conv2dBackwardInput(
   dx: number,
   accumulate = false,
   algorithm: Conv2dAlgorithm = "auto",
+  weightStorage?: WasmStorage,
 ): void {
   const back = accumulate || algorithm === "im2col" ? null : winogradBackwardShape(s);
   const tile = back === null ? 0 : algorithm === "winograd" ? winogradTile(back) : winogradTileFor(back);
   if (back !== null && tile !== 0) {
-    winogradConv2dBackwardInput(rt, s, dy, w, dx, { tile });
+    winogradConv2dBackwardInput(rt, s, dy, w, dx, { tile, weightStorage });
     return;
   }
   const g = geom(s);

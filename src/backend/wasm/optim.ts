@@ -88,6 +88,11 @@ export function adamUpdate(rt: WasmRuntime, n: number, a: AdamAddresses, h: Adam
 
 type OptimMethods = Pick<Backend, "sgdUpdate" | "adamUpdate">;
 
+/** Storages are otherwise immutable: the Winograd weight cache keys on them and checks this version. */
+function wroteInPlace(storages: (WasmStorage | null)[]): void {
+  for (const s of storages) if (s !== null) s.version++;
+}
+
 /** The Backend's fused optimizer updates over storages of `storages` (spread into the wasm Backend object). */
 export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): OptimMethods {
   const ptr = (s: Storage | null) => (s === null ? 0 : storages.ptr(s));
@@ -105,6 +110,7 @@ export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): O
             ? (momentumBuffer as WasmStorage)
             : like(param);
       sgdUpdate(rt, param.size, { param: p, grad: g, buf, outParam: out.ptr, outBuf: addr(outBuf) }, h);
+      if (h.inPlace) wroteInPlace([out, outBuf]);
       return { param: out, momentumBuffer: outBuf };
     },
     adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq, h) {
@@ -129,6 +135,7 @@ export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): O
         },
         h,
       );
+      if (h.inPlace) wroteInPlace([out, m, v, vmax]);
       return { param: out, expAvg: m, expAvgSq: v, maxExpAvgSq: vmax };
     },
   };

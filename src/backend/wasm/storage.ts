@@ -32,6 +32,11 @@ export class WasmStorage implements Storage {
   kept = false;
   /** Owned by the GC (kept, or never in a scope); counted once towards the next forced collection. */
   managed = false;
+  /**
+   * Bumped whenever a kernel overwrites this storage in place (only the optimizers' in-place updates do,
+   * optim.ts); caches of data derived from its contents (winograd-cache.ts) compare it.
+   */
+  version = 0;
 
   constructor(dtype: DType, size: number, ptr: number) {
     this.dtype = dtype;

@@ -1,10 +1,13 @@
 // Typed wrapper of the Winograd conv2d forward (kernels/winograd.ts): 3x3, stride 1, dilation 1, groups 1.
 // Plans the tile blocks and output-channel chunks that units of work cover, transforms the weights (once
-// per call into a buffer freed afterwards, or inside each unit when the call is a single tile block), and
-// runs the units across the thread pool. conv.ts decides when this path is used.
+// per call into a buffer freed afterwards, inside each unit when the call is a single tile block, or, from
+// the second call with the same weight storage on, once into the transformed-weight cache of
+// winograd-cache.ts), and runs the units across the thread pool. conv.ts decides when this path is used.
 
 import type { Conv2dShape } from "./conv.js";
 import type { WasmRuntime } from "./runtime.js";
+import type { WasmStorage } from "./storage.js";
+import { winogradWeightCache, type CachedWeights } from "./winograd-cache.js";
 
 /** Output tile size: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 tiles, 36 GEMMs). */
 export type WinogradTile = 2 | 4;
@@ -25,8 +28,20 @@ export interface WinogradOptions {
    * (bench/winograd.ts, batch 1, F(4x4) unless noted, fused vs transformed ms): 1 thread 128 ch at 28x28
    * 1.71 vs 1.85, 256 at 14x14 2.31 vs 3.06, 512 at 7x7 F(2x2) 4.60 vs 6.54, 64 at 56x56 1.63 vs 1.57;
    * 2 threads 256 at 14x14 1.30 vs 1.55, 512 at 7x7 F(2x2) 2.45 vs 3.27, 128 at 28x28 1.11 vs 1.02.
+   * Weights found in the cache (`weightStorage`) are used by "auto" and "transformed" without a transform:
+   * faster than fused on every layer measured, although U then comes from memory (bench/winograd.ts
+   * --cold, batch 1, fused vs cached ms, 1 thread: 64 ch at 56x56 1.80 vs 1.58, 128 at 28x28 1.71 vs 1.60,
+   * 256 at 14x14 2.08 vs 1.57, 512 at 7x7 F(2x2) 3.98 vs 2.80; 2 threads 256 at 14x14 2.58 vs 2.05, 512 at
+   * 7x7 F(2x2) 4.17 vs 2.99; input gradient, 1 thread, dispatch without vs with cache: 2.25 vs 1.63 and
+   * 4.04 vs 2.89 ms), so no layer keeps the fused transform once its weights are cached.
    */
   weights?: "auto" | "fused" | "transformed";
+  /**
+   * The storage holding `w`, when the caller has one (the backend): identifies the weights (and their
+   * version) across calls, so that their transform is cached from the second call on (winograd-cache.ts).
+   * Ignored with "fused".
+   */
+  weightStorage?: WasmStorage;
 }
 
 /** Default working set of one unit's transformed input and GEMM results (see bench/winograd.ts). */
@@ -190,33 +205,78 @@ function run(
   }
   const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m);
   const work = N * O * OH * OW * C * 9;
-  const p = plan(rt, m, C, O, OW, tiles, work, options);
-  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, p.TB, p.ocSize, relu ? 1 : 0];
-  const layout = transposed ? 2 : 0;
-  if (p.fused) {
-    rt.parallel({
-      name: "winogradConv2dForward",
-      args: [x, w, bias, y, ...args, 1 | layout],
-      units: p.units,
-      work,
-    });
-    return;
-  }
-  const up = rt.mem.alloc((rt.exports.winogradWeightsSize(O, C, m) as number) * 4);
-  try {
+  const weightBytes = (rt.exports.winogradWeightsSize(O, C, m) as number) * 4;
+  const transformWeights = (up: number) =>
     rt.parallel({
       name: "winogradWeights",
       args: [w, O, C, m, transposed ? 1 : 0, up],
       units: Math.ceil(O / 20),
       work: O * C * (m + 2) * (m + 2) * 16,
     });
+  const cached = cachedWeights(rt, s, w, m, transposed, weightBytes, transformWeights, options);
+  const p = plan(
+    rt,
+    m,
+    C,
+    O,
+    OW,
+    tiles,
+    work,
+    cached === null ? options : { ...options, weights: "transformed" },
+  );
+  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, p.TB, p.ocSize, relu ? 1 : 0];
+  const layout = transposed ? 2 : 0;
+  const forward = (up: number, flags: number) =>
     rt.parallel({
       name: "winogradConv2dForward",
-      args: [x, up, bias, y, ...args, layout],
+      args: [x, up, bias, y, ...args, flags],
       units: p.units,
       work,
     });
-  } finally {
-    rt.mem.free(up);
+  if (cached !== null) {
+    forward(cached, layout);
+  } else if (p.fused) {
+    forward(w, 1 | layout);
+  } else {
+    const up = rt.mem.alloc(weightBytes);
+    try {
+      transformWeights(up);
+      forward(up, layout);
+    } finally {
+      rt.mem.free(up);
+    }
   }
+}
+
+/**
+ * The address of this call's transformed weights in the cache (filled now if this is their second use),
+ * or null when they are not cached: no weight storage, forced "fused", first use, or over budget.
+ */
+function cachedWeights(
+  rt: WasmRuntime,
+  s: Conv2dShape,
+  w: number,
+  m: number,
+  transposed: boolean,
+  bytes: number,
+  transform: (up: number) => void,
+  options: WinogradOptions,
+): number | null {
+  const storage = options.weightStorage;
+  if (storage === undefined || options.weights === "fused") return null;
+  if (storage.ptr !== w) throw new Error(`winogradConv2d: weightStorage is not the storage at ${w}`);
+  const cache = winogradWeightCache(rt);
+  // U depends only on the weights, the tile and the orientation (O and C pin down how w is read).
+  const key = `${m}${transposed ? "t" : "f"}${s.O}x${s.C}`;
+  const got: CachedWeights | null = cache.acquire(storage, key, bytes);
+  if (got === null) return null;
+  if (got.fresh) {
+    try {
+      transform(got.ptr);
+    } catch (e) {
+      cache.discard(storage, key);
+      throw e;
+    }
+  }
+  return got.ptr;
 }

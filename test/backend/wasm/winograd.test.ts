@@ -2,7 +2,7 @@
 // gradient, F(2x2,3x3) and F(4x4,3x3), weights transformed up front or per unit, odd sizes (H, W not
 // multiples of the tile, 1x1 images, padding 0/1/2), batch 1 and 3, channel counts that are not multiples
 // of 4/5/8, bias and the fused ReLU, 1 vs 2 threads; and the dispatch in conv.ts (which convs take it, and
-// that they agree with im2col).
+// that they agree with im2col); and the cache of transformed weights between calls (winograd-cache.ts).
 //
 // Tolerance: |wasm - reference| <= TOL[m] * max|reference| (+ 1e-7 for all-zero outputs). Winograd's error
 // grows with the transform's constants, not with the values, so it is measured against the output's scale:
@@ -11,8 +11,8 @@
 // 3-4x those. A wrong tile element, lane or border is off by a sizeable fraction of max|y|.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { F, tensor } from "../../../src/index.js";
-import { initWasm } from "../../../src/backend/wasm/index.js";
+import { F, memory, noGrad, optim, scope, tensor, type Tensor } from "../../../src/index.js";
+import { initWasm, type WasmBackend } from "../../../src/backend/wasm/index.js";
 import {
   conv2dBackwardInput,
   conv2dForward,
@@ -28,6 +28,8 @@ import {
   type WinogradOptions,
 } from "../../../src/backend/wasm/winograd.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
+import { WasmStorage } from "../../../src/backend/wasm/storage.js";
+import { winogradWeightCache } from "../../../src/backend/wasm/winograd-cache.js";
 import { randomArray, rng, runtime, upload } from "./helpers.js";
 
 const TOL = { 2: 3e-6, 4: 4e-5 } as const;
@@ -397,5 +399,221 @@ describe("conv2d dispatch to Winograd", () => {
       { padding: 1 },
     ).toArray() as Float32Array;
     assertWithin(y, d.y, TOL[winogradTile(shape(c))], "F.conv2d on wasm");
+  });
+});
+
+describe("transformed weights cached between calls", () => {
+  /** The Winograd forward (or input gradient) of `c` with w, its storage passed as the cache key. */
+  function cachedRun(
+    rt: WasmRuntime,
+    c: Case,
+    x: Float32Array,
+    w: number,
+    backward: boolean,
+    weights = "auto",
+  ) {
+    const s = shape(c);
+    const OH = c.H + 2 * c.pad - 2;
+    const OW = c.W + 2 * (c.padW ?? c.pad) - 2;
+    const n = backward ? c.N * c.C * c.H * c.W : c.N * c.O * OH * OW;
+    const px = upload(rt, x);
+    const py = upload(rt, new Float32Array(n).fill(NaN));
+    const options: WinogradOptions = {
+      tile: 4,
+      weights: weights as WinogradOptions["weights"],
+      weightStorage: new WasmStorage("float32", c.O * c.C * 9, w),
+    };
+    if (weights === "none") options.weightStorage = undefined;
+    try {
+      if (backward) winogradConv2dBackwardInput(rt, s, px, w, py, options);
+      else winogradConv2dForward(rt, s, px, w, 0, py, true, options);
+      return rt.mem.readF32(py, n);
+    } finally {
+      rt.mem.free(px);
+      rt.mem.free(py);
+    }
+  }
+
+  it("gives exactly the uncached results (same kernels), forward and input gradient, 1 and 2 threads", async () => {
+    for (const threads of [1, 2]) {
+      const rt = await runtime(true, threads);
+      const cache = winogradWeightCache(rt);
+      for (const c of [CASES[8], THREADED[1], { N: 2, C: 16, H: 9, W: 9, O: 40, pad: 1 }]) {
+        for (const backward of [false, true]) {
+          const rand = rng(c.C * 7 + c.O);
+          const x = randomArray(
+            backward ? c.N * c.O * (c.H + 2 * c.pad - 2) ** 2 : c.N * c.C * c.H * c.W,
+            rand,
+          );
+          const pw = upload(rt, randomArray(c.O * c.C * 9, rand));
+          const storage = new WasmStorage("float32", c.O * c.C * 9, pw);
+          const what = `${name(c)} ${backward ? "dx" : "y"} ${threads} threads`;
+          const uncached = ["auto", "transformed", "fused"].map((weights) =>
+            cachedRun(rt, c, x, pw, backward, weights === "auto" ? "none" : weights),
+          );
+          assert.deepEqual(uncached[1], uncached[0], `${what}: transformed vs auto`);
+          assert.deepEqual(uncached[2], uncached[0], `${what}: fused vs auto`);
+          const before = cache.stats();
+          const calls = [0, 1, 2].map(() => {
+            const options: WinogradOptions = { tile: 4, weightStorage: storage };
+            const n = uncached[0].length;
+            const px = upload(rt, x);
+            const py = upload(rt, new Float32Array(n).fill(NaN));
+            if (backward) winogradConv2dBackwardInput(rt, shape(c), px, pw, py, options);
+            else winogradConv2dForward(rt, shape(c), px, pw, 0, py, true, options);
+            const y = rt.mem.readF32(py, n);
+            rt.mem.free(px);
+            rt.mem.free(py);
+            return y;
+          });
+          const after = cache.stats();
+          assert.equal(after.fills - before.fills, 1, `${what}: filled on the second call`);
+          assert.equal(after.hits - before.hits, 1, `${what}: served on the third call`);
+          calls.forEach((y, i) => assert.deepEqual(y, uncached[0], `${what}: call ${i + 1}`));
+          rt.mem.free(pw);
+          cache.clear();
+        }
+      }
+    }
+  });
+
+  let wasm: WasmBackend;
+  const W = { backend: "wasm" } as const;
+  const cacheOf = () => winogradWeightCache(wasm.runtime);
+  const c: Case = { N: 2, C: 16, H: 12, W: 10, O: 24, pad: 1 };
+  const conv = (x: Tensor, w: Tensor) => F.conv2d(x, w, null, { padding: 1 }).toArray() as Float32Array;
+
+  it("a new weight storage (assign, or a new one at a freed one's address) is never served a stale entry", async () => {
+    wasm = await initWasm({ setDefault: false });
+    const d1 = data(c, 21);
+    const d2 = data({ ...c }, 22);
+    const x = tensor(d1.x, [c.N, c.C, c.H, c.W], W);
+    const w = tensor(d1.w, [c.O, c.C, 3, 3], W);
+    const fillsBefore = cacheOf().stats().fills;
+    const y1 = [0, 1, 2].map(() => conv(x, w));
+    assert.equal(cacheOf().stats().fills, fillsBefore + 1, "the first weights are cached");
+    // Reference for the second weights: a fresh tensor's first (uncached) call.
+    const ref2 = conv(x, tensor(d2.w, [c.O, c.C, 3, 3], W));
+    w.assign(tensor(d2.w, [c.O, c.C, 3, 3], W));
+    for (let i = 0; i < 3; i++) assert.deepEqual(conv(x, w), ref2, `after assign, call ${i + 1}`);
+    assert.notDeepEqual(ref2, y1[0]);
+    // A weight freed by a scope, and a new weight at the same address.
+    let address = -1;
+    const ref1 = scope(() => {
+      const w1 = tensor(d1.w, [c.O, c.C, 3, 3], W);
+      address = (w1.storage as WasmStorage).ptr;
+      return [0, 1, 2].map(() => conv(x, w1))[2];
+    });
+    assert.deepEqual(ref1, y1[0]);
+    const w2 = tensor(d2.w, [c.O, c.C, 3, 3], W);
+    assert.equal(
+      (w2.storage as WasmStorage).ptr,
+      address,
+      "the freed block is reused (else this test is moot)",
+    );
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual(conv(x, w2), ref2, `new storage at a reused address, call ${i + 1}`);
+  });
+
+  it("a weight freed by a scope releases its entry: heap bytes return", () => {
+    const d = data(c, 23);
+    const x = tensor(d.x, [c.N, c.C, c.H, c.W], W);
+    cacheOf().clear();
+    const heap = () => memory("wasm").heapBytes!;
+    const before = heap();
+    let during = 0;
+    scope(() => {
+      const w = tensor(d.w, [c.O, c.C, 3, 3], W);
+      for (let i = 0; i < 3; i++) conv(x, w);
+      during = heap();
+      assert.equal(cacheOf().stats().entries, 1);
+    });
+    assert.ok(during > before + cacheOf().stats().bytes, "the entry was allocated");
+    // The next Winograd call (here with other weights, inside a scope that frees its output) drops it.
+    scope(() => conv(x, tensor(d.w, [c.O, c.C, 3, 3], W)));
+    assert.equal(cacheOf().stats().entries, 0);
+    assert.equal(heap(), before);
+  });
+
+  it("training steps (new or overwritten weights every step) do not fill the cache; evaluation does", () => {
+    cacheOf().clear();
+    const rand = rng(31);
+    const x = tensor(randomArray(4 * 8 * 8 * 8, rand), [4, 8, 8, 8], W);
+    const w1 = tensor(randomArray(16 * 8 * 9, rand, -0.3, 0.3), [16, 8, 3, 3], { ...W, requiresGrad: true });
+    const w2 = tensor(randomArray(16 * 16 * 9, rand, -0.2, 0.2), [16, 16, 3, 3], {
+      ...W,
+      requiresGrad: true,
+    });
+    assert.notEqual(winogradTileFor({ N: 4, C: 16, H: 8, W: 8, O: 16, KH: 3, KW: 3, padH: 1, padW: 1 }), 0);
+    const net = (a = w1, b = w2) =>
+      F.conv2d(F.relu(F.conv2d(x, a, null, { padding: 1 })), b, null, { padding: 1 });
+    const opt = new optim.SGD([w1, w2], { lr: 0.01, momentum: 0.9 });
+    const train = (steps: number) => {
+      for (let step = 0; step < steps; step++) {
+        scope(() => {
+          opt.zeroGrad();
+          F.mean(F.square(net())).backward();
+          opt.step();
+        });
+      }
+    };
+    const evaluate = () => noGrad(() => scope(() => net().toArray()));
+    /** The same values in fresh tensors: their first, uncached call. */
+    const fresh = () =>
+      noGrad(() =>
+        scope(() => net(tensor(w1.toArray(), w1.shape, W), tensor(w2.toArray(), w2.shape, W)).toArray()),
+      );
+    const before = cacheOf().stats();
+    train(4);
+    const trained = cacheOf().stats();
+    assert.equal(trained.fills, before.fills, "no fills while training");
+    assert.equal(trained.entries, 0);
+    for (let i = 0; i < 3; i++) assert.deepEqual(evaluate(), fresh());
+    const evaluated = cacheOf().stats();
+    assert.equal(evaluated.fills, before.fills + 2, "both convs cached from the second evaluation");
+    assert.equal(evaluated.hits, before.hits + 2);
+    // From its second step on, the optimizer overwrites the parameters' storages in place.
+    const storage = w1.storage;
+    train(2);
+    assert.equal(w1.storage, storage, "updated in place (else this test is moot)");
+    assert.equal(cacheOf().stats().fills, evaluated.fills, "no fills while training");
+    assert.deepEqual(evaluate(), fresh(), "evaluation after in-place updates");
+    assert.equal(cacheOf().stats().entries, 0, "the stale entries are dropped");
+  });
+
+  it("the byte budget evicts the least recently used entries", () => {
+    const cache = cacheOf();
+    cache.clear();
+    const d = data(c, 24);
+    const x = tensor(d.x, [c.N, c.C, c.H, c.W], W);
+    const ws = [25, 26, 27].map((seed) => tensor(data(c, seed).w, [c.O, c.C, 3, 3], W));
+    const refs = ws.map((w) => conv(x, w));
+    conv(x, ws[0]);
+    const one = cache.stats().bytes;
+    assert.ok(one > 0);
+    const saved = cache.budgetBytes;
+    try {
+      cache.budgetBytes = 2 * one;
+      const evictions = cache.stats().evictions;
+      conv(x, ws[1]);
+      assert.equal(cache.stats().entries, 2);
+      conv(x, ws[0]); // now most recently used: ws[1] goes first
+      conv(x, ws[2]);
+      const s = cache.stats();
+      assert.equal(s.entries, 2);
+      assert.equal(s.bytes, 2 * one);
+      assert.equal(s.evictions, evictions + 1);
+      const hits = s.hits;
+      assert.deepEqual(conv(x, ws[0]), refs[0]);
+      assert.equal(cache.stats().hits, hits + 1, "ws[0] stayed");
+      assert.deepEqual(conv(x, ws[1]), refs[1], "an evicted weight is transformed again");
+      assert.equal(cache.stats().hits, hits + 1, "ws[1] was evicted");
+      cache.budgetBytes = one / 2;
+      assert.equal(cache.stats().entries, 0, "a smaller budget evicts at once");
+      assert.deepEqual(conv(x, ws[2]), refs[2]);
+      assert.equal(cache.stats().entries, 0, "entries above the budget are never cached");
+    } finally {
+      cache.budgetBytes = saved;
+    }
   });
 });
