@@ -3,7 +3,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "build/**", "coverage/**", "**/*.wasm", "kernels/**", "tmp/**", "runs/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "build/**",
+      "coverage/**",
+      "**/*.wasm",
+      "kernels/**",
+      "tmp/**",
+      "runs/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
