@@ -17,7 +17,7 @@
 // back to back over a channel's data, while it is still in cache); the forward and the backward's dx pass
 // run in memory order.
 
-import { fmadd } from "./simd";
+import { fmadd, hsum64 } from "./simd";
 
 /** Floats summed in f32 lanes before the partial moves to f64 (64 additions per lane). */
 const BLOCK: i32 = 512;
@@ -28,14 +28,6 @@ let sumB: f64 = 0;
 
 function at(p: usize, s: i32): usize {
   return p + ((<usize>s) << 2);
-}
-
-/** Sum of four f32 lanes in f64. */
-function hsum64(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-  const t = f64x2.add(lo, hi);
-  return f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
 }
 
 /** sumA += Σ p[0..S). */

@@ -15,7 +15,7 @@
 // a million values of 1000 ± 0.1 lose the spread. The split of a reduction into blocks depends only on r
 // and inner, never on the threads, so every thread count gives the same bits.
 
-import { hmax, hmin } from "./simd";
+import { hmax, hmin, hsum64 } from "./simd";
 
 const R_SUM = 0;
 const R_MAX = 1;
@@ -48,14 +48,6 @@ function combineScalar(op: i32, acc: f32, v: f32): f32 {
   if (op == R_SUM) return acc + v;
   if (op == R_MAX) return v > acc || v != v ? v : acc;
   return v < acc || v != v ? v : acc;
-}
-
-/** Sum of four f32 lanes in f64. */
-function hsum64(v: v128): f64 {
-  const lo = f64x2.promote_low_f32x4(v);
-  const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-  const t = f64x2.add(lo, hi);
-  return f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
 }
 
 /** Σ p[0..r) for r < SHORT_ROW (e.g. a softmax over classes): one accumulator, nothing to set up. */

@@ -24,6 +24,14 @@ export function hsum(v: v128): f32 {
   return f32x4.extract_lane(t, 0);
 }
 
+/** Horizontal sum of four f32 lanes in f64 (for block sums added into f64 totals). */
+export function hsum64(v: v128): f64 {
+  const lo = f64x2.promote_low_f32x4(v);
+  const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  const t = f64x2.add(lo, hi);
+  return f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+}
+
 /** Horizontal max of four f32 lanes. */
 export function hmax(v: v128): f32 {
   const s = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
