@@ -13,7 +13,11 @@
 // state are the typical garbage) are therefore counted; when the memory would have to grow and at least a
 // quarter of it (and at least `gcThresholdBytes`) went to GC-owned storages since the last collection, the
 // manager runs a garbage collection and `cleanupSome()` where the platform provides them (Node: node.ts),
-// which frees unreachable storages synchronously, and reuses their blocks instead of growing.
+// which frees unreachable storages synchronously, and reuses their blocks instead of growing. A second
+// trigger counts them instead: after `gcThresholdStorages` GC-owned storages (a training loop whose
+// optimizer updates in place leaves only small gradients behind, which may never add up to a memory growth)
+// a collection is forced at the next allocation, so the dead storages and the JavaScript objects that hold
+// them do not pile up for V8's own, much later, full collection.
 
 import type { MemoryInfo, Storage } from "../backend.js";
 import type { DType } from "../../tensor/dtype.js";
@@ -57,9 +61,12 @@ export interface GcTools {
 export interface StorageOptions {
   /** Bytes of GC-owned storages allocated since the last collection below which none is forced (4 MiB). */
   gcThresholdBytes?: number;
+  /** GC-owned storages allocated since the last collection after which one is forced (4096). */
+  gcThresholdStorages?: number;
 }
 
 const DEFAULT_GC_THRESHOLD = 4 << 20;
+const DEFAULT_GC_COUNT_THRESHOLD = 4096;
 /** Allocations between two cleanupSome() calls: frees what young-generation GCs found, cheaply. */
 const CLEANUP_EVERY = 256;
 
@@ -70,6 +77,8 @@ export class StorageManager {
   private readonly frames: Set<WasmStorage>[] = [];
   private readonly gcFloor: number;
   private managedSinceGc = 0;
+  private managedCountSinceGc = 0;
+  private readonly gcCountFloor: number;
   private liveStorages = 0;
   private liveBytes = 0;
   private sinceCleanup = 0;
@@ -82,6 +91,7 @@ export class StorageManager {
     this.registry = new Registry<number>((ptr) => this.release(ptr)) as CleanupRegistry;
     this.gc = tools?.gc ?? null;
     this.gcFloor = options.gcThresholdBytes ?? DEFAULT_GC_THRESHOLD;
+    this.gcCountFloor = options.gcThresholdStorages ?? DEFAULT_GC_COUNT_THRESHOLD;
     mem.onPressure = () => this.relievePressure();
   }
 
@@ -95,6 +105,7 @@ export class StorageManager {
       this.sinceCleanup = 0;
       this.registry.cleanupSome?.();
     }
+    if (this.gc !== null && this.managedCountSinceGc >= this.gcCountFloor) this.forceCollection();
     const bytes = Math.max(1, size) * 4;
     const s = new WasmStorage(dtype, size, this.mem.alloc(bytes));
     this.registry.register(s, s.ptr, s);
@@ -141,6 +152,7 @@ export class StorageManager {
     if (s.managed) return;
     s.managed = true;
     this.managedSinceGc += this.mem.blockBytes(s.ptr);
+    this.managedCountSinceGc++;
   }
 
   scope<T>(fn: () => T): T {
@@ -183,11 +195,13 @@ export class StorageManager {
     if (this.gc === null) return false;
     const before = this.mem.stats();
     if (this.managedSinceGc < Math.max(this.gcFloor, before.memoryBytes / 4)) return false;
-    this.gc();
-    this.registry.cleanupSome?.();
-    this.forcedCollections++;
-    this.managedSinceGc = 0;
+    this.forceCollection();
     return this.mem.stats().liveBytes < before.liveBytes;
+  }
+
+  private forceCollection(): void {
+    this.collect();
+    this.forcedCollections++;
   }
 
   /** Runs a full collection now (where the platform allows) and frees every unreachable storage. */
@@ -196,6 +210,7 @@ export class StorageManager {
     this.gc();
     this.registry.cleanupSome?.();
     this.managedSinceGc = 0;
+    this.managedCountSinceGc = 0;
   }
 
   info(): MemoryInfo {
