@@ -1,11 +1,14 @@
-// Per-layer timing of the 3x3 stride-1 convolutions of ResNet-18 at 224x224 (64 ch at 56x56, 128 at 28x28,
-// 256 at 14x14, 512 at 7x7, padding 1) through the im2col GEMM and through Winograd F(2x2,3x3) and
-// F(4x4,3x3) (kernels/winograd.ts), 1 and 2 threads, batch 1 and 16, in one process. Variants alternate
-// within each round of runs, so drift of a shared machine hits them alike; cells are medians.
-// Run: node --import tsx bench/winograd.ts [--batch 1,16] [--threads 1,2] [--reps N]
+// Per-layer timing of stride-1 convolutions through the im2col GEMM and through Winograd (kernels/winograd.ts):
+// by default the 3x3 layers of ResNet-18 at 224x224 (64 ch at 56x56, 128 at 28x28, 256 at 14x14, 512 at
+// 7x7, padding 1) with F(2x2,3x3) and F(4x4,3x3); with --kernel 5 the 5x5 layers of the ConvNetJS CIFAR-10
+// net (3->16 at 32x32, 16->20 at 16x16, 20->20 at 8x8, padding 2), LeNet-5's conv2 (6->16 at 14x14,
+// padding 0) and 64 ch at 28x28 with F(2x2,5x5) (f2). 1 and 2 threads, batch 1 and 16, in one process.
+// Variants alternate within each round of runs, so drift of a shared machine hits them alike; cells are
+// medians.
+// Run: node --import tsx bench/winograd.ts [--batch 1,16] [--threads 1,2] [--reps N] [--kernel 3|5]
 //      [--variants im2col,f2,f4,auto,f2t,f4t,f2f,f4f,f2c,f4c,autoc]   (t: weights transformed first, f: fused
 //      per unit, c: transformed weights from the cache, filled in the warm-up runs: a free transform)
-//      [--layers C:O@S,...]   (other layers instead of ResNet-18's)
+//      [--layers C:O@S[pP],...]   (other layers; padding P, default (kernel - 1) / 2)
 //      [--accuracy]   (instead: error of each variant against the js backend in float64, batch 2)
 //      [--backward]   (the input gradient instead of the forward: dx from dy and w)
 //      [--cold]   (overwrite 64 MiB before each timed run: weights and data come from memory, as in a network)
@@ -20,13 +23,21 @@ import {
 } from "../src/backend/wasm/winograd.js";
 import { winogradWeightCache } from "../src/backend/wasm/winograd-cache.js";
 
-/** [input channels, output channels, height = width]. */
-type Layer = [C: number, O: number, S: number];
+/** [input channels, output channels, height = width, padding]. */
+type Layer = [C: number, O: number, S: number, pad: number];
 const RESNET18: Layer[] = [
-  [64, 64, 56],
-  [128, 128, 28],
-  [256, 256, 14],
-  [512, 512, 7],
+  [64, 64, 56, 1],
+  [128, 128, 28, 1],
+  [256, 256, 14, 1],
+  [512, 512, 7, 1],
+];
+/** The CIFAR-10 demo net's convs, LeNet-5's conv2 and a bigger layer. */
+const FIVE: Layer[] = [
+  [3, 16, 32, 2],
+  [16, 20, 16, 2],
+  [20, 20, 8, 2],
+  [6, 16, 14, 0],
+  [64, 64, 28, 2],
 ];
 
 function arg(name: string, fallback: string): string {
@@ -35,20 +46,33 @@ function arg(name: string, fallback: string): string {
 }
 const BATCHES = arg("batch", "1,16").split(",").map(Number);
 const THREADS = arg("threads", "1,2").split(",").map(Number);
-const VARIANTS = arg("variants", "im2col,f2,f4,auto").split(",");
+/** Kernel size r (3 or 5). */
+const K = Number(arg("kernel", "3"));
+const VARIANTS = arg("variants", K === 3 ? "im2col,f2,f4,auto" : "im2col,f2,auto").split(",");
 const REPS = Number(arg("reps", "0"));
-/** --layers 16:32@32,3:16@32 (C:O@size) replaces the ResNet-18 layers. */
+/** --layers 16:32@32,6:16@14p0 (C:O@size, padding pP) replaces the default layers. */
 const LAYERS: Layer[] =
   arg("layers", "") === ""
-    ? RESNET18
+    ? K === 3
+      ? RESNET18
+      : FIVE
     : arg("layers", "")
         .split(",")
         .map((l) => {
-          const [co, size] = l.split("@");
+          const [co, rest] = l.split("@");
           const [c, o] = co.split(":").map(Number);
-          return [c, o, Number(size)];
+          const [size, pad] = rest.split("p");
+          return [c, o, Number(size), pad === undefined ? (K - 1) / 2 : Number(pad)];
         });
 
+function convShape(N: number, [C, O, S, pad]: Layer): Conv2dShape {
+  return { N, C, H: S, W: S, O, KH: K, KW: K, padH: pad, padW: pad };
+}
+
+/** Output height = width of a layer. */
+function outSize([, , S, pad]: Layer): number {
+  return S + 2 * pad - K + 1;
+}
 type Run = (
   rt: WasmRuntime,
   s: Conv2dShape,
@@ -80,24 +104,32 @@ function conv(algorithm: "auto" | "im2col", cached = false): Run {
 const RUNS: Record<string, { label: string; run: Run }> = {
   im2col: { label: "im2col", run: conv("im2col") },
   auto: { label: "dispatch", run: conv("auto") },
-  f2: { label: "F(2,3)", run: winograd({ tile: 2 }) },
-  f4: { label: "F(4,3)", run: winograd({ tile: 4 }) },
-  f2t: { label: "F(2,3) transformed", run: winograd({ tile: 2, weights: "transformed" }) },
-  f4t: { label: "F(4,3) transformed", run: winograd({ tile: 4, weights: "transformed" }) },
-  f2f: { label: "F(2,3) fused", run: winograd({ tile: 2, weights: "fused" }) },
-  f4f: { label: "F(4,3) fused", run: winograd({ tile: 4, weights: "fused" }) },
-  f2c: { label: "F(2,3) cached", run: winograd({ tile: 2, weights: "transformed" }, true) },
-  f4c: { label: "F(4,3) cached", run: winograd({ tile: 4, weights: "transformed" }, true) },
+  f2: { label: `F(2,${K})`, run: winograd({ tile: 2 }) },
+  f4: { label: `F(4,${K})`, run: winograd({ tile: 4 }) },
+  f2t: { label: `F(2,${K}) transformed`, run: winograd({ tile: 2, weights: "transformed" }) },
+  f4t: { label: `F(4,${K}) transformed`, run: winograd({ tile: 4, weights: "transformed" }) },
+  f2f: { label: `F(2,${K}) fused`, run: winograd({ tile: 2, weights: "fused" }) },
+  f4f: { label: `F(4,${K}) fused`, run: winograd({ tile: 4, weights: "fused" }) },
+  f2c: { label: `F(2,${K}) cached`, run: winograd({ tile: 2, weights: "transformed" }, true) },
+  f4c: { label: `F(4,${K}) cached`, run: winograd({ tile: 4, weights: "transformed" }, true) },
   autoc: { label: "dispatch, cache", run: conv("auto", true) },
 };
 
-/** ResNet-like data: post-ReLU activations, He-initialised weights (uniform, std sqrt(2 / (9 C))), small bias. */
-function layerData(N: number, [C, O, S]: Layer): { x: Float32Array; w: Float32Array; b: Float32Array } {
+/**
+ * ResNet-like data: post-ReLU activations, He-initialised weights (uniform, std sqrt(2 / (K² C))), small
+ * bias; with --backward, dy (in y's place) uniform in [-1, 1).
+ */
+function layerData(
+  N: number,
+  layer: Layer,
+): { x: Float32Array; w: Float32Array; b: Float32Array; dy: Float32Array } {
+  const [C, O, S] = layer;
   const x = new Float32Array(N * C * S * S).map(() => Math.max(0, Math.random() * 2 - 1));
-  const limit = Math.sqrt(2 / (C * 9)) * Math.sqrt(3);
-  const w = new Float32Array(O * C * 9).map(() => (Math.random() * 2 - 1) * limit);
+  const limit = Math.sqrt(2 / (C * K * K)) * Math.sqrt(3);
+  const w = new Float32Array(O * C * K * K).map(() => (Math.random() * 2 - 1) * limit);
   const b = new Float32Array(O).map(() => Math.random() * 0.1);
-  return { x, w, b };
+  const dy = new Float32Array(BACKWARD ? N * O * outSize(layer) ** 2 : 0).map(() => Math.random() * 2 - 1);
+  return { x, w, b, dy };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -110,32 +142,40 @@ function upload(rt: WasmRuntime, a: Float32Array): number {
   return p;
 }
 
-/** Worst |error| over max |y| and RMS error over RMS y of each variant against float64 on the js backend. */
+/**
+ * Worst |error| over max |y| and RMS error over RMS y of each variant against float64 on the js backend
+ * (--backward: of dx).
+ */
 function accuracy(rt: WasmRuntime, N: number, layer: Layer): string[] {
-  const [C, O, S] = layer;
+  const [C, O, S, pad] = layer;
   const d = layerData(N, layer);
   const js = (a: Float32Array, shape: number[]) =>
     tensor(Float64Array.from(a), shape, { backend: "js", dtype: "float64" });
-  const ref = F.conv2d(js(d.x, [N, C, S, S]), js(d.w, [O, C, 3, 3]), js(d.b, [O]), { padding: 1 }).toArray();
+  const OS = outSize(layer);
+  const ref = BACKWARD
+    ? F.convTranspose2d(js(d.dy, [N, O, OS, OS]), js(d.w, [O, C, K, K]), null, { padding: pad }).toArray()
+    : F.conv2d(js(d.x, [N, C, S, S]), js(d.w, [O, C, K, K]), js(d.b, [O]), { padding: pad }).toArray();
   let yMax = 0;
   let ySq = 0;
   for (const v of ref) {
     yMax = Math.max(yMax, Math.abs(v));
     ySq += v * v;
   }
-  const s: Conv2dShape = { N, C, H: S, W: S, O, KH: 3, KW: 3, padH: 1, padW: 1 };
+  const s = convShape(N, layer);
+  // Backward runs write dx over x from dy in y's place.
   const x = upload(rt, d.x);
   const w = upload(rt, d.w);
   const b = upload(rt, d.b);
-  const y = rt.mem.alloc(ref.length * 4);
-  const storage = new WasmStorage("float32", O * C * 9, w);
+  const y = BACKWARD ? upload(rt, d.dy) : rt.mem.alloc(ref.length * 4);
+  const out = BACKWARD ? x : y;
+  const storage = new WasmStorage("float32", O * C * K * K, w);
   const cells = VARIANTS.map((v) => {
     try {
       RUNS[v].run(rt, s, x, w, b, y, storage);
     } catch {
       return "—";
     }
-    const got = rt.mem.readF32(y, ref.length);
+    const got = rt.mem.readF32(out, ref.length);
     let worst = 0;
     let sq = 0;
     for (let i = 0; i < ref.length; i++) {
@@ -151,15 +191,16 @@ function accuracy(rt: WasmRuntime, N: number, layer: Layer): string[] {
 }
 
 /** Median ms of each variant and the widest interquartile range relative to its median. */
-function measure(rt: WasmRuntime, N: number, [C, O, S]: Layer): { ms: number[]; spread: number } {
-  const s: Conv2dShape = { N, C, H: S, W: S, O, KH: 3, KW: 3, padH: 1, padW: 1 };
-  const data = layerData(N, [C, O, S]);
+function measure(rt: WasmRuntime, N: number, layer: Layer): { ms: number[]; spread: number } {
+  const [C, O] = layer;
+  const s = convShape(N, layer);
+  const data = layerData(N, layer);
   const x = upload(rt, data.x);
   const w = upload(rt, data.w);
   const b = upload(rt, data.b);
-  const y = rt.mem.alloc(N * O * S * S * 4);
+  const y = BACKWARD ? upload(rt, data.dy) : rt.mem.alloc(N * O * outSize(layer) ** 2 * 4);
   // The weights' identity for the cached variants (their transform is cached in the warm-up runs).
-  const storage = new WasmStorage("float32", O * C * 9, w);
+  const storage = new WasmStorage("float32", O * C * K * K, w);
   // A variant that cannot run this layer (a forced fused transform that does not fit) shows as NaN.
   const runs = VARIANTS.map((v) => {
     try {
@@ -198,13 +239,14 @@ function measure(rt: WasmRuntime, N: number, [C, O, S]: Layer): { ms: number[]; 
 for (const v of VARIANTS)
   if (!(v in RUNS)) throw new Error(`unknown variant ${v}; known: ${Object.keys(RUNS)}`);
 const rt = await createWasmRuntime({ maximumBytes: 4 * 2 ** 30 });
-const layerName = ([C, O, S]: Layer) => `${C === O ? C : `${C}→${O}`} ch @ ${S}×${S}`;
+const layerName = ([C, O, S, pad]: Layer) =>
+  `${C === O ? C : `${C}→${O}`} ch @ ${S}×${S}${pad === (K - 1) / 2 ? "" : ` pad ${pad}`}`;
 if (process.argv.includes("--accuracy")) {
-  if (BACKWARD) throw new Error("--accuracy measures the forward only");
+  const what = BACKWARD ? "dx" : "y";
   const header = [
     "layer",
     "batch",
-    ...VARIANTS.map((v) => `${RUNS[v].label} error: max ÷ max y, RMS ÷ RMS y`),
+    ...VARIANTS.map((v) => `${RUNS[v].label} error: max ÷ max ${what}, RMS ÷ RMS ${what}`),
   ];
   console.log(`| ${header.join(" | ")} |`);
   console.log(`|${header.map(() => "---").join("|")}|`);

@@ -9,6 +9,7 @@ export { gemmWorkspaceBytes, micro5x8, micro2x8, sgemm, sgemmRange, sgemmPackA }
 export {
   conv2dPackWeights,
   conv2dPackedWeightsSize,
+  conv2dPackFlippedWeights,
   conv2dForward,
   conv2dBackwardInput,
   conv2dBackwardWeight,

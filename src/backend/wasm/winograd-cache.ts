@@ -10,13 +10,13 @@
 // optimizer overwrites the storage it gave the parameter, backend optim.ts): it bumps `WasmStorage.version`,
 // and an entry is only served for the version it was filled from.
 //
-// Only the second call with the same storage, version and tile/orientation fills an entry, so training
-// (new contents every step, each used once forward and once for the input gradient) never does. Entries are
-// buffers of the wasm allocator (they count in memory().heapBytes, not as storages) under an LRU byte
-// budget. They are released when their storage dies: a FinalizationRegistry on the storage (between tasks),
-// and, since that never runs inside a synchronous loop and StorageManager.free notifies no one, every use of
-// the cache first drops the entries whose storage's block is no longer live in the allocator (freed by a
-// scope or by the storage manager's own collections). A block reused by a newer allocation hides its old
+// Only the second call with the same storage, version and tile/kernel size/orientation fills an entry, so
+// training (new contents every step, each used once forward and once for the input gradient) never does.
+// Entries are buffers of the wasm allocator (they count in memory().heapBytes, not as storages) under an LRU
+// byte budget. They are released when their storage dies: a FinalizationRegistry on the storage (between
+// tasks), and, since that never runs inside a synchronous loop and StorageManager.free notifies no one, every
+// use of the cache first drops the entries whose storage's block is no longer live in the allocator (freed by
+// a scope or by the storage manager's own collections). A block reused by a newer allocation hides its old
 // owner's death until the registry or the LRU removes the entry: later, never wrongly. The sweep does not
 // deref WeakRefs: that would keep every dead storage alive until the end of the current job.
 
@@ -92,9 +92,9 @@ export class WinogradWeightCache {
   }
 
   /**
-   * The transformed weights for `key` (tile, orientation, O x C) of the weights in `storage`, `bytes` long:
-   * a cached buffer, a fresh one to fill (second use of this version of the storage), or null (first use,
-   * over budget, or out of memory).
+   * The transformed weights for `key` (tile, orientation, O x C, kernel size) of the weights in `storage`,
+   * `bytes` long: a cached buffer, a fresh one to fill (second use of this version of the storage), or null
+   * (first use, over budget, or out of memory).
    * A fresh buffer that cannot be filled must be given back with `discard`.
    */
   acquire(storage: WasmStorage, key: string, bytes: number): CachedWeights | null {

@@ -1,4 +1,5 @@
-// Typed wrapper of the Winograd conv2d forward (kernels/winograd.ts): 3x3, stride 1, dilation 1, groups 1.
+// Typed wrapper of the Winograd conv2d forward (kernels/winograd.ts): 3x3 (F(2x2, 3x3), F(4x4, 3x3)) or 5x5
+// (F(2x2, 5x5)), stride 1, dilation 1, groups 1.
 // Plans the tile blocks and output-channel chunks that units of work cover, transforms the weights (once
 // per call into a buffer freed afterwards, inside each unit when the call is a single tile block, or, from
 // the second call with the same weight storage on, once into the transformed-weight cache of
@@ -9,11 +10,14 @@ import type { WasmRuntime } from "./runtime.js";
 import type { WasmStorage } from "./storage.js";
 import { winogradWeightCache, type CachedWeights } from "./winograd-cache.js";
 
-/** Output tile size: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 tiles, 36 GEMMs). */
+/**
+ * Output tile size m: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 tiles, 36 GEMMs) for 3x3
+ * kernels; 5x5 kernels have F(2x2, 5x5) only (6x6 tiles, 36 GEMMs).
+ */
 export type WinogradTile = 2 | 4;
 
 export interface WinogradOptions {
-  /** Output tile size m (default 4). */
+  /** Output tile size m (default 4 for 3x3 kernels, 2 for 5x5). */
   tile?: WinogradTile;
   /**
    * Bytes of the transformed-input and GEMM-result blocks a unit keeps in its workspace (default
@@ -52,21 +56,27 @@ export const FUSED_BYTES = 4 << 20;
 const FUSED_ROWS = 20;
 
 /**
- * Whether the Winograd kernels can compute this conv2d at all: 3x3, stride 1, dilation 1, groups 1, and the
- * output size the input gives (conv-transpose passes a larger one).
+ * Whether the Winograd kernels can compute this conv2d at all: 3x3 or 5x5, stride 1, dilation 1, groups 1,
+ * and the output size the input gives (conv-transpose passes a larger one).
  */
 export function winogradApplies(s: Conv2dShape): boolean {
+  const r = s.KH;
   return (
-    s.KH === 3 &&
-    s.KW === 3 &&
+    (r === 3 || r === 5) &&
+    s.KW === r &&
     (s.strideH ?? 1) === 1 &&
     (s.strideW ?? 1) === 1 &&
     (s.dilationH ?? 1) === 1 &&
     (s.dilationW ?? 1) === 1 &&
     (s.groups ?? 1) === 1 &&
-    (s.OH === undefined || s.OH === s.H + 2 * (s.padH ?? 0) - 2) &&
-    (s.OW === undefined || s.OW === s.W + 2 * (s.padW ?? 0) - 2)
+    (s.OH === undefined || s.OH === s.H + 2 * (s.padH ?? 0) - (r - 1)) &&
+    (s.OW === undefined || s.OW === s.W + 2 * (s.padW ?? 0) - (r - 1))
   );
+}
+
+/** The output tiles the kernels have for an r x r kernel. */
+function tileFits(m: number, r: number): boolean {
+  return r === 3 ? m === 2 || m === 4 : m === 2;
 }
 
 function roundUp(n: number, m: number): number {
@@ -89,6 +99,7 @@ interface Plan {
 function plan(
   rt: WasmRuntime,
   m: number,
+  r: number,
   C: number,
   O: number,
   OW: number,
@@ -96,11 +107,11 @@ function plan(
   work: number,
   options: WinogradOptions,
 ): Plan {
-  const t2 = (m + 2) * (m + 2);
+  const t2 = (m + r - 1) * (m + r - 1);
   const threads = rt.threadsFor(work, Math.max(tiles, O));
   const bytesPerTile = (oc: number) => t2 * (C + oc) * 4;
   const fits = (oc: number, TB: number, fused: boolean) =>
-    (rt.exports.winogradWorkspaceBytes(C, oc, TB, OW, m, fused ? 1 : 0) as number) <=
+    (rt.exports.winogradWorkspaceBytes(C, oc, TB, OW, m, r, fused ? 1 : 0) as number) <=
     rt.exports.gemmWorkspaceBytes();
   const mode = options.weights ?? "auto";
   if (mode !== "transformed") {
@@ -134,7 +145,7 @@ function plan(
   return { TB, ocSize, fused: false, units: Math.ceil(tiles / TB) * Math.ceil(O / ocSize) };
 }
 
-/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu), by Winograd F(m x m, 3 x 3). */
+/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu), by Winograd F(m x m, r x r). */
 export function winogradConv2dForward(
   rt: WasmRuntime,
   s: Conv2dShape,
@@ -147,15 +158,15 @@ export function winogradConv2dForward(
 ): void {
   if (!winogradApplies(s)) {
     throw new Error(
-      `winogradConv2d: needs a 3x3 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(s)}`,
+      `winogradConv2d: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(s)}`,
     );
   }
   run(rt, s, x, w, bias, y, relu, false, options);
 }
 
 /**
- * The input gradient of a 3x3, stride-1 conv2d (shape `s`, padding at most 2): dx = conv2d(dy, w rotated
- * by 180 degrees with O and C swapped), padding 2 - p, by Winograd. Overwrites dx.
+ * The input gradient of an r x r (3 or 5), stride-1 conv2d (shape `s`, padding at most r - 1): dx =
+ * conv2d(dy, w rotated by 180 degrees with O and C swapped), padding r - 1 - p, by Winograd. Overwrites dx.
  */
 export function winogradConv2dBackwardInput(
   rt: WasmRuntime,
@@ -168,7 +179,7 @@ export function winogradConv2dBackwardInput(
   const g = winogradBackwardShape(s);
   if (g === null) {
     throw new Error(
-      `winogradConv2dBackwardInput: needs a 3x3 kernel, stride 1, dilation 1, groups 1, padding <= 2; got ${JSON.stringify(s)}`,
+      `winogradConv2dBackwardInput: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1, padding < kernel size; got ${JSON.stringify(s)}`,
     );
   }
   run(rt, g, dy, w, 0, dx, false, true, options);
@@ -178,11 +189,12 @@ export function winogradConv2dBackwardInput(
 export function winogradBackwardShape(s: Conv2dShape): Conv2dShape | null {
   const ph = s.padH ?? 0;
   const pw = s.padW ?? 0;
-  if (!winogradApplies(s) || ph > 2 || pw > 2) return null;
-  const OH = s.H + 2 * ph - 2;
-  const OW = s.W + 2 * pw - 2;
+  const r = s.KH;
+  if (!winogradApplies(s) || ph > r - 1 || pw > r - 1) return null;
+  const OH = s.H + 2 * ph - (r - 1);
+  const OW = s.W + 2 * pw - (r - 1);
   if (OH <= 0 || OW <= 0) return null;
-  return { N: s.N, C: s.O, H: OH, W: OW, O: s.C, KH: 3, KW: 3, padH: 2 - ph, padW: 2 - pw };
+  return { N: s.N, C: s.O, H: OH, W: OW, O: s.C, KH: r, KW: r, padH: r - 1 - ph, padW: r - 1 - pw };
 }
 
 function run(
@@ -196,27 +208,31 @@ function run(
   transposed: boolean,
   options: WinogradOptions,
 ): void {
-  const m = options.tile ?? 4;
+  const r = s.KH;
+  const m = options.tile ?? (r === 3 ? 4 : 2);
+  if (!tileFits(m, r)) throw new Error(`winogradConv2d: no F(${m}x${m}, ${r}x${r}) kernels (tile ${m})`);
+  const t = m + r - 1;
   const { N, C, H, W, O } = s;
-  const OH = H + 2 * (s.padH ?? 0) - 2;
-  const OW = W + 2 * (s.padW ?? 0) - 2;
+  const OH = H + 2 * (s.padH ?? 0) - (r - 1);
+  const OW = W + 2 * (s.padW ?? 0) - (r - 1);
   if (OH <= 0 || OW <= 0) {
     throw new Error(`winogradConv2d: empty output ${OH}x${OW} for ${JSON.stringify(s)}`);
   }
   const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m);
-  const work = N * O * OH * OW * C * 9;
-  const weightBytes = (rt.exports.winogradWeightsSize(O, C, m) as number) * 4;
+  const work = N * O * OH * OW * C * r * r;
+  const weightBytes = (rt.exports.winogradWeightsSize(O, C, m, r) as number) * 4;
   const transformWeights = (up: number) =>
     rt.parallel({
       name: "winogradWeights",
-      args: [w, O, C, m, transposed ? 1 : 0, up],
+      args: [w, O, C, m, r, transposed ? 1 : 0, up],
       units: Math.ceil(O / 20),
-      work: O * C * (m + 2) * (m + 2) * 16,
+      work: O * C * t * t * 16,
     });
   const cached = cachedWeights(rt, s, w, m, transposed, weightBytes, transformWeights, options);
   const p = plan(
     rt,
     m,
+    r,
     C,
     O,
     OW,
@@ -224,7 +240,7 @@ function run(
     work,
     cached === null ? options : { ...options, weights: "transformed" },
   );
-  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, p.TB, p.ocSize, relu ? 1 : 0];
+  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, r, p.TB, p.ocSize, relu ? 1 : 0];
   const layout = transposed ? 2 : 0;
   const forward = (up: number, flags: number) =>
     rt.parallel({
@@ -266,8 +282,9 @@ function cachedWeights(
   if (storage === undefined || options.weights === "fused") return null;
   if (storage.ptr !== w) throw new Error(`winogradConv2d: weightStorage is not the storage at ${w}`);
   const cache = winogradWeightCache(rt);
-  // U depends only on the weights, the tile and the orientation (O and C pin down how w is read).
-  const key = `${m}${transposed ? "t" : "f"}${s.O}x${s.C}`;
+  // U depends only on the weights, the tile, the kernel size and the orientation (O, C and r pin down how w
+  // is read).
+  const key = `${m}${transposed ? "t" : "f"}${s.O}x${s.C}x${s.KH}`;
   const got: CachedWeights | null = cache.acquire(storage, key, bytes);
   if (got === null) return null;
   if (got.fresh) {

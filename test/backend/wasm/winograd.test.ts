@@ -1,14 +1,18 @@
 // Winograd conv2d (kernels/winograd.ts) against the js backend in float64: the forward and the input
-// gradient, F(2x2,3x3) and F(4x4,3x3), weights transformed up front or per unit, odd sizes (H, W not
-// multiples of the tile, 1x1 images, padding 0/1/2), batch 1 and 3, channel counts that are not multiples
-// of 4/5/8, bias and the fused ReLU, 1 vs 2 threads; and the dispatch in conv.ts (which convs take it, and
-// that they agree with im2col); and the cache of transformed weights between calls (winograd-cache.ts).
+// gradient, F(2x2,3x3), F(4x4,3x3) and F(2x2,5x5), weights transformed up front or per unit, odd sizes (H, W
+// not multiples of the tile, 1x1 images, padding 0/1/2 and asymmetric), batch 1 and 3, channel counts that
+// are not multiples of 4/5/8, bias and the fused ReLU, 1 vs 2 threads; the F(2x2,5x5) transform matrices
+// against a direct correlation in float64; the dispatch in conv.ts (which convs take it, and that they agree
+// with im2col); and the cache of transformed weights between calls (winograd-cache.ts).
 //
-// Tolerance: |wasm - reference| <= TOL[m] * max|reference| (+ 1e-7 for all-zero outputs). Winograd's error
+// Tolerance: |wasm - reference| <= tol * max|reference| (+ 1e-7 for all-zero outputs). Winograd's error
 // grows with the transform's constants, not with the values, so it is measured against the output's scale:
 // on ResNet-18's 3x3 layers with ResNet-like data (bench/winograd.ts --accuracy, worst of four runs) it was
 // 7.6e-7 (F(2x2)) and 1.4e-5 (F(4x4)) of max|y| at 256-512 channels (im2col: 4e-7); the tolerances are about
-// 3-4x those. A wrong tile element, lane or border is off by a sizeable fraction of max|y|.
+// 3-4x those. F(2x2,5x5) (bench/winograd.ts --kernel 5 --accuracy [--backward], the CIFAR net's and LeNet's
+// 5x5 layers and 64 ch at 28x28, worst of three runs): forward 1.4e-6 to 4.1e-6, input gradient 1.8e-6 to
+// 3.7e-6 (im2col: 2e-7 to 4e-7), hence TOL5. A wrong tile element, lane or border is off by a sizeable
+// fraction of max|y|.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { F, memory, noGrad, optim, scope, tensor, type Tensor } from "../../../src/index.js";
@@ -33,6 +37,8 @@ import { winogradWeightCache } from "../../../src/backend/wasm/winograd-cache.js
 import { randomArray, rng, runtime, upload } from "./helpers.js";
 
 const TOL = { 2: 3e-6, 4: 4e-5 } as const;
+/** F(2x2, 5x5). */
+const TOL5 = 1.5e-5;
 
 interface Case {
   N: number;
@@ -43,6 +49,8 @@ interface Case {
   pad: number;
   /** Padding of the width when it differs from `pad` (the height's). */
   padW?: number;
+  /** Kernel size (default 3). */
+  k?: number;
 }
 
 /** Odd geometries: borders, partial tiles, tiles straddling rows and 8-tile panels, tiny images. */
@@ -68,8 +76,39 @@ const THREADED: Case[] = [
   { N: 1, C: 19, H: 30, W: 31, O: 26, pad: 0 },
 ];
 
+/** Odd geometries for 5x5 kernels (F(2x2, 5x5)); padding up to 4, as the input gradients of padding 0 run. */
+const CASES5: Case[] = [
+  { N: 1, C: 3, H: 7, W: 9, O: 4, pad: 2, k: 5 },
+  { N: 3, C: 5, H: 6, W: 6, O: 7, pad: 0, k: 5 },
+  { N: 1, C: 8, H: 1, W: 1, O: 3, pad: 2, k: 5 },
+  { N: 3, C: 13, H: 9, W: 11, O: 11, pad: 2, k: 5 },
+  { N: 3, C: 7, H: 10, W: 5, O: 6, pad: 1, k: 5 },
+  { N: 1, C: 4, H: 5, W: 5, O: 2, pad: 0, k: 5 },
+  { N: 3, C: 9, H: 2, W: 17, O: 12, pad: 2, k: 5 },
+  { N: 1, C: 6, H: 4, W: 5, O: 9, pad: 4, k: 5 },
+  { N: 1, C: 33, H: 7, W: 7, O: 21, pad: 2, k: 5 },
+  { N: 3, C: 11, H: 15, W: 13, O: 17, pad: 2, k: 5 },
+  { N: 2, C: 10, H: 9, W: 12, O: 8, pad: 0, padW: 1, k: 5 },
+  { N: 1, C: 12, H: 6, W: 7, O: 7, pad: 2, padW: 0, k: 5 },
+  { N: 3, C: 6, H: 14, W: 14, O: 16, pad: 0, k: 5 },
+];
+
+/** 5x5 cases big enough to be split across 2 threads. */
+const THREADED5: Case[] = [
+  { N: 3, C: 17, H: 19, W: 21, O: 23, pad: 2, k: 5 },
+  { N: 1, C: 45, H: 11, W: 13, O: 53, pad: 2, k: 5 },
+  { N: 1, C: 19, H: 30, W: 31, O: 26, pad: 0, k: 5 },
+];
+
 function shape(c: Case): Conv2dShape {
-  return { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: 3, KW: 3, padH: c.pad, padW: c.padW ?? c.pad };
+  const k = c.k ?? 3;
+  return { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: k, KW: k, padH: c.pad, padW: c.padW ?? c.pad };
+}
+
+/** Output height and width of a case. */
+function outSize(c: Case): [number, number] {
+  const k = c.k ?? 3;
+  return [c.H + 2 * c.pad - k + 1, c.W + 2 * (c.padW ?? c.pad) - k + 1];
 }
 
 interface Data {
@@ -83,13 +122,14 @@ interface Data {
 }
 
 function data(c: Case, seed: number): Data {
+  const k = c.k ?? 3;
   const rand = rng(seed);
   const x = randomArray(c.N * c.C * c.H * c.W, rand);
-  const w = randomArray(c.O * c.C * 9, rand);
+  const w = randomArray(c.O * c.C * k * k, rand);
   const b = randomArray(c.O, rand);
   const js = (a: Float32Array, s: number[]) =>
     tensor(Float64Array.from(a), s, { backend: "js", dtype: "float64" });
-  const ref = F.conv2d(js(x, [c.N, c.C, c.H, c.W]), js(w, [c.O, c.C, 3, 3]), js(b, [c.O]), {
+  const ref = F.conv2d(js(x, [c.N, c.C, c.H, c.W]), js(w, [c.O, c.C, k, k]), js(b, [c.O]), {
     padding: [c.pad, c.padW ?? c.pad],
   }).toArray();
   const y = Array.from(ref);
@@ -139,14 +179,14 @@ interface BackwardData {
 }
 
 function backwardData(c: Case, seed: number): BackwardData {
+  const k = c.k ?? 3;
   const rand = rng(seed);
-  const OH = c.H + 2 * c.pad - 2;
-  const OW = c.W + 2 * (c.padW ?? c.pad) - 2;
+  const [OH, OW] = outSize(c);
   const dy = randomArray(c.N * c.O * OH * OW, rand);
-  const w = randomArray(c.O * c.C * 9, rand);
+  const w = randomArray(c.O * c.C * k * k, rand);
   const js = (a: Float32Array, s: number[]) =>
     tensor(Float64Array.from(a), s, { backend: "js", dtype: "float64" });
-  const dx = F.convTranspose2d(js(dy, [c.N, c.O, OH, OW]), js(w, [c.O, c.C, 3, 3]), null, {
+  const dx = F.convTranspose2d(js(dy, [c.N, c.O, OH, OW]), js(w, [c.O, c.C, k, k]), null, {
     padding: [c.pad, c.padW ?? c.pad],
   });
   assert.deepEqual(dx.shape, [c.N, c.C, c.H, c.W]);
@@ -173,7 +213,8 @@ function runBackward(
   }
 }
 
-const name = (c: Case) => `N${c.N} C${c.C} ${c.H}x${c.W} O${c.O} pad ${c.pad},${c.padW ?? c.pad}`;
+const name = (c: Case) =>
+  `${c.k ?? 3}x${c.k ?? 3} N${c.N} C${c.C} ${c.H}x${c.W} O${c.O} pad ${c.pad},${c.padW ?? c.pad}`;
 
 // The runtimes are cached by helpers.ts and shared by every describe below: stop their pools at the end.
 after(async () => {
@@ -241,10 +282,14 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
   it("rejects what it cannot compute", async () => {
     const rt = await runtime(true);
     const s = shape(CASES[0]);
-    for (const bad of [{ strideH: 2 }, { dilationW: 2 }, { KH: 5 }, { groups: 2, O: 4, C: 4 }]) {
+    const bads = [{ strideH: 2 }, { dilationW: 2 }, { KH: 5 }, { KH: 7, KW: 7 }, { groups: 2, O: 4, C: 4 }];
+    for (const bad of bads) {
       const t = { ...s, ...bad };
       assert.equal(winogradApplies(t), false, JSON.stringify(bad));
-      assert.throws(() => winogradConv2dForward(rt, t, 0, 0, 0, 0), /winogradConv2d: needs a 3x3 kernel/);
+      assert.throws(
+        () => winogradConv2dForward(rt, t, 0, 0, 0, 0),
+        /winogradConv2d: needs a 3x3 or 5x5 kernel/,
+      );
     }
   });
 });
@@ -327,6 +372,157 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
   });
 });
 
+describe("F(2x2,5x5)", () => {
+  // The matrices of kernels/winograd.ts (g65, BT.apply, at62row0/1) in float64. F(2x2,5x5) shares the points
+  // (0, 1, -1, 2, -2, infinity) and so B^T with F(4x4,3x3); G and A^T are its own.
+  const G = [
+    [1 / 4, 0, 0, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6, 1 / 3, 2 / 3],
+    [1 / 24, -1 / 12, 1 / 6, -1 / 3, 2 / 3],
+    [0, 0, 0, 0, 1],
+  ];
+  const BT = [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ];
+  const AT = [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 1],
+  ];
+  const matVec = (a: number[][], v: number[]) => a.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
+  const matMul = (a: number[][], b: number[][]) =>
+    a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
+  const transpose = (a: number[][]) => a[0].map((_, j) => a.map((row) => row[j]));
+
+  it("the transforms compute a 1-D and a 2-D correlation exactly (float64)", () => {
+    const rand = rng(5);
+    for (let trial = 0; trial < 20; trial++) {
+      const d = Array.from({ length: 6 }, () => rand());
+      const g = Array.from({ length: 5 }, () => rand());
+      const m = matVec(G, g);
+      const v = matVec(BT, d);
+      const y = matVec(
+        AT,
+        m.map((x, i) => x * v[i]),
+      );
+      for (let k = 0; k < 2; k++) {
+        const direct = g.reduce((s, gj, j) => s + gj * d[k + j], 0);
+        assert.ok(Math.abs(y[k] - direct) < 1e-13, `1-D y[${k}] ${y[k]} vs ${direct}`);
+      }
+      // 2-D: Y = A^T [(G g G^T) .* (B^T d B)] A.
+      const d2 = Array.from({ length: 6 }, () => Array.from({ length: 6 }, () => rand()));
+      const g2 = Array.from({ length: 5 }, () => Array.from({ length: 5 }, () => rand()));
+      const U = matMul(matMul(G, g2), transpose(G));
+      const V = matMul(matMul(BT, d2), transpose(BT));
+      const Y = matMul(
+        matMul(
+          AT,
+          U.map((row, i) => row.map((u, j) => u * V[i][j])),
+        ),
+        transpose(AT),
+      );
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          let direct = 0;
+          for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) direct += g2[i][j] * d2[a + i][b + j];
+          assert.ok(Math.abs(Y[a][b] - direct) < 1e-12, `2-D y[${a}][${b}] ${Y[a][b]} vs ${direct}`);
+        }
+      }
+    }
+  });
+
+  for (const weights of ["fused", "transformed"] as const) {
+    it(`forward, weights ${weights}: odd sizes, padding 0-4 and asymmetric, bias, ReLU`, async () => {
+      const rt = await runtime(true);
+      CASES5.forEach((c, i) => {
+        const d = data(c, 600 + i);
+        const what = `${name(c)} ${weights}`;
+        assertWithin(run(rt, c, d, { tile: 2, weights }, true, false), d.y, TOL5, `${what} bias`);
+        assertWithin(run(rt, c, d, { tile: 2, weights }, true, true), d.yRelu, TOL5, `${what} bias+relu`);
+      });
+    });
+  }
+
+  it("forward without bias, in the plain-SIMD build, and in 8-tile blocks", async () => {
+    const c = CASES5[3];
+    const d = data(c, 17);
+    const [OH, OW] = outSize(c);
+    const y = d.y.map((v, j) => v - d.b[Math.floor(j / (OH * OW)) % c.O]);
+    const rt = await runtime(true);
+    assertWithin(run(rt, c, d, { tile: 2 }, false, false), y, TOL5, `${name(c)} no bias`);
+    const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true, false);
+    assertWithin(blocks, d.y, TOL5, `${name(c)} 8-tile blocks`);
+    const simd = await runtime(false);
+    CASES5.slice(0, 4).forEach((cs, i) => {
+      const ds = data(cs, 700 + i);
+      assertWithin(run(simd, cs, ds, { tile: 2 }, true, true), ds.yRelu, TOL5, `${name(cs)} simd`);
+    });
+  });
+
+  it("input gradient: odd sizes, padding 0-4 and asymmetric, both weight modes", async () => {
+    const rt = await runtime(true);
+    CASES5.forEach((c, i) => {
+      const d = backwardData(c, 800 + i);
+      for (const weights of ["fused", "transformed"] as const) {
+        const dx = runBackward(rt, c, d, { tile: 2, weights });
+        assertWithin(dx, d.dx, TOL5, `${name(c)} ${weights} dx`);
+      }
+    });
+  });
+
+  it("2 threads give the 1-thread forward and input gradient exactly", async () => {
+    const rt1 = await runtime(true, 1);
+    const rt2 = await runtime(true, 2);
+    THREADED5.forEach((c, i) => {
+      const d = data(c, 900 + i);
+      for (const weights of ["auto", "transformed"] as const) {
+        const before = rt2.threadStats().splitCalls;
+        const y2 = run(rt2, c, d, { tile: 2, weights }, true, true);
+        assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
+        const y1 = run(rt1, c, d, { tile: 2, weights }, true, true);
+        assertWithin(y1, d.yRelu, TOL5, `${name(c)} ${weights} 1 thread`);
+        assert.deepEqual(y2, y1, `${name(c)} ${weights}: 2 threads differ from 1`);
+      }
+      const b = backwardData(c, 950 + i);
+      const before = rt2.threadStats().splitCalls;
+      const dx2 = runBackward(rt2, c, b, { tile: 2 });
+      assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} dx: not split across threads`);
+      const dx1 = runBackward(rt1, c, b, { tile: 2 });
+      assertWithin(dx1, b.dx, TOL5, `${name(c)} dx 1 thread`);
+      assert.deepEqual(dx2, dx1, `${name(c)} dx: 2 threads differ from 1`);
+    });
+  });
+
+  it("the input gradient is the forward conv with O and C swapped and padding 4 - p", () => {
+    const s = shape({ N: 2, C: 5, H: 9, W: 8, O: 7, pad: 0, padW: 3, k: 5 });
+    assert.deepEqual(winogradBackwardShape(s), {
+      N: 2,
+      C: 7,
+      H: 5,
+      W: 10,
+      O: 5,
+      KH: 5,
+      KW: 5,
+      padH: 4,
+      padW: 1,
+    });
+    assert.equal(winogradBackwardShape({ ...s, padH: 5 }), null);
+    assert.equal(winogradBackwardShape({ ...s, H: 3, W: 3, padH: 0, padW: 0 }), null, "empty output");
+  });
+
+  it("has no F(4x4,5x5): tile 4 is refused", async () => {
+    const rt = await runtime(true);
+    const s = shape(CASES5[0]);
+    assert.throws(() => winogradConv2dForward(rt, s, 0, 0, 0, 0, false, { tile: 4 }), /no F\(4x4, 5x5\)/);
+  });
+});
+
 describe("conv2d dispatch to Winograd", () => {
   const resnet = (C: number, S: number, N = 1): Conv2dShape => ({
     N,
@@ -354,13 +550,98 @@ describe("conv2d dispatch to Winograd", () => {
     assert.equal(winogradTileFor({ ...resnet(64, 56), strideH: 2, strideW: 2 }), 0);
     assert.equal(winogradTileFor({ ...resnet(64, 56), groups: 2 }), 0);
     assert.equal(winogradTileFor({ ...resnet(64, 56), dilationH: 2 }), 0);
-    assert.equal(winogradTileFor({ ...resnet(64, 56), KH: 5, KW: 5, padH: 2, padW: 2 }), 0);
+    assert.equal(winogradTileFor({ ...resnet(64, 56), KH: 7, KW: 7, padH: 3, padW: 3 }), 0);
     assert.equal(winogradTileFor({ ...resnet(64, 56), C: 3 }), 0, "3 input channels");
     assert.equal(winogradTileFor({ ...resnet(64, 4), O: 6 }), 0, "6 output channels");
     assert.equal(winogradTileFor(resnet(32, 4)), 0, "4x4 image, batch 1");
     assert.equal(winogradTileFor(resnet(32, 1, 16)), 0, "1x1 images");
     assert.equal(winogradTileFor({ ...resnet(64, 56), OH: 57, OW: 57 }), 0, "conv-transpose output size");
     assert.equal(winogradTile(resnet(64, 8)), 2);
+  });
+
+  const five = (N: number, C: number, O: number, S: number, pad: number): Conv2dShape => ({
+    N,
+    C,
+    H: S,
+    W: S,
+    O,
+    KH: 5,
+    KW: 5,
+    padH: pad,
+    padW: pad,
+  });
+
+  it("takes 5x5 stride-1 convs to F(2x2,5x5) where measured faster: C and O >= 8, enough tiles", () => {
+    // The ConvNetJS CIFAR-10 net at batch 64: conv2 and conv3 forward and input gradient, not conv1.
+    assert.equal(winogradTileFor(five(64, 3, 16, 32, 2)), 0, "conv1: 3 input channels");
+    for (const s of [five(64, 16, 20, 16, 2), five(64, 20, 20, 8, 2)]) {
+      assert.equal(winogradTileFor(s), 2, JSON.stringify(s));
+      assert.equal(winogradTileFor(winogradBackwardShape(s)!), 2, `input gradient of ${JSON.stringify(s)}`);
+    }
+    // LeNet-5's conv2 (6 input channels), neither forward nor input gradient (6 output channels).
+    const lenet = five(64, 6, 16, 14, 0);
+    assert.equal(winogradTileFor(lenet), 0);
+    assert.equal(winogradTileFor(winogradBackwardShape(lenet)!), 0);
+    assert.equal(winogradTileFor(five(64, 8, 8, 16, 2)), 2, "8 channels");
+    assert.equal(winogradTileFor(five(16, 64, 64, 28, 2)), 2);
+    assert.equal(winogradTileFor({ ...five(16, 64, 64, 28, 2), OH: 28, OW: 28 }), 2, "OH, OW passed");
+    // Batch 1: 6x6 outputs (9 tiles) pay, 4x4 (4 tiles, half a panel) and 2x2 do not.
+    assert.equal(winogradTileFor(five(1, 64, 64, 6, 2)), 2);
+    assert.equal(winogradTileFor(five(1, 64, 64, 4, 2)), 0);
+    assert.equal(winogradTileFor(five(1, 256, 256, 2, 2)), 0);
+    assert.equal(winogradTileFor({ ...five(16, 64, 64, 28, 2), strideH: 2, strideW: 2 }), 0);
+    assert.equal(winogradTile(five(1, 64, 64, 56, 2)), 2, "5x5 has F(2x2) only");
+  });
+
+  it("5x5: conv2dForward and conv2dBackwardInput take F(2x2,5x5) on auto and agree with im2col", async () => {
+    const rt = await runtime(true);
+    const c: Case = { N: 2, C: 16, H: 11, W: 10, O: 20, pad: 2, k: 5 };
+    const s = shape(c);
+    assert.equal(winogradTileFor(s), 2);
+    assert.equal(winogradTileFor(winogradBackwardShape(s)!), 2);
+    const d = data(c, 19);
+    const n = d.y.length;
+    const px = upload(rt, d.x);
+    const pw = upload(rt, d.w);
+    const pb = upload(rt, d.b);
+    const [auto, im2col, winograd] = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
+      const py = upload(rt, new Float32Array(n).fill(NaN));
+      conv2dForward(rt, s, px, pw, pb, py, true, algorithm);
+      const y = rt.mem.readF32(py, n);
+      rt.mem.free(py);
+      return y;
+    });
+    for (const p of [px, pw, pb]) rt.mem.free(p);
+    assert.deepEqual(auto, winograd, "forward: auto takes the Winograd path");
+    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
+    assertWithin(auto, Array.from(im2col), TOL5, "auto vs im2col");
+    const b = backwardData(c, 23);
+    const [dxAuto, dxIm2col, dxWinograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
+      runBackward(rt, c, b, how),
+    );
+    assert.deepEqual(dxAuto, dxWinograd, "input gradient: auto takes the Winograd path");
+    assertWithin(dxIm2col, b.dx, 1e-6, "im2col dx");
+    assertWithin(dxAuto, Array.from(dxIm2col), TOL5, "auto vs im2col dx");
+  });
+
+  it("5x5 through the wasm backend: forward and input gradient agree with the js backend", async () => {
+    await initWasm({ setDefault: false });
+    const c: Case = { N: 3, C: 8, H: 13, W: 12, O: 10, pad: 2, k: 5 };
+    assert.equal(winogradTileFor({ ...shape(c), OH: 13, OW: 12 }), 2, "the backend passes OH, OW");
+    const d = data(c, 29);
+    const b = backwardData(c, 29);
+    const x = tensor(d.x, [c.N, c.C, c.H, c.W], { backend: "wasm", requiresGrad: true });
+    const y = F.conv2d(
+      x,
+      tensor(d.w, [c.O, c.C, 5, 5], { backend: "wasm" }),
+      tensor(d.b, [c.O], { backend: "wasm" }),
+      { padding: 2 },
+    );
+    assertWithin(y.toArray() as Float32Array, d.y, TOL5, "F.conv2d on wasm");
+    // d(sum(y * dy))/dx with b's weights is b's input gradient.
+    const y2 = F.conv2d(x, tensor(b.w, [c.O, c.C, 5, 5], { backend: "wasm" }), null, { padding: 2 });
+    F.sum(F.mul(y2, tensor(b.dy, y2.shape, { backend: "wasm" }))).backward();
+    assertWithin(x.grad!.toArray() as Float32Array, b.dx, TOL5, "x.grad on wasm");
   });
 
   it("a conv that qualifies gives the im2col result (forced), with bias and ReLU", async () => {
@@ -413,15 +694,15 @@ describe("transformed weights cached between calls", () => {
     weights = "auto",
   ) {
     const s = shape(c);
-    const OH = c.H + 2 * c.pad - 2;
-    const OW = c.W + 2 * (c.padW ?? c.pad) - 2;
+    const [OH, OW] = outSize(c);
     const n = backward ? c.N * c.C * c.H * c.W : c.N * c.O * OH * OW;
     const px = upload(rt, x);
     const py = upload(rt, new Float32Array(n).fill(NaN));
+    const k = c.k ?? 3;
     const options: WinogradOptions = {
-      tile: 4,
+      tile: k === 5 ? 2 : 4,
       weights: weights as WinogradOptions["weights"],
-      weightStorage: new WasmStorage("float32", c.O * c.C * 9, w),
+      weightStorage: new WasmStorage("float32", c.O * c.C * k * k, w),
     };
     if (weights === "none") options.weightStorage = undefined;
     try {
@@ -438,15 +719,16 @@ describe("transformed weights cached between calls", () => {
     for (const threads of [1, 2]) {
       const rt = await runtime(true, threads);
       const cache = winogradWeightCache(rt);
-      for (const c of [CASES[8], THREADED[1], { N: 2, C: 16, H: 9, W: 9, O: 40, pad: 1 }]) {
+      const cases: Case[] = [CASES[8], THREADED[1], { N: 2, C: 16, H: 9, W: 9, O: 40, pad: 1 }];
+      cases.push(CASES5[8], THREADED5[1], { N: 2, C: 16, H: 9, W: 9, O: 40, pad: 2, k: 5 });
+      for (const c of cases) {
+        const k = c.k ?? 3;
         for (const backward of [false, true]) {
           const rand = rng(c.C * 7 + c.O);
-          const x = randomArray(
-            backward ? c.N * c.O * (c.H + 2 * c.pad - 2) ** 2 : c.N * c.C * c.H * c.W,
-            rand,
-          );
-          const pw = upload(rt, randomArray(c.O * c.C * 9, rand));
-          const storage = new WasmStorage("float32", c.O * c.C * 9, pw);
+          const [OH, OW] = outSize(c);
+          const x = randomArray(backward ? c.N * c.O * OH * OW : c.N * c.C * c.H * c.W, rand);
+          const pw = upload(rt, randomArray(c.O * c.C * k * k, rand));
+          const storage = new WasmStorage("float32", c.O * c.C * k * k, pw);
           const what = `${name(c)} ${backward ? "dx" : "y"} ${threads} threads`;
           const uncached = ["auto", "transformed", "fused"].map((weights) =>
             cachedRun(rt, c, x, pw, backward, weights === "auto" ? "none" : weights),
@@ -455,7 +737,7 @@ describe("transformed weights cached between calls", () => {
           assert.deepEqual(uncached[2], uncached[0], `${what}: fused vs auto`);
           const before = cache.stats();
           const calls = [0, 1, 2].map(() => {
-            const options: WinogradOptions = { tile: 4, weightStorage: storage };
+            const options: WinogradOptions = { tile: k === 5 ? 2 : 4, weightStorage: storage };
             const n = uncached[0].length;
             const px = upload(rt, x);
             const py = upload(rt, new Float32Array(n).fill(NaN));
@@ -475,6 +757,40 @@ describe("transformed weights cached between calls", () => {
         }
       }
     }
+  });
+
+  it("keys on the kernel size: one storage read as 3x3 and as 5x5 weights gets each its own entry", async () => {
+    const rt = await runtime(true);
+    const cache = winogradWeightCache(rt);
+    cache.clear();
+    const c3: Case = { N: 1, C: 6, H: 9, W: 9, O: 10, pad: 1 };
+    const c5: Case = { ...c3, pad: 2, k: 5 };
+    const rand = rng(41);
+    const x = randomArray(c3.N * c3.C * c3.H * c3.W, rand);
+    // 5x5 weights; the 3x3 conv reads the first O*C*9 floats of the same storage.
+    const pw = upload(rt, randomArray(c3.O * c3.C * 25, rand));
+    const storage = new WasmStorage("float32", c3.O * c3.C * 25, pw);
+    const call = (c: Case, cached: boolean) => {
+      const n = c.N * c.O * c.H * c.W;
+      const px = upload(rt, x);
+      const py = upload(rt, new Float32Array(n).fill(NaN));
+      const options: WinogradOptions = { tile: 2, weightStorage: cached ? storage : undefined };
+      winogradConv2dForward(rt, shape(c), px, pw, 0, py, false, options);
+      const y = rt.mem.readF32(py, n);
+      rt.mem.free(px);
+      rt.mem.free(py);
+      return y;
+    };
+    const ref3 = call(c3, false);
+    const ref5 = call(c5, false);
+    const fills = cache.stats().fills;
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(call(c3, true), ref3, `3x3 call ${i + 1}`);
+      assert.deepEqual(call(c5, true), ref5, `5x5 call ${i + 1}`);
+    }
+    assert.equal(cache.stats().fills, fills + 2, "one entry per kernel size");
+    rt.mem.free(pw);
+    cache.clear();
   });
 
   let wasm: WasmBackend;
