@@ -159,19 +159,9 @@ export function conv2dForward(
     return;
   }
   const g = geom(s);
-  const work = g.N * g.O * g.P * g.Kg;
-  const threads = rt.threadsFor(work, g.N * g.P, 8);
-  // Whole samples per unit when there are enough of them; otherwise split each sample's pixels.
-  const chunk = g.N >= threads ? g.P : roundUp(Math.ceil(g.P / threads), 8);
-  const units = g.N * Math.ceil(g.P / chunk);
   const packed = packWeights(rt, g, w, 0);
   try {
-    rt.parallel({
-      name: "conv2dForward",
-      args: [x, packed, bias, y, g.N, ...geomArgs(g), relu ? 1 : 0, chunk],
-      units,
-      work,
-    });
+    forwardPacked(rt, g, x, packed, bias, y, relu);
   } finally {
     rt.mem.free(packed);
   }
@@ -325,7 +315,7 @@ function conv2dBackwardInputAsForward(
   const out = accumulate ? rt.mem.alloc(size * 4) : dx;
   try {
     rt.exports.conv2dPackFlippedWeights(w, g.O, g.C / g.G, g.KH * g.KW, g.G, packed);
-    forwardPacked(rt, fg, dy, packed, out);
+    forwardPacked(rt, fg, dy, packed, 0, out, false);
     if (accumulate) binary(rt, "add", dx, [size], out, [size], dx);
   } finally {
     rt.mem.free(packed);
@@ -334,20 +324,30 @@ function conv2dBackwardInputAsForward(
 }
 
 /**
- * y = conv2d(x, packed weights) on the im2col kernel, no bias or ReLU, split as conv2dForward splits it:
- * whole samples, or pixel ranges when the batch is smaller than the thread count.
+ * y = conv2d(x, packed weights) (+ bias if bias != 0) (then ReLU if relu) on the im2col kernel.
  */
-function forwardPacked(rt: WasmRuntime, g: Geom, x: number, packed: number, y: number): void {
+function forwardPacked(
+  rt: WasmRuntime,
+  g: Geom,
+  x: number,
+  packed: number,
+  bias: number,
+  y: number,
+  relu: boolean,
+): void {
   const { chunk, units } = forwardSplit(rt, g);
   rt.parallel({
     name: "conv2dForward",
-    args: [x, packed, 0, y, g.N, ...geomArgs(g), 0, chunk],
+    args: [x, packed, bias, y, g.N, ...geomArgs(g), relu ? 1 : 0, chunk],
     units,
     work: g.N * g.O * g.P * g.Kg,
   });
 }
 
-/** Output pixels per unit and units of a forward conv, as conv2dForward splits them. */
+/**
+ * Output pixels per unit and units of a forward conv: whole samples per unit when there are enough of
+ * them for the threads; otherwise each sample's pixels split in ranges.
+ */
 function forwardSplit(rt: WasmRuntime, g: Geom): { chunk: number; units: number } {
   const threads = rt.threadsFor(g.N * g.O * g.P * g.Kg, g.N * g.P, 8);
   const chunk = g.N >= threads ? g.P : roundUp(Math.ceil(g.P / threads), 8);
