@@ -157,17 +157,25 @@ function maxPool2x2Row(xp: usize, yp: usize, ip: usize, W: i32, oh: i32, OW: i32
   const r1 = r0 + <usize>(W * 4);
   const yr = yp + <usize>(oh * OW * 4);
   const ir = ip + <usize>(oh * OW * 4);
-  const step = i32x4.splat(8);
-  let i00 = i32x4.add(i32x4.splat(2 * oh * W), i32x4(0, 2, 4, 6));
   const one = i32x4.splat(1);
   const down = i32x4.splat(W);
+  // When every window lies inside the row, a last block that would run past the end starts at OW - 4
+  // instead: it rewrites a few outputs of the block before with the same values, and no output is left to
+  // the scalar path (LeNet-5's 28 -> 14 and 10 -> 5 rows ended in 2 and 1 scalar outputs).
+  const overlapLast = OW >= 4 && 2 * OW <= W;
   let ow = 0;
-  for (; ow + 4 <= OW && 2 * ow + 8 <= W; ow += 4) {
-    const o = <usize>(2 * ow * 4);
+  for (; ow < OW; ow += 4) {
+    let s = ow;
+    if (s + 4 > OW || 2 * s + 8 > W) {
+      if (!overlapLast) return ow;
+      s = OW - 4;
+    }
+    const o = <usize>(2 * s * 4);
     const a0 = v128.load(r0 + o);
     const a1 = v128.load(r0 + o, 16);
     const b0 = v128.load(r1 + o);
     const b1 = v128.load(r1 + o, 16);
+    const i00 = i32x4.add(i32x4.splat(2 * oh * W + 2 * s), i32x4(0, 2, 4, 6));
     let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
     let at = i00;
     let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
@@ -183,11 +191,10 @@ function maxPool2x2Row(xp: usize, yp: usize, ip: usize, W: i32, oh: i32, OW: i32
     take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
     best = v128.bitselect(v, best, take);
     at = v128.bitselect(i32x4.add(i10, one), at, take);
-    v128.store(yr + <usize>(ow * 4), best);
-    v128.store(ir + <usize>(ow * 4), at);
-    i00 = i32x4.add(i00, step);
+    v128.store(yr + <usize>(s * 4), best);
+    v128.store(ir + <usize>(s * 4), at);
   }
-  return ow;
+  return OW;
 }
 
 /** dx = 0 (unless accumulate), then dx[plane][idx] += dy for every output. */
