@@ -187,24 +187,24 @@ export class ThreadPool {
     i32[c + 2] = id;
     i32[c + 3] = args.length;
     const ranges = this.workerRanges(bounds);
-    for (let w = 0; w < this.size; w++) {
-      const t = w + 1;
-      const s = c + 16 + 4 * w;
-      i32[s] = ranges.includes(t) ? ws[t] : 0;
-      i32[s + 1] = ranges.includes(t) ? bounds[t] : 0;
-      i32[s + 2] = ranges.includes(t) ? bounds[t + 1] : 0;
+    // Range t ≥ 1 belongs to worker t - 1: its slots hold (workspace, u0, u1, claim).
+    const slot = (t: number) => c + 16 + 4 * (t - 1);
+    for (let t = 1; t <= this.size; t++) {
+      const mine = ranges.includes(t);
+      i32[slot(t)] = mine ? ws[t] : 0;
+      i32[slot(t) + 1] = mine ? bounds[t] : 0;
+      i32[slot(t) + 2] = mine ? bounds[t + 1] : 0;
     }
     Atomics.store(i32, c + 1, ranges.length);
     // Open the claims last: a worker that claims has everything of this call in place.
-    for (let w = 0; w < this.size; w++)
-      Atomics.store(i32, c + 16 + 4 * w + 3, ranges.includes(w + 1) ? 0 : 1);
+    for (let t = 1; t <= this.size; t++) Atomics.store(i32, slot(t) + 3, ranges.includes(t) ? 0 : 1);
     Atomics.add(i32, c, 1);
     if (Atomics.load(i32, c + 5) > 0) Atomics.notify(i32, c);
     let ownError: unknown = null;
     try {
       runRange(0);
       for (const t of ranges) {
-        if (Atomics.compareExchange(i32, c + 16 + 4 * (t - 1) + 3, 0, 1) !== 0) continue;
+        if (Atomics.compareExchange(i32, slot(t) + 3, 0, 1) !== 0) continue;
         Atomics.add(i32, c + 8, 1);
         try {
           runRange(t);
@@ -216,7 +216,7 @@ export class ThreadPool {
       ownError = e;
       // Nobody may start a range of a failed call; the ranges already claimed are waited for below.
       for (const t of ranges)
-        if (Atomics.compareExchange(i32, c + 16 + 4 * (t - 1) + 3, 0, 1) === 0) Atomics.sub(i32, c + 1, 1);
+        if (Atomics.compareExchange(i32, slot(t) + 3, 0, 1) === 0) Atomics.sub(i32, c + 1, 1);
     }
     const block = canBlock();
     const t0 = performance.now();
