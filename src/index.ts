@@ -31,3 +31,4 @@ export * as models from "./models/index.js";
 export * as train from "./train/index.js";
 export * as spec from "./spec/index.js";
 export * as io from "./io/index.js";
+export * as explain from "./explain/index.js";

@@ -1,0 +1,4 @@
+// Seeing what a CNN learned (browser-safe): attributions (saliency, gradients, Grad-CAM, occlusion …),
+// activations and filters as pictures, class-model and feature visualization, adversarial examples.
+
+export * from "./layers.js";
