@@ -138,6 +138,32 @@ function checkLength(bytes: Uint8Array, name: string, dims: number[], what: stri
   }
 }
 
+/** IDX element type codes (the magic's third byte) and their sizes in bytes. */
+const IDX_TYPE_BYTES: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+
+/**
+ * The total file size an IDX header declares (header + values), or null while `head` is too short to tell.
+ * Lets a streaming reader stop decompressing as soon as the data runs past what the header promised.
+ * Throws (naming `name`) when the first bytes cannot start an IDX file.
+ */
+export function idxDeclaredLength(head: Uint8Array, name: string): number | null {
+  if (head.length < 4) return null;
+  const type = head[2];
+  const ndim = head[3];
+  if (head[0] !== 0 || head[1] !== 0 || !(type in IDX_TYPE_BYTES) || ndim === 0) {
+    const found = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, false);
+    throw new Error(
+      `${name}: bad magic number ${found} (0x${hex(found)}); an IDX file starts with 00 00, a type code and the number of dimensions (MNIST images: 2051, labels: 2049)`,
+    );
+  }
+  const headerBytes = 4 + 4 * ndim;
+  if (head.length < headerBytes) return null;
+  const view = new DataView(head.buffer, head.byteOffset, headerBytes);
+  let values = 1;
+  for (let i = 0; i < ndim; i++) values *= view.getUint32(4 + 4 * i, false);
+  return headerBytes + values * IDX_TYPE_BYTES[type];
+}
+
 /** True when the bytes start with the gzip signature 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;

@@ -218,3 +218,57 @@ test("a missing folder or file lists the expected file names", async () => {
   );
   await assert.rejects(loadMnist({ kind: "fashion" }), /Fashion-MNIST is not bundled; pass path/);
 });
+
+// Issue 9 defect 6: a gzip whose IDX header lies is stopped while decompressing, before memory fills.
+
+test("a gzip bomb with a bad magic fails after the first bytes, naming the file", async () => {
+  const folder = join(dir, "bomb");
+  await mkdir(folder, { recursive: true });
+  const [imagesName, labelsName] = mnistFileNames("train");
+  // 256 members of 1 MB of zeros each (gunzip reads concatenated members): 256 MB from ~260 KB.
+  const member = gzipSync(new Uint8Array(2 ** 20), { level: 9 });
+  const zeros = Buffer.concat(Array.from({ length: 256 }, () => member));
+  await writeFile(join(folder, imagesName + ".gz"), zeros);
+  await writeFile(join(folder, labelsName), labelFile);
+  const before = process.memoryUsage().rss;
+  await assert.rejects(
+    loadMnist({ split: "train", path: folder }),
+    /train-images-idx3-ubyte\.gz: bad magic number 0 \(0x00000000\)/,
+  );
+  // Memory is not timed but bounded: nowhere near the 256 MB the bomb expands to.
+  assert.ok(process.memoryUsage().rss - before < 64 * 2 ** 20);
+});
+
+test("a gzip whose data runs past its IDX header's size stops there; one declaring more than gzip can hold is refused", async () => {
+  const [imagesName, labelsName] = mnistFileNames("train");
+  // A valid header for 3 images of 2x3, followed by 64 MB of zeros.
+  const long = new Uint8Array(imageFile.length + 64 * 2 ** 20);
+  long.set(imageFile);
+  const folder = join(dir, "long");
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, imagesName + ".gz"), gzipSync(long));
+  await writeFile(join(folder, labelsName), labelFile);
+  await assert.rejects(
+    loadMnist({ split: "train", path: folder }),
+    /train-images-idx3-ubyte\.gz: decompresses to more than the 34 bytes its header declares/,
+  );
+  // A header promising 60000·2^16·2^16 bytes in a gzip of a few dozen bytes.
+  const liar = idx(2051, [60000, 65536, 65536], []);
+  await writeFile(join(folder, imagesName + ".gz"), gzipSync(liar));
+  await assert.rejects(
+    loadMnist({ split: "train", path: folder }),
+    /its header declares \d+ bytes, over the limit of 1073741824 \(raise it with maxBytes\)/,
+  );
+  const plausible = idx(2051, [10, 100, 100], []);
+  await writeFile(join(folder, imagesName + ".gz"), gzipSync(plausible));
+  await assert.rejects(
+    loadMnist({ split: "train", path: folder }),
+    /declares 100016 bytes, more than \d+ bytes of gzip can hold/,
+  );
+  await assert.rejects(loadMnist({ split: "train", path: folder, maxBytes: 1000 }), /over the limit of 1000/);
+  await writeFile(join(folder, imagesName + ".gz"), gzipSync(imageFile).subarray(0, 20));
+  await assert.rejects(
+    loadMnist({ split: "train", path: folder }),
+    /train-images-idx3-ubyte\.gz: gzip data could not be decompressed \(unexpected end of file\)/,
+  );
+});

@@ -4,4 +4,4 @@
 export * from "./mnist.js";
 export * from "./cifar.js";
 export * from "./image-folder.js";
-export { readMaybeGzip } from "./files.js";
+export { readMaybeGzip, MAX_DECOMPRESSED_BYTES, type ReadMaybeGzipOptions } from "./files.js";

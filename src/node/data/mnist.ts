@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { TensorDataset } from "../../data/dataset.js";
-import { parseMnist } from "../../data/idx.js";
+import { idxDeclaredLength, parseMnist } from "../../data/idx.js";
 import { findFiles, readMaybeGzip } from "./files.js";
 
 export interface LoadMnistOptions {
@@ -15,6 +15,8 @@ export interface LoadMnistOptions {
   path?: string;
   /** 'mnist' (digits) or 'fashion' (Fashion-MNIST; same file names and format, needs `path`). */
   kind?: "mnist" | "fashion";
+  /** Largest decompressed size of a .gz file in bytes (default 1 GiB: MAX_DECOMPRESSED_BYTES). */
+  maxBytes?: number;
 }
 
 /** The standard file names of a split: [images, labels]. */
@@ -57,7 +59,10 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<TensorD
   const dir = options.path ?? bundledMnistPath();
   const what = kind === "fashion" ? "loadMnist(fashion)" : "loadMnist";
   const [imagesPath, labelsPath] = await findFiles(what, dir, mnistFileNames(split), true);
-  const [images, labels] = await Promise.all([readMaybeGzip(imagesPath), readMaybeGzip(labelsPath)]);
+  // Gzip is decompressed only as far as the IDX header says the file goes (a bomb stops early).
+  const read = (path: string): Promise<Uint8Array> =>
+    readMaybeGzip(path, { declaredLength: idxDeclaredLength, maxBytes: options.maxBytes });
+  const [images, labels] = await Promise.all([read(imagesPath), read(labelsPath)]);
   const data = parseMnist(images, labels, {
     imagesName: basename(imagesPath),
     labelsName: basename(labelsPath),
