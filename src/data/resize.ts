@@ -71,8 +71,8 @@ export function resizeRegion(
   }
 }
 
-// For each output index along one axis: the two source indices and the weight of the second.
-function axisWeights(
+/** For each output index along one axis: the two source indices and the weight of the second. */
+export function axisWeights(
   inSize: number,
   outSize: number,
 ): { i0: Int32Array; i1: Int32Array; frac: Float32Array } {

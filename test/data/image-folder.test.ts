@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
-import { loadImageFolder } from "../../src/node/data/index.js";
+import { loadImageFolder, readImageFile } from "../../src/node/data/index.js";
+import { resizeBilinear } from "../../src/data/resize.js";
+import { crc32 } from "node:zlib";
 
 type Rgba = [number, number, number, number];
 
@@ -159,5 +161,81 @@ test("missing folder, empty folder and undecodable files give clear errors", asy
     /no \.png, \.jpg or \.jpeg files in the class folders .*\(cls\)/,
   );
   await writeFile(join(empty, "cls", "broken.png"), "definitely not a png");
-  await assert.rejects(loadImageFolder(empty), /cls\/broken\.png could not be decoded as PNG/);
+  await assert.rejects(
+    loadImageFolder(empty),
+    /cls\/broken\.png: not a PNG or JPEG image \(it starts with 64 65 66 69 6e 69 74 65\)$/,
+  );
+});
+
+// Issue 9 defect 6: dimensions come from the header and are checked before decoding; data must match them.
+
+/** A copy of `png` with its IHDR width and height replaced (CRC recomputed, so only the sizes lie). */
+function withDeclaredSize(png: Buffer, width: number, height: number): Buffer {
+  const out = Buffer.from(png);
+  out.writeUInt32BE(width, 16);
+  out.writeUInt32BE(height, 20);
+  out.writeUInt32BE(crc32(out.subarray(12, 29)) >>> 0, 29);
+  return out;
+}
+
+async function writeImage(name: string, bytes: Uint8Array | string): Promise<string> {
+  const folder = join(dir, "single");
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, name), bytes);
+  return join(folder, name);
+}
+
+test("a PNG declaring 20000×20000 is refused from its header, before decoding; maxPixels raises the limit", async () => {
+  const small = pngRgba(8, 8, rgbPixel);
+  const path = await writeImage("huge.png", withDeclaredSize(small, 20000, 20000));
+  await assert.rejects(
+    readImageFile(path),
+    /huge\.png: PNG of 20000×20000 = 400000000 pixels exceeds maxPixels 40000000 \(raise it with the maxPixels option\)/,
+  );
+  const ok = await writeImage("ok.png", small);
+  await assert.rejects(readImageFile(ok, { maxPixels: 63 }), /8×8 = 64 pixels exceeds maxPixels 63/);
+  assert.equal((await readImageFile(ok, { maxPixels: 64 })).width, 8);
+});
+
+test("a PNG whose header says 2000×2000 but whose data holds 8×8 is an error, not silent zeros", async () => {
+  const path = await writeImage("liar.png", withDeclaredSize(pngRgba(8, 8, rgbPixel), 2000, 2000));
+  await assert.rejects(
+    readImageFile(path),
+    /liar\.png: PNG data holds 264 bytes but its 2000×2000 header needs 16002000 \(truncated or corrupt\)/,
+  );
+  const truncated = await writeImage("cut.png", pngRgba(8, 8, rgbPixel).subarray(0, 60));
+  await assert.rejects(readImageFile(truncated), /cut\.png: PNG is truncated/);
+});
+
+test("a JPEG header claiming 8000×8000 is refused before decoding; truncated JPEG data is an error", async () => {
+  const jpg = Buffer.from(jpegConstant(16, 16, [10, 20, 30]));
+  const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
+  const big = Buffer.from(jpg);
+  big.writeUInt16BE(8000, sof + 5);
+  big.writeUInt16BE(8000, sof + 7);
+  await assert.rejects(
+    readImageFile(await writeImage("big.jpg", big), { maxPixels: 1e6 }),
+    /big\.jpg: JPEG of 8000×8000 = 64000000 pixels exceeds maxPixels 1000000/,
+  );
+  await assert.rejects(
+    readImageFile(await writeImage("cut.jpg", jpg.subarray(0, jpg.length - 200))),
+    /cut\.jpg could not be decoded as JPEG/,
+  );
+  // The format comes from the signature, not the extension.
+  const named = await readImageFile(await writeImage("really-a-jpeg.png", jpg));
+  assert.equal(named.width, 16);
+});
+
+test("resizing straight from the decoded bytes equals converting then resizeBilinear", async () => {
+  const path = await writeImage(
+    "grad.png",
+    pngRgba(37, 23, (x, y) => [7 * x, 11 * y, (x * y) % 256, 128 + x]),
+  );
+  const full = await readImageFile(path, { channels: 4 });
+  for (const channels of [1, 3, 4] as const) {
+    const whole = await readImageFile(path, { channels, background: 0.25 });
+    const resized = await readImageFile(path, { channels, background: 0.25, size: [5, 9] });
+    assert.deepEqual([...resized.image], [...resizeBilinear(whole.image, channels, 23, 37, 5, 9)]);
+  }
+  assert.equal(full.image.length, 4 * 37 * 23);
 });

@@ -8,8 +8,9 @@ import { extname, join } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import { TensorDataset } from "../../data/dataset.js";
-import { resizeBilinear } from "../../data/resize.js";
+import { axisWeights } from "../../data/resize.js";
 import { isDirectory } from "./files.js";
+import { checkPngData, DEFAULT_MAX_PIXELS, readImageHeader } from "./image-header.js";
 
 export interface ImageFolderOptions {
   /** Resize every image to this size (one number for a square, or [height, width]); bilinear. */
@@ -18,6 +19,11 @@ export interface ImageFolderOptions {
   channels?: 1 | 3 | 4;
   /** Composite transparent pixels over this grey level in [0, 1] (for 1 or 3 channels); ignored alpha otherwise. */
   background?: number;
+  /**
+   * Largest image accepted, in pixels (width × height, read from the file's header before decoding; default
+   * 40,000,000). Raise it for larger images: decoding takes about 12 bytes per pixel.
+   */
+  maxPixels?: number;
 }
 
 /** A dataset read from an image folder; `files[i]` is the path of image i. */
@@ -86,6 +92,7 @@ export async function loadImageFolder(
       channels,
       size: target ?? undefined,
       background: options.background,
+      maxPixels: options.maxPixels,
     });
     if (target) {
       // Already resized.
@@ -117,66 +124,128 @@ function sizePair(size: number | readonly [number, number]): [number, number] {
 
 /**
  * Reads one PNG or JPEG file as a CHW float image in [0, 1] with `channels` channels, resized (bilinear) to
- * `size` when given. Used by loadImageFolder and by the CLI's `predict`.
+ * `size` when given. The format comes from the file's signature and its size from its header, checked against
+ * `maxPixels` (default 40,000,000) before decoding. Used by loadImageFolder and by the CLI's `predict`.
  */
 export async function readImageFile(
   path: string,
-  options: { channels?: 1 | 3 | 4; size?: readonly [number, number]; background?: number } = {},
+  options: {
+    channels?: 1 | 3 | 4;
+    size?: readonly [number, number];
+    background?: number;
+    maxPixels?: number;
+  } = {},
 ): Promise<{ image: Float32Array; width: number; height: number }> {
   const channels = options.channels ?? 3;
-  const { width, height, rgba } = decode(path, new Uint8Array(await readFile(path)));
-  const chw = toChannels(rgba, width * height, channels, options.background);
-  const size = options.size;
-  if (!size || (size[0] === height && size[1] === width)) return { image: chw, width, height };
-  return { image: resizeBilinear(chw, channels, height, width, size[0], size[1]), width, height };
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(maxPixels > 0))
+    throw new Error(`readImageFile: maxPixels must be a positive number, got ${maxPixels}`);
+  const { width, height, rgba } = await decode(path, new Uint8Array(await readFile(path)), maxPixels);
+  const size = options.size ?? [height, width];
+  // Converted and resampled straight from the decoded bytes: a large image resized to a small one never
+  // exists as a full-size float array.
+  const image = toChannelsResized(rgba, width, height, channels, size[0], size[1], options.background);
+  return { image, width, height };
 }
 
-function decode(path: string, bytes: Uint8Array): { width: number; height: number; rgba: Uint8Array } {
+async function decode(
+  path: string,
+  bytes: Uint8Array,
+  maxPixels: number,
+): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   const ext = extname(path).toLowerCase();
   if (!EXTENSIONS.has(ext)) {
     throw new Error(`${path}: only .png, .jpg and .jpeg images are supported, not '${ext || "(none)"}'`);
   }
+  const header = readImageHeader(path, bytes, maxPixels);
+  if (header.format === "png") await checkPngData(path, bytes);
+  let decoded: { width: number; height: number; rgba: Uint8Array };
   try {
-    if (ext === ".png") {
+    if (header.format === "png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
+      decoded = { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
+    } else {
+      const image = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        tolerantDecoding: false, // truncated data must fail, not decode as grey blocks
+        maxResolutionInMP: maxPixels / 1e6,
+        maxMemoryUsageInMB: Math.max(512, Math.ceil((maxPixels * 16) / 2 ** 20)),
+      });
+      decoded = { width: image.width, height: image.height, rgba: image.data };
     }
-    const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-    return { width: image.width, height: image.height, rgba: image.data };
   } catch (error) {
     throw new Error(
-      `${path} could not be decoded as ${ext.slice(1).toUpperCase()} (${(error as Error).message})`,
+      `${path} could not be decoded as ${header.format.toUpperCase()} (${(error as Error).message})`,
     );
   }
+  if (
+    decoded.width !== header.width ||
+    decoded.height !== header.height ||
+    decoded.rgba.length !== 4 * header.width * header.height
+  ) {
+    throw new Error(
+      `${path}: decoded ${decoded.width}×${decoded.height} but the header declares ${header.width}×${header.height}`,
+    );
+  }
+  return decoded;
 }
 
-// RGBA bytes (pixel-interleaved) to a CHW float image in [0, 1].
-function toChannels(
+// RGBA bytes (pixel-interleaved) to a CHW float image in [0, 1] of outH×outW, bilinear as resizeBilinear
+// (align_corners = false). Each source pixel's channel values are computed (and rounded to float32, as a
+// stored plane would be) only where the resampling reads them, so no full-size float copy is made.
+function toChannelsResized(
   rgba: Uint8Array,
-  pixels: number,
+  width: number,
+  height: number,
   channels: 1 | 3 | 4,
+  outH: number,
+  outW: number,
   background?: number,
 ): Float32Array {
-  const out = new Float32Array(channels * pixels);
-  const composite = channels !== 4 && background !== undefined;
-  for (let p = 0; p < pixels; p++) {
-    const alpha = rgba[4 * p + 3] / 255;
-    let r = rgba[4 * p] / 255;
-    let g = rgba[4 * p + 1] / 255;
-    let b = rgba[4 * p + 2] / 255;
-    if (composite) {
-      r = r * alpha + background * (1 - alpha);
-      g = g * alpha + background * (1 - alpha);
-      b = b * alpha + background * (1 - alpha);
+  const plane = outH * outW;
+  const out = new Float32Array(channels * plane);
+  const value = channelReader(rgba, channels, background);
+  if (outH === height && outW === width) {
+    for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) out[c * plane + p] = value(p, c);
+    return out;
+  }
+  const ys = axisWeights(height, outH);
+  const xs = axisWeights(width, outW);
+  for (let c = 0; c < channels; c++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const row0 = ys.i0[oy] * width;
+      const row1 = ys.i1[oy] * width;
+      const wy = ys.frac[oy];
+      for (let ox = 0; ox < outW; ox++) {
+        const [x0, x1, wx] = [xs.i0[ox], xs.i1[ox], xs.frac[ox]];
+        const a = value(row0 + x0, c);
+        const top = a + (value(row0 + x1, c) - a) * wx;
+        const b = value(row1 + x0, c);
+        const bottom = b + (value(row1 + x1, c) - b) * wx;
+        out[c * plane + oy * outW + ox] = top + (bottom - top) * wy;
+      }
     }
-    if (channels === 1) {
-      out[p] = 0.299 * r + 0.587 * g + 0.114 * b;
-      continue;
-    }
-    out[p] = r;
-    out[pixels + p] = g;
-    out[2 * pixels + p] = b;
-    if (channels === 4) out[3 * pixels + p] = alpha;
   }
   return out;
+}
+
+// Channel c of pixel p in [0, 1]: grey sources have R = G = B, alpha is composited over `background` when
+// given (for 1 or 3 channels), one channel is the ITU-R 601 luma (as PIL's convert("L")).
+function channelReader(
+  rgba: Uint8Array,
+  channels: 1 | 3 | 4,
+  background?: number,
+): (p: number, c: number) => number {
+  const composite = channels !== 4 && background !== undefined;
+  return (p, c) => {
+    const alpha = rgba[4 * p + 3] / 255;
+    if (c === 3) return Math.fround(alpha);
+    const mix = (v: number): number => (composite ? v * alpha + background * (1 - alpha) : v);
+    if (channels === 1) {
+      const [r, g, b] = [mix(rgba[4 * p] / 255), mix(rgba[4 * p + 1] / 255), mix(rgba[4 * p + 2] / 255)];
+      return Math.fround(0.299 * r + 0.587 * g + 0.114 * b);
+    }
+    return Math.fround(mix(rgba[4 * p + c] / 255));
+  };
 }
