@@ -6,6 +6,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { elu, gelu, leakyRelu, maxout, relu, relu6, sigmoid, silu, tanh } from "../ops/activations.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import { Module } from "./module.js";
+import { checkNumber } from "../ops/util.js";
 
 /**
  * max(x, 0) elementwise.
@@ -31,6 +32,7 @@ export class ReLU6 extends Module {
 export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
+    checkNumber("LeakyReLU", "negativeSlope", negativeSlope);
   }
 
   forward(x: Tensor): Tensor {
@@ -60,6 +62,7 @@ export class Tanh extends Module {
 export class ELU extends Module {
   constructor(readonly alpha = 1) {
     super();
+    checkNumber("ELU", "alpha", alpha);
   }
 
   forward(x: Tensor): Tensor {

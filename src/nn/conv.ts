@@ -7,6 +7,7 @@ import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { conv2d, convTranspose2d, type Size2 } from "../ops/conv.js";
 import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
+import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
@@ -112,6 +113,7 @@ export class Conv2d extends Module {
       this.padding = pairAtLeast(padding === "valid" ? 0 : padding, "padding", name, 0);
     }
     const [kH, kW] = this.kernelSize;
+    checkAllocatable(name, "weight", [outChannels, inChannels / groups, kH, kW]);
     this.weight = new Parameter(empty([outChannels, inChannels / groups, kH, kW], options));
     this.bias = options.bias === false ? null : new Parameter(empty([outChannels], options));
     this.resetParameters();

@@ -6,6 +6,7 @@ import { empty } from "./empty.js";
 import { linear } from "../ops/matmul.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
+import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
 import type { ModuleOptions } from "./empty.js";
@@ -39,6 +40,7 @@ export class Linear extends Module {
     }
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
+    checkAllocatable(`Linear(${inFeatures}, ${outFeatures})`, "weight", [outFeatures, inFeatures]);
     this.weight = new Parameter(empty([outFeatures, inFeatures], options));
     this.bias = options.bias === false ? null : new Parameter(empty([outFeatures], options));
     this.resetParameters();

@@ -5,8 +5,9 @@
 import { ones, scalar, zeros, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { add } from "../ops/elementwise.js";
-import { batchNormWithStats, localResponseNorm } from "../ops/normalization.js";
+import { batchNormWithStats, localResponseNorm, MAX_LRN_SIZE } from "../ops/normalization.js";
 import { Module } from "./module.js";
+import { checkNumber } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { ones_, zeros_ } from "./init.js";
@@ -50,7 +51,8 @@ export abstract class BatchNormBase extends Module {
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     this.affine = options.affine ?? true;
     this.trackRunningStats = options.trackRunningStats ?? true;
-    if (!(this.eps > 0)) throw new Error(`${name}: eps must be positive, got ${this.eps}`);
+    if (!(this.eps > 0 && this.eps < Infinity))
+      throw new Error(`${name}: eps must be a positive finite number, got ${this.eps}`);
     if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
       throw new Error(`${name}: momentum must be in [0, 1] or null, got ${this.momentum}`);
     }
@@ -191,13 +193,11 @@ export class LocalResponseNorm extends Module {
 
   constructor(size: number, options: LocalResponseNormLayerOptions = {}) {
     super();
-    if (!Number.isInteger(size) || size < 1) {
-      throw new Error(`LocalResponseNorm: size must be a positive integer, got ${size}`);
-    }
+    checkNumber("LocalResponseNorm", "size", size, { integer: true, min: 1, max: MAX_LRN_SIZE });
     this.size = size;
-    this.alpha = options.alpha ?? 1e-4;
-    this.beta = options.beta ?? 0.75;
-    this.k = options.k ?? 1;
+    this.alpha = checkNumber("LocalResponseNorm", "alpha", options.alpha ?? 1e-4);
+    this.beta = checkNumber("LocalResponseNorm", "beta", options.beta ?? 0.75);
+    this.k = checkNumber("LocalResponseNorm", "k", options.k ?? 1);
   }
 
   forward(x: Tensor): Tensor {

@@ -5,7 +5,7 @@ import type { UnaryKind, UnaryParams } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { checkFloat, wrapLike } from "./util.js";
+import { checkFloat, scalarOption, wrapLike } from "./util.js";
 import { compare, mul, sub, unaryRaw } from "./elementwise.js";
 import { max } from "./reduce.js";
 import { reshape } from "./movement.js";
@@ -70,11 +70,15 @@ function activation(name: keyof typeof rules, x: Tensor, params: UnaryParams = {
 export const relu = (x: Tensor): Tensor => activation("relu", x);
 /** min(max(x, 0), 6), as in MobileNet v2. */
 export const relu6 = (x: Tensor): Tensor => activation("relu6", x);
-/** x for x > 0, negativeSlope·x otherwise (default slope 0.01 like torch). */
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor =>
-  activation("leakyRelu", x, { a: negativeSlope });
-/** x for x > 0, alpha·(exp(x) - 1) otherwise. */
-export const elu = (x: Tensor, alpha = 1): Tensor => activation("elu", x, { a: alpha });
+/**
+ * x for x > 0, negativeSlope·x otherwise (default slope 0.01 like torch). The slope may be given as a number or
+ * as `{ negativeSlope }`; it must be finite.
+ */
+export const leakyRelu = (x: Tensor, negativeSlope: number | { negativeSlope?: number } = 0.01): Tensor =>
+  activation("leakyRelu", x, { a: scalarOption("leakyRelu", "negativeSlope", negativeSlope, 0.01) });
+/** x for x > 0, alpha·(exp(x) - 1) otherwise; alpha (default 1, finite) as a number or as `{ alpha }`. */
+export const elu = (x: Tensor, alpha: number | { alpha?: number } = 1): Tensor =>
+  activation("elu", x, { a: scalarOption("elu", "alpha", alpha, 1) });
 /** Exact GELU, x·Φ(x). */
 export const gelu = (x: Tensor): Tensor => activation("gelu", x);
 /** 1 / (1 + exp(-x)) */

@@ -6,7 +6,7 @@ import type { Conv2dGeometry } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pairAtLeast } from "../tensor/shape.js";
-import { checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { checkCompatible, checkFloat, checkOptionKeys, wrapLike } from "./util.js";
 import { sum } from "./reduce.js";
 
 export type Size2 = number | readonly [number, number];
@@ -141,6 +141,7 @@ const apply = registerRules(rules);
  * @example conv2d(x, w, b, { stride: 2, padding: 1 })
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  checkOptionKeys("conv2d", options, ["stride", "padding", "dilation", "groups"]);
   const geom = conv2dGeometry("conv2d", x, weight, bias, options);
   return apply("conv2d", bias ? [x, weight, bias] : [x, weight], geom);
 }

@@ -5,7 +5,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { tensor } from "../tensor/tensor.js";
 import { globalRng, type Rng } from "../tensor/rng.js";
 import { mul } from "./elementwise.js";
-import { checkFloat } from "./util.js";
+import { checkFloat, checkOptionKeys } from "./util.js";
 
 export interface DropoutOptions {
   training?: boolean;
@@ -14,7 +14,9 @@ export interface DropoutOptions {
 
 export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tensor {
   checkFloat("dropout", x);
-  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: probability p must be in [0, 1], got ${p}`);
+  checkOptionKeys("dropout", options, ["training", "rng"]);
+  if (!(typeof p === "number" && p >= 0 && p <= 1))
+    throw new Error(`dropout: probability p must be in [0, 1], got ${p}`);
   if (options.training === false || p === 0) return x;
   if (p === 1) return mul(x, 0);
   const rng = options.rng ?? globalRng;

@@ -8,7 +8,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { abs, exp, log, maximum, mul, neg, sub, add } from "./elementwise.js";
 import { mean, sum } from "./reduce.js";
-import { checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { checkCompatible, checkFloat, checkOptionKeys, wrapLike } from "./util.js";
 import { cast } from "./elementwise.js";
 import { reshape, permute } from "./movement.js";
 
@@ -80,6 +80,7 @@ function oneHotLike(op: string, labels: Tensor, input: Tensor): Tensor {
  * Negative log-likelihood of class indices given log-probabilities [N, C] (or [N, C, d…] with target [N, d…]).
  */
 export function nllLoss(logProbs: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptionKeys("nllLoss", options, ["reduction"]);
   checkFloat("nllLoss", logProbs);
   if (logProbs.ndim < 2)
     throw new Error(`nllLoss: input must be [N, C, …], got ${formatShape(logProbs.shape)}`);
@@ -125,6 +126,11 @@ const apply = registerRules(rules);
  * @example crossEntropy(model.forward(x), labels, { labelSmoothing: 0.1 })
  */
 export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  for (const key of ["weight", "ignoreIndex"]) {
+    if ((options as Record<string, unknown>)[key] !== undefined)
+      throw new Error(`crossEntropy: option '${key}' is not implemented yet; remove it`);
+  }
+  checkOptionKeys("crossEntropy", options, ["reduction", "labelSmoothing"]);
   checkFloat("crossEntropy", logits);
   if (logits.ndim < 2)
     throw new Error(`crossEntropy: input must be logits [N, C, …], got ${formatShape(logits.shape)}`);
@@ -161,12 +167,14 @@ function checkPair(op: string, input: Tensor, target: Tensor): void {
 
 /** Mean squared error (L2 loss). */
 export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptionKeys("mseLoss", options, ["reduction"]);
   checkPair("mseLoss", input, target);
   return reduce(sub(input, target).square(), options.reduction ?? "mean", "mseLoss");
 }
 
 /** Mean absolute error (L1 loss). */
 export function l1Loss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  checkOptionKeys("l1Loss", options, ["reduction"]);
   checkPair("l1Loss", input, target);
   return reduce(abs(sub(input, target)), options.reduction ?? "mean", "l1Loss");
 }
@@ -177,6 +185,7 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   options: { reduction?: Reduction } = {},
 ): Tensor {
+  checkOptionKeys("binaryCrossEntropyWithLogits", options, ["reduction"]);
   checkPair("binaryCrossEntropyWithLogits", input, target);
   const loss = add(sub(maximum(input, 0), mul(input, target)), log(add(exp(neg(abs(input))), 1)));
   return reduce(loss, options.reduction ?? "mean", "binaryCrossEntropyWithLogits");

@@ -11,7 +11,7 @@ import {
   stridesOf,
   type Shape,
 } from "../tensor/shape.js";
-import { checkCompatible, wrapLike } from "./util.js";
+import { checkCompatible, describeValue, wrapLike } from "./util.js";
 import { sumTo } from "./reduce.js";
 
 interface SliceAttrs {
@@ -276,7 +276,14 @@ export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
  * Constant padding in torch's order: `pad` holds [before, after] pairs starting from the LAST dim,
  * e.g. [left, right, top, bottom] for NCHW.
  */
-export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
+export function pad(x: Tensor, padding: readonly number[], value: number | "constant" = 0): Tensor {
+  // torch's F.pad(x, pad, mode, value): only constant padding exists here; another mode must not pass as NaN.
+  if (value === "constant") value = 0;
+  if (typeof value !== "number") {
+    throw new Error(
+      `pad: only constant padding with a numeric value is supported, got ${describeValue(value)}`,
+    );
+  }
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
     throw new Error(
       `pad: padding [${padding.join(",")}] must hold before/after pairs for at most ${x.ndim} dims`,

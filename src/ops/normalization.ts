@@ -9,7 +9,7 @@ import { noGrad } from "../autograd/engine.js";
 import { add, div, mul, pow, sqrt } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { pad, slice } from "./movement.js";
-import { checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { checkCompatible, checkFloat, checkNumber, checkOptionKeys, wrapLike } from "./util.js";
 
 export interface BatchNormOptions {
   weight?: Tensor | null;
@@ -108,6 +108,15 @@ function inverseStd(variance: Tensor, eps: number): Tensor {
  */
 export function batchNormWithStats(x: Tensor, options: BatchNormOptions = {}): BatchNormResult {
   checkFloat("batchNorm", x);
+  checkOptionKeys("batchNorm", options, [
+    "weight",
+    "bias",
+    "runningMean",
+    "runningVar",
+    "training",
+    "momentum",
+    "eps",
+  ]);
   if (x.ndim < 2) throw new Error(`batchNorm: input must be [N, C, …], got ${formatShape(x.shape)}`);
   const channels = x.shape[1];
   const { weight, bias, runningMean, runningVar } = options;
@@ -162,6 +171,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   return batchNormWithStats(x, options).output;
 }
 
+/** Largest LRN window: the op adds `size` shifted slices, and real nets use 3 to 9. */
+export const MAX_LRN_SIZE = 4096;
+
 export interface LocalResponseNormOptions {
   alpha?: number;
   beta?: number;
@@ -180,7 +192,10 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
     );
   if (!Number.isInteger(size) || size < 1)
     throw new Error(`localResponseNorm: size must be a positive integer, got ${size}`);
+  checkNumber("localResponseNorm", "size", size, { integer: true, min: 1, max: MAX_LRN_SIZE });
+  checkOptionKeys("localResponseNorm", options, ["alpha", "beta", "k"]);
   const { alpha = 1e-4, beta = 0.75, k = 1 } = options;
+  for (const [key, v] of Object.entries({ alpha, beta, k })) checkNumber("localResponseNorm", key, v);
   const channels = x.shape[1];
   const before = Math.floor(size / 2);
   const after = Math.floor((size - 1) / 2);

@@ -5,7 +5,7 @@ import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry } from "
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
-import { checkFloat, wrapLike } from "./util.js";
+import { checkFloat, checkOptionKeys, wrapLike } from "./util.js";
 import type { Size2 } from "./conv.js";
 import { mean } from "./reduce.js";
 
@@ -130,6 +130,7 @@ const apply = registerRules(rules);
  * @returns [N, C, outH, outW]
  */
 export function maxPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): Tensor {
+  checkOptionKeys("maxPool2d", options, ["stride", "padding", "dilation", "ceilMode"]);
   return apply("maxPool2d", [x], poolGeometry("maxPool2d", x, kernelSize, options));
 }
 
@@ -145,6 +146,13 @@ export function maxPool2dWithIndices(
 
 /** Average pooling like torch.nn.functional.avg_pool2d. */
 export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
+  checkOptionKeys("avgPool2d", options, [
+    "stride",
+    "padding",
+    "ceilMode",
+    "countIncludePad",
+    "divisorOverride",
+  ]);
   const geom = poolGeometry("avgPool2d", x, kernelSize, { ...options, dilation: 1 });
   const divisorOverride = options.divisorOverride ?? null;
   if (divisorOverride !== null && divisorOverride <= 0)

@@ -43,3 +43,144 @@ export function checkFloat(op: string, t: Tensor, name = "input"): void {
   if (t.dtype === "int32")
     throw new Error(`${op}: ${name} must be a float tensor, got int32 ${formatShape(t.shape)}`);
 }
+
+/**
+ * The valid name closest to `name`, if any is close: the same up to case and '_'/'-' (ceil_mode, ceilMode), a
+ * prefix or part of it (kernel, kernelSize; slope, negativeSlope), a shared stem of 4+ letters (reduce,
+ * reduction), or a small edit distance (strdie, stride).
+ */
+export function closestName(name: string, valid: readonly string[]): string | undefined {
+  const norm = (v: string): string => v.toLowerCase().replace(/[_-]/g, "");
+  const key = norm(name);
+  const candidates = valid.map((v) => ({ v, n: norm(v) }));
+  const rules: ((n: string) => boolean)[] = [
+    (n) => n === key,
+    (n) => key.length >= 2 && (n.startsWith(key) || key.startsWith(n)),
+    (n) => key.length >= 3 && (n.includes(key) || key.includes(n)),
+    (n) => commonPrefix(n, key) >= 4,
+  ];
+  for (const rule of rules) {
+    const hit = candidates.find((c) => rule(c.n));
+    if (hit) return hit.v;
+  }
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const { v, n } of candidates) {
+    const d = editDistance(key, n);
+    if (d < bestDistance) [best, bestDistance] = [v, d];
+  }
+  return best;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+function editDistance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Math.abs(a.length - b.length) + 64; // long keys are never typos
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** ", did you mean 'x'?" when a valid name is close to `name`, else "; valid: a, b, c". */
+export function suggestion(name: string, valid: readonly string[]): string {
+  const close = closestName(name, valid);
+  return close ? `; did you mean '${close}'?` : `; valid: ${valid.join(", ") || "(none)"}`;
+}
+
+/**
+ * Throws when an options object has a key outside `valid` (a misspelt or unimplemented option would otherwise be
+ * silently ignored), or is not a plain object. `op` names the op in the message.
+ */
+export function checkOptionKeys(op: string, options: unknown, valid: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new Error(
+      `${op}: options must be an object { ${valid.join(", ")} }, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if ((options as Record<string, unknown>)[key] === undefined) continue;
+    if (!valid.includes(key)) throw new Error(`${op}: unknown option '${key}'${suggestion(key, valid)}`);
+  }
+}
+
+/** A short description of any value for an error message (never walks deep structures). */
+export function describeValue(v: unknown): string {
+  if (Array.isArray(v))
+    return v.length <= 4 && v.every((x) => typeof x === "number")
+      ? `[${v.join(",")}]`
+      : `an array of ${v.length}`;
+  if (v === null) return "null";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return String(v);
+}
+
+/** Throws unless `v` is a finite number (optionally an integer, optionally within [min, max]). */
+export function checkNumber(
+  where: string,
+  name: string,
+  v: unknown,
+  rule: { integer?: boolean; min?: number; max?: number; minExclusive?: boolean } = {},
+): number {
+  const kind = rule.integer ? "an integer" : "a finite number";
+  const range =
+    rule.min !== undefined && rule.max !== undefined
+      ? ` in [${rule.min}, ${rule.max}]`
+      : rule.min !== undefined
+        ? rule.minExclusive
+          ? ` > ${rule.min}`
+          : ` >= ${rule.min}`
+        : "";
+  const ok =
+    typeof v === "number" &&
+    Number.isFinite(v) &&
+    (!rule.integer || Number.isSafeInteger(v)) &&
+    (rule.min === undefined || (rule.minExclusive ? v > rule.min : v >= rule.min)) &&
+    (rule.max === undefined || v <= rule.max);
+  if (!ok) throw new Error(`${where}: ${name} must be ${kind}${range}, got ${describeValue(v)}`);
+  return v as number;
+}
+
+/**
+ * Largest element count of one tensor: 2^30 float32 values fill the 4 GiB a wasm memory can address, and
+ * typed arrays beyond that are not portable either.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** Throws, naming `where` and the shape, when a tensor of `shape` could not be allocated. */
+export function checkAllocatable(where: string, what: string, shape: readonly number[]): void {
+  const elements = shape.reduce((a, b) => a * b, 1);
+  if (!(elements <= MAX_TENSOR_ELEMENTS)) {
+    throw new Error(
+      `${where}: ${what} [${shape.join(",")}] would hold ${elements} elements, more than the ${MAX_TENSOR_ELEMENTS} (2^30) a tensor can hold`,
+    );
+  }
+}
+
+/**
+ * A scalar keyword argument given positionally or in an options object (the README promises options objects
+ * for keyword arguments): `leakyRelu(x, 0.2)` and `leakyRelu(x, { negativeSlope: 0.2 })` mean the same. The
+ * value must be a finite number.
+ */
+export function scalarOption(op: string, key: string, value: unknown, fallback: number): number {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    checkOptionKeys(op, value, [key]);
+    value = (value as Record<string, unknown>)[key];
+  }
+  return checkNumber(op, key, value ?? fallback);
+}

@@ -13,6 +13,7 @@ import { Dropout, Dropout2d } from "../nn/dropout.js";
 import { BatchNorm1d, BatchNorm2d, LocalResponseNorm } from "../nn/normalization.js";
 import { noGrad } from "../autograd/engine.js";
 import { full } from "../tensor/tensor.js";
+import { checkAllocatable, checkNumber, describeValue, suggestion } from "../ops/util.js";
 
 type Pair = number | [number, number];
 
@@ -57,9 +58,32 @@ export interface ModelSpec {
 /** The shape of one sample flowing through the layers: an image [C, H, W] or a feature vector [F]. */
 export type SampleShape = [number, number, number] | [number];
 
-function pair(v: Pair | undefined, fallback: number): [number, number] {
+// A size option: one integer for both dims or [height, width]; anything else names the layer and key.
+function pair(where: string, key: string, v: unknown, fallback: number, min: number): [number, number] {
   if (v === undefined) return [fallback, fallback];
-  return typeof v === "number" ? [v, v] : [v[0], v[1]];
+  const ok = (d: unknown): boolean => typeof d === "number" && Number.isSafeInteger(d) && d >= min;
+  if (ok(v)) return [v as number, v as number];
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0] as number, v[1] as number];
+  throw new Error(
+    `${where}: ${key} must be an integer >= ${min} or [height, width] of them, got ${describeValue(v)}`,
+  );
+}
+
+function bool(where: string, key: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean")
+    throw new Error(`${where}: ${key} must be true or false, got ${describeValue(v)}`);
+  return v;
+}
+
+// An optional number option: undefined keeps the layer's default.
+function optionalNumber(
+  where: string,
+  key: string,
+  v: unknown,
+  rule: Parameters<typeof checkNumber>[3] = {},
+): number | undefined {
+  return v === undefined ? undefined : checkNumber(where, key, v, rule);
 }
 
 function poolOut(size: number, kernel: number, stride: number, pad: number, ceil: boolean): number {
@@ -67,7 +91,7 @@ function poolOut(size: number, kernel: number, stride: number, pad: number, ceil
   return (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
 }
 
-function describe(shape: SampleShape): string {
+function describe(shape: readonly number[]): string {
   return `[${shape.join(",")}]`;
 }
 
@@ -77,9 +101,9 @@ function need(cond: boolean, where: string, message: string): void {
 
 function positive(where: string, name: string, v: unknown): number {
   need(
-    typeof v === "number" && Number.isInteger(v) && v > 0,
+    typeof v === "number" && Number.isInteger(v) && v > 0, // too large a size is caught by checkAllocatable
     where,
-    `${name} must be a positive integer, got ${JSON.stringify(v)}`,
+    `${name} must be a positive integer, got ${describeValue(v)}`,
   );
   return v as number;
 }
@@ -93,7 +117,8 @@ function asImage(where: string, shape: SampleShape): [number, number, number] {
   return shape as [number, number, number];
 }
 
-function fillBias(layer: Conv2d | Linear, value: number | undefined): void {
+function fillBias(where: string, layer: Conv2d | Linear, raw: unknown): void {
+  const value = optionalNumber(where, "biasInit", raw);
   if (value === undefined || !layer.bias) return;
   const bias = layer.bias;
   noGrad(() => bias.assign(full(bias.shape, value, { dtype: bias.dtype, backend: bias.backend.name })));
@@ -108,10 +133,12 @@ export function buildLayer(
   switch (spec.type) {
     case "conv2d": {
       const [c, h, w] = asImage(where, shape);
-      const [kh, kw] = pair(spec.kernelSize, 0);
-      const [sh, sw] = pair(spec.stride, 1);
-      const [ph, pw] = pair(spec.padding, 0);
+      need(spec.kernelSize !== undefined, where, "kernelSize is required");
+      const [kh, kw] = pair(where, "kernelSize", spec.kernelSize, 0, 1);
+      const [sh, sw] = pair(where, "stride", spec.stride, 1, 1);
+      const [ph, pw] = pair(where, "padding", spec.padding, 0, 0);
       const out = positive(where, "outChannels", spec.outChannels);
+      checkAllocatable(where, "weight", [out, c, kh, kw]);
       const oh = poolOut(h, kh, sh, ph, false);
       const ow = poolOut(w, kw, sw, pw, false);
       need(
@@ -119,12 +146,13 @@ export function buildLayer(
         where,
         `kernel ${kh}x${kw} does not fit input ${describe(shape)} with padding ${ph},${pw}`,
       );
+      checkAllocatable(where, "output sample", [out, oh, ow]);
       const layer = new Conv2d(c, out, [kh, kw], {
         stride: [sh, sw],
         padding: [ph, pw],
-        bias: spec.bias ?? true,
+        bias: bool(where, "bias", spec.bias, true),
       });
-      fillBias(layer, spec.biasInit);
+      fillBias(where, layer, spec.biasInit);
       return { layer, shape: [out, oh, ow] };
     }
     case "linear": {
@@ -134,17 +162,24 @@ export function buildLayer(
         `needs a flat input [F], got ${describe(shape)}; add { "type": "flatten" } first`,
       );
       const out = positive(where, "outFeatures", spec.outFeatures);
-      const layer = new Linear(shape[0], out, { bias: spec.bias ?? true });
-      fillBias(layer, spec.biasInit);
+      checkAllocatable(where, "weight", [out, shape[0]]);
+      const layer = new Linear(shape[0], out, { bias: bool(where, "bias", spec.bias, true) });
+      fillBias(where, layer, spec.biasInit);
       return { layer, shape: [out] };
     }
     case "maxpool2d":
     case "avgpool2d": {
       const [c, h, w] = asImage(where, shape);
-      const [kh, kw] = pair(spec.kernelSize, 0);
-      const [sh, sw] = pair(spec.stride, kh);
-      const [ph, pw] = pair(spec.padding, 0);
-      const ceil = spec.ceilMode ?? false;
+      need(spec.kernelSize !== undefined, where, "kernelSize is required");
+      const [kh, kw] = pair(where, "kernelSize", spec.kernelSize, 0, 1);
+      const [sh, sw] = spec.stride === undefined ? [kh, kw] : pair(where, "stride", spec.stride, 1, 1);
+      const [ph, pw] = pair(where, "padding", spec.padding, 0, 0);
+      need(
+        2 * ph <= kh && 2 * pw <= kw,
+        where,
+        `padding ${ph},${pw} must be at most half the window ${kh}x${kw}`,
+      );
+      const ceil = bool(where, "ceilMode", spec.ceilMode, false);
       const oh = poolOut(h, kh, sh, ph, ceil);
       const ow = poolOut(w, kw, sw, pw, ceil);
       need(oh > 0 && ow > 0, where, `window ${kh}x${kw} does not fit input ${describe(shape)}`);
@@ -158,7 +193,9 @@ export function buildLayer(
     }
     case "adaptiveavgpool2d": {
       const [c] = asImage(where, shape);
-      const [oh, ow] = pair(spec.outputSize, 1);
+      need(spec.outputSize !== undefined, where, "outputSize is required");
+      const [oh, ow] = pair(where, "outputSize", spec.outputSize, 1, 1);
+      checkAllocatable(where, "output sample", [c, oh, ow]);
       return { layer: new AdaptiveAvgPool2d([oh, ow]), shape: [c, oh, ow] };
     }
     case "globalavgpool2d": {
@@ -180,9 +217,12 @@ export function buildLayer(
     case "silu":
       return { layer: new SiLU(), shape };
     case "leakyrelu":
-      return { layer: new LeakyReLU(spec.negativeSlope ?? 0.01), shape };
+      return {
+        layer: new LeakyReLU(optionalNumber(where, "negativeSlope", spec.negativeSlope) ?? 0.01),
+        shape,
+      };
     case "elu":
-      return { layer: new ELU(spec.alpha ?? 1), shape };
+      return { layer: new ELU(optionalNumber(where, "alpha", spec.alpha) ?? 1), shape };
     case "maxout": {
       const pieces = positive(where, "pieces", spec.pieces);
       need(
@@ -195,31 +235,36 @@ export function buildLayer(
       return { layer: new Maxout(pieces), shape: out };
     }
     case "dropout":
-      return { layer: new Dropout(spec.p ?? 0.5), shape };
-    case "dropout2d":
-      asImage(where, shape);
-      return { layer: new Dropout2d(spec.p ?? 0.5), shape };
-    case "batchnorm2d": {
-      const [c] = asImage(where, shape);
-      return { layer: new BatchNorm2d(c, { eps: spec.eps, momentum: spec.momentum }), shape };
+    case "dropout2d": {
+      if (spec.type === "dropout2d") asImage(where, shape);
+      const p = optionalNumber(where, "p", spec.p, { min: 0, max: 1 }) ?? 0.5;
+      return { layer: spec.type === "dropout" ? new Dropout(p) : new Dropout2d(p), shape };
     }
-    case "batchnorm1d":
+    case "batchnorm2d":
+    case "batchnorm1d": {
+      const options = {
+        eps: optionalNumber(where, "eps", spec.eps, { min: 0, minExclusive: true }),
+        momentum: optionalNumber(where, "momentum", spec.momentum, { min: 0, max: 1 }),
+      };
+      if (spec.type === "batchnorm2d")
+        return { layer: new BatchNorm2d(asImage(where, shape)[0], options), shape };
       need(shape.length === 1, where, `needs a flat input [F], got ${describe(shape)}`);
-      return { layer: new BatchNorm1d(shape[0], { eps: spec.eps, momentum: spec.momentum }), shape };
+      return { layer: new BatchNorm1d(shape[0], options), shape };
+    }
     case "lrn":
       asImage(where, shape);
       return {
         layer: new LocalResponseNorm(positive(where, "size", spec.size), {
-          alpha: spec.alpha,
-          beta: spec.beta,
-          k: spec.k,
+          alpha: optionalNumber(where, "alpha", spec.alpha),
+          beta: optionalNumber(where, "beta", spec.beta),
+          k: optionalNumber(where, "k", spec.k),
         }),
         shape,
       };
-    default:
-      throw new Error(
-        `${where}: unknown layer type '${(spec as { type: unknown }).type}'; known: ${LAYER_TYPES.join(", ")}`,
-      );
+    default: {
+      const type = String((spec as { type: unknown }).type);
+      throw new Error(`${where}: unknown layer type '${type}'${suggestion(type, LAYER_TYPES)}`);
+    }
   }
 }
 
@@ -247,6 +292,42 @@ export const LAYER_TYPES = [
   "lrn",
 ] as const;
 
+const POOL_KEYS = ["kernelSize", "stride", "padding", "ceilMode"];
+
+/** The option keys each layer type takes (besides `type`): any other key is an error with a suggestion. */
+export const LAYER_KEYS: Record<(typeof LAYER_TYPES)[number], readonly string[]> = {
+  conv2d: ["outChannels", "kernelSize", "stride", "padding", "bias", "biasInit"],
+  linear: ["outFeatures", "bias", "biasInit"],
+  maxpool2d: POOL_KEYS,
+  avgpool2d: POOL_KEYS,
+  adaptiveavgpool2d: ["outputSize"],
+  globalavgpool2d: [],
+  flatten: [],
+  relu: [],
+  relu6: [],
+  sigmoid: [],
+  tanh: [],
+  gelu: [],
+  silu: [],
+  leakyrelu: ["negativeSlope"],
+  elu: ["alpha"],
+  maxout: ["pieces"],
+  dropout: ["p"],
+  dropout2d: ["p"],
+  batchnorm2d: ["eps", "momentum"],
+  batchnorm1d: ["eps", "momentum"],
+  lrn: ["size", "alpha", "beta", "k"],
+};
+
+const SPEC_KEYS = ["name", "input", "layers"];
+
+function checkKeys(name: string, object: object, valid: readonly string[], place: string): void {
+  for (const key of Object.keys(object)) {
+    if (!valid.includes(key))
+      throw new Error(`${name}: unknown key '${key}' in ${place}${suggestion(key, valid)}`);
+  }
+}
+
 /** A built spec: the model plus every layer's output shape (for summaries and error messages). */
 export interface BuiltSpec {
   model: Sequential;
@@ -255,10 +336,11 @@ export interface BuiltSpec {
 
 function checkInput(where: string, input: unknown): [number, number, number] {
   need(
-    Array.isArray(input) && input.length === 3 && input.every((d) => Number.isInteger(d) && d > 0),
+    Array.isArray(input) && input.length === 3 && input.every((d) => Number.isSafeInteger(d) && d > 0),
     where,
-    `'input' must be [C, H, W] with positive integers, got ${JSON.stringify(input)}`,
+    `'input' must be [C, H, W] with positive integers, got ${describeValue(input)}`,
   );
+  checkAllocatable(where, "input sample", input as number[]);
   return input as [number, number, number];
 }
 
@@ -267,22 +349,38 @@ function checkInput(where: string, input: unknown): [number, number, number] {
  * @example const { model } = buildFromSpec(JSON.parse(text)); model.forward(x) // x [N, ...spec.input]
  */
 export function buildFromSpec(spec: ModelSpec): BuiltSpec {
-  const name = `model spec${spec?.name ? ` '${spec.name}'` : ""}`;
+  const rawName: unknown = (spec as { name?: unknown } | null)?.name;
+  const name = `model spec${typeof rawName === "string" ? ` '${rawName.slice(0, 80)}'` : ""}`;
   need(
-    typeof spec === "object" && spec !== null && Array.isArray(spec.layers),
+    typeof spec === "object" && spec !== null && !Array.isArray(spec) && Array.isArray(spec.layers),
     name,
     "expected { input: [C, H, W], layers: [...] }",
+  );
+  checkKeys(name, spec, SPEC_KEYS, "the spec");
+  need(
+    rawName === undefined || typeof rawName === "string",
+    name,
+    `name must be a string, got ${describeValue(rawName)}`,
   );
   let shape: SampleShape = checkInput(name, spec.input);
   const model = new Sequential();
   const shapes: SampleShape[] = [];
   spec.layers.forEach((layerSpec, i) => {
-    const where = `${name}, layer ${i} (${(layerSpec as { type?: unknown })?.type ?? "no type"})`;
+    const rawType: unknown = (layerSpec as { type?: unknown } | null)?.type;
+    const label = typeof rawType === "string" ? rawType.slice(0, 40) : "no type";
+    const where = `${name}, layer ${i} (${label})`;
     need(
-      typeof layerSpec === "object" && layerSpec !== null && typeof layerSpec.type === "string",
+      typeof layerSpec === "object" &&
+        layerSpec !== null &&
+        !Array.isArray(layerSpec) &&
+        typeof rawType === "string",
       where,
       "each layer needs a string 'type'",
     );
+    const valid = Object.hasOwn(LAYER_KEYS, rawType as string)
+      ? LAYER_KEYS[rawType as keyof typeof LAYER_KEYS]
+      : null;
+    if (valid) checkKeys(name, layerSpec, ["type", ...valid], `layer ${i} (${label})`);
     const built = buildLayer(layerSpec, shape, where);
     shape = built.shape;
     if (built.layer) {

@@ -13,6 +13,7 @@ export class Rng {
   }
 
   seed(seed: number): void {
+    checkSeed("Rng.seed", seed);
     // splitmix32 expands one seed into the four words of state, avoiding the all-zero state.
     let x = seed >>> 0;
     const next = (): number => {
@@ -26,6 +27,14 @@ export class Rng {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+    // Seeds beyond 32 bits (torch takes 64-bit seeds) mix their high word in, so 1 and 2^32 + 1 differ; seeds
+    // below 2^32 keep the state they always had.
+    const high = Math.floor(Math.abs(seed) / 2 ** 32);
+    if (high !== 0) {
+      x = (seed < 0 ? high ^ 0x80000000 : high) >>> 0;
+      this.s1 ^= next();
+      this.s3 ^= next();
+    }
     this.spareNormal = null;
   }
 
@@ -106,7 +115,17 @@ function rotl(x: number, k: number): number {
 /** The library-wide generator used when no generator is passed. */
 export const globalRng = new Rng();
 
-/** Seeds the global generator (like `torch.manual_seed`). */
+/**
+ * Seeds the global generator (like `torch.manual_seed`). The seed must be an integer that a double represents
+ * exactly (|seed| <= 2^53 - 1): NaN, fractions and larger numbers would silently alias other seeds.
+ */
 export function manualSeed(seed: number): void {
+  checkSeed("manualSeed", seed);
   globalRng.seed(seed);
+}
+
+function checkSeed(op: string, seed: unknown): void {
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed)) {
+    throw new Error(`${op}: seed must be an integer with |seed| <= 2^53 - 1, got ${String(seed)}`);
+  }
 }

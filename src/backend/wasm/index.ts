@@ -55,6 +55,7 @@ async function load(options: InitWasmOptions): Promise<WasmBackend> {
  * @example await initWasm({ threads: 4 }); // then tensors are created on wasm
  */
 export async function initWasm(options: InitWasmOptions = {}): Promise<WasmBackend> {
+  if (options.threads !== undefined) checkThreads("initWasm", options.threads);
   loading ??= load(options);
   let backend: WasmBackend;
   try {
@@ -69,8 +70,23 @@ export async function initWasm(options: InitWasmOptions = {}): Promise<WasmBacke
   return backend;
 }
 
-/** Uses n threads for wasm kernels (the calling one plus n-1 workers); 1 without shared memory. */
+/** Most threads accepted: far beyond any machine's cores, a typo rather than a wish. */
+const MAX_THREADS = 256;
+
+function checkThreads(op: string, n: unknown): void {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new Error(
+      `${op}: the number of threads must be an integer in [1, ${MAX_THREADS}], got ${String(n)}`,
+    );
+  }
+}
+
+/**
+ * Uses n threads for wasm kernels (the calling one plus n-1 workers); 1 without shared memory. n must be an
+ * integer in [1, 256] (torch.set_num_threads also rejects 0).
+ */
 export async function setNumThreads(n: number): Promise<void> {
+  checkThreads("setNumThreads", n);
   if (!wasmBackend)
     throw new Error("setNumThreads: the wasm backend is not initialised; await initWasm() first");
   await wasmBackend.runtime.setNumThreads(n);
