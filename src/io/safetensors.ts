@@ -81,6 +81,9 @@ function parseHeader(bytes: Uint8Array, op: string, options: SafetensorsReadOpti
   if (headerLength < 2 || bytes[8] !== 0x7b /* { */) {
     fail(`header does not start with '{' (header length ${headerLength}); not a safetensors file?`);
   }
+  if (isNestedDeeperThan(bytes, 8, 8 + headerLength, MAX_HEADER_DEPTH)) {
+    fail(`header nests arrays/objects more than ${MAX_HEADER_DEPTH} deep (a valid header has 3 levels)`);
+  }
   let header: unknown;
   try {
     header = JSON.parse(
@@ -102,6 +105,27 @@ function parseHeader(bytes: Uint8Array, op: string, options: SafetensorsReadOpti
   }
   checkLayout(entries, bytes.byteLength - dataStart, fail);
   return { entries, metadata, dataStart };
+}
+
+/** Deepest nesting accepted before JSON.parse, which recurses per level and overflows the stack near 10^4. */
+const MAX_HEADER_DEPTH = 16;
+
+// True when [ and { nest deeper than `limit` in bytes[begin, end), counting outside strings only.
+function isNestedDeeperThan(bytes: Uint8Array, begin: number, end: number, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = begin; i < end; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 function checkMetadata(value: unknown, fail: (m: string) => never): Record<string, string> {

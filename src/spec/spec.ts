@@ -381,7 +381,7 @@ export function buildFromSpec(spec: ModelSpec): BuiltSpec {
       ? LAYER_KEYS[rawType as keyof typeof LAYER_KEYS]
       : null;
     if (valid) checkKeys(name, layerSpec, ["type", ...valid], `layer ${i} (${label})`);
-    const built = buildLayer(layerSpec, shape, where);
+    const built = buildInContext(layerSpec, shape, where);
     shape = built.shape;
     if (built.layer) {
       model.append(built.layer);
@@ -389,6 +389,17 @@ export function buildFromSpec(spec: ModelSpec): BuiltSpec {
     }
   });
   return { model, shapes };
+}
+
+// A layer constructor's own error (e.g. `LocalResponseNorm: size must be …`) gets the spec and layer in front.
+function buildInContext(spec: LayerSpec, shape: SampleShape, where: string): ReturnType<typeof buildLayer> {
+  try {
+    return buildLayer(spec, shape, where);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.startsWith(where) || message.startsWith("model spec")) throw error;
+    throw new Error(`${where}: ${message}`);
+  }
 }
 
 /** True for an object that looks like a ModelSpec (used to tell specs from ConvNetJS layer_defs). */

@@ -48,6 +48,14 @@ export function readImageHeader(
       `${path}: ${header.format.toUpperCase()} of ${header.width}×${header.height} = ${pixels} pixels exceeds maxPixels ${maxPixels} (raise it with the maxPixels option)`,
     );
   }
+  // Every 8×8 luma block costs at least one bit of entropy-coded data (its DC difference code, in baseline
+  // and progressive JPEG alike), so a file smaller than pixels/512 bytes cannot hold its declared size; the
+  // decoder would allocate for the full size before finding out.
+  if (header.format === "jpeg" && bytes.length < Math.floor(pixels / 512)) {
+    throw new Error(
+      `${path}: JPEG of ${bytes.length} bytes is too small to hold ${header.width}×${header.height} pixels (truncated, or a corrupt header)`,
+    );
+  }
   return header;
 }
 
