@@ -239,3 +239,14 @@ test("resizing straight from the decoded bytes equals converting then resizeBili
   }
   assert.equal(full.image.length, 4 * 37 * 23);
 });
+
+test("a JPEG too small to hold its declared size is refused before the decoder allocates for it", async () => {
+  const jpg = Buffer.from(jpegConstant(16, 16, [10, 20, 30]));
+  const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
+  jpg.writeUInt16BE(6000, sof + 5);
+  jpg.writeUInt16BE(6000, sof + 7);
+  await assert.rejects(
+    readImageFile(await writeImage("liar.jpg", jpg)),
+    new RegExp(`liar\\.jpg: JPEG of ${jpg.length} bytes is too small to hold 6000×6000 pixels`),
+  );
+});

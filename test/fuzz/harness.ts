@@ -10,6 +10,9 @@ import { appendFileSync } from "node:fs";
 /** Cases per parser: FUZZ_CASES in the environment (scripts/fuzz.mjs sets 1000), else a quick count for npm test. */
 export const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 120);
 
+/** A hang fails the suite instead of stalling the run: generous against the ~10 s a full suite takes. */
+export const FUZZ_TIMEOUT = { timeout: 300_000 };
+
 /** Resident memory a case may add before it counts as unbounded (the parsers should stay far below). */
 export const MEMORY_BOUND_BYTES = 512 * 2 ** 20;
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { parseMnist } from "../../src/data/idx.js";
 import { loadMnist, mnistFileNames } from "../../src/node/data/index.js";
-import { assertClean, fuzz, FUZZ_CASES, mutateBytes, type FuzzRng } from "./harness.js";
+import { FUZZ_TIMEOUT, assertClean, fuzz, FUZZ_CASES, mutateBytes, type FuzzRng } from "./harness.js";
 
 function idx(magic: number, dims: number[], values: (i: number) => number): Uint8Array {
   const count = dims.reduce((a, b) => a * b, 1);
@@ -49,22 +49,26 @@ function mutatePair(rng: FuzzRng): { images: Uint8Array; labels: Uint8Array; wha
   return { images: IMAGES, labels: m.bytes, what: `labels: ${m.what}` };
 }
 
-test(`IDX raw: ${FUZZ_CASES} mutated files give clean errors naming the file or exact values`, async () => {
-  const result = await fuzz("IDX raw", FUZZ_CASES, 9001, (rng) => {
-    const { images, labels, what } = mutatePair(rng);
-    return {
-      name: /imgs\.idx|lbls\.idx/,
-      what,
-      run: () =>
-        checkAgainstBytes(
-          parseMnist(images, labels, { imagesName: "imgs.idx", labelsName: "lbls.idx" }),
-          images,
-          labels,
-        ),
-    };
-  });
-  assertClean(result);
-});
+test(
+  `IDX raw: ${FUZZ_CASES} mutated files give clean errors naming the file or exact values`,
+  FUZZ_TIMEOUT,
+  async () => {
+    const result = await fuzz("IDX raw", FUZZ_CASES, 9001, (rng) => {
+      const { images, labels, what } = mutatePair(rng);
+      return {
+        name: /imgs\.idx|lbls\.idx/,
+        what,
+        run: () =>
+          checkAgainstBytes(
+            parseMnist(images, labels, { imagesName: "imgs.idx", labelsName: "lbls.idx" }),
+            images,
+            labels,
+          ),
+      };
+    });
+    assertClean(result);
+  },
+);
 
 let dir = "";
 before(async () => {
@@ -74,29 +78,33 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test(`IDX gzip: ${FUZZ_CASES} mutated gzip files stop early with clean errors or load exactly`, async () => {
-  const [imagesName, labelsName] = mnistFileNames("train");
-  const result = await fuzz("IDX gzip", FUZZ_CASES, 9002, (rng) => {
-    // Mutate the compressed bytes, or the IDX bytes before compressing (a well-formed gzip of a lying header).
-    let gz: Uint8Array;
-    let what: string;
-    if (rng.next() < 0.5) {
-      const m = mutateBytes(rng, gzipSync(IMAGES), 32);
-      [gz, what] = [m.bytes, `gzip bytes: ${m.what}`];
-    } else {
-      const m = mutateBytes(rng, IMAGES, 16);
-      [gz, what] = [gzipSync(m.bytes), `IDX bytes then gzip: ${m.what}`];
-    }
-    return {
-      name: /train-images-idx3-ubyte/,
-      what,
-      run: async () => {
-        await writeFile(join(dir, `${imagesName}.gz`), gz);
-        await writeFile(join(dir, labelsName), LABELS);
-        const ds = await loadMnist({ split: "train", path: dir });
-        checkAgainstBytes(ds, new Uint8Array(gunzipSync(gz, { maxOutputLength: 2 ** 24 })), LABELS);
-      },
-    };
-  });
-  assertClean(result);
-});
+test(
+  `IDX gzip: ${FUZZ_CASES} mutated gzip files stop early with clean errors or load exactly`,
+  FUZZ_TIMEOUT,
+  async () => {
+    const [imagesName, labelsName] = mnistFileNames("train");
+    const result = await fuzz("IDX gzip", FUZZ_CASES, 9002, (rng) => {
+      // Mutate the compressed bytes, or the IDX bytes before compressing (a well-formed gzip of a lying header).
+      let gz: Uint8Array;
+      let what: string;
+      if (rng.next() < 0.5) {
+        const m = mutateBytes(rng, gzipSync(IMAGES), 32);
+        [gz, what] = [m.bytes, `gzip bytes: ${m.what}`];
+      } else {
+        const m = mutateBytes(rng, IMAGES, 16);
+        [gz, what] = [gzipSync(m.bytes), `IDX bytes then gzip: ${m.what}`];
+      }
+      return {
+        name: /train-images-idx3-ubyte/,
+        what,
+        run: async () => {
+          await writeFile(join(dir, `${imagesName}.gz`), gz);
+          await writeFile(join(dir, labelsName), LABELS);
+          const ds = await loadMnist({ split: "train", path: dir });
+          checkAgainstBytes(ds, new Uint8Array(gunzipSync(gz, { maxOutputLength: 2 ** 24 })), LABELS);
+        },
+      };
+    });
+    assertClean(result);
+  },
+);

@@ -12,7 +12,7 @@ import { crc32 } from "node:zlib";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import { readImageFile } from "../../src/node/data/index.js";
-import { assertClean, fuzz, FUZZ_CASES, mutateBytes, type FuzzRng } from "./harness.js";
+import { FUZZ_TIMEOUT, assertClean, fuzz, FUZZ_CASES, mutateBytes, type FuzzRng } from "./harness.js";
 
 function png(width: number, height: number, colorType: 0 | 2 | 4 | 6, interlace = false): Uint8Array {
   const image = new PNG({ width, height });
@@ -102,21 +102,25 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test(`image folder: ${FUZZ_CASES} mutated PNG/JPEG files give clean errors naming the file or exact pixels`, async () => {
-  const result = await fuzz("image folder (PNG/JPEG)", FUZZ_CASES, 9006, (rng, i) => {
-    const { bytes, ext, what } = mutate(rng);
-    const path = join(dir, `case-${i}${ext}`);
-    return {
-      name: `case-${i}${ext}`,
-      what,
-      run: async () => {
-        await writeFile(path, bytes);
-        const got = await readImageFile(path, { channels: 4 });
-        const want = reference(bytes);
-        assert.deepEqual([got.width, got.height], [want.width, want.height]);
-        assert.deepEqual(got.image, want.chw);
-      },
-    };
-  });
-  assertClean(result);
-});
+test(
+  `image folder: ${FUZZ_CASES} mutated PNG/JPEG files give clean errors naming the file or exact pixels`,
+  FUZZ_TIMEOUT,
+  async () => {
+    const result = await fuzz("image folder (PNG/JPEG)", FUZZ_CASES, 9006, (rng, i) => {
+      const { bytes, ext, what } = mutate(rng);
+      const path = join(dir, `case-${i}${ext}`);
+      return {
+        name: `case-${i}${ext}`,
+        what,
+        run: async () => {
+          await writeFile(path, bytes);
+          const got = await readImageFile(path, { channels: 4 });
+          const want = reference(bytes);
+          assert.deepEqual([got.width, got.height], [want.width, want.height]);
+          assert.deepEqual(got.image, want.chw);
+        },
+      };
+    });
+    assertClean(result);
+  },
+);

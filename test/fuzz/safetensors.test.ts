@@ -10,7 +10,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeSafetensors, encodeSafetensors } from "../../src/io/safetensors.js";
 import { tensor } from "../../src/index.js";
-import { assertClean, deepText, fuzz, FUZZ_CASES, mutateBytes, mutateJson, type FuzzRng } from "./harness.js";
+import {
+  FUZZ_TIMEOUT,
+  assertClean,
+  deepText,
+  fuzz,
+  FUZZ_CASES,
+  mutateBytes,
+  mutateJson,
+  type FuzzRng,
+} from "./harness.js";
 
 const interop = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "interop");
 const SEEDS: Uint8Array[] = [
@@ -126,14 +135,18 @@ function checkAgainstBytes(bytes: Uint8Array, tensors: ReturnType<typeof decodeS
   }
 }
 
-test(`safetensors: ${FUZZ_CASES} mutated files give clean errors naming the file or exact values`, async () => {
-  const result = await fuzz("safetensors", FUZZ_CASES, 9004, (rng) => {
-    const { bytes, what } = mutate(rng);
-    return {
-      name: "fuzz.safetensors",
-      what,
-      run: () => checkAgainstBytes(bytes, decodeSafetensors(bytes, { source: "fuzz.safetensors" })),
-    };
-  });
-  assertClean(result);
-});
+test(
+  `safetensors: ${FUZZ_CASES} mutated files give clean errors naming the file or exact values`,
+  FUZZ_TIMEOUT,
+  async () => {
+    const result = await fuzz("safetensors", FUZZ_CASES, 9004, (rng) => {
+      const { bytes, what } = mutate(rng);
+      return {
+        name: "fuzz.safetensors",
+        what,
+        run: () => checkAgainstBytes(bytes, decodeSafetensors(bytes, { source: "fuzz.safetensors" })),
+      };
+    });
+    assertClean(result);
+  },
+);

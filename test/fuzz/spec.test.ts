@@ -6,7 +6,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildFromSpec, type ModelSpec } from "../../src/spec/spec.js";
 import { zeros } from "../../src/index.js";
-import { assertClean, deepNest, fuzz, FUZZ_CASES, mutateJson, type FuzzRng } from "./harness.js";
+import {
+  FUZZ_TIMEOUT,
+  assertClean,
+  deepNest,
+  fuzz,
+  FUZZ_CASES,
+  mutateJson,
+  type FuzzRng,
+} from "./harness.js";
 
 const SEEDS: ModelSpec[] = [
   {
@@ -59,20 +67,24 @@ function mutate(rng: FuzzRng): { spec: unknown; what: string } {
   return { spec: value, what };
 }
 
-test(`JSON specs: ${FUZZ_CASES} mutated specs give clean errors naming the spec or a model that runs`, async () => {
-  const result = await fuzz("JSON specs", FUZZ_CASES, 9005, (rng) => {
-    const { spec, what } = mutate(rng);
-    return {
-      name: /^model spec/,
-      what,
-      run: () => {
-        const { model, shapes } = buildFromSpec(spec as ModelSpec);
-        const input = (spec as ModelSpec).input;
-        model.eval();
-        const y = model.forward(zeros([2, ...input]));
-        assert.deepEqual(y.shape, [2, ...(shapes.at(-1) ?? input)]);
-      },
-    };
-  });
-  assertClean(result);
-});
+test(
+  `JSON specs: ${FUZZ_CASES} mutated specs give clean errors naming the spec or a model that runs`,
+  FUZZ_TIMEOUT,
+  async () => {
+    const result = await fuzz("JSON specs", FUZZ_CASES, 9005, (rng) => {
+      const { spec, what } = mutate(rng);
+      return {
+        name: /^model spec/,
+        what,
+        run: () => {
+          const { model, shapes } = buildFromSpec(spec as ModelSpec);
+          const input = (spec as ModelSpec).input;
+          model.eval();
+          const y = model.forward(zeros([2, ...input]));
+          assert.deepEqual(y.shape, [2, ...(shapes.at(-1) ?? input)]);
+        },
+      };
+    });
+    assertClean(result);
+  },
+);

@@ -249,3 +249,16 @@ test("a 100k-entry header is read in linear time (each entry checked once)", () 
   assert.equal(tensors.size, 100_000);
   assert.deepEqual([...tensors.get("t99999")!.toArray()], [7.5]);
 });
+
+test("a header nested 100,000 deep is refused before JSON.parse (which would overflow the stack)", () => {
+  const text = new TextEncoder().encode(
+    `{"a":{"dtype":"F32","shape":${"[".repeat(100_000)}1${"]".repeat(100_000)},"data_offsets":[0,4]}}`,
+  );
+  const file = new Uint8Array(8 + text.length + 4);
+  new DataView(file.buffer).setBigUint64(0, BigInt(text.length), true);
+  file.set(text, 8);
+  assert.throws(
+    () => decodeSafetensors(file, { source: "deep.st" }),
+    /^Error: decodeSafetensors: deep\.st: header nests arrays\/objects more than 16 deep/,
+  );
+});
