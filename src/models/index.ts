@@ -31,6 +31,7 @@ export * from "./densenet.js";
 export * from "./mobilenet.js";
 export * from "./squeezenet.js";
 export * from "./shufflenet.js";
+export * from "./perceptron.js";
 export * from "./summary.js";
 export { loadWeights, encodeSafetensors, decodeSafetensors } from "../io/safetensors.js";
 
