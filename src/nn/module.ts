@@ -136,18 +136,14 @@ export abstract class Module {
   /** The descendant at a dotted path (`"layer4.1.conv2"`), like torch's get_submodule. */
   getSubmodule(path: string): Module {
     if (path === "") return this;
-    let module: Module = this;
-    for (const name of path.split(".")) {
+    return path.split(".").reduce<Module>((module, name) => {
       const child = module.namedChildren().find(([n]) => n === name)?.[1];
-      if (!child) {
-        const names = module.namedChildren().map(([n]) => n);
-        throw new Error(
-          `${this.constructor.name}: no submodule '${path}' ('${name}' is not a child of ${module.constructor.name}; children: ${names.join(", ") || "none"})`,
-        );
-      }
-      module = child;
-    }
-    return module;
+      if (child) return child;
+      const names = module.namedChildren().map(([n]) => n);
+      throw new Error(
+        `${this.constructor.name}: no submodule '${path}' ('${name}' is not a child of ${module.constructor.name}; children: ${names.join(", ") || "none"})`,
+      );
+    }, this);
   }
 
   /**
