@@ -325,7 +325,11 @@ function decodeWith(
   return { tensors, metadata };
 }
 
-const WRITE_DTYPE = { float32: "F32", float64: "F64", int32: "I32" } as const;
+/** Options of encodeSafetensors. */
+export interface SafetensorsWriteOptions {
+  /** How int32 tensors are stored: "I32" (default) or "I64", the dtype of torch's integer buffers. */
+  intDtype?: "I32" | "I64";
+}
 
 /**
  * Serialises tensors (in the given order) to safetensors bytes. The header is padded with spaces to a
@@ -335,21 +339,20 @@ const WRITE_DTYPE = { float32: "F32", float64: "F64", int32: "I32" } as const;
 export function encodeSafetensors(
   tensors: Map<string, Tensor> | Record<string, Tensor>,
   metadata?: Record<string, string>,
+  options: SafetensorsWriteOptions = {},
 ): Uint8Array {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
+  const intDtype = options.intDtype ?? "I32";
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   const arrays = entries.map(([name, t]) => {
     const values = t.toArray();
-    const bytesPer = t.dtype === "float64" ? 8 : 4;
-    header[name] = {
-      dtype: WRITE_DTYPE[t.dtype],
-      shape: [...t.shape],
-      data_offsets: [offset, offset + values.length * bytesPer],
-    };
-    offset += values.length * bytesPer;
-    return { dtype: t.dtype, values };
+    const dtype: SafetensorsDType = t.dtype === "float64" ? "F64" : t.dtype === "float32" ? "F32" : intDtype;
+    const bytes = values.length * BYTES[dtype];
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+    return { dtype, values };
   });
   let json = JSON.stringify(header);
   json += " ".repeat((8 - (new TextEncoder().encode(json).length % 8)) % 8);
@@ -361,13 +364,29 @@ export function encodeSafetensors(
   let at = 8 + headerBytes.length;
   for (const { dtype, values } of arrays) {
     for (let i = 0; i < values.length; i++) {
-      if (dtype === "float64") view.setFloat64(at + 8 * i, values[i], true);
-      else if (dtype === "float32") view.setFloat32(at + 4 * i, values[i], true);
+      if (dtype === "F64") view.setFloat64(at + 8 * i, values[i], true);
+      else if (dtype === "F32") view.setFloat32(at + 4 * i, values[i], true);
+      else if (dtype === "I64") view.setBigInt64(at + 8 * i, BigInt(values[i]), true);
       else view.setInt32(at + 4 * i, values[i], true);
     }
-    at += values.length * (dtype === "float64" ? 8 : 4);
+    at += values.length * BYTES[dtype];
   }
   return out;
+}
+
+/**
+ * Serialises a model's weights — its state_dict, under torch/torchvision names such as
+ * `layer1.0.conv1.weight` and `bn1.running_mean` — to safetensors bytes that PyTorch loads with
+ * `model.load_state_dict(safetensors.torch.load_file(path))`. Float tensors keep their dtype (F32 for
+ * float32), integer buffers (BatchNorm's num_batches_tracked) are written as I64 like torch's.
+ * Browser-safe; `saveWeights` in striate/node writes the bytes to a file.
+ * @example const bytes = serializeWeights(getModel("resnet18")); // load in torch: resnet18().load_state_dict(…)
+ */
+export function serializeWeights(
+  model: Module,
+  metadata: Record<string, string> = { format: "pt" },
+): Uint8Array {
+  return encodeSafetensors(model.stateDict(), metadata, { intDtype: "I64" });
 }
 
 /**

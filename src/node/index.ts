@@ -7,4 +7,5 @@ export * from "./callbacks.js";
 export * from "./progress.js";
 export * from "./plots.js";
 export * from "./data/index.js";
+export * from "./weights.js";
 export { main as cliMain } from "./cli/main.js";
