@@ -11,7 +11,7 @@ import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import { loadImageFolder, readImageFile } from "../../src/node/data/index.js";
 import { resizeBilinear } from "../../src/data/resize.js";
-import { crc32 } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
 
 type Rgba = [number, number, number, number];
 
@@ -249,4 +249,68 @@ test("a JPEG too small to hold its declared size is refused before the decoder a
     readImageFile(await writeImage("liar.jpg", jpg)),
     new RegExp(`liar\\.jpg: JPEG of ${jpg.length} bytes is too small to hold 6000×6000 pixels`),
   );
+});
+
+/** An Adam7-interlaced 8-bit RGB PNG built by hand (pngjs only writes non-interlaced ones). */
+function interlacedPng(width: number, height: number, pixel: (x: number, y: number) => number[]): Buffer {
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  const raw: number[] = [];
+  for (const [x0, y0, dx, dy] of passes) {
+    for (let y = y0; y < height; y += dy) {
+      if (x0 >= width) break;
+      raw.push(0); // filter type None
+      for (let x = x0; x < width; x += dx) raw.push(...pixel(x, y));
+    }
+  }
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "latin1");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 1], 8); // depth 8, RGB, deflate, adaptive filtering, Adam7
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.from(raw))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+test("an interlaced PNG passes the data-size check (Adam7 passes counted) and decodes to its pixels", async () => {
+  const pixel = (x: number, y: number) => [20 * x, 30 * y, (x * y) % 256];
+  for (const [w, h] of [
+    [13, 7],
+    [1, 1],
+    [3, 9],
+  ]) {
+    const path = await writeImage(`interlaced-${w}x${h}.png`, interlacedPng(w, h, pixel));
+    const { image, width, height } = await readImageFile(path);
+    assert.deepEqual([width, height], [w, h]);
+    for (let p = 0; p < w * h; p++) {
+      const [r, g, b] = pixel(p % w, Math.floor(p / w));
+      assert.deepEqual(
+        [image[p], image[w * h + p], image[2 * w * h + p]],
+        [r, g, b].map((v) => Math.fround(v / 255)),
+      );
+    }
+    const cut = interlacedPng(w, h, pixel);
+    await assert.rejects(
+      readImageFile(await writeImage("cut-interlaced.png", withDeclaredSize(cut, w + 1, h))),
+      /PNG data holds \d+ bytes but its/,
+    );
+  }
 });

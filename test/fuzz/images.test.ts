@@ -14,12 +14,10 @@ import jpeg from "jpeg-js";
 import { readImageFile } from "../../src/node/data/index.js";
 import { FUZZ_TIMEOUT, assertClean, fuzz, FUZZ_CASES, mutateBytes, type FuzzRng } from "./harness.js";
 
-function png(width: number, height: number, colorType: 0 | 2 | 4 | 6, interlace = false): Uint8Array {
+function png(width: number, height: number, colorType: 0 | 2 | 4 | 6): Uint8Array {
   const image = new PNG({ width, height });
   for (let i = 0; i < width * height * 4; i++) image.data[i] = (i * 53) % 256;
-  const bytes = PNG.sync.write(image, { colorType });
-  if (!interlace) return new Uint8Array(bytes);
-  return new Uint8Array(bytes);
+  return new Uint8Array(PNG.sync.write(image, { colorType }));
 }
 
 function jpg(width: number, height: number): Uint8Array {
