@@ -7,7 +7,7 @@ import { formatShape } from "../tensor/shape.js";
 import { add } from "../ops/elementwise.js";
 import { batchNormWithStats, localResponseNorm, MAX_LRN_SIZE } from "../ops/normalization.js";
 import { Module } from "./module.js";
-import { checkNumber } from "../ops/util.js";
+import { checkAllocatable, checkNumber } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { ones_, zeros_ } from "./init.js";
@@ -46,6 +46,7 @@ export abstract class BatchNormBase extends Module {
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new Error(`${name}: numFeatures must be a positive integer, got ${numFeatures}`);
     }
+    checkAllocatable(name, "running_mean", [numFeatures]);
     this.numFeatures = numFeatures;
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;

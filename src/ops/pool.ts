@@ -5,7 +5,7 @@ import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry } from "
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
-import { checkFloat, checkOptionKeys, wrapLike } from "./util.js";
+import { checkAllocatable, checkFloat, checkOptionKeys, wrapLike } from "./util.js";
 import type { Size2 } from "./conv.js";
 import { mean } from "./reduce.js";
 
@@ -175,6 +175,7 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
   if (x.shape[2] < 1 || x.shape[3] < 1)
     throw new Error(`adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty spatial dim`);
   const [batch, channels, inH, inW] = x.shape;
+  checkAllocatable("adaptiveAvgPool2d", "output", [batch, channels, outH, outW]);
   return apply("adaptiveAvgPool2d", [x], { batch, channels, inH, inW, outH, outW });
 }
 

@@ -71,6 +71,14 @@ test("sizes too large to allocate name the layer and the size (not a wasm RangeE
     () => new BatchNorm2d(4, { eps: Infinity }),
     /eps must be a positive finite number, got Infinity/,
   );
+  assert.throws(
+    () => new BatchNorm2d(1e10),
+    /^Error: BatchNorm2d\(10000000000\): running_mean \[10000000000\] would hold/,
+  );
+  assert.throws(
+    () => F.adaptiveAvgPool2d(x, 2 ** 31),
+    /^Error: adaptiveAvgPool2d: output \[1,1,2147483648,2147483648\] would hold/,
+  );
 });
 
 test("setNumThreads and initWasm reject NaN, 0, fractions and absurd counts", async () => {

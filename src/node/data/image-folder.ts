@@ -163,7 +163,12 @@ async function decode(
   try {
     if (header.format === "png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      decoded = { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
+      const data = png.data; // a view, not a copy: the decoded image can be large
+      decoded = {
+        width: png.width,
+        height: png.height,
+        rgba: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      };
     } else {
       const image = jpeg.decode(bytes, {
         useTArray: true,
