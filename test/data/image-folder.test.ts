@@ -251,17 +251,28 @@ test("a JPEG too small to hold its declared size is refused before the decoder a
   );
 });
 
-/** An Adam7-interlaced 8-bit RGB PNG built by hand (pngjs only writes non-interlaced ones). */
-function interlacedPng(width: number, height: number, pixel: (x: number, y: number) => number[]): Buffer {
-  const passes = [
-    [0, 0, 8, 8],
-    [4, 0, 8, 8],
-    [0, 4, 4, 8],
-    [2, 0, 4, 4],
-    [0, 2, 2, 4],
-    [1, 0, 2, 2],
-    [0, 1, 1, 2],
-  ];
+/**
+ * An 8-bit PNG built by hand (pngjs writes neither interlaced nor palette images): samples per pixel from
+ * `pixel`, every row stored with filter None, optionally Adam7-interlaced, with extra chunks (PLTE, tRNS)
+ * before the image data.
+ */
+function handPng(
+  width: number,
+  height: number,
+  pixel: (x: number, y: number) => number[],
+  options: { colorType?: number; interlace?: boolean; chunks?: [string, Buffer][] } = {},
+): Buffer {
+  const passes = options.interlace
+    ? [
+        [0, 0, 8, 8],
+        [4, 0, 8, 8],
+        [0, 4, 4, 8],
+        [2, 0, 4, 4],
+        [0, 2, 2, 4],
+        [1, 0, 2, 2],
+        [0, 1, 1, 2],
+      ]
+    : [[0, 0, 1, 1]];
   const raw: number[] = [];
   for (const [x0, y0, dx, dy] of passes) {
     for (let y = y0; y < height; y += dy) {
@@ -281,14 +292,18 @@ function interlacedPng(width: number, height: number, pixel: (x: number, y: numb
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 1], 8); // depth 8, RGB, deflate, adaptive filtering, Adam7
+  ihdr.set([8, options.colorType ?? 2, 0, 0, options.interlace ? 1 : 0], 8);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
+    ...(options.chunks ?? []).map(([type, data]) => chunk(type, data)),
     chunk("IDAT", deflateSync(Buffer.from(raw))),
     chunk("IEND", Buffer.alloc(0)),
   ]);
 }
+
+const interlacedPng = (width: number, height: number, pixel: (x: number, y: number) => number[]): Buffer =>
+  handPng(width, height, pixel, { interlace: true });
 
 test("an interlaced PNG passes the data-size check (Adam7 passes counted) and decodes to its pixels", async () => {
   const pixel = (x: number, y: number) => [20 * x, 30 * y, (x * y) % 256];
@@ -313,4 +328,54 @@ test("an interlaced PNG passes the data-size check (Adam7 passes counted) and de
       /PNG data holds \d+ bytes but its/,
     );
   }
+});
+
+test("resizing a PNG down decodes it row by row, equal to pngjs's full decode then resizeBilinear", async () => {
+  // Every colour type pngjs writes, with each of PNG's five row filters forced, plus a hand-built palette PNG
+  // with per-entry transparency.
+  const noisy = (x: number, y: number): Rgba => [
+    (x * 37 + y * 11) % 256,
+    (x * y * 7) % 256,
+    (x + 3 * y) % 256,
+    (x * 13 + y) % 256,
+  ];
+  const files: [string, Buffer][] = [];
+  for (const colorType of [0, 2, 4, 6] as const) {
+    for (const filterType of [0, 1, 2, 3, 4]) {
+      const image = new PNG({ width: 23, height: 19 });
+      for (let y = 0; y < 19; y++) for (let x = 0; x < 23; x++) image.data.set(noisy(x, y), 4 * (y * 23 + x));
+      files.push([`ct${colorType}-f${filterType}.png`, PNG.sync.write(image, { colorType, filterType })]);
+    }
+  }
+  const palette = Buffer.from([0, 0, 0, 255, 0, 0, 0, 255, 0, 10, 20, 30]);
+  const alphas = Buffer.from([255, 128, 0]);
+  files.push([
+    "palette.png",
+    handPng(23, 19, (x, y) => [(x + y) % 4 === 3 ? 2 : (x + y) % 3], {
+      colorType: 3,
+      chunks: [
+        ["PLTE", palette],
+        ["tRNS", alphas],
+      ],
+    }),
+  ]);
+  for (const [name, bytes] of files) {
+    const path = await writeImage(name, bytes);
+    const whole = await readImageFile(path, { channels: 4 });
+    const small = await readImageFile(path, { channels: 4, size: [6, 9] });
+    assert.deepEqual([...small.image], [...resizeBilinear(whole.image, 4, 19, 23, 6, 9)], name);
+  }
+  // A palette index past the palette's end is an error on both paths.
+  const bad = await writeImage(
+    "bad-index.png",
+    handPng(23, 19, () => [7], { colorType: 3, chunks: [["PLTE", palette]] }),
+  );
+  await assert.rejects(
+    readImageFile(bad, { size: [6, 9] }),
+    /bad-index\.png: PNG palette index 7 is outside the 4-colour palette/,
+  );
+  await assert.rejects(
+    readImageFile(bad),
+    /bad-index\.png could not be decoded as PNG \(index 7 not in palette\)/,
+  );
 });

@@ -10,7 +10,8 @@ import jpeg from "jpeg-js";
 import { TensorDataset } from "../../data/dataset.js";
 import { axisWeights } from "../../data/resize.js";
 import { isDirectory } from "./files.js";
-import { checkPngData, DEFAULT_MAX_PIXELS, readImageHeader } from "./image-header.js";
+import { checkPngData, DEFAULT_MAX_PIXELS, readImageHeader, type PngLayout } from "./image-header.js";
+import { canStreamPng, decodePngRows } from "./png-rows.js";
 
 export interface ImageFolderOptions {
   /** Resize every image to this size (one number for a square, or [height, width]); bilinear. */
@@ -21,7 +22,8 @@ export interface ImageFolderOptions {
   background?: number;
   /**
    * Largest image accepted, in pixels (width × height, read from the file's header before decoding; default
-   * 40,000,000). Raise it for larger images: decoding a PNG peaks near 16 bytes per pixel.
+   * 40,000,000). Raise it for larger images: a full PNG decode peaks near 16 bytes per pixel (a PNG resized down
+   * is decoded row by row and needs far less).
    */
   maxPixels?: number;
 }
@@ -140,26 +142,53 @@ export async function readImageFile(
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!(maxPixels > 0))
     throw new Error(`readImageFile: maxPixels must be a positive number, got ${maxPixels}`);
-  const { width, height, rgba } = await decode(path, new Uint8Array(await readFile(path)), maxPixels);
+  const decoded = await decode(path, new Uint8Array(await readFile(path)), maxPixels, options.size?.[0]);
+  const { width, height } = decoded;
   const size = options.size ?? [height, width];
   // Converted and resampled straight from the decoded bytes: a large image resized to a small one never
   // exists as a full-size float array.
-  const image = toChannelsResized(rgba, width, height, channels, size[0], size[1], options.background);
+  const image = toChannelsResized(decoded, channels, size[0], size[1], options.background);
   return { image, width, height };
 }
 
-async function decode(
-  path: string,
-  bytes: Uint8Array,
-  maxPixels: number,
-): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+/** Decoded RGBA bytes; `rowAt[y]` is where source row y sits in `rgba` when only some rows were kept. */
+interface Decoded {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+  rowAt?: Int32Array;
+}
+
+// A large PNG resized to fewer rows is decoded row by row, keeping only the rows bilinear resizing reads.
+async function decodeRowsForResize(path: string, layout: PngLayout, outH: number): Promise<Decoded> {
+  const { width, height } = layout;
+  const ys = axisWeights(height, outH);
+  const wanted = new Set([...ys.i0, ...ys.i1]);
+  const rows = await decodePngRows(path, layout, wanted);
+  const rowAt = new Int32Array(height).fill(-1);
+  const rgba = new Uint8Array(4 * width * rows.size);
+  [...rows.keys()]
+    .sort((a, b) => a - b)
+    .forEach((y, i) => {
+      rowAt[y] = i;
+      rgba.set(rows.get(y)!, 4 * width * i);
+    });
+  return { width, height, rgba, rowAt };
+}
+
+async function decode(path: string, bytes: Uint8Array, maxPixels: number, outH?: number): Promise<Decoded> {
   const ext = extname(path).toLowerCase();
   if (!EXTENSIONS.has(ext)) {
     throw new Error(`${path}: only .png, .jpg and .jpeg images are supported, not '${ext || "(none)"}'`);
   }
   const header = readImageHeader(path, bytes, maxPixels);
-  if (header.format === "png") await checkPngData(path, bytes);
-  let decoded: { width: number; height: number; rgba: Uint8Array };
+  if (header.format === "png") {
+    const layout = await checkPngData(path, bytes);
+    if (outH !== undefined && outH < header.height && canStreamPng(layout)) {
+      return decodeRowsForResize(path, layout, outH);
+    }
+  }
+  let decoded: Decoded;
   try {
     if (header.format === "png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -200,9 +229,7 @@ async function decode(
 // (align_corners = false). Each source pixel's channel values are computed (and rounded to float32, as a
 // stored plane would be) only where the resampling reads them, so no full-size float copy is made.
 function toChannelsResized(
-  rgba: Uint8Array,
-  width: number,
-  height: number,
+  { rgba, width, height, rowAt }: Decoded,
   channels: 1 | 3 | 4,
   outH: number,
   outW: number,
@@ -211,6 +238,7 @@ function toChannelsResized(
   const plane = outH * outW;
   const out = new Float32Array(channels * plane);
   const value = channelReader(rgba, channels, background);
+  const rowStart = (y: number): number => (rowAt ? rowAt[y] : y) * width;
   if (outH === height && outW === width) {
     for (let c = 0; c < channels; c++) for (let p = 0; p < plane; p++) out[c * plane + p] = value(p, c);
     return out;
@@ -219,8 +247,8 @@ function toChannelsResized(
   const xs = axisWeights(width, outW);
   for (let c = 0; c < channels; c++) {
     for (let oy = 0; oy < outH; oy++) {
-      const row0 = ys.i0[oy] * width;
-      const row1 = ys.i1[oy] * width;
+      const row0 = rowStart(ys.i0[oy]);
+      const row1 = rowStart(ys.i1[oy]);
       const wy = ys.frac[oy];
       for (let ox = 0; ox < outW; ox++) {
         const [x0, x1, wx] = [xs.i0[ox], xs.i1[ox], xs.frac[ox]];

@@ -4,7 +4,11 @@
 // dimensions, so a 90-byte file declaring 20000×20000 must be refused here, by a pixel limit, and a PNG whose
 // data holds fewer rows than its header claims would otherwise decode with silent zeros.
 
+import * as zlib from "node:zlib";
 import { createInflate } from "node:zlib";
+
+// zlib.crc32 arrived in Node 20.15; on older 20.x the CRCs are left to pngjs.
+const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /** Default `maxPixels`: 40 megapixels (about 7300×5500, larger than most camera photos). */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -132,11 +136,26 @@ function pngDataBytes(width: number, height: number, bitsPerPixel: number, inter
   );
 }
 
+/** A PNG's header fields and the chunks a decoder needs, after checkPngData. */
+export interface PngLayout {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlaced: boolean;
+  /** The compressed image data, one entry per IDAT chunk. */
+  idat: Uint8Array[];
+  /** The palette (PLTE) and transparency (tRNS) chunks' data, when present. */
+  plte?: Uint8Array;
+  trns?: Uint8Array;
+}
+
 /**
- * Checks that a PNG's image data (its IDAT chunks, inflated and counted, not kept) holds exactly the bytes its
- * header's size, bit depth and colour type need. Streamed, so memory stays small whatever the header says.
+ * Checks a PNG's chunks (lengths within the file, CRCs) and that its image data (the IDAT chunks, inflated and
+ * counted, not kept) holds exactly the bytes its header's size, bit depth and colour type need. Streamed, so
+ * memory stays small whatever the header says. Returns the layout for a decoder.
  */
-export async function checkPngData(path: string, bytes: Uint8Array): Promise<void> {
+export async function checkPngData(path: string, bytes: Uint8Array): Promise<PngLayout> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const width = view.getUint32(16);
   const height = view.getUint32(20);
@@ -145,8 +164,21 @@ export async function checkPngData(path: string, bytes: Uint8Array): Promise<voi
   if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) {
     throw new Error(`${path}: PNG has an invalid colour type ${bytes[25]} or bit depth ${depth}`);
   }
-  const expected = pngDataBytes(width, height, channels * depth, bytes[28] === 1);
-  const idat: Uint8Array[] = [];
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
+    throw new Error(
+      `${path}: PNG header has an unknown compression (${bytes[26]}), filter (${bytes[27]}) or interlace (${bytes[28]}) method`,
+    );
+  }
+  const layout: PngLayout = {
+    width,
+    height,
+    depth,
+    colorType: bytes[25],
+    interlaced: bytes[28] === 1,
+    idat: [],
+  };
+  const expected = pngDataBytes(width, height, channels * depth, layout.interlaced);
+  let ended = false;
   for (let at = 8; at + 8 <= bytes.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
@@ -155,17 +187,32 @@ export async function checkPngData(path: string, bytes: Uint8Array): Promise<voi
         `${path}: PNG is truncated (chunk '${type}' of ${length} bytes runs past the end of the file)`,
       );
     }
-    if (type === "IDAT") idat.push(bytes.subarray(at + 8, at + 8 + length));
-    if (type === "IEND") break;
+    const data = bytes.subarray(at + 8, at + 8 + length);
+    if (crc32 && crc32(bytes.subarray(at + 4, at + 8 + length)) >>> 0 !== view.getUint32(at + 8 + length)) {
+      throw new Error(`${path}: PNG chunk '${type}' at byte ${at} has a bad CRC (the file is corrupt)`);
+    }
+    if (type === "IDAT") layout.idat.push(data);
+    else if (type === "PLTE") layout.plte = data;
+    else if (type === "tRNS") layout.trns = data;
+    else if (type === "IEND") {
+      ended = true;
+      const trailing = bytes.length - (at + 12 + length);
+      if (trailing > 0) throw new Error(`${path}: PNG has ${trailing} bytes after its IEND chunk`);
+      break;
+    } else if (type !== "IHDR" && (bytes[at + 4] & 0x20) === 0) {
+      throw new Error(`${path}: PNG has an unknown critical chunk '${type}' at byte ${at}`);
+    }
     at += 12 + length;
   }
-  const found = await inflatedLength(path, idat, expected);
+  if (!ended) throw new Error(`${path}: PNG is truncated (no IEND chunk)`);
+  const found = await inflatedLength(path, layout.idat, expected);
   if (found !== expected) {
     const holds = found > expected ? `more than ${expected}` : `${found}`;
     throw new Error(
       `${path}: PNG data holds ${holds} bytes but its ${width}×${height} header needs ${expected} (truncated or corrupt)`,
     );
   }
+  return layout;
 }
 
 // Inflates the chunks, counting the output; stops as soon as it passes `limit` (returns limit + 1 then).
