@@ -50,7 +50,7 @@ test("segmentationScores counts pixels, skips ignored ones and averages the defi
       tensor(
         [
           [
-            [0, 1, 1, 1],
+            [0, 1, 1, 0],
             [1, 0, 0, 0],
           ],
         ],
