@@ -129,11 +129,12 @@ export class IntegratedGradients implements Attribution<IntegratedGradientsOptio
   constructor(readonly model: Module) {}
 
   /** Attributions shaped like x; with `returnConvergenceDelta`, also the delta [N] = Σ attr - (S(x) - S(x')). */
-  attribute(x: Tensor, options?: IntegratedGradientsOptions & { returnConvergenceDelta?: false }): Tensor;
+  // The plain form last: SmoothGrad infers a wrapped method's options from its last overload.
   attribute(
     x: Tensor,
     options: IntegratedGradientsOptions & { returnConvergenceDelta: true },
   ): [Tensor, Tensor];
+  attribute(x: Tensor, options?: IntegratedGradientsOptions & { returnConvergenceDelta?: false }): Tensor;
   attribute(x: Tensor, options: IntegratedGradientsOptions = {}): Tensor | [Tensor, Tensor] {
     const caller = "IntegratedGradients";
     checkBatch(x, caller);

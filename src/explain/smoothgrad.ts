@@ -8,8 +8,8 @@ import type { Rng } from "../tensor/rng.js";
 import { checkBatch, type Attribution, type TargetOptions } from "./attribution.js";
 import { Saliency, type SaliencyOptions } from "./gradients.js";
 
-/** Options of {@link SmoothGrad.attribute}; the rest goes to the wrapped method. */
-export interface SmoothGradOptions extends SaliencyOptions {
+/** The noise options of {@link SmoothGrad.attribute}; the rest goes to the wrapped method. */
+export interface NoiseOptions {
   /** Standard deviation of the Gaussian noise, in input units (default 1.0, Captum's `stdevs`). */
   stdevs?: number;
   /** Noisy copies averaged (default 5, Captum's `nt_samples`). */
@@ -28,17 +28,20 @@ export interface SmoothGradOptions extends SaliencyOptions {
  *
  * @example const map = new SmoothGrad(model).attribute(x, { target: 3, stdevs: 0.15, nSamples: 25 });
  */
-export class SmoothGrad implements Attribution<SmoothGradOptions> {
-  private readonly base: Attribution<TargetOptions>;
+export class SmoothGrad<O extends TargetOptions = SaliencyOptions> implements Attribution<O & NoiseOptions> {
+  private readonly base: Attribution<O>;
   private readonly wrapsModel: boolean;
 
-  constructor(modelOrMethod: Module | Attribution<TargetOptions>) {
+  constructor(modelOrMethod: Module | Attribution<O>) {
     this.wrapsModel = modelOrMethod instanceof Module;
-    this.base = modelOrMethod instanceof Module ? new Saliency(modelOrMethod) : modelOrMethod;
+    this.base =
+      modelOrMethod instanceof Module
+        ? (new Saliency(modelOrMethod) as Attribution<TargetOptions> as Attribution<O>)
+        : modelOrMethod;
   }
 
   /** The smoothed attribution, shaped as the wrapped method's. */
-  attribute(x: Tensor, options: SmoothGradOptions = {}): Tensor {
+  attribute(x: Tensor, options: O & NoiseOptions = {} as O & NoiseOptions): Tensor {
     checkBatch(x, "SmoothGrad");
     const { stdevs = 1, nSamples = 5, ntType = "smoothgrad", rng, ...rest } = options;
     if (!(stdevs >= 0) || !Number.isFinite(stdevs))
@@ -49,7 +52,7 @@ export class SmoothGrad implements Attribution<SmoothGradOptions> {
       throw new Error(
         `SmoothGrad: ntType must be smoothgrad, smoothgrad_sq or vargrad, got ${String(ntType)}`,
       );
-    const baseOptions = this.wrapsModel ? { abs: false, ...rest } : rest;
+    const baseOptions = (this.wrapsModel ? { abs: false, ...rest } : rest) as unknown as O;
     let sum: Tensor | null = null;
     let sumSq: Tensor | null = null;
     for (let s = 0; s < nSamples; s++) {
