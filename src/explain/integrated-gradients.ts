@@ -149,6 +149,9 @@ export class IntegratedGradients implements Attribution<IntegratedGradientsOptio
     const indices = targetIndices(options.target, n, caller);
     const input = Float64Array.from(x.toArray());
     const baseline = baselineValues(options.baselines ?? 0, x, caller);
+    // S(x) first: the completeness delta needs it, and a wrong input fails here with its own shape
+    // rather than the expanded batch's.
+    const atInput = scoresWithoutGrad(this.model, x, indices, caller);
     const total = new Float64Array(n * d);
     // Row r of the expanded batch is step ⌊r/N⌋ of image r mod N, as Captum orders it.
     for (let start = 0; start < rowsTotal; start += chunk) {
@@ -177,14 +180,19 @@ export class IntegratedGradients implements Attribution<IntegratedGradientsOptio
     if (multiplyByInputs) for (let e = 0; e < n * d; e++) total[e] *= input[e] - baseline[e];
     const attributions = tensor(Float32Array.from(total), x.shape, { backend: x.backend.name }).to(x.dtype);
     if (!options.returnConvergenceDelta) return attributions;
-    return [attributions, this.delta(x, baseline, total, indices)];
+    return [attributions, this.delta(x, atInput, baseline, total, indices)];
   }
 
   /** Σ attributions - (S(x) - S(x')) per image: how far the quadrature is from completeness. */
-  private delta(x: Tensor, baseline: Float64Array, total: Float64Array, indices: Int32Array | null): Tensor {
+  private delta(
+    x: Tensor,
+    atInput: Float64Array,
+    baseline: Float64Array,
+    total: Float64Array,
+    indices: Int32Array | null,
+  ): Tensor {
     const n = x.shape[0];
     const d = x.size / n;
-    const atInput = scoresWithoutGrad(this.model, x, indices, "IntegratedGradients");
     const base = tensor(Float32Array.from(baseline), x.shape, { backend: x.backend.name }).to(x.dtype);
     const atBaseline = scoresWithoutGrad(this.model, base, indices, "IntegratedGradients");
     const delta = new Float32Array(n);

@@ -57,7 +57,7 @@ export class SmoothGrad<O extends TargetOptions = SaliencyOptions> implements At
     let sumSq: Tensor | null = null;
     for (let s = 0; s < nSamples; s++) {
       const noise = randn([...x.shape], { std: stdevs, rng, dtype: x.dtype, backend: x.backend.name });
-      const a = this.base.attribute(x.detach().add(noise), baseOptions);
+      const a = this.attributeWrapped(x.detach().add(noise), baseOptions);
       sum = sum ? sum.add(a) : a;
       sumSq = ntType === "smoothgrad" ? null : sumSq ? sumSq.add(a.square()) : a.square();
     }
@@ -65,5 +65,14 @@ export class SmoothGrad<O extends TargetOptions = SaliencyOptions> implements At
     if (ntType === "smoothgrad") return mean;
     const meanSq = sumSq!.div(nSamples);
     return ntType === "smoothgrad_sq" ? meanSq : meanSq.sub(mean.square());
+  }
+
+  /** The wrapped method on a noisy batch; its errors are prefixed with SmoothGrad, naming both methods. */
+  private attributeWrapped(x: Tensor, options: O): Tensor {
+    try {
+      return this.base.attribute(x, options);
+    } catch (e) {
+      throw new Error(`SmoothGrad: ${(e as Error).message}`);
+    }
   }
 }
