@@ -4,9 +4,9 @@
 // The N·nSteps scaled inputs run in chunks of `internalBatchSize` rows, so memory stays bounded.
 
 import type { Module } from "../nn/module.js";
-import { Tensor, tensor } from "../tensor/tensor.js";
-import { formatShape } from "../tensor/shape.js";
+import { tensor, type Tensor } from "../tensor/tensor.js";
 import {
+  baselineValues,
   checkBatch,
   indicesForRows,
   scoresWithoutGrad,
@@ -90,29 +90,6 @@ function gaussLegendreOnUnitInterval(n: number): { alphas: number[]; weights: nu
     weights.push(0.5 * (2 / ((1 - x * x) * derivative * derivative)));
   }
   return { alphas: alphas.reverse(), weights: weights.reverse() };
-}
-
-/** The baseline as values of the whole batch [N·D], from a number or a tensor like x or like one image. */
-function baselineValues(baselines: number | Tensor, x: Tensor, caller: string): Float64Array {
-  const n = x.shape[0];
-  const d = x.size / n;
-  if (typeof baselines === "number") {
-    if (!Number.isFinite(baselines)) throw new Error(`${caller}: baselines must be finite, got ${baselines}`);
-    return new Float64Array(n * d).fill(baselines);
-  }
-  if (!(baselines instanceof Tensor)) throw new Error(`${caller}: baselines must be a number or a Tensor`);
-  const one = x.shape.slice(1).join(",");
-  const shape = baselines.shape.join(",");
-  const values = Float64Array.from(baselines.toArray());
-  if (shape === x.shape.join(",")) return values;
-  if (shape === one || shape === `1,${one}`) {
-    const out = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) out.set(values, i * d);
-    return out;
-  }
-  throw new Error(
-    `${caller}: baselines ${formatShape(baselines.shape)} must match the input ${formatShape(x.shape)} or one image ${formatShape(x.shape.slice(1))}`,
-  );
 }
 
 /**

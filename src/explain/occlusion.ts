@@ -7,6 +7,7 @@ import type { Module } from "../nn/module.js";
 import { Tensor, tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import {
+  baselineValues,
   checkBatch,
   indicesForRows,
   scoresWithoutGrad,
@@ -87,24 +88,6 @@ function checkedWindow(
   return { window: [...window], strides };
 }
 
-/** The occluding values of the whole batch [N·D]. */
-function baselineValues(baselines: number | Tensor, x: Tensor, caller: string): Float32Array {
-  const n = x.shape[0];
-  const d = x.size / n;
-  if (typeof baselines === "number") return new Float32Array(n * d).fill(baselines);
-  const values = Float32Array.from(baselines.toArray());
-  if (values.length === n * d && baselines.shape.join() === x.shape.join()) return values;
-  const one = x.shape.slice(1).join();
-  if (baselines.shape.join() === one || baselines.shape.join() === `1,${one}`) {
-    const out = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) out.set(values, i * d);
-    return out;
-  }
-  throw new Error(
-    `${caller}: baselines ${formatShape(baselines.shape)} must match the input ${formatShape(x.shape)} or one image ${formatShape(x.shape.slice(1))}`,
-  );
-}
-
 /**
  * Occlusion (Zeiler & Fergus 2014), as Captum's `Occlusion`: each element's attribution is the mean of
  * S(x) - S(x with a window set to the baseline) over the windows that cover it (0 where none does).
@@ -129,7 +112,7 @@ export class Occlusion implements Attribution<OcclusionOptions> {
     const dims = x.shape.slice(1);
     const d = x.size / n;
     const indices = targetIndices(options.target, n, caller);
-    const input = Float32Array.from(x.toArray());
+    const input = Float64Array.from(x.toArray());
     const baseline = baselineValues(options.baselines ?? 0, x, caller);
     const initial = scoresWithoutGrad(this.model, x, indices, caller);
     const total = new Float64Array(n * d);
