@@ -5,6 +5,7 @@
 
 import type { Module } from "../nn/module.js";
 import { tensor, type Tensor } from "../tensor/tensor.js";
+import { scope } from "../backend/registry.js";
 import {
   baselineValues,
   checkBatch,
@@ -140,14 +141,15 @@ export class IntegratedGradients implements Attribution<IntegratedGradientsOptio
         for (let e = 0; e < d; e++)
           scaled[i * d + e] = baseline[o + e] + alpha * (input[o + e] - baseline[o + e]);
       });
-      const batch = tensor(scaled, [rows.length, ...x.shape.slice(1)], { backend: x.backend.name }).to(
-        x.dtype,
-      );
       const rowIndices = indicesForRows(
         indices,
         rows.map((r) => r % n),
       );
-      const grad = targetGradient(this.model, batch, rowIndices, caller).toArray();
+      // In a scope, so that on wasm each chunk's tensors are freed before the next: memory stays one chunk's.
+      const grad = scope(() => {
+        const batch = tensor(scaled, [rows.length, ...x.shape.slice(1)], { backend: x.backend.name });
+        return targetGradient(this.model, batch.to(x.dtype), rowIndices, caller).toArray();
+      });
       rows.forEach((r, i) => {
         const w = weights[Math.floor(r / n)];
         const o = (r % n) * d;

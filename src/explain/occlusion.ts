@@ -6,6 +6,7 @@
 import type { Module } from "../nn/module.js";
 import { Tensor, tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
+import { scope } from "../backend/registry.js";
 import {
   baselineValues,
   checkBatch,
@@ -127,8 +128,11 @@ export class Occlusion implements Attribution<OcclusionOptions> {
           for (const e of elements) batch[(p * n + i) * d + e] = baseline[i * d + e];
       });
       const rows = Array.from({ length: group.length * n }, (_, r) => r % n);
-      const occluded = tensor(batch, [group.length * n, ...dims], { backend: x.backend.name }).to(x.dtype);
-      const scores = scoresWithoutGrad(this.model, occluded, indicesForRows(indices, rows), caller);
+      // In a scope, so that on wasm each group's tensors are freed before the next.
+      const scores = scope(() => {
+        const occluded = tensor(batch, [group.length * n, ...dims], { backend: x.backend.name }).to(x.dtype);
+        return scoresWithoutGrad(this.model, occluded, indicesForRows(indices, rows), caller);
+      });
       group.forEach((elements, p) => {
         for (const e of elements) covered[e] += 1;
         for (let i = 0; i < n; i++) {
