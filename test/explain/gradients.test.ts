@@ -69,3 +69,16 @@ test("batched saliency and input x gradient equal per-image results, parameters'
   assert.ok(model.parameters().every((p) => p.grad === null && p.requiresGrad));
   assert.equal(x.grad, null);
 });
+
+test("a target given as an int tensor [N], a number array or one number picks the same classes", () => {
+  const model = new SmallConvNet().eval();
+  const x = imageBatch(2);
+  const saliency = new Saliency(model);
+  const fromArray = saliency.attribute(x, { target: [2, 2] });
+  assert.equal(
+    maxDiff(saliency.attribute(x, { target: tensor([2, 2], [2], { dtype: "int32" }) }), fromArray),
+    0,
+  );
+  assert.equal(maxDiff(saliency.attribute(x, { target: 2 }), fromArray), 0);
+  assert.ok(maxDiff(saliency.attribute(x, { target: [2, 1] }), fromArray) > 0);
+});
