@@ -34,3 +34,4 @@ export * as io from "./io/index.js";
 export * as explain from "./explain/index.js";
 export { withBackwardOverride } from "./autograd/primitive.js";
 export type { BackwardOverride } from "./autograd/primitive.js";
+export * as tune from "./tune/index.js";
