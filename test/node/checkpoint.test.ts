@@ -48,14 +48,23 @@ test("save then load gives a model with identical predictions and the saved conf
     classes: ["a"],
     hyperParameters: { lr: 1e-3 },
   });
-  assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors", "optimizer.json"]);
+  // One generation directory named by the pointer file (docs/reliability.md, "Checkpoints").
+  const [generation] = readdirSync(dir).filter((n) => n.startsWith("gen-"));
+  assert.deepEqual(readdirSync(dir).sort(), ["checkpoint.json", generation]);
+  assert.deepEqual(readdirSync(join(dir, generation)).sort(), [
+    "config.json",
+    "model.safetensors",
+    "optimizer.json",
+  ]);
   const x = randn([4, 1, 28, 28]);
   const { model: loaded, config } = await loadModel(dir);
   assert.equal(config.epoch, 3);
   assert.deepEqual(config.hyperParameters, { lr: 1e-3 });
   assert.deepEqual(predict(loaded, x).toArray(), predict(model, x).toArray());
   // torch-style names in the safetensors file.
-  const names = [...decodeSafetensors(new Uint8Array(await readFile(join(dir, "model.safetensors")))).keys()];
+  const names = [
+    ...decodeSafetensors(new Uint8Array(await readFile(join(dir, generation, "model.safetensors")))).keys(),
+  ];
   assert.deepEqual(names, ["0.weight", "0.bias", "5.weight", "5.bias"]);
   await assert.rejects(loadCheckpoint(join(dir, "nope")), /not a checkpoint directory/);
 });
@@ -103,19 +112,29 @@ async function killDuringSave(stage: "weights" | "swap"): Promise<{ dir: string;
 for (const stage of ["weights", "swap"] as const) {
   test(`killed during a save (${stage === "weights" ? "after writing the new weights" : "between the two renames"}): the previous checkpoint survives`, async () => {
     const { dir, ref } = await killDuringSave(stage);
-    const parent = resolve(dir, "..");
-    // The killed save left its temporary directory behind (and, at 'swap', no ckpt/ at all).
-    assert.equal(existsSync(join(dir, "config.json")), stage === "weights");
+    const before = listTree(dir);
+    // The killed save left its unpublished generation behind (and, at 'swap', a pointer temporary).
+    assert.equal(before.filter((n) => /^gen-\d+-[0-9a-f]+$/.test(n)).length, 2);
+    assert.equal(
+      before.some((n) => n.startsWith("checkpoint.json.tmp-")),
+      stage === "swap",
+    );
     const { model, config } = await loadModel(dir);
     assert.equal(config.epoch, 1);
     const expected = decodeSafetensors(new Uint8Array(await readFile(ref)));
     for (const [k, t] of model.stateDict()) assert.deepEqual(t.toArray(), expected.get(k)!.toArray(), k);
-    // Loading repaired the directory and removed the leftovers.
-    assert.deepEqual(
-      readdirSync(parent).filter((n) => n.startsWith("ckpt")),
-      ["ckpt"],
-    );
+    // Loading only reads: the leftovers are still there; the next save collects them.
+    assert.deepEqual(listTree(dir), before);
+    await saveCheckpoint(dir, { model, epoch: 2 });
+    await saveCheckpoint(dir, { model, epoch: 3 });
+    assert.equal((await loadCheckpoint(dir)).config.epoch, 3);
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith("gen-")).length, 2, "current + previous");
   });
+}
+
+/** Every path under `dir`, relative, sorted. */
+function listTree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
 }
 
 async function setup(seed: number) {

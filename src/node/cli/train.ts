@@ -2,7 +2,6 @@
 // final test evaluation in the output directory. Ctrl-C finishes the current step, saves `<out>/last` and
 // exits with status 130; `--resume <dir>` continues such a run exactly where it stopped.
 
-import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   DataLoader,
@@ -42,7 +41,7 @@ import { CsvLogger, JsonlLogger, ModelCheckpoint } from "../callbacks.js";
 import { createProgressReporter } from "../progress.js";
 import { writePlots } from "../plots.js";
 import { choice, list, num, optionalInt, parse, str, UsageError } from "./args.js";
-import { build, InputError, loadData, resolveArchitecture } from "./resources.js";
+import { build, InputError, loadData, resolveArchitecture, resolveCheckpointDir } from "./resources.js";
 import { selectBackend } from "./backend.js";
 
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"] as const;
@@ -216,12 +215,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let architecture: ArchitectureConfig | undefined;
   let checkpointDir: string | undefined;
   if (resumeDir) {
-    checkpointDir = existsSync(join(resumeDir, "last", "config.json")) ? join(resumeDir, "last") : resumeDir;
-    if (!existsSync(join(checkpointDir, "config.json")))
-      throw new InputError(`--resume: no checkpoint in ${resumeDir} (no config.json)`);
+    checkpointDir = await resolveCheckpointDir(resumeDir, ["last"]);
     const { config } = await loadCheckpoint(checkpointDir);
     if (!config.architecture)
-      throw new InputError(`--resume: ${checkpointDir}/config.json has no architecture`);
+      throw new InputError(`--resume: the checkpoint in ${checkpointDir} has no architecture`);
     architecture = config.architecture;
     settings = { ...(config.hyperParameters as unknown as TrainSettings) };
     if (str(values, "epochs") !== undefined)
@@ -319,8 +316,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     process.stderr.write(`striate: ${error.message}\n`);
+    // Checkpoints are only written with finite weights (saveCheckpoint refuses others), so what was
+    // written before the failure is good.
     if (checkpoint.written.length > 0)
       process.stderr.write(`striate: the last good checkpoint is ${checkpoint.lastDir}\n`);
+    else
+      process.stderr.write(
+        `striate: no checkpoint was written (the failure came before the first epoch ended)\n`,
+      );
     return 1;
   } finally {
     process.off("SIGINT", onSigint);
