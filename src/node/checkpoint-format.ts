@@ -38,6 +38,8 @@ export interface CheckpointConfig {
   scheduler?: string;
   /** Whether optimizer.json belongs to this checkpoint (absent in checkpoints written before it existed). */
   hasOptimizerState?: boolean;
+  /** "sha256:<hex>" of model.safetensors and optimizer.json, checked when loading. */
+  checksums?: Record<string, string>;
   savedAt: string;
 }
 
@@ -248,6 +250,15 @@ export function validateConfig(value: unknown, file: string): CheckpointConfig {
     "an object of numbers",
   );
   optional(file, c, "hasOptimizerState", (v) => typeof v === "boolean", "true or false");
+  optional(
+    file,
+    c,
+    "checksums",
+    (v) =>
+      isObject(v) &&
+      Object.values(v as object).every((d) => typeof d === "string" && /^sha256:[0-9a-f]{64}$/.test(d)),
+    'an object of "sha256:<64 hex digits>" strings',
+  );
   return value as unknown as CheckpointConfig;
 }
 

@@ -2,20 +2,22 @@
 // writer may be killed at any instant (docs/reliability.md, "Checkpoints"). A checkpoint directory holds
 // immutable generation directories and one pointer file naming the current one:
 //
-//   <dir>/checkpoint.json      {"format":"striate-checkpoint","version":2,"generation":"gen-000007-3fa0c2d1"}
+//   <dir>/checkpoint.json      {"format":"striate-checkpoint","version":2,"generation":"gen-000007-3fa0c2d1",
+//                               "config":"sha256:…"}
 //   <dir>/gen-000006-…/        the previous generation, kept so a reader that started on it can finish
 //   <dir>/gen-000007-…/        config.json, model.safetensors, optimizer.json
 //
 // A writer fills a new generation directory (every file fsynced), then replaces the pointer atomically
 // (temporary file + fsync + rename + directory fsync) and only then deletes generations older than the one
 // it replaced. A reader reads the pointer, then the generation's files; a file that vanished because a
-// writer collected its generation makes the reader re-read the pointer and start again. Nothing here ever
-// writes outside `<dir>`, nor into a directory holding anything that is not a checkpoint's.
+// writer collected its generation makes the reader re-read the pointer and start again. The pointer holds
+// the SHA-256 of config.json, which holds those of the other files, so damage anywhere is detected. Nothing
+// here ever writes outside `<dir>`, nor into a directory holding anything that is not a checkpoint's.
 
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { lstat, mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export const POINTER_FILE = "checkpoint.json";
 export const CHECKPOINT_FORMAT = "striate-checkpoint";
@@ -71,6 +73,11 @@ function isNotFound(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
+/** "sha256:<hex>" of `bytes`: how checkpoint.json and config.json record the files they vouch for. */
+export function digest(bytes: Uint8Array | string): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
 function hex(): string {
   return randomBytes(4).toString("hex");
 }
@@ -98,19 +105,32 @@ async function readPointerText(dir: string): Promise<string | null> {
   }
 }
 
-/** The generation a pointer text names, or null when the text is not a Striate pointer. */
-export function parsePointer(text: string): string | null {
+/** What a pointer file says: the current generation and the digest of its config.json. */
+export interface Pointer {
+  generation: string;
+  config?: string;
+}
+
+/** The pointer a text holds, or null when the text is not a Striate pointer. */
+export function parsePointer(text: string): Pointer | null {
   if (text.length > 4096) return null;
   try {
-    const p = JSON.parse(text) as { format?: unknown; version?: unknown; generation?: unknown };
+    const p = JSON.parse(text) as {
+      format?: unknown;
+      version?: unknown;
+      generation?: unknown;
+      config?: unknown;
+    };
     const ok =
       typeof p === "object" &&
       p !== null &&
       p.format === CHECKPOINT_FORMAT &&
       p.version === 2 &&
       typeof p.generation === "string" &&
-      GENERATION_NAME.test(p.generation);
-    return ok ? (p.generation as string) : null;
+      GENERATION_NAME.test(p.generation) &&
+      (p.config === undefined || (typeof p.config === "string" && /^sha256:[0-9a-f]{64}$/.test(p.config)));
+    if (!ok) return null;
+    return { generation: p.generation as string, ...(p.config ? { config: p.config as string } : {}) };
   } catch {
     return null;
   }
@@ -193,14 +213,21 @@ export async function beginGeneration(dir: string, found: DirectoryKind): Promis
  * no reader can need any more: generations older than the one just replaced, a version-1 layout's files,
  * and pointer temporaries a crashed writer left more than a minute ago.
  */
-export async function publishGeneration(dir: string, generation: PendingGeneration): Promise<void> {
+export async function publishGeneration(
+  dir: string,
+  generation: PendingGeneration,
+  configDigest: string,
+): Promise<void> {
   fsyncDir(generation.path);
   const temp = join(dir, `${POINTER_FILE}.tmp-${hex()}`);
-  writeDurable(
-    temp,
-    `${JSON.stringify({ format: CHECKPOINT_FORMAT, version: 2, generation: generation.name })}\n`,
-  );
-  const replaced = parsePointer((await readPointerText(dir)) ?? "");
+  const pointer = {
+    format: CHECKPOINT_FORMAT,
+    version: 2,
+    generation: generation.name,
+    config: configDigest,
+  };
+  writeDurable(temp, `${JSON.stringify(pointer)}\n`);
+  const replaced = parsePointer((await readPointerText(dir)) ?? "")?.generation ?? null;
   testPause("swap");
   await rename(temp, join(dir, POINTER_FILE));
   fsyncDir(dir);
@@ -234,6 +261,8 @@ export interface CheckpointFiles {
   /** Directory the files were read from (a generation directory, or `dir` for a version-1 checkpoint). */
   location: string;
   files: Map<string, Buffer>;
+  /** The pointer file's digest of config.json (version-2 checkpoints). */
+  configDigest?: string;
 }
 
 /** Reads `names` from `location`; a missing file is absent from the map. */
@@ -276,24 +305,26 @@ export async function readCheckpointFiles(
   for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
     const pointerText = await readPointerText(dir);
     let location: string;
+    let configDigest: string | undefined;
     if (pointerText === null) {
       // No pointer: a version-1 checkpoint (files in dir), or not a checkpoint at all.
       location = dir;
     } else {
-      const generation = parsePointer(pointerText);
-      if (generation === null) {
+      const pointer = parsePointer(pointerText);
+      if (pointer === null) {
         throw new Error(
           `${join(dir, POINTER_FILE)}: expected {"format":"${CHECKPOINT_FORMAT}","version":2,"generation":"gen-…"}, found ${JSON.stringify(pointerText.slice(0, 120))}`,
         );
       }
-      location = join(dir, generation);
+      location = join(dir, pointer.generation);
+      configDigest = pointer.config;
     }
     const files = await readFiles(location, names, sizeLimits);
     // A file that vanished because a writer published a newer generation and collected this one (or
     // converted a version-1 directory) meanwhile: start again from the new pointer.
     if (files.size < names.length && (await readPointerText(dir)) !== pointerText) continue;
     const missing = required.filter((n) => !files.has(n));
-    if (missing.length === 0) return { location, files };
+    if (missing.length === 0) return { location, files, configDigest };
     if (pointerText === null && !files.has(required[0])) return null;
     throw new Error(`${join(location, missing[0])}: missing (every checkpoint has ${required.join(", ")})`);
   }

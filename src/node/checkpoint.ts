@@ -19,8 +19,10 @@ import type { OptimizerLike, SchedulerLike } from "../train/callbacks.js";
 import { History, type EpochLogs } from "../train/history.js";
 import {
   CHECKPOINT_FORMAT,
+  POINTER_FILE,
   abandonGeneration,
   beginGeneration,
+  digest,
   inspectForWrite,
   publishGeneration,
   readCheckpointFiles,
@@ -37,7 +39,7 @@ import {
 } from "./checkpoint-format.js";
 
 export type { CheckpointConfig } from "./checkpoint-format.js";
-export { POINTER_FILE } from "./checkpoint-store.js";
+export { POINTER_FILE };
 
 export const CONFIG_FILE = "config.json";
 export const WEIGHTS_FILE = "model.safetensors";
@@ -70,7 +72,7 @@ export interface SaveCheckpointOptions {
   allowNonFinite?: boolean;
 }
 
-function configOf(options: SaveCheckpointOptions, hasOptimizerState: boolean): CheckpointConfig {
+function configOf(options: SaveCheckpointOptions, checksums: Record<string, string>): CheckpointConfig {
   const history = options.history instanceof History ? options.history.epochs : (options.history ?? []);
   return {
     format: CHECKPOINT_FORMAT,
@@ -87,7 +89,8 @@ function configOf(options: SaveCheckpointOptions, hasOptimizerState: boolean): C
     ...(options.metrics ? { metrics: { ...options.metrics } } : {}),
     ...(options.optimizer ? { optimizer: options.optimizer.constructor.name } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler.constructor.name } : {}),
-    hasOptimizerState,
+    hasOptimizerState: OPTIMIZER_FILE in checksums,
+    checksums,
     savedAt: new Date().toISOString(),
   };
 }
@@ -129,19 +132,22 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
         options.allowNonFinite ?? false,
       )
     : null;
-  const config = configOf(options, optimizerText !== null);
+  const checksums: Record<string, string> = { [WEIGHTS_FILE]: digest(weightBytes) };
+  if (optimizerText !== null) checksums[OPTIMIZER_FILE] = digest(optimizerText);
+  const config = configOf(options, checksums);
+  const configText = encodeState(config, "saveCheckpoint");
   const found = await inspectForWrite(dir, "saveCheckpoint");
   const generation = await beginGeneration(dir, found);
   try {
     writeDurable(join(generation.path, WEIGHTS_FILE), weightBytes);
     testPause("weights");
     if (optimizerText !== null) writeDurable(join(generation.path, OPTIMIZER_FILE), optimizerText);
-    writeDurable(join(generation.path, CONFIG_FILE), encodeState(config, "saveCheckpoint"));
+    writeDurable(join(generation.path, CONFIG_FILE), configText);
   } catch (error) {
     await abandonGeneration(generation);
     throw error;
   }
-  await publishGeneration(dir, generation);
+  await publishGeneration(dir, generation, digest(configText));
   return config;
 }
 
@@ -182,6 +188,11 @@ export interface LoadCheckpointOptions {
   optimizerState?: boolean;
   /** Raise the JSON limits (CHECKPOINT_JSON_LIMITS) for config.json and optimizer.json. */
   json?: Partial<JsonLimits>;
+  /**
+   * Check the SHA-256 digests recorded in checkpoint.json and config.json (default true). Turn it off to
+   * load a checkpoint whose config.json was edited by hand.
+   */
+  verifyChecksums?: boolean;
 }
 
 /** An error while reading a checkpoint: the message names the file (and field or tensor). */
@@ -189,6 +200,17 @@ export class CheckpointLoadError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CheckpointLoadError";
+  }
+}
+
+/** Throws unless `bytes` has the digest `expected` that `recordedIn` holds for `file`. */
+function checkDigest(bytes: Uint8Array, expected: string, file: string, recordedIn: string): void {
+  const found = digest(bytes);
+  if (found !== expected) {
+    throw new CheckpointLoadError(
+      `loadCheckpoint: ${file}: the file is damaged or was modified after saving (its SHA-256 is ${found.slice(7, 19)}…, ` +
+        `${recordedIn} records ${expected.slice(7, 19)}…); pass verifyChecksums: false to load it anyway`,
+    );
   }
 }
 
@@ -230,9 +252,19 @@ export async function loadCheckpoint(
     throw new CheckpointLoadError(`${where}: '${dir}' is not a checkpoint directory (no ${CONFIG_FILE})`);
   const { location, files } = read;
   const path = (name: string) => join(location, name);
+  const verify = options.verifyChecksums ?? true;
+  if (verify && read.configDigest) {
+    checkDigest(files.get(CONFIG_FILE)!, read.configDigest, path(CONFIG_FILE), join(dir, POINTER_FILE));
+  }
   const config = naming(where, path(CONFIG_FILE), () =>
     validateConfig(decodeState(files.get(CONFIG_FILE)!, path(CONFIG_FILE), configLimits), path(CONFIG_FILE)),
   );
+  if (verify) {
+    for (const [name, bytes] of files) {
+      const expected = config.checksums?.[name];
+      if (expected !== undefined) checkDigest(bytes, expected, path(name), path(CONFIG_FILE));
+    }
+  }
   const weights = naming(where, path(WEIGHTS_FILE), () =>
     decodeSafetensors(new Uint8Array(files.get(WEIGHTS_FILE)!)),
   );
@@ -271,6 +303,8 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
   }
   if (!read) return null;
   const file = join(read.location, CONFIG_FILE);
+  if (read.configDigest)
+    checkDigest(read.files.get(CONFIG_FILE)!, read.configDigest, file, join(dir, POINTER_FILE));
   return naming("readCheckpointConfig", file, () =>
     validateConfig(decodeState(read.files.get(CONFIG_FILE)!, file, CHECKPOINT_JSON_LIMITS.config), file),
   );
@@ -281,6 +315,8 @@ export interface LoadModelOptions {
   zoo?: ZooLookup;
   /** Raise the JSON limits of config.json (CHECKPOINT_JSON_LIMITS). */
   json?: Partial<JsonLimits>;
+  /** Check the recorded SHA-256 digests (default true); see LoadCheckpointOptions. */
+  verifyChecksums?: boolean;
 }
 
 /**
@@ -292,7 +328,11 @@ export async function loadModel(
   dir: string,
   options: LoadModelOptions = {},
 ): Promise<{ model: Module; config: CheckpointConfig; checkpoint: LoadedCheckpoint }> {
-  const checkpoint = await loadCheckpoint(dir, { optimizerState: false, json: options.json });
+  const checkpoint = await loadCheckpoint(dir, {
+    optimizerState: false,
+    json: options.json,
+    verifyChecksums: options.verifyChecksums,
+  });
   const { config, location } = checkpoint;
   const configFile = join(location, CONFIG_FILE);
   if (!config.architecture) {

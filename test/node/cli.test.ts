@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PNG } from "pngjs";
 import { loadMnist } from "../../src/node/data/mnist.js";
-import { loadModel } from "../../src/node/checkpoint.js";
+import { loadCheckpoint, loadModel } from "../../src/node/checkpoint.js";
 import { predict } from "../../src/train/fit.js";
 import { tensor } from "../../src/tensor/tensor.js";
 
@@ -83,9 +83,8 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
   assert.match(train.stdout, /epoch 1\/2 .*\nepoch 2\/2 /);
   assert.match(train.stdout, /test accuracy \d+\.\d+%/);
   for (const f of [
-    "best/config.json",
-    "last/model.safetensors",
-    "last/optimizer.json",
+    "best/checkpoint.json",
+    "last/checkpoint.json",
     "history.csv",
     "history.jsonl",
     "training-curves.svg",
@@ -176,10 +175,7 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
   assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupt received; finishing the current step/);
   const [, epoch, batch] = /interrupted at epoch (\d+), batch (\d+)/.exec(stdout)!.map(Number);
-  const config = JSON.parse(readFileSync(join(out, "last", "config.json"), "utf8")) as {
-    epoch: number;
-    batch: number;
-  };
+  const config = (await loadCheckpoint(join(out, "last"))).config;
   assert.deepEqual([config.epoch, config.batch], [epoch - 1, batch]);
   assert.ok(batch > 0);
 
