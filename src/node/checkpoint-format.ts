@@ -64,7 +64,13 @@ export class CheckpointFieldError extends Error {
   }
 }
 
+/** A finding already worded for a message ("3 bytes"), printed as it is. */
+class Found {
+  constructor(readonly text: string) {}
+}
+
 function describe(value: unknown): string {
+  if (value instanceof Found) return value.text;
   if (value === undefined) return "nothing";
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
@@ -157,7 +163,7 @@ function reviveTensor(t: unknown, file: string, field: string): SerializedTensor
       file,
       `${field}.$tensor.base64`,
       `${count * info.bytes} bytes of ${dtype} for shape [${(shape as number[]).join(", ")}]`,
-      `${bytes.byteLength} bytes`,
+      new Found(`${bytes.byteLength} bytes`),
     );
   }
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
