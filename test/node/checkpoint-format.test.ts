@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Adam } from "../../src/optim/index.js";
 import { buildBuiltin } from "../../src/spec/index.js";
-import { full, randn } from "../../src/tensor/tensor.js";
+import { full, randn, type Tensor } from "../../src/tensor/tensor.js";
 import { manualSeed } from "../../src/tensor/rng.js";
 import { predict } from "../../src/train/fit.js";
 import { History } from "../../src/train/history.js";
@@ -18,6 +18,9 @@ import { loadCheckpoint, loadModel, restoreCheckpoint, saveCheckpoint } from "..
 import { ModelCheckpoint } from "../../src/node/callbacks.js";
 import { editJson, generationFile, reseal } from "./checkpoint-files.js";
 
+const predictLogits = (model: unknown, x: Tensor): Tensor =>
+  (model as { forward(x: Tensor): Tensor }).forward(x);
+
 const architecture = { kind: "builtin", name: "convnetjs-mnist" } as const;
 
 async function trainedCheckpoint(): Promise<{ dir: string; model: ReturnType<typeof buildBuiltin> }> {
@@ -25,8 +28,7 @@ async function trainedCheckpoint(): Promise<{ dir: string; model: ReturnType<typ
   const dir = join(mkdtempSync(join(tmpdir(), "striate-format-")), "ckpt");
   const model = buildBuiltin("convnetjs-mnist");
   const optimizer = new Adam(model.parameters());
-  model
-    .forward(randn([2, 1, 28, 28]))
+  predictLogits(model, randn([2, 1, 28, 28]))
     .sum()
     .backward();
   optimizer.step();
