@@ -283,21 +283,38 @@ export function validateOptimizerFile(
   if (!isObject(state)) throw new CheckpointFieldError(file, "optimizer.state", "an object", state);
   if (!Array.isArray(paramGroups))
     throw new CheckpointFieldError(file, "optimizer.paramGroups", "an array", paramGroups);
+  // stateDict() numbers the parameters 0, 1, 2, … across the groups, in order.
+  let next = 0;
   paramGroups.forEach((g, i) => {
     const params = isObject(g) ? (g as { params?: unknown }).params : undefined;
-    if (!Array.isArray(params) || !params.every(isCount))
+    const start = next;
+    if (!Array.isArray(params) || !params.every((p) => p === next++))
       throw new CheckpointFieldError(
         file,
         `optimizer.paramGroups[${i}].params`,
-        "an array of indices",
+        `the indices ${start}, ${start + 1}, … in order`,
         params,
       );
   });
+  let layout: string | null = null;
   for (const [index, entry] of Object.entries(state as object)) {
     const where = `optimizer.state.${index}`;
-    if (!/^\d+$/.test(index))
-      throw new CheckpointFieldError(file, where, "keyed by a parameter index", index);
+    if (!/^\d+$/.test(index) || Number(index) >= next)
+      throw new CheckpointFieldError(file, where, `keyed by a parameter index below ${next}`, index);
     if (!isObject(entry)) throw new CheckpointFieldError(file, where, "an object", entry);
+    // Every parameter's state has the same entries of the same kinds (Adam: step, expAvg, expAvgSq).
+    const kinds = Object.entries(entry as object)
+      .map(([name, item]) => `${name}: ${typeof item === "number" ? "number" : "tensor"}`)
+      .sort()
+      .join(", ");
+    layout ??= kinds;
+    if (kinds !== layout)
+      throw new CheckpointFieldError(
+        file,
+        where,
+        `the same entries as the other parameters' (${layout})`,
+        new Found(kinds),
+      );
     for (const [name, item] of Object.entries(entry as object)) {
       if (name === "step" && !isCount(item))
         throw new CheckpointFieldError(file, `${where}.step`, "a non-negative integer", item);

@@ -108,7 +108,7 @@ async function readPointerText(dir: string): Promise<string | null> {
 /** What a pointer file says: the current generation and the digest of its config.json. */
 export interface Pointer {
   generation: string;
-  config?: string;
+  config: string;
 }
 
 /** The pointer a text holds, or null when the text is not a Striate pointer. */
@@ -128,9 +128,10 @@ export function parsePointer(text: string): Pointer | null {
       p.version === 2 &&
       typeof p.generation === "string" &&
       GENERATION_NAME.test(p.generation) &&
-      (p.config === undefined || (typeof p.config === "string" && /^sha256:[0-9a-f]{64}$/.test(p.config)));
+      typeof p.config === "string" &&
+      /^sha256:[0-9a-f]{64}$/.test(p.config);
     if (!ok) return null;
-    return { generation: p.generation as string, ...(p.config ? { config: p.config as string } : {}) };
+    return { generation: p.generation as string, config: p.config as string };
   } catch {
     return null;
   }

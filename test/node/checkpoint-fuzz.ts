@@ -202,8 +202,20 @@ function pathOf(dir: string, file: FileName): string {
   return file === "checkpoint.json" ? join(dir, file) : generationFile(dir, file);
 }
 
+export interface FuzzOptions {
+  /**
+   * Re-seal structural edits of model.safetensors headers (default true), so they reach the safetensors
+   * parser itself (src/io/safetensors.ts, fuzzed on its own by test/fuzz/); unsealed, the digest stops them.
+   */
+  sealSafetensors?: boolean;
+}
+
 /** Applies one random mutation to a copy of the template in `dir`. */
-function mutate(random: Random, dir: string): { file: FileName; mutation: string; sealed: boolean } {
+function mutate(
+  random: Random,
+  dir: string,
+  options: FuzzOptions,
+): { file: FileName; mutation: string; sealed: boolean } {
   const file = pick(random, FILES);
   const path = pathOf(dir, file);
   const bytes = readFileSync(path);
@@ -214,7 +226,7 @@ function mutate(random: Random, dir: string): { file: FileName; mutation: string
   }
   // Half the structural edits are re-sealed, so they reach the field checks instead of the digests.
   if (roll < 0.55 && file !== "checkpoint.json") {
-    const sealed = random() < 0.7;
+    const sealed = random() < 0.7 && (file !== "model.safetensors" || (options.sealSafetensors ?? true));
     if (file === "model.safetensors") {
       const edit = mutateSafetensors(random, bytes);
       writeFileSync(path, edit.bytes);
@@ -247,6 +259,11 @@ async function exercise(
     const fresh = build();
     await restoreCheckpoint(dir, fresh);
     await loadModel(dir);
+    // What was restored must also train: a poisoned optimizer state would fail here, later than the load.
+    const logits = (fresh.model as unknown as { forward(x: Tensor): Tensor }).forward(randn([2, 1, 28, 28]));
+    logits.sum().backward();
+    fresh.optimizer.step();
+    fresh.scheduler.step();
     if (loaded === expected) return { outcome: "loaded-unchanged", detail: "" };
     return sealed
       ? { outcome: "accepted-valid-edit", detail: "" }
@@ -264,7 +281,11 @@ async function exercise(
  * Runs `count` seeded cases; returns each case. The template is saved once; each case works on a copy.
  * @example const cases = await fuzzCheckpoints(1200, 1)
  */
-export async function fuzzCheckpoints(count: number, seed: number): Promise<FuzzCase[]> {
+export async function fuzzCheckpoints(
+  count: number,
+  seed: number,
+  options: FuzzOptions = {},
+): Promise<FuzzCase[]> {
   const template = await makeTemplate();
   const random = seeded(seed);
   const work = mkdtempSync(join(tmpdir(), "striate-fuzz-cases-"));
@@ -272,7 +293,7 @@ export async function fuzzCheckpoints(count: number, seed: number): Promise<Fuzz
   for (let index = 0; index < count; index++) {
     const dir = join(work, `case-${index}`);
     cpSync(template.dir, dir, { recursive: true });
-    const { file, mutation, sealed } = mutate(random, dir);
+    const { file, mutation, sealed } = mutate(random, dir, options);
     const started = performance.now();
     const { outcome, detail } = await exercise(dir, template.fingerprint, sealed);
     cases.push({ index, file, mutation, sealed, outcome, detail, ms: performance.now() - started });
