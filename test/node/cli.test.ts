@@ -4,7 +4,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PNG } from "pngjs";
@@ -12,6 +20,7 @@ import { loadMnist } from "../../src/node/data/mnist.js";
 import { loadCheckpoint, loadModel } from "../../src/node/checkpoint.js";
 import { predict } from "../../src/train/fit.js";
 import { tensor } from "../../src/tensor/tensor.js";
+import { CONVNETJS_CIFAR10_LAYER_DEFS } from "../../src/spec/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "src/node/cli/main.ts");
@@ -63,6 +72,12 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
       ],
     }),
   );
+  // Outputs are replaced atomically, never written through a symlink planted at their path (defect 10).
+  mkdirSync(out);
+  const victim = join(work, "victim.txt");
+  writeFileSync(victim, "precious");
+  for (const name of ["history.csv", "history.jsonl", "training-curves.svg", "confusion-matrix.png"])
+    symlinkSync(victim, join(out, name));
   const train = run(
     "train",
     spec,
@@ -95,6 +110,8 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
     assert.ok(existsSync(join(out, f)), f);
   }
   assert.equal(readFileSync(join(out, "history.csv"), "utf8").trim().split("\n").length, 3);
+  assert.equal(readFileSync(victim, "utf8"), "precious");
+  assert.ok(!lstatSync(join(out, "history.csv")).isSymbolicLink());
   const accuracy = Number(/test accuracy (\d+\.\d+)%/.exec(train.stdout)![1]);
   assert.ok(accuracy > 30, `accuracy ${accuracy}% after 2 epochs on 256 images`);
 
@@ -186,4 +203,94 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
     rows.map((r) => r.split(",")[0]),
     ["1", "2", "3"],
   );
+});
+
+test("library errors print 'striate: <message>' and exit 1, the stack only with --debug; --version", () => {
+  const work = mkdtempSync(join(tmpdir(), "striate-cli-errors-"));
+  const spec = join(work, "bad.json");
+  writeFileSync(spec, JSON.stringify({ input: [1, 28, 28], layers: [{ type: "linear", outFeatures: 10 }] }));
+  const plain = run("summary", spec);
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /^striate: .*linear/);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /);
+  const debug = run("summary", spec, "--debug");
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /^striate: [\s\S]*\n\s+at /);
+  const deep = join(work, "deep.json");
+  writeFileSync(deep, `${"[".repeat(5000)}${"]".repeat(5000)}`);
+  const nested = run("summary", deep);
+  assert.equal(nested.code, 1);
+  assert.match(nested.stderr, /deep\.json: JSON nested more than 64 levels deep/);
+  const version = run("--version");
+  assert.equal(version.code, 0);
+  assert.equal(
+    version.stdout.trim(),
+    `striate ${(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version}`,
+  );
+});
+
+test("summary of a CIFAR ConvNetJS layer_defs file uses its 3x32x32 input", () => {
+  const work = mkdtempSync(join(tmpdir(), "striate-cli-cifar-"));
+  const spec = join(work, "cifar.json");
+  writeFileSync(spec, JSON.stringify(CONVNETJS_CIFAR10_LAYER_DEFS));
+  const r = run("summary", spec);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /22,466/);
+});
+
+test("train refuses an --out whose best/ is not a checkpoint, before training, and keeps its files", () => {
+  const out = mkdtempSync(join(tmpdir(), "striate-cli-out-"));
+  mkdirSync(join(out, "best"));
+  writeFileSync(join(out, "best", "paper.pdf"), "x");
+  const r = run("train", "lenet5", "--limit", "64", "--epochs", "1", "--out", out);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /striate: saveCheckpoint: '.*best' exists and is not a Striate checkpoint \(it holds paper\.pdf\)/,
+  );
+  assert.doesNotMatch(r.stdout, /epoch 1\/1/);
+  assert.equal(readFileSync(join(out, "best", "paper.pdf"), "utf8"), "x");
+});
+
+test("a learning rate that overflows float32 stops training naming the parameter; no NaN checkpoint is called good", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "striate-cli-nan-")), "o");
+  const r = run(
+    "train",
+    "lenet5",
+    "--optimizer",
+    "sgd",
+    "--lr",
+    "1e300",
+    "--limit",
+    "64",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "2",
+    "--out",
+    out,
+  );
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /striate: fit: parameter '[\w.]+' is -?(NaN|Infinity) .* at epoch 1, batch 1 \(lr 1e\+300\)/,
+  );
+  assert.doesNotMatch(r.stderr, /last good checkpoint/);
+  assert.ok(!existsSync(join(out, "last")) && !existsSync(join(out, "best")));
+});
+
+test("node --input-type=module importing striate starts its wasm workers (no 'self is not defined')", () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      `import * as s from ${JSON.stringify(join(ROOT, "src/index-node.ts"))}; const t = s.randn([64, 64]); console.log(t.matmul(t).shape.join("x"));`,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "64x64");
 });
