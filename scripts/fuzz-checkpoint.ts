@@ -1,13 +1,17 @@
 // The full checkpoint-directory fuzz run (issue 9; docs/reliability.md, "Checkpoints"): 1,200 seeded
 // mutated checkpoints by default. Prints the counts per file and outcome, the slowest case, and every bad
 // outcome; exits 1 if there is any.
-//   node --import tsx scripts/fuzz-checkpoint.ts [count] [seed]
+// --no-seal-safetensors leaves edited safetensors headers unsealed (the digest stops them), as npm test
+// does; by default they are re-sealed and reach the safetensors parser.
+//   node --import tsx scripts/fuzz-checkpoint.ts [count] [seed] [--no-seal-safetensors]
 import { fuzzCheckpoints } from "../test/node/checkpoint-fuzz.js";
 
-const count = Number(process.argv[2] ?? 1200);
-const seed = Number(process.argv[3] ?? 1);
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const count = Number(args[0] ?? 1200);
+const seed = Number(args[1] ?? 1);
+const sealSafetensors = !process.argv.includes("--no-seal-safetensors");
 const started = performance.now();
-const cases = await fuzzCheckpoints(count, seed);
+const cases = await fuzzCheckpoints(count, seed, { sealSafetensors });
 const seconds = (performance.now() - started) / 1000;
 const rows = new Map<string, Record<string, number>>();
 for (const c of cases) {
@@ -16,7 +20,9 @@ for (const c of cases) {
   row.total = (row.total ?? 0) + 1;
   rows.set(c.file, row);
 }
-console.log(`${cases.length} cases, seed ${seed}, ${seconds.toFixed(1)} s`);
+console.log(
+  `${cases.length} cases, seed ${seed}, safetensors headers ${sealSafetensors ? "re-sealed" : "unsealed"}, ${seconds.toFixed(1)} s`,
+);
 console.log("file               cases  clean-error  loaded-unchanged  accepted-valid-edit  bad");
 for (const [file, r] of [...rows].sort()) {
   console.log(
