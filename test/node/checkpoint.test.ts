@@ -19,6 +19,7 @@ import type { TrainContext } from "../../src/train/callbacks.js";
 import { loadCheckpoint, loadModel, restoreCheckpoint, saveCheckpoint } from "../../src/node/checkpoint.js";
 import { ModelCheckpoint } from "../../src/node/callbacks.js";
 import { mnistSubset } from "../train/helpers.js";
+import { getModel } from "../../src/models/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const tmp = () => mkdtempSync(join(tmpdir(), "striate-ckpt-"));
@@ -200,4 +201,15 @@ test("resuming a checkpoint written mid-epoch continues with the same batches an
   assert.equal(b.resume.initialBatch, 2);
   assert.deepEqual(b.losses, a.losses);
   for (const [k, t] of a.weights) assert.deepEqual(b.weights.get(k)!.toArray(), t.toArray(), k);
+});
+
+test("loadModel rebuilds a zoo model's checkpoint without being given the zoo", async () => {
+  const dir = join(tmp(), "zoo");
+  manualSeed(8);
+  const model = getModel("resnet20_cifar");
+  await saveCheckpoint(dir, { model, architecture: { kind: "zoo", name: "resnet20_cifar" } });
+  const { model: loaded } = await loadModel(dir);
+  const x = randn([2, 3, 32, 32]);
+  model.eval();
+  assert.deepEqual(predict(loaded, x).toArray(), predict(model, x).toArray());
 });

@@ -294,3 +294,44 @@ test("node --input-type=module importing striate starts its wasm workers (no 'se
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), "64x64");
 });
+
+test("--epochs -1 names the flag; --resume rejects the settings it keeps; a tiny image folder's empty test split is an error", () => {
+  const negative = run("train", "lenet5", "--epochs", "-1");
+  assert.equal(negative.code, 2);
+  assert.match(negative.stderr, /--epochs must be ≥ 1, got -1/);
+  const resumed = run(
+    "train",
+    "--resume",
+    "runs/x/last",
+    "--lr",
+    "0.5",
+    "--optimizer",
+    "sgd",
+    "--epochs",
+    "3",
+  );
+  assert.equal(resumed.code, 2);
+  assert.match(
+    resumed.stderr,
+    /--resume keeps the settings the run was started with; --lr, --optimizer cannot be changed \(only --epochs, --out and --backend/,
+  );
+  const folder = mkdtempSync(join(tmpdir(), "striate-cli-tiny-"));
+  const png = new PNG({ width: 8, height: 8 });
+  png.data.fill(255);
+  for (const cls of ["cat", "dog"]) {
+    mkdirSync(join(folder, cls));
+    for (let i = 0; i < 4; i++) writeFileSync(join(folder, cls, `${i}.png`), PNG.sync.write(png));
+  }
+  const tiny = run(
+    "train",
+    "lenet5",
+    "--dataset",
+    folder,
+    "--epochs",
+    "1",
+    "--out",
+    join(folder, "..", "tiny-out"),
+  );
+  assert.equal(tiny.code, 1);
+  assert.match(tiny.stderr, /striate: dataset .*: the test split has no images \(8 train, 0 test\)/);
+});

@@ -187,6 +187,17 @@ export async function loadData(
   }
   const shape = splits.train.shape;
   if (!shape) throw new InputError(`dataset ${name} has no image shape`);
+  // An empty split would train on nothing or report val_acc NaN% (a tiny folder split 90/10).
+  for (const [split, data] of [
+    ["train", splits.train],
+    ["test", splits.test],
+  ] as const) {
+    if (data.length === 0)
+      throw new InputError(
+        `dataset ${name}: the ${split} split has no images (${splits.train.length} train, ${splits.test.length} test); ` +
+          `add images, or give the folder train/ and test/ sub-folders`,
+      );
+  }
   const classes = [...(splits.train.classes ?? [])];
   return {
     train: firstN(splits.train, options.limit),

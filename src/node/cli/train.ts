@@ -71,7 +71,9 @@ Options:
   --seed <n>             random seed (default 0)
   --limit <n>            use only the first n training and n test images (quick runs)
   --out <dir>            output directory (default runs/<model>)
-  --resume <dir>         continue a run from its checkpoint (e.g. runs/lenet5/last)
+  --resume <dir>         continue a run from its checkpoint (e.g. runs/lenet5/last) with the
+                         settings it was started with; only --epochs (to train longer), --out
+                         and --backend may be given with it
   --backend <name>       compute backend (default: the library default)
   -h, --help             show this help
 `;
@@ -202,6 +204,26 @@ function settingsFromFlags(
   };
 }
 
+/** Flags --resume accepts; every other setting is the saved run's (it is what makes the resume exact). */
+const RESUME_FLAGS = new Set(["resume", "epochs", "out", "backend", "help"]);
+
+/** Rejects flags a resume would otherwise silently ignore. */
+function checkResumeFlags(values: Record<string, string | boolean | undefined>, positionals: string[]): void {
+  const ignored = Object.keys(values).filter((k) => values[k] !== undefined && !RESUME_FLAGS.has(k));
+  if (positionals.length > 0)
+    throw new UsageError(
+      `--resume continues the saved run's model; remove '${positionals.join(" ")}'`,
+      "train",
+    );
+  if (ignored.length > 0) {
+    throw new UsageError(
+      `--resume keeps the settings the run was started with; ${ignored.map((k) => `--${k}`).join(", ")} ` +
+        `cannot be changed (only --epochs, --out and --backend can be given with --resume)`,
+      "train",
+    );
+  }
+}
+
 /** Runs `striate train`; returns the exit status. */
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("train", argv, OPTIONS);
@@ -215,6 +237,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let architecture: ArchitectureConfig | undefined;
   let checkpointDir: string | undefined;
   if (resumeDir) {
+    checkResumeFlags(values, positionals);
     checkpointDir = await resolveCheckpointDir(resumeDir, ["last"]);
     const { config } = await loadCheckpoint(checkpointDir);
     if (!config.architecture)
