@@ -111,7 +111,7 @@ async function killDuringSave(stage: "weights" | "swap"): Promise<{ dir: string;
 }
 
 for (const stage of ["weights", "swap"] as const) {
-  test(`killed during a save (${stage === "weights" ? "after writing the new weights" : "between the two renames"}): the previous checkpoint survives`, async () => {
+  test(`killed during a save (${stage === "weights" ? "after writing the new weights" : "just before the pointer rename"}): the previous checkpoint survives`, async () => {
     const { dir, ref } = await killDuringSave(stage);
     const before = listTree(dir);
     // The killed save left its unpublished generation behind (and, at 'swap', a pointer temporary).
