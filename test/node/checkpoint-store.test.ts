@@ -9,6 +9,8 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  renameSync,
+  rmSync,
   statSync,
   writeFileSync,
   symlinkSync,
@@ -147,4 +149,24 @@ test("a writer SIGKILLed at random instants leaves the acknowledged or the next 
     assert.ok(r.loaded === r.acknowledged || r.loaded === r.acknowledged + 1, JSON.stringify(r));
     assert.ok(r.whole, `kill after ${delay} ms: the loaded checkpoint mixes generations`);
   }
+});
+
+test("a version-1 checkpoint (files directly in the directory) still loads, and the next save converts it", async () => {
+  const dir = join(tmp(), "v1");
+  manualSeed(6);
+  const model = buildBuiltin("convnetjs-mnist");
+  await saveCheckpoint(dir, { model, architecture, epoch: 4 });
+  // Rebuild the old layout: the generation's files moved up, no pointer.
+  const generation = readdirSync(dir).find((n) => n.startsWith("gen-"))!;
+  for (const name of readdirSync(join(dir, generation)))
+    renameSync(join(dir, generation, name), join(dir, name));
+  rmSync(join(dir, generation), { recursive: true });
+  rmSync(join(dir, "checkpoint.json"));
+  assert.equal((await loadCheckpoint(dir)).config.epoch, 4);
+  await saveCheckpoint(dir, { model, architecture, epoch: 5 });
+  assert.equal((await loadCheckpoint(dir)).config.epoch, 5);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => !n.startsWith("gen-")),
+    ["checkpoint.json"],
+  );
 });
