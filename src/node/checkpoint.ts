@@ -249,7 +249,9 @@ export async function loadCheckpoint(
     throw new CheckpointLoadError(`${where}: ${(error as Error).message}`);
   }
   if (!read)
-    throw new CheckpointLoadError(`${where}: '${dir}' is not a checkpoint directory (no ${CONFIG_FILE})`);
+    throw new CheckpointLoadError(
+      `${where}: '${dir}' is not a checkpoint directory (it has no ${POINTER_FILE}, nor the ${CONFIG_FILE} of a version-1 checkpoint)`,
+    );
   const { location, files } = read;
   const path = (name: string) => join(location, name);
   const verify = options.verifyChecksums ?? true;
