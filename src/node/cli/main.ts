@@ -11,6 +11,7 @@ import { TRAIN_USAGE, trainCommand } from "./train.js";
 import { EVAL_USAGE, evalCommand } from "./evaluate.js";
 import { PREDICT_USAGE, predictCommand } from "./predict.js";
 import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
+import { TUNE_USAGE, tuneCommand } from "./tune.js";
 
 const USAGE = `Usage: striate <command> [options]
 
@@ -19,6 +20,7 @@ Commands:
   eval      evaluate a saved model on a test set
   predict   classify image files with a saved model
   summary   print a model's layers, output shapes and parameter counts
+  tune      search hyperparameters (random, grid, coarse-to-fine, successive halving)
 
 Run 'striate <command> --help' for a command's options. Global flags: --version, --debug (print stack
 traces of errors; also STRIATE_DEBUG=1).
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   eval: { run: evalCommand, usage: EVAL_USAGE },
   predict: { run: predictCommand, usage: PREDICT_USAGE },
   summary: { run: summaryCommand, usage: SUMMARY_USAGE },
+  tune: { run: tuneCommand, usage: TUNE_USAGE },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
