@@ -12,6 +12,7 @@ import { EVAL_USAGE, evalCommand } from "./evaluate.js";
 import { PREDICT_USAGE, predictCommand } from "./predict.js";
 import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
 import { TUNE_USAGE, tuneCommand } from "./tune.js";
+import { FINETUNE_USAGE, finetuneCommand } from "./finetune.js";
 
 const USAGE = `Usage: striate <command> [options]
 
@@ -21,6 +22,7 @@ Commands:
   predict   classify image files with a saved model
   summary   print a model's layers, output shapes and parameter counts
   tune      search hyperparameters (random, grid, coarse-to-fine, successive halving)
+  finetune  transfer a trained model to new classes (linear probe, top-k blocks, or everything)
 
 Run 'striate <command> --help' for a command's options. Global flags: --version, --debug (print stack
 traces of errors; also STRIATE_DEBUG=1).
@@ -45,6 +47,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   predict: { run: predictCommand, usage: PREDICT_USAGE },
   summary: { run: summaryCommand, usage: SUMMARY_USAGE },
   tune: { run: tuneCommand, usage: TUNE_USAGE },
+  finetune: { run: finetuneCommand, usage: FINETUNE_USAGE },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
