@@ -18,7 +18,16 @@ export interface Conv2dLayerOptions extends ModuleOptions {
   dilation?: Size2;
   groups?: number;
   bias?: boolean;
+  /**
+   * How the border is padded: "zeros" (default), or "reflect", "replicate", "circular" (the input is padded
+   * with F.pad's mode, then convolved without padding), as torch's padding_mode.
+   */
+  paddingMode?: PaddingMode;
 }
+
+export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
+
+const paddingModes: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
 export interface ConvTranspose2dLayerOptions extends ModuleOptions {
   stride?: Size2;
@@ -69,7 +78,8 @@ function resetConvParameters(weight: Parameter, bias: Parameter | null): void {
  * outH = floor((H + 2·padding - dilation·(kH-1) - 1) / stride) + 1.
  *
  * With `padding: "same"` the input is zero-padded so that outH = H and outW = W (stride 1 only); an even
- * effective kernel puts the extra row/column at the bottom/right, as torch does.
+ * effective kernel puts the extra row/column at the bottom/right, as torch does. `paddingMode` pads with
+ * reflected, replicated or wrapped-around values instead of zeros.
  * @example
  * const conv = new Conv2d(3, 16, 5, { padding: 2 });
  * conv.forward(x); // x [8, 3, 32, 32] -> [8, 16, 32, 32]
@@ -85,6 +95,7 @@ export class Conv2d extends Module {
   readonly paddingSame: boolean;
   readonly dilation: [number, number];
   readonly groups: number;
+  readonly paddingMode: PaddingMode;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -92,6 +103,12 @@ export class Conv2d extends Module {
     super();
     const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
+    this.paddingMode = options.paddingMode ?? "zeros";
+    if (!paddingModes.includes(this.paddingMode)) {
+      throw new Error(
+        `${name}: paddingMode must be one of ${paddingModes.join(", ")}, got ${JSON.stringify(options.paddingMode)}`,
+      );
+    }
     checkChannels(name, inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -141,6 +158,14 @@ export class Conv2d extends Module {
       );
     }
     const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode !== "zeros") {
+      const [extraH, extraW] = [0, 1].map((i) =>
+        this.paddingSame ? this.totalSamePadding(i) - 2 * this.padding[i] : 0,
+      );
+      const [top, left] = this.padding;
+      const padded = pad(x, [left, left + extraW, top, top + extraH], this.paddingMode);
+      return conv2d(padded, this.weight, this.bias, options);
+    }
     if (this.paddingSame) {
       const [extraH, extraW] = [0, 1].map((i) => this.totalSamePadding(i) - 2 * this.padding[i]);
       if (extraH > 0 || extraW > 0) {
@@ -160,6 +185,7 @@ export class Conv2d extends Module {
     if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${showPair(this.dilation)}`);
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push("bias=false");
+    if (this.paddingMode !== "zeros") parts.push(`paddingMode="${this.paddingMode}"`);
     return parts.join(", ");
   }
 }

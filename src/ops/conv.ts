@@ -8,17 +8,20 @@ import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { sum } from "./reduce.js";
+import { pad } from "./movement.js";
 
 export type Size2 = number | readonly [number, number];
 
 export interface Conv2dOptions {
   stride?: Size2;
-  padding?: Size2;
+  /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
+  padding?: Size2 | "same" | "valid";
   dilation?: Size2;
   groups?: number;
 }
 
-export interface ConvTranspose2dOptions extends Conv2dOptions {
+export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, "padding"> {
+  padding?: Size2;
   outputPadding?: Size2;
 }
 
@@ -45,7 +48,7 @@ function conv2dGeometry(
 ): Conv2dGeometry {
   checkOperands(op, x, w, bias, w.shape[0]);
   const [strideH, strideW] = pairAtLeast(options.stride ?? 1, "stride", op, 1);
-  const [padH, padW] = pairAtLeast(options.padding ?? 0, "padding", op, 0);
+  const [padH, padW] = pairAtLeast(numericPadding(options.padding), "padding", op, 0);
   const [dilationH, dilationW] = pairAtLeast(options.dilation ?? 1, "dilation", op, 1);
   const groups = options.groups ?? 1;
   const [batch, inChannels, inH, inW] = x.shape;
@@ -88,6 +91,22 @@ function conv2dGeometry(
     dilationW,
     groups,
   };
+}
+
+function numericPadding(padding: Conv2dOptions["padding"]): Size2 {
+  if (padding === undefined || padding === "valid") return 0;
+  if (padding === "same") throw new Error("conv2d: internal error, 'same' padding reached the geometry");
+  return padding;
+}
+
+/**
+ * torch's padding="same" for one spatial dim: dilation·(k-1) zeros in total, the odd one after (bottom or
+ * right), as torch does for even kernels.
+ */
+export function samePadding(kernel: number, dilation: number): [number, number] {
+  const total = dilation * (kernel - 1);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
 }
 
 function biasGrad(g: Tensor, bias: Tensor | undefined): Tensor | null {
@@ -138,11 +157,31 @@ const apply = registerRules(rules);
  * @param weight [Cout, Cin/groups, kH, kW]
  * @param bias optional [Cout]
  * @returns [N, Cout, outH, outW] with outH = floor((H + 2·pad - dilation·(kH-1) - 1)/stride) + 1
+ * (padding "same": outH = H, stride 1 only; an odd total puts the extra zero row/column at the bottom/right)
  * @example conv2d(x, w, b, { stride: 2, padding: 1 })
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (options.padding === "same" && weight.ndim === 4) return conv2dSame(x, weight, bias, options);
   const geom = conv2dGeometry("conv2d", x, weight, bias, options);
   return apply("conv2d", bias ? [x, weight, bias] : [x, weight], geom);
+}
+
+/** padding "same": symmetric padding when the total is even, else an explicit zero pad first (as torch). */
+function conv2dSame(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: Conv2dOptions,
+): Tensor {
+  const stride = pairAtLeast(options.stride ?? 1, "stride", "conv2d", 1);
+  if (stride[0] !== 1 || stride[1] !== 1) {
+    throw new Error(`conv2d: padding "same" needs stride 1, got stride ${JSON.stringify(options.stride)}`);
+  }
+  const dilation = pairAtLeast(options.dilation ?? 1, "dilation", "conv2d", 1);
+  const [top, bottom] = samePadding(weight.shape[2], dilation[0]);
+  const [left, right] = samePadding(weight.shape[3], dilation[1]);
+  if (top === bottom && left === right) return conv2d(x, weight, bias, { ...options, padding: [top, left] });
+  return conv2d(pad(x, [left, right, top, bottom]), weight, bias, { ...options, padding: 0 });
 }
 
 /**

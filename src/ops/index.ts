@@ -11,3 +11,5 @@ export * from "./softmax.js";
 export * from "./losses.js";
 export * from "./normalization.js";
 export * from "./dropout.js";
+export * from "./indexing.js";
+export * from "./interpolate.js";

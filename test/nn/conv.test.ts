@@ -225,3 +225,38 @@ function directConvSame(x: Tensor, w: Tensor, b: Tensor, k: number, d: number): 
         }
   return out;
 }
+
+// Issue 15: paddingMode.
+describe("Conv2d paddingMode (issue 15)", () => {
+  runLayerTest('Conv2d(2, 3, 3, padding 1, paddingMode "reflect")', {
+    make: () => new nn.Conv2d(2, 3, 3, { padding: 1, paddingMode: "reflect" }),
+    inputs: () => [input([2, 2, 5, 6])],
+    outputShape: [2, 3, 5, 6],
+    params: [
+      ["weight", [3, 2, 3, 3]],
+      ["bias", [3]],
+    ],
+    paramCount: 3 * 2 * 9 + 3,
+  });
+
+  it("pads with F.pad's mode before an unpadded convolution (also with 'same')", () => {
+    const x = input([1, 2, 5, 6]);
+    for (const mode of ["reflect", "replicate", "circular"] as const) {
+      const conv = new nn.Conv2d(2, 3, [3, 4], { padding: "same", paddingMode: mode });
+      const expected = F.conv2d(F.pad(x, [1, 2, 1, 1], mode), conv.weight, conv.bias);
+      assert.deepEqual(conv.forward(x).toArray(), expected.toArray(), mode);
+    }
+  });
+
+  it("matches finite differences with circular padding (float64)", () => {
+    const conv = new nn.Conv2d(2, 2, 3, { padding: [1, 2], paddingMode: "circular", dtype: "float64" });
+    gradCheck(conv, [input([1, 2, 4, 5], "float64")]);
+  });
+
+  it("errors: an unknown paddingMode names the layer", () => {
+    assert.throws(
+      () => new nn.Conv2d(2, 3, 3, { paddingMode: "mirror" as nn.PaddingMode }),
+      /Conv2d\(2, 3, kernelSize=3\): paddingMode must be one of zeros, reflect, replicate, circular, got "mirror"/,
+    );
+  });
+});

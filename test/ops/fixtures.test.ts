@@ -64,7 +64,7 @@ const runners: Record<string, Runner> = {
   sigmoid: ({ x }) => ({ y: F.sigmoid(x) }),
   tanh: ({ x }) => ({ y: F.tanh(x) }),
   elu: ({ x }, a) => ({ y: F.elu(x, num(a.alpha)) }),
-  gelu: ({ x }) => ({ y: F.gelu(x) }),
+  gelu: ({ x }, a) => ({ y: F.gelu(x, { approximate: (a.approximate as "tanh" | undefined) ?? "none" }) }),
   silu: ({ x }) => ({ y: F.silu(x) }),
   maxout: ({ x }, a) => ({ y: F.maxout(x, num(a.pieces)) }),
   softmax: ({ x }, a) => ({ y: F.softmax(x, num(a.dim)) }),
@@ -111,7 +111,43 @@ const runners: Record<string, Runner> = {
   concat: ({ a, b, c }, at) => ({ y: F.concat([a, b, c], num(at.dim)) }),
   flatten: ({ x }, a) => ({ y: F.flatten(x, num(a.start_dim), num(a.end_dim)) }),
   reshape: ({ x }, a) => ({ y: F.reshape(x, a.shape as number[]) }),
-  pad: ({ x }, a) => ({ y: F.pad(x, a.pad as number[], num(a.value)) }),
+  pad: ({ x }, a) => ({
+    y: F.pad(x, a.pad as number[], {
+      mode: (a.mode as F.PadMode | undefined) ?? "constant",
+      value: num(a.value),
+    }),
+  }),
+  conv2d_padding_mode: ({ x, weight, bias }, a) => {
+    const [kh, kw] = weight.shape.slice(2);
+    const [[top, bottom], [left, right]] =
+      a.padding === "same"
+        ? [F.samePadding(kh, 1), F.samePadding(kw, 1)]
+        : pairOf(a.padding).map((p) => [p, p]);
+    const padded = F.pad(x, [left, right, top, bottom], a.padding_mode as F.PadMode);
+    return { y: F.conv2d(padded, weight, bias, { stride: pairOf(a.stride) }) };
+  },
+  adaptive_max_pool2d: ({ x }, a) => ({ y: F.adaptiveMaxPool2d(x, pairOf(a.output_size)) }),
+  interpolate: ({ x }, a) => ({
+    y: F.interpolate(x, {
+      size: (a.size as number[] | null) ?? undefined,
+      scaleFactor: (a.scale_factor as number | null) ?? undefined,
+      mode: a.mode as F.InterpolateMode,
+      alignCorners: (a.align_corners as boolean | null) ?? undefined,
+    }),
+  }),
+  prelu: ({ x, weight }) => ({ y: F.prelu(x, weight) }),
+  hardswish: ({ x }) => ({ y: F.hardswish(x) }),
+  hardsigmoid: ({ x }) => ({ y: F.hardsigmoid(x) }),
+  mish: ({ x }) => ({ y: F.mish(x) }),
+  erf: ({ x }) => ({ y: F.erf(x) }),
+  sign: ({ x }) => ({ y: F.sign(x) }),
+  softplus: ({ x }, a) => ({ y: F.softplus(x, { beta: num(a.beta), threshold: num(a.threshold) }) }),
+  clamp: ({ x }, a) => ({ y: F.clamp(x, a.min as number | null, a.max as number | null) }),
+  clamp_tensor: ({ x, low, high }) => ({ y: F.clamp(x, low, high) }),
+  gather: ({ x, index }, a) => ({ y: F.gather(x, num(a.dim), index) }),
+  where: ({ cond, a, b }) => ({ y: F.where(cond, a, b) }),
+  topk: ({ x }, a) =>
+    F.topk(x, num(a.k), { dim: num(a.dim), largest: a.largest as boolean, sorted: a.sorted as boolean }),
   mean: ({ x }, a) => ({ y: F.mean(x, a.dim as number[], a.keepdim as boolean) }),
 };
 
