@@ -14,6 +14,14 @@ export interface DropoutLayerOptions {
   rng?: Rng;
 }
 
+export interface DropoutOptionsWithVariant extends DropoutLayerOptions {
+  /**
+   * The "mean network" of Hinton et al. 2012: survivors are not scaled in training, and eval multiplies
+   * the input by 1 - p. Default false (inverted dropout: identity in eval).
+   */
+  scaleAtTest?: boolean;
+}
+
 function checkProbability(layer: string, p: number): void {
   if (!(p >= 0 && p <= 1)) throw new Error(`${layer}: probability p must be in [0, 1], got ${p}`);
 }
@@ -25,24 +33,27 @@ function checkProbability(layer: string, p: number): void {
  * const drop = new Dropout(0.5);
  * drop.forward(x); // training: about half of x zeroed, the rest doubled
  * drop.eval().forward(x); // returns x
+ * new Dropout(0.5, { scaleAtTest: true }).eval().forward(x); // x · 0.5 (the "mean network")
  */
 export class Dropout extends Module {
   readonly p: number;
+  readonly scaleAtTest: boolean;
   private readonly rng: Rng | undefined;
 
-  constructor(p = 0.5, options: DropoutLayerOptions = {}) {
+  constructor(p = 0.5, options: DropoutOptionsWithVariant = {}) {
     super();
     checkProbability("Dropout", p);
     this.p = p;
     this.rng = options.rng;
+    this.scaleAtTest = options.scaleAtTest ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { training: this.training, rng: this.rng });
+    return dropout(x, this.p, { training: this.training, rng: this.rng, scaleAtTest: this.scaleAtTest });
   }
 
   override extraRepr(): string {
-    return `p=${this.p}`;
+    return this.scaleAtTest ? `p=${this.p}, scaleAtTest=true` : `p=${this.p}`;
   }
 }
 

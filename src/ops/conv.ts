@@ -8,7 +8,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { sum } from "./reduce.js";
-import { pad } from "./movement.js";
+import { pad, reshape } from "./movement.js";
 
 export type Size2 = number | readonly [number, number];
 
@@ -242,4 +242,58 @@ export function convTranspose2d(
     groups,
   };
   return apply("convTranspose2d", bias ? [x, weight, bias] : [x, weight], geom);
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */
+  padding?: number | "same" | "valid";
+  dilation?: number;
+  groups?: number;
+}
+
+/** A single number for a 1-D option (a pair would silently configure a height). */
+function single(op: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== "number" && !(name === "padding" && (v === "same" || v === "valid"))) {
+    throw new Error(`${op}: ${name} must be a number, got ${JSON.stringify(v)}`);
+  }
+}
+
+/**
+ * 1-D convolution like torch.nn.functional.conv1d, run as a 2-D convolution of height 1.
+ * @param x input [N, Cin, L]
+ * @param weight [Cout, Cin/groups, k]
+ * @param bias optional [Cout]
+ * @returns [N, Cout, outL] with outL = floor((L + 2·pad - dilation·(k-1) - 1)/stride) + 1
+ * @example conv1d(x, w, b, { padding: "same" }) // x [8, 16, 100] -> [8, Cout, 100]
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  const op = "conv1d";
+  checkFloat(op, x);
+  if (x.ndim !== 3) throw new Error(`${op}: input must be 3-D [N, C, L], got ${formatShape(x.shape)}`);
+  if (weight.ndim !== 3) {
+    throw new Error(`${op}: weight must be 3-D [Cout, Cin/groups, k], got ${formatShape(weight.shape)}`);
+  }
+  for (const name of ["stride", "padding", "dilation"] as const) single(op, name, options[name]);
+  const { stride = 1, dilation = 1, groups = 1 } = options;
+  const padding = options.padding ?? 0;
+  if (Number.isInteger(groups) && groups > 0 && x.shape[1] !== weight.shape[1] * groups) {
+    throw new Error(
+      `${op}: input has ${x.shape[1]} channels but weight ${formatShape(weight.shape)} with groups=${groups} expects ${weight.shape[1] * groups}; input ${formatShape(x.shape)}`,
+    );
+  }
+  if (padding === "same" && stride !== 1)
+    throw new Error(`${op}: padding "same" needs stride 1, got stride ${stride}`);
+  const y = conv2d(
+    reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]),
+    reshape(weight, [...weight.shape.slice(0, 2), 1, weight.shape[2]]),
+    bias,
+    {
+      stride: [1, stride],
+      padding: typeof padding === "number" ? [0, padding] : padding,
+      dilation: [1, dilation],
+      groups,
+    },
+  );
+  return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
 }

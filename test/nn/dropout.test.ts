@@ -104,3 +104,18 @@ describe("Dropout2d", () => {
     );
   });
 });
+
+describe("Dropout scaleAtTest (the mean network, issue 15)", () => {
+  it("keeps survivors unscaled in training and multiplies by 1 - p in eval", () => {
+    manualSeed(9);
+    const drop = new nn.Dropout(0.2, { scaleAtTest: true });
+    const y = drop.forward(ones([2000])).toArray();
+    assert.ok(y.every((v) => v === 0 || v === 1));
+    const evalOut = drop
+      .eval()
+      .forward(ones([3]))
+      .toArray();
+    assert.deepEqual(Array.from(evalOut), [0.8, 0.8, 0.8].map(Math.fround));
+    assert.match(drop.toString(), /scaleAtTest=true/);
+  });
+});

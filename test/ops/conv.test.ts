@@ -314,3 +314,53 @@ test("errors: conv2d padding same needs stride 1", () => {
     /conv2d: padding "same" needs stride 1, got stride 2/,
   );
 });
+
+// Issue 15: conv1d.
+gradcheckCases("conv1d (issue 15)", [
+  {
+    name: "k3 stride 2 padding 1 dilation 2, bias",
+    inputs: () => [
+      randomInput([2, 2, 9], { seed: 61 }),
+      randomInput([3, 2, 3], { seed: 62 }),
+      randomInput([3], { seed: 63 }),
+    ],
+    f: (x, w, b) => F.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }),
+  },
+  {
+    name: "depthwise, padding same (k4)",
+    inputs: () => [randomInput([1, 3, 7], { seed: 64 }), randomInput([3, 1, 4], { seed: 65 })],
+    f: (x, w) => F.conv1d(x, w, null, { padding: "same", groups: 3 }),
+  },
+]);
+
+test("conv1d is the direct sum over its receptive field", () => {
+  const x = tensor([[[1, 2, 3, 4, 5]]]);
+  const w = tensor([[[1, 0, -1]]]);
+  assert.deepEqual(F.conv1d(x, w).toList(), [[[-2, -2, -2]]]);
+  assert.deepEqual(F.conv1d(x, w, tensor([10]), { padding: 1, stride: 2 }).toList(), [[[8, 8, 14]]]);
+});
+
+test("errors: conv1d checks ranks, channels and 1-D options", () => {
+  const x = tensor(new Float32Array(2 * 3 * 8), [2, 3, 8]);
+  const w = tensor(new Float32Array(4 * 3 * 3), [4, 3, 3]);
+  assert.throws(
+    () => F.conv1d(F.reshape(x, [2, 3, 2, 4]), w),
+    /conv1d: input must be 3-D \[N, C, L\], got \[2,3,2,4\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, F.reshape(w, [4, 3, 3, 1])),
+    /conv1d: weight must be 3-D \[Cout, Cin\/groups, k\], got \[4,3,3,1\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, tensor(new Float32Array(4 * 2 * 3), [4, 2, 3])),
+    /conv1d: input has 3 channels but weight \[4,2,3\] with groups=1 expects 2; input \[2,3,8\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, w, null, { stride: [1, 2] as unknown as number }),
+    /conv1d: stride must be a number, got \[1,2\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, w, null, { padding: "same", stride: 2 }),
+    /conv1d: padding "same" needs stride 1/,
+  );
+});

@@ -75,3 +75,24 @@ test("errors: dropout probability out of range and int32 input", () => {
     /dropout: input must be a float tensor, got int32 \[2\]/,
   );
 });
+
+test("dropout scaleAtTest (the mean network): unscaled survivors in training, x·(1-p) in evaluation", () => {
+  const x = tensor(new Float32Array(10000).fill(2), [10000]);
+  const y = F.dropout(x, 0.25, { rng: new Rng(3), scaleAtTest: true }).toArray();
+  const kept = y.filter((v) => v !== 0);
+  assert.ok(
+    kept.every((v) => v === 2),
+    "survivors keep their value",
+  );
+  assert.ok(Math.abs(kept.length / 10000 - 0.75) < 0.02, `keep rate ${kept.length / 10000}`);
+  assert.deepEqual(
+    Array.from(F.dropout(tensor([2, 4]), 0.25, { training: false, scaleAtTest: true }).toArray()),
+    [1.5, 3],
+  );
+  const plain = tensor([2, 4]);
+  assert.equal(
+    F.dropout(plain, 0.25, { training: false }),
+    plain,
+    "inverted dropout is the identity in eval",
+  );
+});

@@ -69,10 +69,47 @@ const runners: Record<string, Runner> = {
   maxout: ({ x }, a) => ({ y: F.maxout(x, num(a.pieces)) }),
   softmax: ({ x }, a) => ({ y: F.softmax(x, num(a.dim)) }),
   log_softmax: ({ x }, a) => ({ y: F.logSoftmax(x, num(a.dim)) }),
-  cross_entropy: ({ input, target }, a) => ({
+  cross_entropy: ({ input, target, weight }, a) => ({
     loss: F.crossEntropy(input, target, {
       reduction: a.reduction as F.Reduction,
       labelSmoothing: num(a.label_smoothing),
+      weight,
+      ignoreIndex: a.ignore_index as number | undefined,
+    }),
+  }),
+  multi_margin_loss: ({ input, target, weight }, a) => ({
+    loss: F.multiMarginLoss(input, target, {
+      p: a.p as 1 | 2,
+      margin: num(a.margin),
+      weight,
+      reduction: a.reduction as F.Reduction,
+    }),
+  }),
+  smooth_l1_loss: ({ input, target }, a) => ({
+    loss: F.smoothL1Loss(input, target, { beta: num(a.beta), reduction: a.reduction as F.Reduction }),
+  }),
+  huber_loss: ({ input, target }, a) => ({
+    loss: F.huberLoss(input, target, { delta: num(a.delta), reduction: a.reduction as F.Reduction }),
+  }),
+  kl_div: ({ input, target }, a) => ({
+    loss: F.klDiv(input, target, {
+      reduction: a.reduction as F.Reduction | "batchmean",
+      logTarget: a.log_target as boolean,
+    }),
+  }),
+  layer_norm: ({ x, weight, bias }, a) => ({
+    y: F.layerNorm(x, a.normalized_shape as number[], { weight, bias, eps: num(a.eps) }),
+  }),
+  layer_norm2d: ({ x, weight, bias }, a) => ({ y: F.layerNorm2d(x, { weight, bias, eps: num(a.eps) }) }),
+  group_norm: ({ x, weight, bias }, a) => ({
+    y: F.groupNorm(x, num(a.num_groups), { weight, bias, eps: num(a.eps) }),
+  }),
+  conv1d: ({ x, weight, bias }, a) => ({
+    y: F.conv1d(x, weight, bias, {
+      stride: num(a.stride),
+      padding: a.padding as number | "same",
+      dilation: num(a.dilation),
+      groups: num(a.groups),
     }),
   }),
   nll_loss: ({ input, target }, a) => ({
@@ -154,7 +191,7 @@ const runners: Record<string, Runner> = {
 // Families with their own harness elsewhere (different layouts): optimizers and lr_schedulers in
 // test/optim, end_to_end in test/e2e, models in test/models. Every other fixture file is an op family and
 // runs here, so a new file or case needs no new code (a new op needs one runner above).
-const handledElsewhere = new Set(["optimizers", "lr_schedulers", "end_to_end", "models"]);
+const handledElsewhere = new Set(["optimizers", "optimizers_extra", "lr_schedulers", "end_to_end", "models"]);
 const families = fixtureFamilies().filter((f) => !handledElsewhere.has(f));
 
 test("every fixture file is run by a harness", () => {
