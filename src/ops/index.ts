@@ -11,5 +11,6 @@ export * from "./softmax.js";
 export * from "./losses.js";
 export * from "./normalization.js";
 export * from "./dropout.js";
+export * from "./detection.js";
 export * from "./indexing.js";
 export * from "./interpolate.js";

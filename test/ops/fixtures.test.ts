@@ -186,6 +186,21 @@ const runners: Record<string, Runner> = {
   topk: ({ x }, a) =>
     F.topk(x, num(a.k), { dim: num(a.dim), largest: a.largest as boolean, sorted: a.sorted as boolean }),
   mean: ({ x }, a) => ({ y: F.mean(x, a.dim as number[], a.keepdim as boolean) }),
+  box_iou: ({ boxes1, boxes2 }) => ({ iou: F.boxIou(boxes1, boxes2) }),
+  nms: ({ boxes, scores }, a) => ({ keep: F.nms(boxes, scores, num(a.iou_threshold)) }),
+  batched_nms: ({ boxes, scores, idxs }, a) => ({
+    keep: F.batchedNms(boxes, scores, idxs, num(a.iou_threshold)),
+  }),
+  roi_align: ({ x, rois }, a) => ({
+    y: F.roiAlign(x, rois, pairOf(a.output_size), {
+      spatialScale: num(a.spatial_scale),
+      samplingRatio: num(a.sampling_ratio),
+      aligned: a.aligned as boolean,
+    }),
+  }),
+  roi_pool: ({ x, rois }, a) => ({
+    y: F.roiPool(x, rois, pairOf(a.output_size), { spatialScale: num(a.spatial_scale) }),
+  }),
 };
 
 // Families with their own harness elsewhere (different layouts): optimizers and lr_schedulers in
