@@ -5,7 +5,7 @@
 import { tensor, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { globalRng, type Rng } from "../tensor/rng.js";
-import { dropout } from "../ops/dropout.js";
+import { dropout, stochasticDepth } from "../ops/dropout.js";
 import { mul } from "../ops/elementwise.js";
 import { Module } from "./module.js";
 
@@ -91,5 +91,42 @@ export class Dropout2d extends Module {
 
   override extraRepr(): string {
     return `p=${this.p}`;
+  }
+}
+
+export interface StochasticDepthLayerOptions extends DropoutLayerOptions {
+  /** "row" (default, per sample) or "batch" (the whole batch at once), as torchvision's `mode`. */
+  mode?: "row" | "batch";
+}
+
+/**
+ * Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch with probability p in
+ * training, per sample ("row") or per batch, scaling survivors by 1/(1-p); the identity after `eval()`.
+ * Put it at the end of the branch, before the addition to the shortcut (ConvNeXt, EfficientNet).
+ * @example this.branch = new Sequential(conv, norm, act, new StochasticDepth(0.1))
+ */
+export class StochasticDepth extends Module {
+  readonly p: number;
+  readonly mode: "row" | "batch";
+  private readonly rng: Rng | undefined;
+
+  constructor(p: number, options: StochasticDepthLayerOptions = {}) {
+    super();
+    checkProbability("StochasticDepth", p);
+    const mode = options.mode ?? "row";
+    if (mode !== "row" && mode !== "batch") {
+      throw new Error(`StochasticDepth: mode must be 'row' or 'batch', got ${JSON.stringify(mode)}`);
+    }
+    this.p = p;
+    this.mode = mode;
+    this.rng = options.rng;
+  }
+
+  forward(x: Tensor): Tensor {
+    return stochasticDepth(x, this.p, { mode: this.mode, training: this.training, rng: this.rng });
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}, mode=${this.mode}`;
   }
 }

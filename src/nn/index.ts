@@ -14,3 +14,4 @@ export * from "./blocks.js";
 export * from "./empty.js";
 export * as init from "./init.js";
 export * from "./upsample.js";
+export * from "./clip-grad.js";

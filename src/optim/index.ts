@@ -49,3 +49,5 @@ export { RAdam, radamUpdate } from "./radam.js";
 export type { RAdamHyperparameters, RAdamOptions, RAdamState } from "./radam.js";
 export { LAMB, lambUpdate } from "./lamb.js";
 export type { LambHyperparameters, LambOptions, LambState } from "./lamb.js";
+export { AveragedModel, getEmaAvgFn, updateBn, deepCopyModule } from "./swa-utils.js";
+export type { AvgFn, AveragedModelOptions, BatchLike } from "./swa-utils.js";

@@ -119,3 +119,25 @@ describe("Dropout scaleAtTest (the mean network, issue 15)", () => {
     assert.match(drop.toString(), /scaleAtTest=true/);
   });
 });
+
+runLayerTest("StochasticDepth(0.5)", {
+  make: () => new nn.StochasticDepth(0.5, { rng: new Rng(3) }),
+  inputs: () => [randn([16, 3, 2, 2], { rng: new Rng(4) })],
+  outputShape: [16, 3, 2, 2],
+  params: [],
+  paramCount: 0,
+  modeDependent: true,
+});
+
+describe("StochasticDepth (issue 15)", () => {
+  it("errors: bad p and mode name the layer", () => {
+    assert.throws(
+      () => new nn.StochasticDepth(-0.1),
+      /StochasticDepth: probability p must be in \[0, 1\], got -0.1/,
+    );
+    assert.throws(
+      () => new nn.StochasticDepth(0.1, { mode: "x" as "row" }),
+      /StochasticDepth: mode must be 'row' or 'batch', got "x"/,
+    );
+  });
+});
