@@ -6,3 +6,4 @@ export * from "./metrics.js";
 export * from "./callbacks.js";
 export * from "./progress.js";
 export * from "./finetune.js";
+export * from "./pretrain.js";
