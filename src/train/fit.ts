@@ -8,6 +8,7 @@ import { noGrad } from "../autograd/engine.js";
 import { scope } from "../backend/registry.js";
 import type { Module } from "../nn/module.js";
 import { crossEntropy } from "../ops/losses.js";
+import { clipGradNorm_ } from "../nn/clip-grad.js";
 import { softmax } from "../ops/softmax.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
@@ -72,6 +73,8 @@ export interface FitOptions {
   initialStep?: number;
   /** History of the epochs before a resume, continued by this run. */
   history?: History;
+  /** Clip the gradients' total 2-norm to this value between backward and the optimizer step (clipGradNorm_). */
+  clipGradNorm?: number;
 }
 
 /** Thrown by fit() when the loss becomes NaN or infinite; the weights are those before that step. */
@@ -207,6 +210,9 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   const schedulerStep = options.schedulerStep ?? "epoch";
   if (schedulerStep !== "batch" && schedulerStep !== "epoch")
     throw new Error(`fit: schedulerStep must be 'batch' or 'epoch', got '${schedulerStep as string}'`);
+  const { clipGradNorm } = options;
+  if (clipGradNorm !== undefined && !(typeof clipGradNorm === "number" && clipGradNorm >= 0))
+    throw new Error(`fit: clipGradNorm must be a non-negative number, got ${clipGradNorm}`);
   const plateauMonitor =
     options.schedulerMonitor ?? (isPlateauScheduler(scheduler) ? (val ? "val_loss" : "loss") : undefined);
   const lossFn = options.loss ?? ((logits: Tensor, y: Tensor) => crossEntropy(logits, y));
@@ -260,6 +266,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
         const loss = total.item();
         if (!Number.isFinite(loss)) return { loss, correct: 0 };
         total.backward();
+        if (clipGradNorm !== undefined) clipGradNorm_(model.parameters(), clipGradNorm);
         optimizer.step();
         if (scheduler && schedulerStep === "batch" && !plateauMonitor) scheduler.step();
         return { loss, correct: countTopK(logits, targetLabels(y, logits.shape[1]), 1) };

@@ -82,3 +82,35 @@ test("errors: clipping options and non-finite norms", () => {
     /clipGradNorm_: parameters\[0\] is not a Tensor/,
   );
 });
+
+test("fit's clipGradNorm option clips between backward and the optimizer step", async () => {
+  const { fit } = await import("../../src/train/fit.js");
+  const { SGD } = await import("../../src/optim/index.js");
+  const model = new nn.Linear(3, 2);
+  const sgd = new SGD(model.parameters(), { lr: 0.1 });
+  const norms: number[] = [];
+  const recording = {
+    zeroGrad: () => sgd.zeroGrad(),
+    paramGroups: sgd.paramGroups,
+    step: () => {
+      const squares = model.parameters().map((p) => p.grad!.square().sum().item());
+      norms.push(Math.sqrt(squares.reduce((a, b) => a + b, 0)));
+      sgd.step();
+    },
+  };
+  // Large inputs give gradient norms far above 0.25.
+  const batch = {
+    x: tensor([
+      [30, -40, 50],
+      [-60, 20, 10],
+    ]),
+    y: tensor(new Int32Array([0, 1]), [2]),
+  };
+  await fit(model, { train: [batch, batch], epochs: 1, optimizer: recording, clipGradNorm: 0.25 });
+  assert.equal(norms.length, 2);
+  for (const n of norms) assert.ok(Math.abs(n - 0.25) < 1e-5, `norm at step time ${n}`);
+  await assert.rejects(
+    fit(model, { train: [batch], epochs: 1, optimizer: sgd, clipGradNorm: -1 }),
+    /fit: clipGradNorm must be a non-negative number, got -1/,
+  );
+});
