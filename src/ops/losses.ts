@@ -371,11 +371,14 @@ export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Los
   const { beta = 1, reduction = "mean" } = options;
   if (!(beta >= 0 && Number.isFinite(beta)))
     throw new Error(`${op}: beta must be a non-negative number, got ${beta}`);
-  const d = sub(input, target);
+  return reduce(smoothL1(sub(input, target), beta), reduction, op);
+}
+
+/** Pointwise smooth L1 of the differences d: 0.5·d²/beta inside |d| < beta, |d| - 0.5·beta outside. */
+function smoothL1(d: Tensor, beta: number): Tensor {
   const absolute = abs(d);
-  if (beta === 0) return reduce(absolute, reduction, op);
-  const loss = where(compare("lt", absolute, beta), mul(d.square(), 0.5 / beta), sub(absolute, 0.5 * beta));
-  return reduce(loss, reduction, op);
+  if (beta === 0) return absolute;
+  return where(compare("lt", absolute, beta), mul(d.square(), 0.5 / beta), sub(absolute, 0.5 * beta));
 }
 
 export interface HuberLossOptions {
@@ -394,14 +397,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptio
   const { delta = 1, reduction = "mean" } = options;
   if (!(delta > 0 && Number.isFinite(delta)))
     throw new Error(`${op}: delta must be a positive number, got ${delta}`);
-  const d = sub(input, target);
-  const absolute = abs(d);
-  const loss = where(
-    compare("lt", absolute, delta),
-    mul(d.square(), 0.5),
-    mul(sub(absolute, 0.5 * delta), delta),
-  );
-  return reduce(loss, reduction, op);
+  return reduce(mul(smoothL1(sub(input, target), delta), delta), reduction, op);
 }
 
 export interface KlDivOptions {

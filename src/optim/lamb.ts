@@ -4,32 +4,19 @@
 // the paper's algorithm (scripts/fixtures/torch_layers.py). The math is in the pure `lambUpdate`.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { zerosLike } from "../tensor/tensor.js";
 import { add, div, mul, sqrt, square, sub } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
+import { Optimizer, type ParamUpdate, type Params } from "./optimizer.js";
 import {
-  Optimizer,
-  checkAtLeast,
-  checkLr,
-  type BaseHyperparameters,
-  type ParamUpdate,
-  type Params,
-} from "./optimizer.js";
-import { checkBetas } from "./nadam.js";
+  checkAdamFamily,
+  updateMoments,
+  type AdamFamilyHyperparameters,
+  type MomentState,
+} from "./moments.js";
 
-export interface LambHyperparameters extends BaseHyperparameters {
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-}
-
+export type LambHyperparameters = AdamFamilyHyperparameters;
 export type LambOptions = Partial<LambHyperparameters>;
-
-export interface LambState {
-  step?: number;
-  expAvg?: Tensor;
-  expAvgSq?: Tensor;
-}
+export type LambState = MomentState;
 
 /**
  * One LAMB step: moments as Adam; r = m̂/(√v̂ + eps) + wd·param; trust = ‖param‖/‖r‖ (1 when either norm
@@ -42,9 +29,7 @@ export function lambUpdate(
   h: LambHyperparameters,
 ): ParamUpdate<LambState> {
   const [beta1, beta2] = h.betas;
-  const step = (state.step ?? 0) + 1;
-  const expAvg = add(mul(state.expAvg ?? zerosLike(param), beta1), mul(grad, 1 - beta1));
-  const expAvgSq = add(mul(state.expAvgSq ?? zerosLike(param), beta2), mul(square(grad), 1 - beta2));
+  const { step, expAvg, expAvgSq } = updateMoments(param, grad, state, h.betas);
   const mHat = div(expAvg, 1 - beta1 ** step);
   const vHat = div(expAvgSq, 1 - beta2 ** step);
   let r = div(mHat, add(sqrt(vHat), h.eps));
@@ -72,10 +57,7 @@ export class LAMB extends Optimizer<LambHyperparameters, LambState> {
   }
 
   protected validate(h: LambHyperparameters, where: string): void {
-    checkLr(where, h.lr);
-    checkBetas(where, h.betas);
-    checkAtLeast(where, "eps", h.eps);
-    checkAtLeast(where, "weightDecay", h.weightDecay);
+    checkAdamFamily(where, h);
   }
 
   protected update(param: Tensor, grad: Tensor, state: LambState, h: LambHyperparameters) {

@@ -2,22 +2,16 @@
 // with torch's momentum_decay schedule; the math is in the pure `nadamUpdate`, written with ops.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { zerosLike } from "../tensor/tensor.js";
-import { add, div, mul, sqrt, square, sub } from "../ops/elementwise.js";
+import { add, div, mul, sqrt, sub } from "../ops/elementwise.js";
+import { Optimizer, checkAtLeast, type ParamUpdate, type Params } from "./optimizer.js";
 import {
-  Optimizer,
-  checkAtLeast,
-  checkLr,
-  checkUnitInterval,
-  type BaseHyperparameters,
-  type ParamUpdate,
-  type Params,
-} from "./optimizer.js";
+  checkAdamFamily,
+  updateMoments,
+  type AdamFamilyHyperparameters,
+  type MomentState,
+} from "./moments.js";
 
-export interface NAdamHyperparameters extends BaseHyperparameters {
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
+export interface NAdamHyperparameters extends AdamFamilyHyperparameters {
   /** ψ of the momentum schedule μ_t = β1·(1 - 0.5·0.96^(t·ψ)). Default 4e-3. */
   momentumDecay: number;
 }
@@ -25,11 +19,8 @@ export interface NAdamHyperparameters extends BaseHyperparameters {
 export type NAdamOptions = Partial<NAdamHyperparameters>;
 
 /** Per-parameter state: step count, the product of the μ_t so far, and the two moments. */
-export interface NAdamState {
-  step?: number;
+export interface NAdamState extends MomentState {
   muProduct?: number;
-  expAvg?: Tensor;
-  expAvgSq?: Tensor;
 }
 
 /**
@@ -44,13 +35,11 @@ export function nadamUpdate(
   h: NAdamHyperparameters,
 ): ParamUpdate<NAdamState> {
   const [beta1, beta2] = h.betas;
-  const step = (state.step ?? 0) + 1;
   const g = h.weightDecay !== 0 ? add(grad, mul(param, h.weightDecay)) : grad;
+  const { step, expAvg, expAvgSq } = updateMoments(param, g, state, h.betas);
   const mu = beta1 * (1 - 0.5 * 0.96 ** (step * h.momentumDecay));
   const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * h.momentumDecay));
   const muProduct = (state.muProduct ?? 1) * mu;
-  const expAvg = add(mul(state.expAvg ?? zerosLike(param), beta1), mul(g, 1 - beta1));
-  const expAvgSq = add(mul(state.expAvgSq ?? zerosLike(param), beta2), mul(square(g), 1 - beta2));
   const denom = add(sqrt(div(expAvgSq, 1 - beta2 ** step)), h.eps);
   const gradTerm = mul(div(g, denom), (h.lr * (1 - mu)) / (1 - muProduct));
   const momentumTerm = mul(div(expAvg, denom), (h.lr * muNext) / (1 - muProduct * muNext));
@@ -73,23 +62,11 @@ export class NAdam extends Optimizer<NAdamHyperparameters, NAdamState> {
   }
 
   protected validate(h: NAdamHyperparameters, where: string): void {
-    checkLr(where, h.lr);
-    checkBetas(where, h.betas);
-    checkAtLeast(where, "eps", h.eps);
-    checkAtLeast(where, "weightDecay", h.weightDecay);
+    checkAdamFamily(where, h);
     checkAtLeast(where, "momentumDecay", h.momentumDecay);
   }
 
   protected update(param: Tensor, grad: Tensor, state: NAdamState, h: NAdamHyperparameters) {
     return nadamUpdate(param, grad, state, h);
   }
-}
-
-/** betas must be a pair of numbers in [0, 1) (shared by NAdam, RAdam and LAMB). */
-export function checkBetas(where: string, betas: unknown): void {
-  if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new Error(`${where}: betas must be a pair [beta1, beta2], got ${JSON.stringify(betas)}`);
-  }
-  checkUnitInterval(where, "beta1", betas[0]);
-  checkUnitInterval(where, "beta2", betas[1]);
 }

@@ -3,31 +3,18 @@
 // before that it takes bias-corrected momentum steps. The math is in the pure `radamUpdate`.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { zerosLike } from "../tensor/tensor.js";
-import { add, div, mul, sqrt, square, sub } from "../ops/elementwise.js";
+import { add, div, mul, sqrt, sub } from "../ops/elementwise.js";
+import { Optimizer, type ParamUpdate, type Params } from "./optimizer.js";
 import {
-  Optimizer,
-  checkAtLeast,
-  checkLr,
-  type BaseHyperparameters,
-  type ParamUpdate,
-  type Params,
-} from "./optimizer.js";
-import { checkBetas } from "./nadam.js";
+  checkAdamFamily,
+  updateMoments,
+  type AdamFamilyHyperparameters,
+  type MomentState,
+} from "./moments.js";
 
-export interface RAdamHyperparameters extends BaseHyperparameters {
-  betas: [number, number];
-  eps: number;
-  weightDecay: number;
-}
-
+export type RAdamHyperparameters = AdamFamilyHyperparameters;
 export type RAdamOptions = Partial<RAdamHyperparameters>;
-
-export interface RAdamState {
-  step?: number;
-  expAvg?: Tensor;
-  expAvgSq?: Tensor;
-}
+export type RAdamState = MomentState;
 
 /**
  * One RAdam step (torch's `_single_tensor_radam`): g = grad + wd·param; moments as Adam; m̂ = m/(1-β1^t);
@@ -42,10 +29,8 @@ export function radamUpdate(
   h: RAdamHyperparameters,
 ): ParamUpdate<RAdamState> {
   const [beta1, beta2] = h.betas;
-  const step = (state.step ?? 0) + 1;
   const g = h.weightDecay !== 0 ? add(grad, mul(param, h.weightDecay)) : grad;
-  const expAvg = add(mul(state.expAvg ?? zerosLike(param), beta1), mul(g, 1 - beta1));
-  const expAvgSq = add(mul(state.expAvgSq ?? zerosLike(param), beta2), mul(square(g), 1 - beta2));
+  const { step, expAvg, expAvgSq } = updateMoments(param, g, state, h.betas);
   const biasCorrection2 = 1 - beta2 ** step;
   const corrected = div(expAvg, 1 - beta1 ** step);
   const rhoInf = 2 / (1 - beta2) - 1;
@@ -75,10 +60,7 @@ export class RAdam extends Optimizer<RAdamHyperparameters, RAdamState> {
   }
 
   protected validate(h: RAdamHyperparameters, where: string): void {
-    checkLr(where, h.lr);
-    checkBetas(where, h.betas);
-    checkAtLeast(where, "eps", h.eps);
-    checkAtLeast(where, "weightDecay", h.weightDecay);
+    checkAdamFamily(where, h);
   }
 
   protected update(param: Tensor, grad: Tensor, state: RAdamState, h: RAdamHyperparameters) {

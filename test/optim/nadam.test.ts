@@ -38,7 +38,7 @@ test("errors: NAdam hyperparameters", () => {
   const p = tensor([1], undefined, { requiresGrad: true });
   assert.throws(
     () => new optim.NAdam([p], { betas: [0.9, 1] }),
-    /NAdam: invalid beta2 1 \(must be in \[0, 1\)\)/,
+    /NAdam: invalid betas\[1\] 1 \(must be in \[0, 1\)\)/,
   );
   assert.throws(
     () => new optim.NAdam([p], { betas: [0.9] as unknown as [number, number] }),

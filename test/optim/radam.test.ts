@@ -17,6 +17,6 @@ test("RAdam's first step is lr·grad (bias-corrected momentum, not yet rectified
 test("errors: RAdam hyperparameters", () => {
   const p = tensor([1], undefined, { requiresGrad: true });
   assert.throws(() => new optim.RAdam([p], { eps: -1 }), /RAdam: invalid eps -1/);
-  assert.throws(() => new optim.RAdam([p], { betas: [-0.1, 0.9] }), /RAdam: invalid beta1 -0.1/);
+  assert.throws(() => new optim.RAdam([p], { betas: [-0.1, 0.9] }), /RAdam: invalid betas\[0\] -0.1/);
   assert.throws(() => new optim.RAdam([p], { weightDecay: NaN }), /RAdam: invalid weightDecay NaN/);
 });
