@@ -206,7 +206,14 @@ const runners: Record<string, Runner> = {
 // Families with their own harness elsewhere (different layouts): optimizers and lr_schedulers in
 // test/optim, end_to_end in test/e2e, models in test/models. Every other fixture file is an op family and
 // runs here, so a new file or case needs no new code (a new op needs one runner above).
-const handledElsewhere = new Set(["optimizers", "optimizers_extra", "lr_schedulers", "end_to_end", "models"]);
+const handledElsewhere = new Set([
+  "optimizers",
+  "optimizers_extra",
+  "swa_utils",
+  "lr_schedulers",
+  "end_to_end",
+  "models",
+]);
 const families = fixtureFamilies().filter((f) => !handledElsewhere.has(f));
 
 test("every fixture file is run by a harness", () => {

@@ -120,3 +120,45 @@ test("errors: mismatched models, empty loaders and bad decays", async () => {
   await assert.rejects(optim.updateBn([], tinyNet()), /updateBn: the loader gave no batches/);
   assert.throws(() => optim.getEmaAvgFn(1.5), /getEmaAvgFn: decay must be in \[0, 1\], got 1.5/);
 });
+
+// torch.optim.swa_utils references (test/fixtures/torch/swa_utils.json): the averaged state after three
+// snapshots (SWA mean; EMA 0.9 with use_buffers), and the batch-norm statistics after update_bn.
+test("AveragedModel and updateBn match torch.optim.swa_utils", async () => {
+  const { loadFixture, toTensor, compareArrays } = await import("../helpers/fixtures.js");
+  const torchNet = () => new nn.Sequential(new nn.Linear(3, 2), new nn.BatchNorm1d(2));
+  const stateOf = (c: { inputs: Record<string, never> }, i: number) =>
+    Object.fromEntries(
+      Object.entries(c.inputs)
+        .filter(([k]) => k.startsWith(`s${i}.`))
+        .map(([k, t]) => [k.slice(`s${i}.`.length), toTensor(t)]),
+    );
+  for (const c of loadFixture("swa_utils").cases) {
+    const model = torchNet();
+    let result: nn.Module = model;
+    if (c.op === "averaged_model") {
+      const decay = c.attrs!.ema_decay as number | null;
+      const snapshots = [0, 1, 2].map((i) => stateOf(c as never, i));
+      model.loadStateDict(snapshots[0]);
+      const averaged = new optim.AveragedModel(model, {
+        useBuffers: c.attrs!.use_buffers as boolean,
+        avgFn: decay === null ? undefined : optim.getEmaAvgFn(decay),
+      });
+      for (const state of snapshots) {
+        model.loadStateDict(state);
+        averaged.updateParameters(model);
+      }
+      result = averaged.module;
+    } else {
+      model.loadStateDict(stateOf(c as never, 0));
+      const batches = Object.keys(c.inputs)
+        .filter((k) => /^b\d$/.test(k))
+        .map((k) => toTensor(c.inputs[k]));
+      await optim.updateBn(batches, model);
+    }
+    const state = result.stateDict();
+    for (const [key, expected] of Object.entries(c.outputs)) {
+      const cmp = compareArrays(state.get(key)!.toArray(), toTensor(expected).toArray(), 1e-5, 1e-4);
+      assert.ok(cmp.worstRatio <= 1, `${c.name} ${key}: differs by ${cmp.maxAbs}`);
+    }
+  }
+});
