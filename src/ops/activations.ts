@@ -1,7 +1,8 @@
 // Activation functions. relu, relu6, leakyRelu, elu, gelu, sigmoid and tanh are primitives with their
-// own kernels; silu, maxout, prelu, hardswish, hardsigmoid, mish and gelu's tanh form are composites;
-// softplus is a primitive whose forward is a composite (its exact derivative, sigmoid(βx), cannot come out
-// of a stable composite at 0); sign and step are primitives with a zero or straight-through gradient.
+// own kernels; silu, maxout, prelu, hardsigmoid, mish and gelu's tanh form are composites; softplus and
+// hardswish are primitives whose forward is a composite (softplus's exact derivative sigmoid(βx) cannot
+// come out of a stable composite at 0, and hardswish's takes torch's values at ±3); sign and step are
+// primitives with a zero or straight-through gradient.
 
 import type { UnaryKind, UnaryParams } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
@@ -70,6 +71,14 @@ const rules = {
   step: {
     forward: ([x]) => unaryRaw("greaterScalar", x, { a: 0 }),
     backward: (g, _x, _y, { a }) => [a ? g : zerosLike(g)],
+  } satisfies Rule<UnaryParams>,
+  // torch's derivative, including its kinks: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above.
+  hardswish: {
+    forward: ([x]) => noGrad(() => mul(x, mul(relu6(add(x, 3)), 1 / 6))),
+    backward: (g, [x]) => {
+      const inner = add(mul(x, 1 / 3), 0.5);
+      return [mul(g, where(compare("lt", x, -3), 0, where(compare("gt", x, 3), 1, inner)))];
+    },
   } satisfies Rule<UnaryParams>,
   // a = beta, b = threshold.
   softplus: {
@@ -171,10 +180,9 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
   return add(positive, mul(slope, sub(x, positive)));
 }
 
-/** x·relu6(x + 3)/6 (MobileNet v3's hard swish). */
+/** x·relu6(x + 3)/6 (MobileNet v3's hard swish), with torch's derivative at ±3 (x/3 + 1/2). */
 export function hardswish(x: Tensor): Tensor {
-  checkFloat("hardswish", x);
-  return mul(x, mul(relu6(add(x, 3)), 1 / 6));
+  return activation("hardswish", x);
 }
 
 /** relu6(x + 3)/6: a piecewise-linear sigmoid (MobileNet v3). */

@@ -240,3 +240,9 @@ test("errors: the issue-15 activations name themselves and the bad option", () =
   );
   assert.throws(() => F.prelu(x, tensor([[0.1]])), /prelu: weight must be 1-D \[C\] or \[1\], got \[1,1\]/);
 });
+
+test("hardswish's derivative at the kinks is torch's: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above", () => {
+  const x = tensor([-4, -3, 0, 3, 4], undefined, { dtype: "float64", requiresGrad: true });
+  F.hardswish(x).sum().backward();
+  assert.deepEqual(Array.from(x.grad!.toArray()), [0, -0.5, 0.5, 1.5, 1]);
+});
