@@ -7,8 +7,29 @@ import type { Module } from "../nn/module.js";
 import { Sequential } from "../nn/containers.js";
 import { Flatten, Linear } from "../nn/linear.js";
 import { Conv2d } from "../nn/conv.js";
-import { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d } from "../nn/pooling.js";
-import { ELU, GELU, LeakyReLU, Maxout, ReLU, ReLU6, SiLU, Sigmoid, Tanh } from "../nn/activation.js";
+import {
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool2d,
+  AvgPool2d,
+  GlobalAvgPool2d,
+  GlobalMaxPool2d,
+  MaxPool2d,
+} from "../nn/pooling.js";
+import {
+  ELU,
+  GELU,
+  Hardsigmoid,
+  Hardswish,
+  LeakyReLU,
+  Maxout,
+  Mish,
+  ReLU,
+  ReLU6,
+  SiLU,
+  Sigmoid,
+  Softplus,
+  Tanh,
+} from "../nn/activation.js";
 import { Dropout, Dropout2d } from "../nn/dropout.js";
 import { BatchNorm1d, BatchNorm2d, LocalResponseNorm } from "../nn/normalization.js";
 import { noGrad } from "../autograd/engine.js";
@@ -31,10 +52,11 @@ export type LayerSpec =
   | { type: "linear"; outFeatures: number; bias?: boolean; biasInit?: number }
   | { type: "maxpool2d"; kernelSize: Pair; stride?: Pair; padding?: Pair; ceilMode?: boolean }
   | { type: "avgpool2d"; kernelSize: Pair; stride?: Pair; padding?: Pair; ceilMode?: boolean }
-  | { type: "adaptiveavgpool2d"; outputSize: Pair }
-  | { type: "globalavgpool2d" }
+  | { type: "adaptiveavgpool2d" | "adaptivemaxpool2d"; outputSize: Pair }
+  | { type: "globalavgpool2d" | "globalmaxpool2d" }
   | { type: "flatten" }
-  | { type: "relu" | "relu6" | "sigmoid" | "tanh" | "gelu" | "silu" }
+  | { type: "relu" | "relu6" | "sigmoid" | "tanh" | "gelu" | "silu" | "hardswish" | "hardsigmoid" | "mish" }
+  | { type: "softplus"; beta?: number; threshold?: number }
   | { type: "leakyrelu"; negativeSlope?: number }
   | { type: "elu"; alpha?: number }
   | { type: "maxout"; pieces: number }
@@ -191,16 +213,20 @@ export function buildLayer(
       const layer = spec.type === "maxpool2d" ? new MaxPool2d([kh, kw], opts) : new AvgPool2d([kh, kw], opts);
       return { layer, shape: [c, oh, ow] };
     }
-    case "adaptiveavgpool2d": {
+    case "adaptiveavgpool2d":
+    case "adaptivemaxpool2d": {
       const [c] = asImage(where, shape);
       need(spec.outputSize !== undefined, where, "outputSize is required");
       const [oh, ow] = pair(where, "outputSize", spec.outputSize, 1, 1);
       checkAllocatable(where, "output sample", [c, oh, ow]);
-      return { layer: new AdaptiveAvgPool2d([oh, ow]), shape: [c, oh, ow] };
+      const Pool = spec.type === "adaptiveavgpool2d" ? AdaptiveAvgPool2d : AdaptiveMaxPool2d;
+      return { layer: new Pool([oh, ow]), shape: [c, oh, ow] };
     }
-    case "globalavgpool2d": {
+    case "globalavgpool2d":
+    case "globalmaxpool2d": {
       const [c] = asImage(where, shape);
-      return { layer: new GlobalAvgPool2d({ flatten: true }), shape: [c] };
+      const Pool = spec.type === "globalavgpool2d" ? GlobalAvgPool2d : GlobalMaxPool2d;
+      return { layer: new Pool({ flatten: true }), shape: [c] };
     }
     case "flatten":
       return { layer: new Flatten(), shape: [shape.reduce((a, b) => a * b, 1)] };
@@ -216,6 +242,20 @@ export function buildLayer(
       return { layer: new GELU(), shape };
     case "silu":
       return { layer: new SiLU(), shape };
+    case "hardswish":
+      return { layer: new Hardswish(), shape };
+    case "hardsigmoid":
+      return { layer: new Hardsigmoid(), shape };
+    case "mish":
+      return { layer: new Mish(), shape };
+    case "softplus":
+      return {
+        layer: new Softplus({
+          beta: optionalNumber(where, "beta", spec.beta),
+          threshold: optionalNumber(where, "threshold", spec.threshold),
+        }),
+        shape,
+      };
     case "leakyrelu":
       return {
         layer: new LeakyReLU(optionalNumber(where, "negativeSlope", spec.negativeSlope) ?? 0.01),
@@ -274,7 +314,9 @@ export const LAYER_TYPES = [
   "maxpool2d",
   "avgpool2d",
   "adaptiveavgpool2d",
+  "adaptivemaxpool2d",
   "globalavgpool2d",
+  "globalmaxpool2d",
   "flatten",
   "relu",
   "relu6",
@@ -282,6 +324,10 @@ export const LAYER_TYPES = [
   "tanh",
   "gelu",
   "silu",
+  "hardswish",
+  "hardsigmoid",
+  "mish",
+  "softplus",
   "leakyrelu",
   "elu",
   "maxout",
@@ -301,7 +347,13 @@ export const LAYER_KEYS: Record<(typeof LAYER_TYPES)[number], readonly string[]>
   maxpool2d: POOL_KEYS,
   avgpool2d: POOL_KEYS,
   adaptiveavgpool2d: ["outputSize"],
+  adaptivemaxpool2d: ["outputSize"],
   globalavgpool2d: [],
+  globalmaxpool2d: [],
+  hardswish: [],
+  hardsigmoid: [],
+  mish: [],
+  softplus: ["beta", "threshold"],
   flatten: [],
   relu: [],
   relu6: [],

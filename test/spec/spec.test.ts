@@ -48,6 +48,8 @@ test("every layer type's documented keys are accepted", () => {
     maxpool2d: { kernelSize: 2, stride: 2, padding: 0, ceilMode: true },
     avgpool2d: { kernelSize: 2, stride: 2, padding: 1, ceilMode: false },
     adaptiveavgpool2d: { outputSize: [2, 3] },
+    adaptivemaxpool2d: { outputSize: [2, 3] },
+    softplus: { beta: 2, threshold: 10 },
     leakyrelu: { negativeSlope: 0.2 },
     elu: { alpha: 0.5 },
     maxout: { pieces: 2 },
@@ -57,7 +59,7 @@ test("every layer type's documented keys are accepted", () => {
     lrn: { size: 3, alpha: 1e-3, beta: 0.5, k: 2 },
   };
   for (const type of LAYER_TYPES) {
-    if (["linear", "flatten", "globalavgpool2d", "batchnorm1d"].includes(type)) continue;
+    if (["linear", "flatten", "globalavgpool2d", "globalmaxpool2d", "batchnorm1d"].includes(type)) continue;
     const options = samples[type] ?? {};
     assert.deepEqual(Object.keys(options).sort(), [...LAYER_KEYS[type]].sort(), type);
     buildFromSpec(withLayer({ type, ...options }));
