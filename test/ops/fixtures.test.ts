@@ -4,13 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { F, type Tensor } from "../../src/index.js";
-import {
-  compareArrays,
-  fixtureFamilies,
-  loadFixture,
-  toTensor,
-  type FixtureCase,
-} from "../helpers/fixtures.js";
+import { fixtureFamilies, loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { compareArrays } from "../helpers/close.js";
 import { computingBackends, registerTestBackends } from "../helpers/backends.js";
 
 type Inputs = Record<string, Tensor>;

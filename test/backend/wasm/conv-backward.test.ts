@@ -19,7 +19,8 @@ import { getBackend } from "../../../src/index.js";
 import { conv2dBackwardInput as jsConv2dBackwardInput } from "../../../src/backend/js/conv.js";
 import { arr, wrap } from "../../../src/backend/js/storage.js";
 import type { Conv2dGeometry } from "../../../src/backend/backend.js";
-import { VARIANTS, assertClose, randInt, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randInt, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 function geometry(s: Conv2dShape): Conv2dGeometry {
   const { OH, OW } = conv2dOutputSize(s);

@@ -14,7 +14,8 @@ import {
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
 import { convDims, forEachTap } from "./reference.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   const g = convDims(s);

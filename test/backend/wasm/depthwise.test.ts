@@ -10,7 +10,8 @@ import {
 } from "../../../src/backend/wasm/depthwise.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 import { convDims, forEachTap } from "./reference.js";
 
 function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {

@@ -12,7 +12,8 @@ import {
 } from "../../../src/backend/wasm/elementwise.js";
 import { erf } from "../../../src/backend/js/elementwise.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 const ALPHA = 0.1;
 type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "pow" | "greaterScalar";

@@ -4,7 +4,8 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { sgemm, type GemmArgs } from "../../../src/backend/wasm/gemm.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 interface Case {
   M: number;

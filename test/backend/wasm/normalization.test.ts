@@ -13,7 +13,8 @@ import {
 } from "../../../src/backend/wasm/normalization.js";
 import type { BatchNormGeometry } from "../../../src/backend/backend.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 interface Inputs {
   x: Float32Array;

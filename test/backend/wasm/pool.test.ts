@@ -12,7 +12,8 @@ import {
 } from "../../../src/backend/wasm/pool.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 interface Ref {
   y: Float64Array;

@@ -35,6 +35,7 @@ import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { WasmStorage } from "../../../src/backend/wasm/storage.js";
 import { winogradWeightCache } from "../../../src/backend/wasm/winograd-cache.js";
 import { randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose, relativeToMax } from "../../helpers/close.js";
 
 const TOL = { 2: 3e-6, 4: 4e-5 } as const;
 /** F(2x2, 5x5). */
@@ -137,25 +138,6 @@ function data(c: Case, seed: number): Data {
   return { x, w, b, y, yRelu: y.map((v) => Math.max(v, 0)), scale };
 }
 
-function assertWithin(actual: Float32Array, expected: number[], tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    if (Number.isNaN(actual[i])) assert.fail(`${what}: [${i}] is NaN (not written?)`);
-    const e = Math.abs(actual[i] - expected[i]);
-    if (e > worst) {
-      worst = e;
-      at = i;
-    }
-  }
-  assert.ok(
-    worst <= tol * scale + 1e-7,
-    `${what}: worst error ${worst} at [${at}] (${actual[at]} vs ${expected[at]}), max |y| ${scale}, tol ${tol}`,
-  );
-}
-
 /** Runs the Winograd forward into a NaN-filled output and returns it. */
 function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean, relu: boolean) {
   const n = d.y.length;
@@ -229,8 +211,18 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
         CASES.forEach((c, i) => {
           const d = data(c, 100 + i);
           const what = `${name(c)} F(${m}) ${weights}`;
-          assertWithin(run(rt, c, d, { tile: m, weights }, true, false), d.y, TOL[m], `${what} bias`);
-          assertWithin(run(rt, c, d, { tile: m, weights }, true, true), d.yRelu, TOL[m], `${what} bias+relu`);
+          assertClose(
+            run(rt, c, d, { tile: m, weights }, true, false),
+            d.y,
+            relativeToMax(d.y, TOL[m]),
+            `${what} bias`,
+          );
+          assertClose(
+            run(rt, c, d, { tile: m, weights }, true, true),
+            d.yRelu,
+            relativeToMax(d.yRelu, TOL[m]),
+            `${what} bias+relu`,
+          );
         });
       });
     }
@@ -241,14 +233,24 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
       const d = data(c, 7);
       const P = (c.H + 2 * c.pad - 2) * (c.W + 2 * (c.padW ?? c.pad) - 2);
       const y = d.y.map((v, j) => v - d.b[Math.floor(j / P) % c.O]);
-      assertWithin(run(rt, c, d, { tile: m }, false, false), y, TOL[m], `${name(c)} F(${m}) no bias`);
+      assertClose(
+        run(rt, c, d, { tile: m }, false, false),
+        y,
+        relativeToMax(y, TOL[m]),
+        `${name(c)} F(${m}) no bias`,
+      );
     });
 
     it(`F(${m}x${m},3x3) in the plain-SIMD build`, async () => {
       const rt = await runtime(false);
       CASES.slice(0, 4).forEach((c, i) => {
         const d = data(c, 200 + i);
-        assertWithin(run(rt, c, d, { tile: m }, true, true), d.yRelu, TOL[m], `${name(c)} F(${m}) simd`);
+        assertClose(
+          run(rt, c, d, { tile: m }, true, true),
+          d.yRelu,
+          relativeToMax(d.yRelu, TOL[m]),
+          `${name(c)} F(${m}) simd`,
+        );
       });
     });
 
@@ -262,7 +264,7 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
           const y2 = run(rt2, c, d, { tile: m, weights }, true, true);
           assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
           const y1 = run(rt1, c, d, { tile: m, weights }, true, true);
-          assertWithin(y1, d.yRelu, TOL[m], `${name(c)} F(${m}) ${weights} 1 thread`);
+          assertClose(y1, d.yRelu, relativeToMax(d.yRelu, TOL[m]), `${name(c)} F(${m}) ${weights} 1 thread`);
           assert.deepEqual(y2, y1, `${name(c)} F(${m}) ${weights}: 2 threads differ from 1`);
         }
       });
@@ -275,7 +277,7 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
     const d = data(c, 11);
     for (const m of [2, 4] as const) {
       const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true, false);
-      assertWithin(y, d.y, TOL[m], `${name(c)} F(${m}) 8-tile blocks`);
+      assertClose(y, d.y, relativeToMax(d.y, TOL[m]), `${name(c)} F(${m}) 8-tile blocks`);
     }
   });
 
@@ -301,10 +303,10 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
       CASES.forEach((c, i) => {
         const d = backwardData(c, 400 + i);
         for (const weights of ["fused", "transformed"] as const) {
-          assertWithin(
+          assertClose(
             runBackward(rt, c, d, { tile: m, weights }),
             d.dx,
-            TOL[m],
+            relativeToMax(d.dx, TOL[m]),
             `${name(c)} F(${m}) ${weights} dx`,
           );
         }
@@ -320,7 +322,7 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
         const dx2 = runBackward(rt2, c, d, { tile: m });
         assert.ok(rt2.threadStats().splitCalls > before, `${name(c)}: not split across threads`);
         const dx1 = runBackward(rt1, c, d, { tile: m });
-        assertWithin(dx1, d.dx, TOL[m], `${name(c)} F(${m}) dx 1 thread`);
+        assertClose(dx1, d.dx, relativeToMax(d.dx, TOL[m]), `${name(c)} F(${m}) dx 1 thread`);
         assert.deepEqual(dx2, dx1, `${name(c)} F(${m}): 2 threads differ from 1`);
       });
     });
@@ -353,8 +355,13 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
       runBackward(rt, c, d, how),
     );
     assert.deepEqual(auto, winograd, "auto takes the Winograd path");
-    assertWithin(im2col, d.dx, 1e-6, "im2col dx");
-    assertWithin(auto, Array.from(im2col), TOL[winogradTile(back)], "auto vs im2col dx");
+    assertClose(im2col, d.dx, relativeToMax(d.dx, 1e-6), "im2col dx");
+    assertClose(
+      auto,
+      Array.from(im2col),
+      relativeToMax(Array.from(im2col), TOL[winogradTile(back)]),
+      "auto vs im2col dx",
+    );
     // Accumulating into dx stays on im2col (the Winograd kernel overwrites).
     const n = d.dx.length;
     const pdy = upload(rt, d.dy);
@@ -363,10 +370,13 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
     conv2dBackwardInput(rt, shape(c), pdy, pw, pdx, true);
     const acc = rt.mem.readF32(pdx, n);
     for (const p of [pdy, pw, pdx]) rt.mem.free(p);
-    assertWithin(
+    assertClose(
       acc,
       d.dx.map((v) => v + 1),
-      1e-6,
+      relativeToMax(
+        d.dx.map((v) => v + 1),
+        1e-6,
+      ),
       "accumulated dx",
     );
   });
@@ -443,8 +453,18 @@ describe("F(2x2,5x5)", () => {
       CASES5.forEach((c, i) => {
         const d = data(c, 600 + i);
         const what = `${name(c)} ${weights}`;
-        assertWithin(run(rt, c, d, { tile: 2, weights }, true, false), d.y, TOL5, `${what} bias`);
-        assertWithin(run(rt, c, d, { tile: 2, weights }, true, true), d.yRelu, TOL5, `${what} bias+relu`);
+        assertClose(
+          run(rt, c, d, { tile: 2, weights }, true, false),
+          d.y,
+          relativeToMax(d.y, TOL5),
+          `${what} bias`,
+        );
+        assertClose(
+          run(rt, c, d, { tile: 2, weights }, true, true),
+          d.yRelu,
+          relativeToMax(d.yRelu, TOL5),
+          `${what} bias+relu`,
+        );
       });
     });
   }
@@ -455,13 +475,18 @@ describe("F(2x2,5x5)", () => {
     const [OH, OW] = outSize(c);
     const y = d.y.map((v, j) => v - d.b[Math.floor(j / (OH * OW)) % c.O]);
     const rt = await runtime(true);
-    assertWithin(run(rt, c, d, { tile: 2 }, false, false), y, TOL5, `${name(c)} no bias`);
+    assertClose(run(rt, c, d, { tile: 2 }, false, false), y, relativeToMax(y, TOL5), `${name(c)} no bias`);
     const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true, false);
-    assertWithin(blocks, d.y, TOL5, `${name(c)} 8-tile blocks`);
+    assertClose(blocks, d.y, relativeToMax(d.y, TOL5), `${name(c)} 8-tile blocks`);
     const simd = await runtime(false);
     CASES5.slice(0, 4).forEach((cs, i) => {
       const ds = data(cs, 700 + i);
-      assertWithin(run(simd, cs, ds, { tile: 2 }, true, true), ds.yRelu, TOL5, `${name(cs)} simd`);
+      assertClose(
+        run(simd, cs, ds, { tile: 2 }, true, true),
+        ds.yRelu,
+        relativeToMax(ds.yRelu, TOL5),
+        `${name(cs)} simd`,
+      );
     });
   });
 
@@ -471,7 +496,7 @@ describe("F(2x2,5x5)", () => {
       const d = backwardData(c, 800 + i);
       for (const weights of ["fused", "transformed"] as const) {
         const dx = runBackward(rt, c, d, { tile: 2, weights });
-        assertWithin(dx, d.dx, TOL5, `${name(c)} ${weights} dx`);
+        assertClose(dx, d.dx, relativeToMax(d.dx, TOL5), `${name(c)} ${weights} dx`);
       }
     });
   });
@@ -486,7 +511,7 @@ describe("F(2x2,5x5)", () => {
         const y2 = run(rt2, c, d, { tile: 2, weights }, true, true);
         assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
         const y1 = run(rt1, c, d, { tile: 2, weights }, true, true);
-        assertWithin(y1, d.yRelu, TOL5, `${name(c)} ${weights} 1 thread`);
+        assertClose(y1, d.yRelu, relativeToMax(d.yRelu, TOL5), `${name(c)} ${weights} 1 thread`);
         assert.deepEqual(y2, y1, `${name(c)} ${weights}: 2 threads differ from 1`);
       }
       const b = backwardData(c, 950 + i);
@@ -494,7 +519,7 @@ describe("F(2x2,5x5)", () => {
       const dx2 = runBackward(rt2, c, b, { tile: 2 });
       assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} dx: not split across threads`);
       const dx1 = runBackward(rt1, c, b, { tile: 2 });
-      assertWithin(dx1, b.dx, TOL5, `${name(c)} dx 1 thread`);
+      assertClose(dx1, b.dx, relativeToMax(b.dx, TOL5), `${name(c)} dx 1 thread`);
       assert.deepEqual(dx2, dx1, `${name(c)} dx: 2 threads differ from 1`);
     });
   });
@@ -613,15 +638,15 @@ describe("conv2d dispatch to Winograd", () => {
     });
     for (const p of [px, pw, pb]) rt.mem.free(p);
     assert.deepEqual(auto, winograd, "forward: auto takes the Winograd path");
-    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
-    assertWithin(auto, Array.from(im2col), TOL5, "auto vs im2col");
+    assertClose(im2col, d.yRelu, relativeToMax(d.yRelu, 1e-6), "im2col");
+    assertClose(auto, Array.from(im2col), relativeToMax(Array.from(im2col), TOL5), "auto vs im2col");
     const b = backwardData(c, 23);
     const [dxAuto, dxIm2col, dxWinograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
       runBackward(rt, c, b, how),
     );
     assert.deepEqual(dxAuto, dxWinograd, "input gradient: auto takes the Winograd path");
-    assertWithin(dxIm2col, b.dx, 1e-6, "im2col dx");
-    assertWithin(dxAuto, Array.from(dxIm2col), TOL5, "auto vs im2col dx");
+    assertClose(dxIm2col, b.dx, relativeToMax(b.dx, 1e-6), "im2col dx");
+    assertClose(dxAuto, Array.from(dxIm2col), relativeToMax(Array.from(dxIm2col), TOL5), "auto vs im2col dx");
   });
 
   it("5x5 through the wasm backend: forward and input gradient agree with the js backend", async () => {
@@ -637,11 +662,11 @@ describe("conv2d dispatch to Winograd", () => {
       tensor(d.b, [c.O], { backend: "wasm" }),
       { padding: 2 },
     );
-    assertWithin(y.toArray() as Float32Array, d.y, TOL5, "F.conv2d on wasm");
+    assertClose(y.toArray() as Float32Array, d.y, relativeToMax(d.y, TOL5), "F.conv2d on wasm");
     // d(sum(y * dy))/dx with b's weights is b's input gradient.
     const y2 = F.conv2d(x, tensor(b.w, [c.O, c.C, 5, 5], { backend: "wasm" }), null, { padding: 2 });
     F.sum(F.mul(y2, tensor(b.dy, y2.shape, { backend: "wasm" }))).backward();
-    assertWithin(x.grad!.toArray() as Float32Array, b.dx, TOL5, "x.grad on wasm");
+    assertClose(x.grad!.toArray() as Float32Array, b.dx, relativeToMax(b.dx, TOL5), "x.grad on wasm");
   });
 
   it("a conv that qualifies gives the im2col result (forced), with bias and ReLU", async () => {
@@ -664,8 +689,13 @@ describe("conv2d dispatch to Winograd", () => {
     for (const p of [px, pw, pb]) rt.mem.free(p);
     const [auto, im2col, winograd] = outs;
     assert.deepEqual(auto, winograd, "auto takes the Winograd path");
-    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
-    assertWithin(auto, Array.from(im2col), TOL[winogradTile(s)], "auto vs im2col");
+    assertClose(im2col, d.yRelu, relativeToMax(d.yRelu, 1e-6), "im2col");
+    assertClose(
+      auto,
+      Array.from(im2col),
+      relativeToMax(Array.from(im2col), TOL[winogradTile(s)]),
+      "auto vs im2col",
+    );
   });
 
   it("the wasm backend's conv2d (with its output size) agrees with the js backend", async () => {
@@ -679,7 +709,7 @@ describe("conv2d dispatch to Winograd", () => {
       tensor(d.b, [c.O], { backend: "wasm" }),
       { padding: 1 },
     ).toArray() as Float32Array;
-    assertWithin(y, d.y, TOL[winogradTile(shape(c))], "F.conv2d on wasm");
+    assertClose(y, d.y, relativeToMax(d.y, TOL[winogradTile(shape(c))]), "F.conv2d on wasm");
   });
 });
 
