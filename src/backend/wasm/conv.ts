@@ -100,24 +100,8 @@ export type Conv2dAlgorithm = "auto" | "im2col" | "winograd";
  * The Winograd output tile for a conv2d forward (or an input gradient computed as one), or 0 for the im2col
  * GEMM. The cost compared is the GEMM work in micro-kernel columns: (m+r-1)^2 transform positions x tiles
  * (rounded up to the 8-column panel) for F(m x m, r x r), r^2 taps x output pixels for im2col.
- * Measured (node --import tsx bench/winograd.ts, medians of 15 alternating runs, 1 thread): on ResNet-18's
- * 3x3 layers F(4x4) is 2.3-3.0x faster than im2col and 1.3-1.5x faster than F(2x2) at batch 1 and 16,
- * except 512 channels at 7x7, batch 1 (4 tiles fill half a panel), where F(2x2) is 1.7x faster than im2col
- * and F(4x4) 1.3x. Hence: F(4x4) when its work is below 0.75 of F(2x2)'s (14x14 batch 1: 0.64, F(4x4) 1.3x
- * faster; 8x8 batch 1: 1.13, F(2x2) 1.3x faster), and Winograd only when its work is below 0.7 of im2col's
- * (7x7 batch 1: 0.51, 1.7x faster; 4x4 batch 1: 0.89, 0.84x) and C and O are at least 8 (3 -> 16 channels
- * at 32x32: 0.86-0.91x, the transforms outweigh the multiplies).
- * 5x5 kernels have F(2x2, 5x5) only (36 instead of 100 multiplies per 4 outputs), under the same rule.
- * Measured (bench/winograd.ts --kernel 5 [--backward], medians of 9-41 alternating runs, im2col ÷
- * F(2x2,5x5), 1 / 2 threads): the CIFAR net at batch 64, 16 -> 20 channels at 16x16 forward 1.96x / 1.92x,
- * input gradient 2.59x / 2.53x, 20 -> 20 at 8x8 2.08x / 2.09x and 2.79x / 2.71x; 64 channels at 28x28,
- * batch 16, 2.3x and 2.5x (1 thread); 8 channels at 16x16 1.5x, input gradient 2.8x. Fewer channels: 3 -> 16
- * (the CIFAR net's conv1) 0.98x / 0.93x, 4 -> 16 0.92x; LeNet's conv2 (6 -> 16 at 14x14, no padding) forward
- * 1.04-1.13x, but its input gradient (6 output channels) 0.68x / 0.70x. LeNet's conv2 forward stays on
- * im2col (C >= 8 as for 3x3): at most ~1 % of its training step, and LeNet training on 2 threads, too noisy
- * on the shared machine to resolve that, came out slower in 4 of 6 alternating pairs with it on Winograd.
- * Batch 1, 64-256 channels: 6x6 outputs (0.58 of im2col's columns) 1.13x, 4x4 and 3x3 (0.72) 0.77-0.95x,
- * 2x2 (1.44) 0.66x: the same 0.7 bound.
+ * 5x5 kernels have F(2x2, 5x5) only, under the same rule.
+ * The thresholds are fitted to measurements: docs/performance.md, "Kernel choices in the wasm backend".
  */
 export function winogradTileFor(s: Conv2dShape): WinogradTile | 0 {
   if (!winogradApplies(s) || s.C < 8 || s.O < 8) return 0;
@@ -169,9 +153,8 @@ export function conv2dForward(
 
 /**
  * dx = gradient of conv2d w.r.t. its input (dx += ... when accumulate). For a 3x3 stride-1 conv that is a
- * 3x3 stride-1 conv of dy (winogradBackwardShape), so winogradTileFor decides as for a forward; measured
- * (bench/winograd.ts --backward, 1 thread) 2.2-2.9x faster than im2col at batch 1 and 2.4-3.2x at batch 16
- * on ResNet-18's layers, and at batch 1 with 2 threads 3.4-4.7x, since im2col splits this kernel by sample.
+ * 3x3 stride-1 conv of dy (winogradBackwardShape), so winogradTileFor decides as for a forward
+ * (2.2-4.7x faster than im2col on ResNet-18's layers: docs/performance.md).
  * `weightStorage` as for conv2dForward (the input gradient's transform is cached under its own key).
  * Otherwise it runs on the im2col GEMM in the form `im2colForm` (Conv2dBackwardInputForm, dgradAsForward).
  */
@@ -241,32 +224,9 @@ export function dgradForwardShape(s: Conv2dShape): Conv2dShape | null {
  * - scatter: panelRows(Kg)·P·(Og + 8): depth Og, plus ~8 per dcols element for the tile's scatter-add;
  * - forward: Og·KH·KW·H·W·(panelRows(Cg) + 2): every im2col element of dy (padding zeros included: a 5x5
  *   conv without padding reads 14x14 windows of a 10x10 dy) times the rows, plus ~2 to pack it.
- * The constants are a least-squares fit of the measured ratios below; with them the model picks the faster
- * form wherever the two differ by more than ~10 %, except 5x5 3 -> 8 channels (model 0.86: scatter kept,
- * forward 1.25x faster). Ties (1x1 expansions such as 64 -> 256, model 1.00) measured 0.87-1.07.
+ * The constants are a least-squares fit of measured ratios (docs/performance.md, "Kernel choices in the wasm
+ * backend"): the model picks the faster form wherever the two differ by more than ~10 %.
  * The scatter form splits threads by sample only, the forward form also by pixel ranges (batch < threads).
- * Measured (/tmp bench, not committed: scatter vs forward ms, shared 2-core Zen 5, medians of 15
- * alternating runs; channels in -> out, batch b; the form the rule picks and, in brackets, the model's
- * scatter/forward cost ratio), 1 thread:
- *   LeNet conv2 6->16 5x5 14x14 pad 0 b64    1.15 vs 2.48  scatter (0.51)
- *   CIFAR conv2 16->20 5x5 16x16 pad 2 b64   7.75 vs 6.39  forward (1.18)
- *   CIFAR conv3 20->20 5x5 8x8 pad 2 b64     2.49 vs 1.81  forward (1.27)
- *   1x1 256->64 56x56 b16                   64.9 vs 33.8   forward (1.12; scatter's padded grad > pad area)
- *   1x1 64->256 56x56 b16                   35.3 vs 35.6   forward (1.00)
- *   1x1 2048->512 2x2 b8                     3.81 vs 3.33  forward (1.01)
- *   3x3 512->512 4x4 pad 1 b8               17.8 vs 14.6   forward (1.01; when Winograd declines)
- *   7x7 32->32 28x28 pad 3 b16              29.3 vs 25.9   forward (1.18)
- *   7x7 8->16 20x20 pad 0 b16                1.34 vs 2.38  scatter (0.49)
- *   5x5 16->32 12x12 pad 0 b64               2.46 vs 6.08  scatter (0.47)
- *   3x3 4->16 32x32 pad 1 b64                2.71 vs 2.93  scatter (0.88)
- *   3x3 6->6 32x32 pad 1 b16                 0.69 vs 0.39  forward (1.58)
- *   3x3 16->16 groups 2 32x32 pad 1 b16      1.88 vs 1.19  forward (1.33)
- *   3x3 32->32 dilation 2 28x28 pad 2 b16    5.42 vs 5.06  forward (1.18)
- * 2 threads: batches of 8-64 split by sample either way and keep these ratios (CIFAR conv2 3.79 vs 3.17,
- * LeNet conv2 0.58 vs 1.26). At batch 1 only the forward form splits (below PARALLEL_THRESHOLD neither
- * does: CIFAR conv2 0.125 vs 0.110): 1x1 256->64 56x56 3.75 vs 1.06, 7x7 16->16 32x32 pad 3 0.81 vs
- * 0.33, 3x3 512->512 2x2 pad 1 3.85 vs 2.08, 5x5 32->32 28x28 pad 0 0.69 vs 0.45 (forward on 2 threads
- * only: 0.69 vs 0.85 on one), 7x7 8->16 20x20 pad 0 0.090 vs 0.093 (scatter kept).
  */
 export function dgradAsForward(rt: WasmRuntime, s: Conv2dShape): boolean {
   const f = dgradForwardShape(s);

@@ -28,16 +28,9 @@ export interface WinogradOptions {
    * "transformed": transform all weights first (one pass, read by every tile block); "fused": each unit
    * transforms the weights of its output channels on the fly (the call must be one tile block; with
    * several threads each repeats the input transform); "auto" (default): fused when all tiles fit one block
-   * of FUSED_BYTES and there are many output channels per tile (O >= 1.5 x tiles x threads). Measured
-   * (bench/winograd.ts, batch 1, F(4x4) unless noted, fused vs transformed ms): 1 thread 128 ch at 28x28
-   * 1.71 vs 1.85, 256 at 14x14 2.31 vs 3.06, 512 at 7x7 F(2x2) 4.60 vs 6.54, 64 at 56x56 1.63 vs 1.57;
-   * 2 threads 256 at 14x14 1.30 vs 1.55, 512 at 7x7 F(2x2) 2.45 vs 3.27, 128 at 28x28 1.11 vs 1.02.
+   * of FUSED_BYTES and there are many output channels per tile (O >= 1.5 x tiles x threads).
    * Weights found in the cache (`weightStorage`) are used by "auto" and "transformed" without a transform:
-   * faster than fused on every layer measured, although U then comes from memory (bench/winograd.ts
-   * --cold, batch 1, fused vs cached ms, 1 thread: 64 ch at 56x56 1.80 vs 1.58, 128 at 28x28 1.71 vs 1.60,
-   * 256 at 14x14 2.08 vs 1.57, 512 at 7x7 F(2x2) 3.98 vs 2.80; 2 threads 256 at 14x14 2.58 vs 2.05, 512 at
-   * 7x7 F(2x2) 4.17 vs 2.99; input gradient, 1 thread, dispatch without vs with cache: 2.25 vs 1.63 and
-   * 4.04 vs 2.89 ms), so no layer keeps the fused transform once its weights are cached.
+   * cached beat fused on every layer measured (docs/performance.md, "Kernel choices in the wasm backend").
    */
   weights?: "auto" | "fused" | "transformed";
   /**
