@@ -1,6 +1,6 @@
 // The zoo against torchvision (test/fixtures/torch/models.json): for every model torchvision has, the same
 // state_dict keys in the same order with the same shapes and kinds, the same parameter count, the same
-// output shape at 1x3x224x224 and the same MACs per Conv2d/Linear call. Models are built on the meta backend,
+// output shape at 1x3x224x224, the same MACs per Conv2d/Linear call and the same call order. Models are built on the meta backend,
 // so these checks compute shapes only.
 
 import { test } from "node:test";
