@@ -255,27 +255,6 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     return out;
   }
 
-  function convShape(g: Conv2dGeometry): conv.Conv2dShape {
-    return {
-      N: g.batch,
-      C: g.inChannels,
-      H: g.inH,
-      W: g.inW,
-      O: g.outChannels,
-      KH: g.kernelH,
-      KW: g.kernelW,
-      strideH: g.strideH,
-      strideW: g.strideW,
-      padH: g.padH,
-      padW: g.padW,
-      dilationH: g.dilationH,
-      dilationW: g.dilationW,
-      groups: g.groups,
-      OH: g.outH,
-      OW: g.outW,
-    };
-  }
-
   /** groups == C (with any channel multiplier): the direct depthwise kernels beat a GEMM per channel. */
   const isDepthwise = (g: Conv2dGeometry) =>
     g.groups > 1 && g.groups === g.inChannels && g.outChannels % g.inChannels === 0;
@@ -286,10 +265,9 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const pb = bias ? ptr(bias) : 0;
     const out = alloc(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
     if (out.size === 0) return out;
-    const s = convShape(g);
     // ptr(w) checked that w is a WasmStorage: its identity keys the Winograd weight cache.
-    if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, s, px, pw, pb, out.ptr);
-    else conv.conv2dForward(rt, s, px, pw, pb, out.ptr, false, "auto", w as WasmStorage);
+    if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, g, px, pw, pb, out.ptr);
+    else conv.conv2dForward(rt, g, px, pw, pb, out.ptr, false, "auto", w as WasmStorage);
     return out;
   }
 
@@ -299,9 +277,8 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const size = g.batch * g.inChannels * g.inH * g.inW;
     if (g.batch * g.outChannels * g.outH * g.outW === 0) return full(gy.dtype, size, 0);
     const out = alloc(gy.dtype, size);
-    const s = convShape(g);
-    if (isDepthwise(g)) dw.depthwiseConv2dBackwardInput(rt, s, pg, pw, out.ptr);
-    else conv.conv2dBackwardInput(rt, s, pg, pw, out.ptr, false, "auto", w as WasmStorage);
+    if (isDepthwise(g)) dw.depthwiseConv2dBackwardInput(rt, g, pg, pw, out.ptr);
+    else conv.conv2dBackwardInput(rt, g, pg, pw, out.ptr, false, "auto", w as WasmStorage);
     return out;
   }
 
@@ -311,28 +288,9 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const size = g.outChannels * (g.inChannels / g.groups) * g.kernelH * g.kernelW;
     if (g.batch * g.outH * g.outW === 0) return full(x.dtype, size, 0);
     const out = alloc(x.dtype, size);
-    const s = convShape(g);
-    if (isDepthwise(g)) dw.depthwiseConv2dBackwardWeight(rt, s, px, pg, out.ptr, 0);
-    else conv.conv2dBackwardWeight(rt, s, px, pg, out.ptr);
+    if (isDepthwise(g)) dw.depthwiseConv2dBackwardWeight(rt, g, px, pg, out.ptr, 0);
+    else conv.conv2dBackwardWeight(rt, g, px, pg, out.ptr);
     return out;
-  }
-
-  function poolShape(g: Pool2dGeometry): pool.Pool2dShape {
-    return {
-      planes: g.batch * g.channels,
-      H: g.inH,
-      W: g.inW,
-      KH: g.kernelH,
-      KW: g.kernelW,
-      strideH: g.strideH,
-      strideW: g.strideW,
-      padH: g.padH,
-      padW: g.padW,
-      dilationH: g.dilationH,
-      dilationW: g.dilationW,
-      OH: g.outH,
-      OW: g.outW,
-    };
   }
 
   const poolOutSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.outH * g.outW;
@@ -342,7 +300,7 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const px = ptr(x);
     const y = alloc(x.dtype, poolOutSize(g));
     const indices = alloc("int32", poolOutSize(g));
-    if (y.size > 0) pool.maxPool2dForward(rt, poolShape(g), px, y.ptr, indices.ptr);
+    if (y.size > 0) pool.maxPool2dForward(rt, g, px, y.ptr, indices.ptr);
     return { y, indices };
   }
 
@@ -351,19 +309,14 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const pi = ptr(indices);
     if (poolOutSize(g) === 0) return full(gy.dtype, poolInSize(g), 0);
     const dx = alloc(gy.dtype, poolInSize(g));
-    pool.maxPool2dBackward(rt, poolShape(g), pg, pi, dx.ptr);
+    pool.maxPool2dBackward(rt, g, pg, pi, dx.ptr);
     return dx;
   }
-
-  const avgOptions = (g: AvgPool2dGeometry): pool.AvgPoolOptions => ({
-    countIncludePad: g.countIncludePad,
-    divisorOverride: g.divisorOverride ?? undefined,
-  });
 
   function avgPool2d(x: Storage, g: AvgPool2dGeometry): Storage {
     const px = ptr(x);
     const y = alloc(x.dtype, poolOutSize(g));
-    if (y.size > 0) pool.avgPool2dForward(rt, poolShape(g), px, y.ptr, avgOptions(g));
+    if (y.size > 0) pool.avgPool2dForward(rt, g, px, y.ptr);
     return y;
   }
 
@@ -371,7 +324,7 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     const pg = ptr(gy);
     if (poolOutSize(g) === 0) return full(gy.dtype, poolInSize(g), 0);
     const dx = alloc(gy.dtype, poolInSize(g));
-    pool.avgPool2dBackward(rt, poolShape(g), pg, dx.ptr, avgOptions(g));
+    pool.avgPool2dBackward(rt, g, pg, dx.ptr);
     return dx;
   }
 
