@@ -3,7 +3,9 @@
 // the Backend's Conv2dGeometry as the ops computed it (output size included) and flatten it for the kernels
 // in one place, convArgs.
 
-import type { Conv2dGeometry } from "../backend.js";
+import type { Backend, Conv2dGeometry } from "../backend.js";
+import type { WasmContext } from "./context.js";
+import * as dw from "./depthwise.js";
 import type { WasmRuntime } from "./runtime.js";
 import type { WasmStorage } from "./storage.js";
 import { binary } from "./elementwise.js";
@@ -303,4 +305,50 @@ export function conv2dBackwardBias(
   beta = 0,
 ): void {
   rt.exports.conv2dBackwardBias(dy, db, N, O, P, beta, 0, O);
+}
+
+type ConvMethods = Pick<Backend, "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight">;
+
+/** groups == C (with any channel multiplier): the direct depthwise kernels beat a GEMM per channel. */
+const isDepthwise = (g: Conv2dGeometry) =>
+  g.groups > 1 && g.groups === g.inChannels && g.outChannels % g.inChannels === 0;
+
+/** The Backend's conv methods (spread into the wasm Backend object); empty convs never reach a kernel. */
+export function createConvMethods(cx: WasmContext): ConvMethods {
+  const { rt, ptr, alloc } = cx;
+  return {
+    conv2d(x, w, bias, g) {
+      const px = ptr(x);
+      const pw = ptr(w);
+      const pb = bias ? ptr(bias) : 0;
+      const out = alloc(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
+      if (out.size === 0) return out;
+      // ptr(w) checked that w is a WasmStorage: its identity keys the Winograd weight cache.
+      if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, g, px, pw, pb, out.ptr);
+      else conv2dForward(rt, g, px, pw, pb, out.ptr, false, "auto", w as WasmStorage);
+      return out;
+    },
+
+    conv2dBackwardInput(gy, w, g) {
+      const pg = ptr(gy);
+      const pw = ptr(w);
+      const size = g.batch * g.inChannels * g.inH * g.inW;
+      if (g.batch * g.outChannels * g.outH * g.outW === 0) return cx.full(gy.dtype, size, 0);
+      const out = alloc(gy.dtype, size);
+      if (isDepthwise(g)) dw.depthwiseConv2dBackwardInput(rt, g, pg, pw, out.ptr);
+      else conv2dBackwardInput(rt, g, pg, pw, out.ptr, false, "auto", w as WasmStorage);
+      return out;
+    },
+
+    conv2dBackwardWeight(x, gy, g) {
+      const px = ptr(x);
+      const pg = ptr(gy);
+      const size = g.outChannels * (g.inChannels / g.groups) * g.kernelH * g.kernelW;
+      if (g.batch * g.outH * g.outW === 0) return cx.full(x.dtype, size, 0);
+      const out = alloc(x.dtype, size);
+      if (isDepthwise(g)) dw.depthwiseConv2dBackwardWeight(rt, g, px, pg, out.ptr, 0);
+      else conv2dBackwardWeight(rt, g, px, pg, out.ptr);
+      return out;
+    },
+  };
 }

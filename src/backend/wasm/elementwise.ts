@@ -1,6 +1,10 @@
 // Typed wrappers of the elementwise and reduction kernels (kernels/elementwise.ts, kernels/reduce.ts):
 // unary ops and their gradients, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
 
+import type { Backend, BinaryKind, UnaryKind } from "../backend.js";
+import { jsBackend } from "../js/index.js";
+import { sizeOf } from "../../tensor/shape.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
 export const UNARY_OPS = {
@@ -259,4 +263,128 @@ export function reduce(
   } finally {
     for (const t of temps) rt.mem.free(t);
   }
+}
+
+const UNARY: Record<UnaryKind, UnaryOp> = {
+  neg: "neg",
+  exp: "exp",
+  log: "log",
+  sqrt: "sqrt",
+  abs: "abs",
+  sign: "sign",
+  square: "square",
+  reciprocal: "reciprocal",
+  relu: "relu",
+  relu6: "relu6",
+  sigmoid: "sigmoid",
+  tanh: "tanh",
+  erf: "erf",
+  gelu: "gelu",
+  geluGrad: "geluGrad",
+  leakyRelu: "leakyRelu",
+  elu: "elu",
+  powScalar: "pow",
+  clamp: "clamp",
+  greaterScalar: "greaterScalar",
+};
+
+const BINARY: Record<BinaryKind, BinaryOp> = {
+  add: "add",
+  sub: "sub",
+  mul: "mul",
+  div: "div",
+  maximum: "max",
+  minimum: "min",
+  pow: "pow",
+  eq: "eq",
+  gt: "gt",
+  lt: "lt",
+};
+
+type ElementwiseMethods = Pick<Backend, "cast" | "unary" | "binary" | "where" | "reduce" | "argmax">;
+
+/**
+ * The Backend's elementwise and reduction methods (spread into the wasm Backend object). int32 tensors
+ * (labels, counters) take the js reference kernels on copies, except cast and where.
+ */
+export function createElementwiseMethods(cx: WasmContext): ElementwiseMethods {
+  const { rt, ptr, alloc } = cx;
+  return {
+    cast(x, dtype) {
+      const p = ptr(x);
+      if (dtype === x.dtype) return cx.copy(x);
+      const out = alloc(dtype, x.size);
+      rt.parallel({
+        name: "cast",
+        args: [p, out.ptr, dtype === "int32" ? 1 : 0],
+        units: x.size,
+        work: x.size * ELEMENT_WORK,
+        granularity: 16,
+      });
+      return out;
+    },
+
+    unary(kind, x, params) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.unary(kind, j, params));
+      const p = ptr(x);
+      const out = alloc(x.dtype, x.size);
+      if (x.size > 0) unary(rt, UNARY[kind], p, out.ptr, x.size, params.a ?? 0, params.b ?? 0);
+      return out;
+    },
+
+    binary(kind, a, aShape, b, bShape, outShape) {
+      if (a.dtype === "int32") {
+        return cx.viaJs([a, b], ([ja, jb]) => jsBackend.binary(kind, ja, aShape, jb, bShape, outShape));
+      }
+      const pa = ptr(a);
+      const pb = ptr(b);
+      const out = alloc(a.dtype, sizeOf(outShape));
+      binary(rt, BINARY[kind], pa, aShape, pb, bShape, out.ptr);
+      return out;
+    },
+
+    where(cond, a, b) {
+      const pc = ptr(cond);
+      const pa = ptr(a);
+      const pb = ptr(b);
+      const out = alloc(a.dtype, a.size);
+      rt.parallel({
+        name: "where",
+        args: [pc, pa, pb, out.ptr, cond.dtype === "int32" ? 1 : 0],
+        units: a.size,
+        work: a.size * ELEMENT_WORK,
+        granularity: 16,
+      });
+      return out;
+    },
+
+    reduce(kind, x, shape, axes) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.reduce(kind, j, shape, axes));
+      const p = ptr(x);
+      const outSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
+      if (x.size === 0)
+        return cx.full(x.dtype, outSize, kind === "sum" ? 0 : kind === "max" ? -Infinity : Infinity);
+      const out = alloc(x.dtype, outSize);
+      reduce(rt, kind, p, shape, axes, out.ptr);
+      return out;
+    },
+
+    argmax(x, shape, axis) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.argmax(j, shape, axis));
+      const p = ptr(x);
+      const outer = sizeOf(shape.slice(0, axis));
+      const len = shape[axis];
+      const inner = sizeOf(shape.slice(axis + 1));
+      const out = alloc("int32", outer * inner);
+      if (out.size > 0) {
+        rt.parallel({
+          name: "argmax",
+          args: [p, out.ptr, len, inner],
+          units: outer,
+          work: x.size * ELEMENT_WORK,
+        });
+      }
+      return out;
+    },
+  };
 }

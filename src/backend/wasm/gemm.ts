@@ -2,6 +2,8 @@
 // row-major, addresses are byte offsets into the runtime's memory. Threads split C by columns (multiples
 // of 8, the micro-tile width) after op(A) is packed once into a shared buffer.
 
+import type { Backend } from "../backend.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
 export interface GemmArgs {
@@ -78,4 +80,31 @@ export function sgemm(rt: WasmRuntime, p: GemmArgs): void {
   } finally {
     rt.mem.free(packed);
   }
+}
+
+/** The Backend's gemm: one SGEMM call per batch entry (a batch stride of 0 reuses the matrix). */
+export function createGemmMethods(cx: WasmContext): Pick<Backend, "gemm"> {
+  const { rt, ptr, alloc } = cx;
+  return {
+    gemm(a, b, g) {
+      const pa = ptr(a);
+      const pb = ptr(b);
+      const { batch, m, n, k } = g;
+      if (k === 0) return cx.full(a.dtype, batch * m * n, 0);
+      const out = alloc(a.dtype, batch * m * n);
+      for (let t = 0; t < batch; t++) {
+        sgemm(rt, {
+          M: m,
+          N: n,
+          K: k,
+          a: pa + 4 * t * g.batchStrideA,
+          b: pb + 4 * t * g.batchStrideB,
+          c: out.ptr + 4 * t * m * n,
+          transA: g.transA,
+          transB: g.transB,
+        });
+      }
+      return out;
+    },
+  };
 }

@@ -2,8 +2,8 @@
 // vectors of C floats, a weight or bias address of 0 meaning none. Threads split by channel ranges.
 
 import type { Backend, BatchNormGeometry, Storage } from "../backend.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
-import type { StorageManager } from "./storage.js";
 
 /** Memory-bound passes: weighed per element like the elementwise kernels (ELEMENT_WORK in backend.ts). */
 const PASS_WORK = 16;
@@ -82,7 +82,7 @@ export function batchNormBackward(
 type BatchNormMethods = Pick<Backend, "batchNormStats" | "batchNormForward" | "batchNormBackward">;
 
 /** The Backend's batch-norm methods over storages of `storages` (spread into the wasm Backend object). */
-export function createBatchNormMethods(rt: WasmRuntime, storages: StorageManager): BatchNormMethods {
+export function createBatchNormMethods({ rt, storages }: WasmContext): BatchNormMethods {
   const ptr = (s: Storage) => storages.ptr(s);
   const optionalPtr = (s: Storage | null) => (s === null ? 0 : storages.ptr(s));
   return {

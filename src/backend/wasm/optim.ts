@@ -3,8 +3,9 @@
 
 import type { AdamKernelParams, Backend, SgdKernelParams, Storage } from "../backend.js";
 import { adamBiasCorrections } from "../js/optim.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
-import type { StorageManager, WasmStorage } from "./storage.js";
+import type { WasmStorage } from "./storage.js";
 
 // Memory-bound (3-9 streams of f32 per element): weigh an element like this many multiply-adds.
 const ELEMENT_WORK = 16;
@@ -94,7 +95,7 @@ function wroteInPlace(storages: (WasmStorage | null)[]): void {
 }
 
 /** The Backend's fused optimizer updates over storages of `storages` (spread into the wasm Backend object). */
-export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): OptimMethods {
+export function createOptimMethods({ rt, storages }: WasmContext): OptimMethods {
   const ptr = (s: Storage | null) => (s === null ? 0 : storages.ptr(s));
   const like = (s: Storage) => storages.alloc(s.dtype, s.size);
   const addr = (s: WasmStorage | null) => (s === null ? 0 : s.ptr);

@@ -1,7 +1,8 @@
 // Typed wrappers of the pooling kernels (kernels/pool.ts). Planes = N*C of an NCHW tensor; argmax indices
 // are int32 flat positions ih*W + iw within each input plane. Threads split by planes.
 
-import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry } from "../backend.js";
+import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Backend, Pool2dGeometry } from "../backend.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
 /** The window arguments every windowed pooling kernel takes first: H, W, KH, KW, strides, pads. */
@@ -111,4 +112,69 @@ function adaptiveCall(
     units: planes(g),
     work: planes(g) * g.inH * g.inW * 8,
   });
+}
+
+type PoolMethods = Pick<
+  Backend,
+  | "maxPool2d"
+  | "maxPool2dBackward"
+  | "avgPool2d"
+  | "avgPool2dBackward"
+  | "adaptiveAvgPool2d"
+  | "adaptiveAvgPool2dBackward"
+>;
+
+/** The Backend's pooling methods (spread into the wasm Backend object); empty outputs never reach a kernel. */
+export function createPoolMethods(cx: WasmContext): PoolMethods {
+  const { rt, ptr, alloc } = cx;
+  // Every pool geometry (max, average, adaptive) has these six sizes.
+  const outSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.outH * g.outW;
+  const inSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.inH * g.inW;
+  return {
+    maxPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      const indices = alloc("int32", outSize(g));
+      if (y.size > 0) maxPool2dForward(rt, g, px, y.ptr, indices.ptr);
+      return { y, indices };
+    },
+
+    maxPool2dBackward(gy, indices, g) {
+      const pg = ptr(gy);
+      const pi = ptr(indices);
+      if (outSize(g) === 0) return cx.full(gy.dtype, inSize(g), 0);
+      const dx = alloc(gy.dtype, inSize(g));
+      maxPool2dBackward(rt, g, pg, pi, dx.ptr);
+      return dx;
+    },
+
+    avgPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      if (y.size > 0) avgPool2dForward(rt, g, px, y.ptr);
+      return y;
+    },
+
+    avgPool2dBackward(gy, g) {
+      const pg = ptr(gy);
+      if (outSize(g) === 0) return cx.full(gy.dtype, inSize(g), 0);
+      const dx = alloc(gy.dtype, inSize(g));
+      avgPool2dBackward(rt, g, pg, dx.ptr);
+      return dx;
+    },
+
+    adaptiveAvgPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      if (y.size > 0) adaptiveAvgPool2dForward(rt, g, px, y.ptr);
+      return y;
+    },
+
+    adaptiveAvgPool2dBackward(gy, g) {
+      const pg = ptr(gy);
+      const dx = alloc(gy.dtype, inSize(g));
+      if (dx.size > 0) adaptiveAvgPool2dBackward(rt, g, pg, dx.ptr);
+      return dx;
+    },
+  };
 }
