@@ -266,34 +266,3 @@ export function conv2dBackwardWeight(
     }
   }
 }
-
-/** db[o] = beta*db[o] + sum over n, p of dy[n][o][p], for channels [o0, o1). */
-export function conv2dBackwardBias(
-  dy: usize,
-  db: usize,
-  N: i32,
-  O: i32,
-  P: i32,
-  beta: f32,
-  o0: i32,
-  o1: i32,
-): void {
-  for (let o = o0; o < o1; o++) {
-    let acc = f32x4.splat(0);
-    let tail: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const row = dy + <usize>((n * O + o) * P * 4);
-      let p = 0;
-      for (; p + 4 <= P; p += 4) acc = f32x4.add(acc, v128.load(row + <usize>(p * 4)));
-      for (; p < P; p++) tail += load<f32>(row + <usize>(p * 4));
-    }
-    let s: f32 =
-      f32x4.extract_lane(acc, 0) +
-      f32x4.extract_lane(acc, 1) +
-      f32x4.extract_lane(acc, 2) +
-      f32x4.extract_lane(acc, 3);
-    s += tail;
-    const d = db + <usize>(o * 4);
-    store<f32>(d, beta == 0 ? s : beta * load<f32>(d) + s);
-  }
-}

@@ -1,7 +1,7 @@
-// Elementwise kernels: unary ops (and their gradients) and binary ops with broadcasting.
+// Elementwise kernels: unary ops and binary ops with broadcasting (gradients are written with these ops).
 //
 // Memory layout
-// - unary: x, y (and dy, dx) are n contiguous f32; y may alias x. Units are elements [u0, u1).
+// - unary: x, y are n contiguous f32; y may alias x. Units are elements [u0, u1).
 // - binary: the output is a dense 4-D box [d0][d1][d2][d3]; a and b are read through element strides
 //   (sa0..sa3, sb0..sb3), 0 on broadcast axes. The wrapper merges axes so d3 is the longest run; rows
 //   (d0*d1*d2 of them) are the units. Inner loops use f32x4 when both inputs are contiguous or one is
@@ -16,7 +16,6 @@
 import { fmadd } from "./simd";
 
 // Unary op codes (keep in sync with src/backend/wasm/elementwise.ts).
-const U_COPY = 0;
 const U_NEG = 1;
 const U_ABS = 2;
 const U_RELU = 3;
@@ -28,7 +27,6 @@ const U_LOG = 8;
 const U_SQRT = 9;
 const U_SQUARE = 10;
 const U_RECIP = 11;
-const U_AFFINE = 12; // alpha*x + beta
 const U_CLAMP = 13; // min(max(x, alpha), beta)
 const U_SIGN = 14;
 const U_RELU6 = 15;
@@ -165,8 +163,6 @@ function logLanes(v: v128): v128 {
 
 function unaryVec(op: i32, v: v128, a: v128, b: v128, e: f64): v128 {
   switch (op) {
-    case U_COPY:
-      return v;
     case U_NEG:
       return f32x4.neg(v);
     case U_ABS:
@@ -187,8 +183,6 @@ function unaryVec(op: i32, v: v128, a: v128, b: v128, e: f64): v128 {
       return f32x4.mul(v, v);
     case U_RECIP:
       return f32x4.div(f32x4.splat(1), v);
-    case U_AFFINE:
-      return fmadd(v, a, b);
     case U_CLAMP:
       return f32x4.min(f32x4.max(v, a), b);
     case U_SIGN: {
@@ -242,7 +236,7 @@ export function unary(
   const b = f32x4.splat(<f32>beta);
   let i = u0;
   const end4 = u0 + ((u1 - u0) & ~3);
-  // The cheap ops (ReLU, the ReLU-gradient mask, affine, clamp) get their own loops: through unaryVec
+  // The cheap ops (ReLU, the ReLU-gradient mask, clamp) get their own loops: through unaryVec
   // (too large to inline) they cost a call and a switch per vector, several times the op itself.
   const zero = f32x4.splat(0);
   switch (op) {
@@ -261,12 +255,6 @@ export function unary(
       }
       break;
     }
-    case U_AFFINE:
-      for (; i < end4; i += 4) {
-        const o = <usize>(i * 4);
-        v128.store(y + o, fmadd(v128.load(x + o), a, b));
-      }
-      break;
     case U_CLAMP:
       for (; i < end4; i += 4) {
         const o = <usize>(i * 4);
@@ -282,75 +270,6 @@ export function unary(
   for (; i < u1; i++) {
     const o = <usize>(i * 4);
     store<f32>(y + o, f32x4.extract_lane(unaryVec(op, f32x4.splat(load<f32>(x + o)), a, b, alpha), 0));
-  }
-}
-
-/** The gradient of op given x (input), y (output of the forward op) and dy; dx may alias dy. */
-function unaryGradVec(op: i32, x: v128, y: v128, g: v128, a: v128): v128 {
-  const zero = f32x4.splat(0);
-  const one = f32x4.splat(1);
-  switch (op) {
-    case U_COPY:
-      return g;
-    case U_NEG:
-      return f32x4.neg(g);
-    case U_ABS: {
-      const s = v128.bitselect(f32x4.splat(-1), one, f32x4.lt(x, zero));
-      return f32x4.mul(g, v128.bitselect(zero, s, f32x4.eq(x, zero)));
-    }
-    case U_RELU:
-      return v128.and(g, f32x4.gt(x, zero));
-    case U_LEAKY:
-      return v128.bitselect(g, f32x4.mul(g, a), f32x4.gt(x, zero));
-    case U_SIGMOID:
-      return f32x4.mul(g, f32x4.mul(y, f32x4.sub(one, y)));
-    case U_TANH:
-      return f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y)));
-    case U_EXP:
-      return f32x4.mul(g, y);
-    case U_LOG:
-      return f32x4.div(g, x);
-    case U_SQRT:
-      return f32x4.div(f32x4.mul(g, f32x4.splat(0.5)), y);
-    case U_SQUARE:
-      return f32x4.mul(g, f32x4.add(x, x));
-    case U_RECIP:
-      return f32x4.neg(f32x4.mul(g, f32x4.mul(y, y)));
-    case U_AFFINE:
-      return f32x4.mul(g, a);
-    default:
-      return g;
-  }
-}
-
-/** dx[i] = dy[i] * op'(x[i]) (using y = op(x) where cheaper), i in [u0, u1). Not for U_CLAMP. */
-export function unaryBackward(
-  op: i32,
-  x: usize,
-  y: usize,
-  dy: usize,
-  dx: usize,
-  alpha: f32,
-  _ws: usize,
-  u0: i32,
-  u1: i32,
-): void {
-  const a = f32x4.splat(alpha);
-  let i = u0;
-  for (; i + 4 <= u1; i += 4) {
-    const o = <usize>(i * 4);
-    v128.store(dx + o, unaryGradVec(op, v128.load(x + o), v128.load(y + o), v128.load(dy + o), a));
-  }
-  for (; i < u1; i++) {
-    const o = <usize>(i * 4);
-    const r = unaryGradVec(
-      op,
-      f32x4.splat(load<f32>(x + o)),
-      f32x4.splat(load<f32>(y + o)),
-      f32x4.splat(load<f32>(dy + o)),
-      a,
-    );
-    store<f32>(dx + o, f32x4.extract_lane(r, 0));
   }
 }
 

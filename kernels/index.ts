@@ -13,7 +13,6 @@ export {
   conv2dForward,
   conv2dBackwardInput,
   conv2dBackwardWeight,
-  conv2dBackwardBias,
 } from "./conv";
 
 export {
@@ -38,7 +37,7 @@ export {
   winogradWorkspaceBytes,
 } from "./winograd";
 
-export { unary, unaryBackward, binary, where, cast } from "./elementwise";
+export { unary, binary, where, cast } from "./elementwise";
 export { reduce, argmax } from "./reduce";
 export { stridedCopy } from "./movement";
 export { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "./losses";

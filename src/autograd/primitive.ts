@@ -13,12 +13,8 @@ export interface Rule<A> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RuleTable = { readonly [name: string]: Rule<any> };
 
-/** Every primitive registered so far, for the generated coverage matrix. */
-export const primitiveNames = new Set<string>();
-
 /** Makes the rules of a family callable as `apply(name, inputs, attrs)`. */
 export function registerRules<T extends RuleTable>(table: T) {
-  for (const name of Object.keys(table)) primitiveNames.add(name);
   return function apply<K extends keyof T & string>(
     name: K,
     inputs: readonly Tensor[],

@@ -1,5 +1,5 @@
 // Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias/ReLU, input gradient,
-// weight gradient and bias gradient. NCHW activations, OIHW weights; addresses are byte offsets. They take
+// weight gradient. NCHW activations, OIHW weights; addresses are byte offsets. They take
 // the Backend's Conv2dGeometry as the ops computed it (output size included) and flatten it for the kernels
 // in one place, convArgs.
 
@@ -292,19 +292,6 @@ export function conv2dBackwardWeight(
     units: g.groups * Math.ceil(Kg / chunk),
     work: macs(g),
   });
-}
-
-/** db[o] = beta*db[o] + sum of dy over batch and pixels. */
-export function conv2dBackwardBias(
-  rt: WasmRuntime,
-  N: number,
-  O: number,
-  P: number,
-  dy: number,
-  db: number,
-  beta = 0,
-): void {
-  rt.exports.conv2dBackwardBias(dy, db, N, O, P, beta, 0, O);
 }
 
 type ConvMethods = Pick<Backend, "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight">;

@@ -1,5 +1,5 @@
 // Typed wrappers of the elementwise and reduction kernels (kernels/elementwise.ts, kernels/reduce.ts):
-// unary ops and their gradients, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
+// unary ops, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
 
 import type { Backend, BinaryKind, UnaryKind } from "../backend.js";
 import { jsBackend } from "../js/index.js";
@@ -8,7 +8,6 @@ import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
 export const UNARY_OPS = {
-  copy: 0,
   neg: 1,
   abs: 2,
   relu: 3,
@@ -20,8 +19,6 @@ export const UNARY_OPS = {
   sqrt: 9,
   square: 10,
   reciprocal: 11,
-  /** alpha*x + beta */
-  affine: 12,
   /** min(max(x, alpha), beta) */
   clamp: 13,
   sign: 14,
@@ -60,7 +57,7 @@ function product(s: readonly number[]): number {
 // Memory-bound kernels: weigh an element like this many multiply-adds for the thread threshold.
 const ELEMENT_WORK = 16;
 
-/** y = op(x) over n floats (y may equal x). alpha: leaky slope / affine scale / clamp min; beta likewise. */
+/** y = op(x) over n floats (y may equal x). alpha: leaky slope / elu scale / power / clamp min; beta: clamp max. */
 export function unary(
   rt: WasmRuntime,
   op: UnaryOp,
@@ -73,27 +70,6 @@ export function unary(
   rt.parallel({
     name: "unary",
     args: [UNARY_OPS[op], x, y, alpha, beta],
-    units: n,
-    work: n * ELEMENT_WORK,
-    granularity: 16,
-  });
-}
-
-/** dx = dy * op'(x), with y = op(x) from the forward pass (ops 0-12 only: not clamp and later codes). */
-export function unaryBackward(
-  rt: WasmRuntime,
-  op: UnaryOp,
-  x: number,
-  y: number,
-  dy: number,
-  dx: number,
-  n: number,
-  alpha = 0,
-): void {
-  if (UNARY_OPS[op] >= UNARY_OPS.clamp) throw new Error(`unaryBackward: ${op} has no kernel gradient`);
-  rt.parallel({
-    name: "unaryBackward",
-    args: [UNARY_OPS[op], x, y, dy, dx, alpha],
     units: n,
     work: n * ELEMENT_WORK,
     granularity: 16,
@@ -223,7 +199,7 @@ export function reduce(
   const kernelOp = op === "max" ? 1 : op === "min" ? 2 : 0;
   if (!runs.some((r) => r.red)) {
     const n = shape.reduce((p, q) => p * q, 1);
-    rt.exports.unary(0, x, y, 0, 0, 0, 0, n);
+    rt.mem.u8().copyWithin(y, x, x + 4 * n);
     return;
   }
   let src = x;

@@ -50,15 +50,5 @@ export interface KernelExports {
   conv2dForward(...args: number[]): void;
   conv2dBackwardInput(...args: number[]): void;
   conv2dBackwardWeight(...args: number[]): void;
-  conv2dBackwardBias(
-    dy: Ptr,
-    db: Ptr,
-    N: number,
-    O: number,
-    P: number,
-    beta: number,
-    o0: number,
-    o1: number,
-  ): void;
   [name: string]: (...args: number[]) => number | void;
 }
