@@ -17,11 +17,44 @@ import {
   type WinogradTile,
 } from "./winograd.js";
 
-/** The kernels' geometry arguments (kernels/conv.ts): C, H, W, O, KH, KW, strides, pads, dilations, G, OH, OW. */
-export function convArgs(g: Conv2dGeometry): number[] {
+/** The geometry parameters of the conv kernels (kernels/conv.ts), in their order. */
+type ConvArgs = [
+  C: number,
+  H: number,
+  W: number,
+  O: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
+  dh: number,
+  dw: number,
+  G: number,
+  OH: number,
+  OW: number,
+];
+
+/** The kernels' geometry arguments: the one place a Conv2dGeometry becomes positional numbers. */
+export function convArgs(g: Conv2dGeometry): ConvArgs {
+  const [C, H, W, O, KH, KW] = [g.inChannels, g.inH, g.inW, g.outChannels, g.kernelH, g.kernelW];
   return [
-    ...[g.inChannels, g.inH, g.inW, g.outChannels, g.kernelH, g.kernelW, g.strideH, g.strideW],
-    ...[g.padH, g.padW, g.dilationH, g.dilationW, g.groups, g.outH, g.outW],
+    C,
+    H,
+    W,
+    O,
+    KH,
+    KW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilationH,
+    g.dilationW,
+    g.groups,
+    g.outH,
+    g.outW,
   ];
 }
 

@@ -5,17 +5,33 @@
 import type { Conv2dGeometry } from "../backend.js";
 import type { WasmRuntime } from "./runtime.js";
 
-/** The kernels' geometry arguments (kernels/depthwise.ts): C, H, W, O, KH, KW, strides, pads, dilations, OH, OW. */
-function depthwiseArgs(g: Conv2dGeometry): number[] {
+/** The geometry parameters of the depthwise kernels (kernels/depthwise.ts), in their order. */
+type DepthwiseArgs = [
+  C: number,
+  H: number,
+  W: number,
+  O: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
+  dh: number,
+  dw: number,
+  OH: number,
+  OW: number,
+];
+
+/** The kernels' geometry arguments: the one place a Conv2dGeometry becomes their positional numbers. */
+function depthwiseArgs(g: Conv2dGeometry): DepthwiseArgs {
   if (g.groups !== g.inChannels || g.outChannels % g.inChannels !== 0) {
     throw new Error(
       `depthwiseConv2d: needs groups == C (${g.groups} vs ${g.inChannels}) and O a multiple of C`,
     );
   }
-  return [
-    ...[g.inChannels, g.inH, g.inW, g.outChannels, g.kernelH, g.kernelW, g.strideH, g.strideW],
-    ...[g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW],
-  ];
+  const [C, H, W, O, KH, KW] = [g.inChannels, g.inH, g.inW, g.outChannels, g.kernelH, g.kernelW];
+  return [C, H, W, O, KH, KW, g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.outH, g.outW];
 }
 
 // Direct kernels do ~4x less per multiply-add than the GEMM, so weigh their work up for the threshold.

@@ -1,54 +1,12 @@
 // Typed wrappers of the elementwise and reduction kernels (kernels/elementwise.ts, kernels/reduce.ts):
 // unary ops, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
 
-import type { Backend, BinaryKind, UnaryKind } from "../backend.js";
+import type { Backend, BinaryKind, ReduceKind, UnaryKind } from "../backend.js";
 import { jsBackend } from "../js/index.js";
 import { sizeOf } from "../../tensor/shape.js";
 import type { WasmContext } from "./context.js";
+import { BinaryCode, ReduceCode, UnaryCode } from "./op-codes.js";
 import type { WasmRuntime } from "./runtime.js";
-
-export const UNARY_OPS = {
-  neg: 1,
-  abs: 2,
-  relu: 3,
-  leakyRelu: 4,
-  sigmoid: 5,
-  tanh: 6,
-  exp: 7,
-  log: 8,
-  sqrt: 9,
-  square: 10,
-  reciprocal: 11,
-  /** min(max(x, alpha), beta) */
-  clamp: 13,
-  sign: 14,
-  relu6: 15,
-  erf: 16,
-  gelu: 17,
-  geluGrad: 18,
-  /** x > 0 ? x : alpha * (exp(x) - 1) */
-  elu: 19,
-  /** x ** alpha */
-  pow: 20,
-  /** x > alpha ? 1 : 0 */
-  greaterScalar: 21,
-} as const;
-export type UnaryOp = keyof typeof UNARY_OPS;
-
-/** Comparisons (eq, gt, lt) give 0/1 floats; max and min propagate NaN. */
-export const BINARY_OPS = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  max: 4,
-  min: 5,
-  pow: 6,
-  eq: 7,
-  gt: 8,
-  lt: 9,
-} as const;
-export type BinaryOp = keyof typeof BINARY_OPS;
 
 function product(s: readonly number[]): number {
   return s.reduce((p, q) => p * q, 1);
@@ -60,7 +18,7 @@ const ELEMENT_WORK = 16;
 /** y = op(x) over n floats (y may equal x). alpha: leaky slope / elu scale / power / clamp min; beta: clamp max. */
 export function unary(
   rt: WasmRuntime,
-  op: UnaryOp,
+  op: UnaryKind,
   x: number,
   y: number,
   n: number,
@@ -69,7 +27,7 @@ export function unary(
 ): void {
   rt.parallel({
     name: "unary",
-    args: [UNARY_OPS[op], x, y, alpha, beta],
+    args: [UnaryCode[op], x, y, alpha, beta],
     units: n,
     work: n * ELEMENT_WORK,
     granularity: 16,
@@ -131,7 +89,7 @@ function collapse(out: number[], sa: number[], sb: number[]): { d: number[]; sa:
 /** y (dense, broadcast shape) = a op b. */
 export function binary(
   rt: WasmRuntime,
-  op: BinaryOp,
+  op: BinaryKind,
   a: number,
   aShape: readonly number[],
   b: number,
@@ -158,10 +116,11 @@ export function binary(
     }
     rt.parallel({
       name: "binary",
+      // prettier-ignore
       args: [
-        ...[BINARY_OPS[op], a + 4 * offA, b + 4 * offB, y + 4 * l * inner, d[1], d[2], d[3]],
-        ...c.sa.slice(lead),
-        ...c.sb.slice(lead),
+        BinaryCode[op], a + 4 * offA, b + 4 * offB, y + 4 * l * inner, d[1], d[2], d[3],
+        c.sa[lead], c.sa[lead + 1], c.sa[lead + 2], c.sa[lead + 3],
+        c.sb[lead], c.sb[lead + 1], c.sb[lead + 2], c.sb[lead + 3],
       ],
       units: d[0] * d[1] * d[2],
       work: inner * ELEMENT_WORK,
@@ -170,7 +129,8 @@ export function binary(
   return out;
 }
 
-export type ReduceOp = "sum" | "mean" | "max" | "min";
+/** The Backend's reductions and mean (a sum scaled by 1/count in the kernel). */
+export type ReduceOp = ReduceKind | "mean";
 
 /**
  * y = reduction of x (shape) over `axes`, as a dense tensor of the kept axes (keepdim is only a reshape).
@@ -196,7 +156,7 @@ export function reduce(
     if (last !== undefined && last.red === red.has(i)) last.size *= shape[i];
     else runs.push({ size: shape[i], red: red.has(i) });
   }
-  const kernelOp = op === "max" ? 1 : op === "min" ? 2 : 0;
+  const kernelOp = ReduceCode[op === "mean" ? "sum" : op];
   if (!runs.some((r) => r.red)) {
     const n = shape.reduce((p, q) => p * q, 1);
     rt.mem.u8().copyWithin(y, x, x + 4 * n);
@@ -241,42 +201,6 @@ export function reduce(
   }
 }
 
-const UNARY: Record<UnaryKind, UnaryOp> = {
-  neg: "neg",
-  exp: "exp",
-  log: "log",
-  sqrt: "sqrt",
-  abs: "abs",
-  sign: "sign",
-  square: "square",
-  reciprocal: "reciprocal",
-  relu: "relu",
-  relu6: "relu6",
-  sigmoid: "sigmoid",
-  tanh: "tanh",
-  erf: "erf",
-  gelu: "gelu",
-  geluGrad: "geluGrad",
-  leakyRelu: "leakyRelu",
-  elu: "elu",
-  powScalar: "pow",
-  clamp: "clamp",
-  greaterScalar: "greaterScalar",
-};
-
-const BINARY: Record<BinaryKind, BinaryOp> = {
-  add: "add",
-  sub: "sub",
-  mul: "mul",
-  div: "div",
-  maximum: "max",
-  minimum: "min",
-  pow: "pow",
-  eq: "eq",
-  gt: "gt",
-  lt: "lt",
-};
-
 type ElementwiseMethods = Pick<Backend, "cast" | "unary" | "binary" | "where" | "reduce" | "argmax">;
 
 /**
@@ -304,7 +228,7 @@ export function createElementwiseMethods(cx: WasmContext): ElementwiseMethods {
       if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.unary(kind, j, params));
       const p = ptr(x);
       const out = alloc(x.dtype, x.size);
-      if (x.size > 0) unary(rt, UNARY[kind], p, out.ptr, x.size, params.a ?? 0, params.b ?? 0);
+      if (x.size > 0) unary(rt, kind, p, out.ptr, x.size, params.a ?? 0, params.b ?? 0);
       return out;
     },
 
@@ -315,7 +239,7 @@ export function createElementwiseMethods(cx: WasmContext): ElementwiseMethods {
       const pa = ptr(a);
       const pb = ptr(b);
       const out = alloc(a.dtype, sizeOf(outShape));
-      binary(rt, BINARY[kind], pa, aShape, pb, bShape, out.ptr);
+      binary(rt, kind, pa, aShape, pb, bShape, out.ptr);
       return out;
     },
 

@@ -61,9 +61,10 @@ export function stridedCopy(
     }
     rt.parallel({
       name: "stridedCopy",
+      // prettier-ignore
       args: [
-        ...[strided + 4 * off, dense + 4 * l * inner, d[lead + 1], d[lead + 2], d[lead + 3]],
-        ...[s[lead], s[lead + 1], s[lead + 2], s[lead + 3], scatter ? 1 : 0],
+        strided + 4 * off, dense + 4 * l * inner, d[lead + 1], d[lead + 2], d[lead + 3],
+        s[lead], s[lead + 1], s[lead + 2], s[lead + 3], scatter ? 1 : 0,
       ],
       units: d[lead] * d[lead + 1] * d[lead + 2],
       work: inner * ELEMENT_WORK,

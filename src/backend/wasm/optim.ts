@@ -75,11 +75,12 @@ export function adamUpdate(rt: WasmRuntime, n: number, a: AdamAddresses, h: Adam
   const { stepSize, bias2Sqrt } = adamBiasCorrections(h);
   rt.parallel({
     name: "adamUpdate",
+    // prettier-ignore
     args: [
-      ...[a.param, a.grad, a.expAvg, a.expAvgSq, a.maxExpAvgSq],
-      ...[a.outParam, a.outExpAvg, a.outExpAvgSq, a.outMaxExpAvgSq],
-      ...[h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, 1 - h.lr * h.weightDecay],
-      ...[stepSize, bias2Sqrt, flags],
+      a.param, a.grad, a.expAvg, a.expAvgSq, a.maxExpAvgSq,
+      a.outParam, a.outExpAvg, a.outExpAvgSq, a.outMaxExpAvgSq,
+      h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, 1 - h.lr * h.weightDecay,
+      stepSize, bias2Sqrt, flags,
     ],
     units: n,
     work: n * ELEMENT_WORK,

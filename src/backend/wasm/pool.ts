@@ -5,18 +5,32 @@ import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Backend, Pool2dGeometry
 import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
-/** The window arguments every windowed pooling kernel takes first: H, W, KH, KW, strides, pads. */
-function windowArgs(g: Pool2dGeometry): number[] {
+/** The window parameters every windowed pooling kernel (kernels/pool.ts) takes first. */
+type WindowArgs = [
+  H: number,
+  W: number,
+  KH: number,
+  KW: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
+];
+
+/** The one place a pool geometry becomes positional numbers: the window, then each kernel's own tail. */
+function windowArgs(g: Pool2dGeometry): WindowArgs {
   return [g.inH, g.inW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW];
 }
 
-/** Max pooling's arguments (kernels/pool.ts): the window, dilations, OH, OW. */
-function maxPoolArgs(g: Pool2dGeometry): number[] {
+/** Max pooling's arguments: the window, dilations, OH, OW. */
+function maxPoolArgs(g: Pool2dGeometry): [...WindowArgs, dh: number, dw: number, OH: number, OW: number] {
   return [...windowArgs(g), g.dilationH, g.dilationW, g.outH, g.outW];
 }
 
 /** Average pooling's arguments: the window (no dilation), OH, OW, countIncludePad, divisor (0: none). */
-function avgPoolArgs(g: AvgPool2dGeometry): number[] {
+function avgPoolArgs(
+  g: AvgPool2dGeometry,
+): [...WindowArgs, OH: number, OW: number, countIncludePad: number, divisor: number] {
   if (g.dilationH !== 1 || g.dilationW !== 1) throw new Error("avgPool2d: no dilation");
   const countIncludePad = g.countIncludePad ? 1 : 0;
   return [...windowArgs(g), g.outH, g.outW, countIncludePad, g.divisorOverride ?? 0];
@@ -101,7 +115,7 @@ export function adaptiveAvgPool2dBackward(
 /** Both adaptive kernels take (from, to, H, W, OH, OW) over planes. */
 function adaptiveCall(
   rt: WasmRuntime,
-  name: string,
+  name: "adaptiveAvgPool2dForward" | "adaptiveAvgPool2dBackward",
   g: AdaptivePool2dGeometry,
   from: number,
   to: number,

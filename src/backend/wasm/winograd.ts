@@ -230,12 +230,13 @@ function run(
     work,
     cached === null ? options : { ...options, weights: "transformed" },
   );
-  const args = [N, C, H, W, O, g.padH, g.padW, OH, OW, m, r, p.TB, p.ocSize, relu ? 1 : 0];
+  const act = relu ? 1 : 0;
   const layout = transposed ? 2 : 0;
   const forward = (up: number, flags: number) =>
     rt.parallel({
       name: "winogradConv2dForward",
-      args: [x, up, bias, y, ...args, flags],
+      // prettier-ignore
+      args: [x, up, bias, y, N, C, H, W, O, g.padH, g.padW, OH, OW, m, r, p.TB, p.ocSize, act, flags],
       units: p.units,
       work,
     });

@@ -1,22 +1,16 @@
 // Elementwise and reduction kernels against plain Math loops: unary ops (with SIMD tails),
 // broadcasting binary ops, sum/mean/max over axis sets; activations also against the PyTorch fixtures.
 import { describe, it } from "node:test";
-import {
-  binary,
-  broadcastShape,
-  reduce,
-  unary,
-  type BinaryOp,
-  type UnaryOp,
-} from "../../../src/backend/wasm/elementwise.js";
+import { binary, broadcastShape, reduce, unary } from "../../../src/backend/wasm/elementwise.js";
 import { erf } from "../../../src/backend/js/elementwise.js";
+import type { BinaryKind, UnaryKind } from "../../../src/backend/backend.js";
 import { decode, loadFixtures } from "./fixtures.js";
 import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
 import { assertClose } from "../../helpers/close.js";
 
 const ALPHA = 0.1;
-type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "pow" | "greaterScalar";
-const REF: Record<Exclude<UnaryOp, "clamp" | ForwardOnly>, (x: number) => number> = {
+type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "powScalar" | "greaterScalar";
+const REF: Record<Exclude<UnaryKind, "clamp" | ForwardOnly>, (x: number) => number> = {
   neg: (x) => -x,
   abs: Math.abs,
   relu: (x) => Math.max(x, 0),
@@ -41,7 +35,7 @@ const FORWARD: Record<ForwardOnly, [(x: number) => number, number]> = {
     0,
   ],
   elu: [(x) => (x > 0 ? x : 0.7 * Math.expm1(x)), 0.7],
-  pow: [(x) => Math.pow(Math.abs(x), 1.7), 1.7],
+  powScalar: [(x) => Math.pow(Math.abs(x), 1.7), 1.7],
   greaterScalar: [(x) => (x > 0.25 ? 1 : 0), 0.25],
 };
 
@@ -80,7 +74,7 @@ for (const v of VARIANTS) {
         ][]) {
           const x = randomArray(n, rand, -6, 6);
           if (n > 4) x.set([0, -0.3, 0.3, 1e-4, -1e-4].slice(0, n));
-          if (op === "pow") for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
+          if (op === "powScalar") for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
           const px = upload(rt, x);
           const py = rt.mem.alloc(n * 4);
           unary(rt, op, px, py, n, alpha);
@@ -94,7 +88,7 @@ for (const v of VARIANTS) {
       const rt = await runtime(v.relaxed);
       const rand = rng(77);
       for (const n of [1, 3, 4, 7, 37, 1000]) {
-        for (const [op, f] of Object.entries(REF) as [UnaryOp, (x: number) => number][]) {
+        for (const [op, f] of Object.entries(REF) as [UnaryKind, (x: number) => number][]) {
           const positive = op === "log" || op === "sqrt" || op === "reciprocal";
           const scale = op === "exp" || op === "sigmoid" || op === "tanh" ? 12 : 3;
           const x = randomArray(n, rand, positive ? 0.1 : -scale, scale);
@@ -162,7 +156,18 @@ for (const v of VARIANTS) {
       ];
       for (const [as, bs] of pairs) {
         const out = broadcastShape(as, bs);
-        for (const op of ["add", "sub", "mul", "div", "max", "min", "pow", "eq", "gt", "lt"] as const) {
+        for (const op of [
+          "add",
+          "sub",
+          "mul",
+          "div",
+          "maximum",
+          "minimum",
+          "pow",
+          "eq",
+          "gt",
+          "lt",
+        ] as const) {
           const a = randomArray(product(as), rand);
           const b = randomArray(product(bs), rand, 0.5, 2);
           // Equal pairs for eq; positive bases for pow.
@@ -177,13 +182,13 @@ for (const v of VARIANTS) {
             sub: (p: number, q: number) => p - q,
             mul: (p: number, q: number) => p * q,
             div: (p: number, q: number) => p / q,
-            max: Math.max,
-            min: Math.min,
+            maximum: Math.max,
+            minimum: Math.min,
             pow: Math.pow,
             eq: (p: number, q: number) => (p === q ? 1 : 0),
             gt: (p: number, q: number) => (p > q ? 1 : 0),
             lt: (p: number, q: number) => (p < q ? 1 : 0),
-          }[op satisfies BinaryOp];
+          }[op satisfies BinaryKind];
           const ref = Array.from({ length: product(out) }, (_, i) => {
             const idx = index(out, i);
             return f(a[offset(as, idx)], b[offset(bs, idx)]);
@@ -240,7 +245,7 @@ for (const v of VARIANTS) {
 
     it("activations match the PyTorch fixtures", async () => {
       const rt = await runtime(v.relaxed);
-      const map: Record<string, UnaryOp> = {
+      const map: Record<string, UnaryKind> = {
         relu: "relu",
         leaky_relu: "leakyRelu",
         sigmoid: "sigmoid",
@@ -272,7 +277,7 @@ describe("elementwise: the dedicated loops of the cheap ops", () => {
         if (n > 5) x[5] = NaN;
         const px = upload(rt, x);
         const py = rt.mem.alloc(n * 4);
-        const unaryCases: [UnaryOp, number, number, (t: number) => number][] = [
+        const unaryCases: [UnaryKind, number, number, (t: number) => number][] = [
           ["relu", 0, 0, (t) => (t < 0 ? 0 : t)],
           ["greaterScalar", 0.5, 0, (t) => (t > 0.5 ? 1 : 0)],
           ["clamp", -1, 2, (t) => Math.min(Math.max(t, -1), 2)],
@@ -285,7 +290,7 @@ describe("elementwise: the dedicated loops of the cheap ops", () => {
         }
         const y = randomArray(n, rand, -3, 3);
         const pz = upload(rt, y);
-        const ops: [BinaryOp, (p: number, q: number) => number][] = [
+        const ops: [BinaryKind, (p: number, q: number) => number][] = [
           ["add", (p, q) => p + q],
           ["sub", (p, q) => p - q],
           ["mul", (p, q) => p * q],
