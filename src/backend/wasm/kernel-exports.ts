@@ -116,6 +116,99 @@ export interface KernelExports {
    */
   sgemmPackA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   /**
+   * kernels/elementwise/unary
+   * @param op `i32`
+   * @param x `usize`
+   * @param y `usize`
+   * @param alpha `f64`
+   * @param beta `f64`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  unary(
+    op: number,
+    x: number,
+    y: number,
+    alpha: number,
+    beta: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/elementwise/binary
+   * @param op `i32`
+   * @param a `usize`
+   * @param b `usize`
+   * @param y `usize`
+   * @param d1 `i32`
+   * @param d2 `i32`
+   * @param d3 `i32`
+   * @param sa0 `i32`
+   * @param sa1 `i32`
+   * @param sa2 `i32`
+   * @param sa3 `i32`
+   * @param sb0 `i32`
+   * @param sb1 `i32`
+   * @param sb2 `i32`
+   * @param sb3 `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  binary(
+    op: number,
+    a: number,
+    b: number,
+    y: number,
+    d1: number,
+    d2: number,
+    d3: number,
+    sa0: number,
+    sa1: number,
+    sa2: number,
+    sa3: number,
+    sb0: number,
+    sb1: number,
+    sb2: number,
+    sb3: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/elementwise/where
+   * @param cond `usize`
+   * @param a `usize`
+   * @param b `usize`
+   * @param y `usize`
+   * @param condInt `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  where(
+    cond: number,
+    a: number,
+    b: number,
+    y: number,
+    condInt: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/elementwise/cast
+   * @param x `usize`
+   * @param y `usize`
+   * @param toInt `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  cast(x: number, y: number, toInt: number, _ws: number, u0: number, u1: number): void;
+  /**
    * kernels/conv/conv2dPackWeights
    * @param w `usize`
    * @param O `i32`
@@ -299,6 +392,256 @@ export interface KernelExports {
     beta: number,
     trans: number,
     chunk: number,
+    ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/depthwise/depthwiseConv2dForward
+   * @param x `usize`
+   * @param w `usize`
+   * @param bias `usize`
+   * @param y `usize`
+   * @param C `i32`
+   * @param H `i32`
+   * @param W `i32`
+   * @param O `i32`
+   * @param KH `i32`
+   * @param KW `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param act `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  depthwiseConv2dForward(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    C: number,
+    H: number,
+    W: number,
+    O: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    dh: number,
+    dw: number,
+    OH: number,
+    OW: number,
+    act: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/depthwise/depthwiseConv2dBackwardInput
+   * @param dy `usize`
+   * @param w `usize`
+   * @param dx `usize`
+   * @param C `i32`
+   * @param H `i32`
+   * @param W `i32`
+   * @param O `i32`
+   * @param KH `i32`
+   * @param KW `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param accumulate `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  depthwiseConv2dBackwardInput(
+    dy: number,
+    w: number,
+    dx: number,
+    C: number,
+    H: number,
+    W: number,
+    O: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    dh: number,
+    dw: number,
+    OH: number,
+    OW: number,
+    accumulate: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/depthwise/depthwiseConv2dBackwardWeight
+   * @param x `usize`
+   * @param dy `usize`
+   * @param dW `usize`
+   * @param db `usize`
+   * @param N `i32`
+   * @param C `i32`
+   * @param H `i32`
+   * @param W `i32`
+   * @param O `i32`
+   * @param KH `i32`
+   * @param KW `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param dh `i32`
+   * @param dw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param beta `f32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  depthwiseConv2dBackwardWeight(
+    x: number,
+    dy: number,
+    dW: number,
+    db: number,
+    N: number,
+    C: number,
+    H: number,
+    W: number,
+    O: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    dh: number,
+    dw: number,
+    OH: number,
+    OW: number,
+    beta: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/winograd/winogradWorkspaceBytes
+   * @param C `i32`
+   * @param ocSize `i32`
+   * @param TB `i32`
+   * @param OW `i32`
+   * @param m `i32`
+   * @param r `i32`
+   * @param fused `i32`
+   * @returns `i32`
+   */
+  winogradWorkspaceBytes(
+    C: number,
+    ocSize: number,
+    TB: number,
+    OW: number,
+    m: number,
+    r: number,
+    fused: number,
+  ): number;
+  /**
+   * kernels/winograd/winogradWeightsSize
+   * @param O `i32`
+   * @param C `i32`
+   * @param m `i32`
+   * @param r `i32`
+   * @returns `i32`
+   */
+  winogradWeightsSize(O: number, C: number, m: number, r: number): number;
+  /**
+   * kernels/winograd/winogradWeights
+   * @param w `usize`
+   * @param O `i32`
+   * @param C `i32`
+   * @param m `i32`
+   * @param r `i32`
+   * @param transposed `i32`
+   * @param up `usize`
+   * @param ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  winogradWeights(
+    w: number,
+    O: number,
+    C: number,
+    m: number,
+    r: number,
+    transposed: number,
+    up: number,
+    ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/winograd/winogradConv2dForward
+   * @param x `usize`
+   * @param up `usize`
+   * @param bias `usize`
+   * @param y `usize`
+   * @param N `i32`
+   * @param C `i32`
+   * @param H `i32`
+   * @param W `i32`
+   * @param O `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param m `i32`
+   * @param r `i32`
+   * @param TB `i32`
+   * @param ocSize `i32`
+   * @param act `i32`
+   * @param flags `i32`
+   * @param ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  winogradConv2dForward(
+    x: number,
+    up: number,
+    bias: number,
+    y: number,
+    N: number,
+    C: number,
+    H: number,
+    W: number,
+    O: number,
+    ph: number,
+    pw: number,
+    OH: number,
+    OW: number,
+    m: number,
+    r: number,
+    TB: number,
+    ocSize: number,
+    act: number,
+    flags: number,
     ws: number,
     u0: number,
     u1: number,
@@ -580,349 +923,6 @@ export interface KernelExports {
     c0: number,
     c1: number,
   ): void;
-  /**
-   * kernels/depthwise/depthwiseConv2dForward
-   * @param x `usize`
-   * @param w `usize`
-   * @param bias `usize`
-   * @param y `usize`
-   * @param C `i32`
-   * @param H `i32`
-   * @param W `i32`
-   * @param O `i32`
-   * @param KH `i32`
-   * @param KW `i32`
-   * @param sh `i32`
-   * @param sw `i32`
-   * @param ph `i32`
-   * @param pw `i32`
-   * @param dh `i32`
-   * @param dw `i32`
-   * @param OH `i32`
-   * @param OW `i32`
-   * @param act `i32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  depthwiseConv2dForward(
-    x: number,
-    w: number,
-    bias: number,
-    y: number,
-    C: number,
-    H: number,
-    W: number,
-    O: number,
-    KH: number,
-    KW: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    dh: number,
-    dw: number,
-    OH: number,
-    OW: number,
-    act: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/depthwise/depthwiseConv2dBackwardInput
-   * @param dy `usize`
-   * @param w `usize`
-   * @param dx `usize`
-   * @param C `i32`
-   * @param H `i32`
-   * @param W `i32`
-   * @param O `i32`
-   * @param KH `i32`
-   * @param KW `i32`
-   * @param sh `i32`
-   * @param sw `i32`
-   * @param ph `i32`
-   * @param pw `i32`
-   * @param dh `i32`
-   * @param dw `i32`
-   * @param OH `i32`
-   * @param OW `i32`
-   * @param accumulate `i32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  depthwiseConv2dBackwardInput(
-    dy: number,
-    w: number,
-    dx: number,
-    C: number,
-    H: number,
-    W: number,
-    O: number,
-    KH: number,
-    KW: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    dh: number,
-    dw: number,
-    OH: number,
-    OW: number,
-    accumulate: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/depthwise/depthwiseConv2dBackwardWeight
-   * @param x `usize`
-   * @param dy `usize`
-   * @param dW `usize`
-   * @param db `usize`
-   * @param N `i32`
-   * @param C `i32`
-   * @param H `i32`
-   * @param W `i32`
-   * @param O `i32`
-   * @param KH `i32`
-   * @param KW `i32`
-   * @param sh `i32`
-   * @param sw `i32`
-   * @param ph `i32`
-   * @param pw `i32`
-   * @param dh `i32`
-   * @param dw `i32`
-   * @param OH `i32`
-   * @param OW `i32`
-   * @param beta `f32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  depthwiseConv2dBackwardWeight(
-    x: number,
-    dy: number,
-    dW: number,
-    db: number,
-    N: number,
-    C: number,
-    H: number,
-    W: number,
-    O: number,
-    KH: number,
-    KW: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    dh: number,
-    dw: number,
-    OH: number,
-    OW: number,
-    beta: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/winograd/winogradConv2dForward
-   * @param x `usize`
-   * @param up `usize`
-   * @param bias `usize`
-   * @param y `usize`
-   * @param N `i32`
-   * @param C `i32`
-   * @param H `i32`
-   * @param W `i32`
-   * @param O `i32`
-   * @param ph `i32`
-   * @param pw `i32`
-   * @param OH `i32`
-   * @param OW `i32`
-   * @param m `i32`
-   * @param r `i32`
-   * @param TB `i32`
-   * @param ocSize `i32`
-   * @param act `i32`
-   * @param flags `i32`
-   * @param ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  winogradConv2dForward(
-    x: number,
-    up: number,
-    bias: number,
-    y: number,
-    N: number,
-    C: number,
-    H: number,
-    W: number,
-    O: number,
-    ph: number,
-    pw: number,
-    OH: number,
-    OW: number,
-    m: number,
-    r: number,
-    TB: number,
-    ocSize: number,
-    act: number,
-    flags: number,
-    ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/winograd/winogradWeights
-   * @param w `usize`
-   * @param O `i32`
-   * @param C `i32`
-   * @param m `i32`
-   * @param r `i32`
-   * @param transposed `i32`
-   * @param up `usize`
-   * @param ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  winogradWeights(
-    w: number,
-    O: number,
-    C: number,
-    m: number,
-    r: number,
-    transposed: number,
-    up: number,
-    ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/winograd/winogradWeightsSize
-   * @param O `i32`
-   * @param C `i32`
-   * @param m `i32`
-   * @param r `i32`
-   * @returns `i32`
-   */
-  winogradWeightsSize(O: number, C: number, m: number, r: number): number;
-  /**
-   * kernels/winograd/winogradWorkspaceBytes
-   * @param C `i32`
-   * @param ocSize `i32`
-   * @param TB `i32`
-   * @param OW `i32`
-   * @param m `i32`
-   * @param r `i32`
-   * @param fused `i32`
-   * @returns `i32`
-   */
-  winogradWorkspaceBytes(
-    C: number,
-    ocSize: number,
-    TB: number,
-    OW: number,
-    m: number,
-    r: number,
-    fused: number,
-  ): number;
-  /**
-   * kernels/elementwise/unary
-   * @param op `i32`
-   * @param x `usize`
-   * @param y `usize`
-   * @param alpha `f64`
-   * @param beta `f64`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  unary(
-    op: number,
-    x: number,
-    y: number,
-    alpha: number,
-    beta: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/elementwise/binary
-   * @param op `i32`
-   * @param a `usize`
-   * @param b `usize`
-   * @param y `usize`
-   * @param d1 `i32`
-   * @param d2 `i32`
-   * @param d3 `i32`
-   * @param sa0 `i32`
-   * @param sa1 `i32`
-   * @param sa2 `i32`
-   * @param sa3 `i32`
-   * @param sb0 `i32`
-   * @param sb1 `i32`
-   * @param sb2 `i32`
-   * @param sb3 `i32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  binary(
-    op: number,
-    a: number,
-    b: number,
-    y: number,
-    d1: number,
-    d2: number,
-    d3: number,
-    sa0: number,
-    sa1: number,
-    sa2: number,
-    sa3: number,
-    sb0: number,
-    sb1: number,
-    sb2: number,
-    sb3: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/elementwise/where
-   * @param cond `usize`
-   * @param a `usize`
-   * @param b `usize`
-   * @param y `usize`
-   * @param condInt `i32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  where(
-    cond: number,
-    a: number,
-    b: number,
-    y: number,
-    condInt: number,
-    _ws: number,
-    u0: number,
-    u1: number,
-  ): void;
-  /**
-   * kernels/elementwise/cast
-   * @param x `usize`
-   * @param y `usize`
-   * @param toInt `i32`
-   * @param _ws `usize`
-   * @param u0 `i32`
-   * @param u1 `i32`
-   */
-  cast(x: number, y: number, toInt: number, _ws: number, u0: number, u1: number): void;
   /**
    * kernels/reduce/reduce
    * @param op `i32`
