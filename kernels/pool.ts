@@ -443,3 +443,78 @@ export function adaptiveAvgPool2dBackward(
     Windows.adaptive(true, dxp, dy + <usize>(p * OHW * 4), H, W, OH, OW);
   }
 }
+
+/** Example op (issue 11): y = the sum of each window (padding counts as 0), planes [u0, u1). */
+export function sumPool2dForward(
+  x: usize,
+  y: usize,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  OH: i32,
+  OW: i32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  for (let p = u0; p < u1; p++) {
+    const xp = x + <usize>(p * H * W * 4);
+    const yp = y + <usize>(p * OH * OW * 4);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(oh * sh - ph, 0);
+      const h1 = min(oh * sh - ph + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(ow * sw - pw, 0);
+        const w1 = min(ow * sw - pw + KW, W);
+        let s: f32 = 0;
+        for (let ih = h0; ih < h1; ih++)
+          for (let iw = w0; iw < w1; iw++) s += load<f32>(xp + <usize>((ih * W + iw) * 4));
+        store<f32>(yp + <usize>((oh * OW + ow) * 4), s);
+      }
+    }
+  }
+}
+
+/** dx = every window's gradient added to the inputs it covers, planes [u0, u1). */
+export function sumPool2dBackward(
+  dy: usize,
+  dx: usize,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  sh: i32,
+  sw: i32,
+  ph: i32,
+  pw: i32,
+  OH: i32,
+  OW: i32,
+  _ws: usize,
+  u0: i32,
+  u1: i32,
+): void {
+  for (let p = u0; p < u1; p++) {
+    const dxp = dx + <usize>(p * H * W * 4);
+    const dyp = dy + <usize>(p * OH * OW * 4);
+    memory.fill(dxp, 0, <usize>(H * W * 4));
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = max(oh * sh - ph, 0);
+      const h1 = min(oh * sh - ph + KH, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = max(ow * sw - pw, 0);
+        const w1 = min(ow * sw - pw + KW, W);
+        const g = load<f32>(dyp + <usize>((oh * OW + ow) * 4));
+        for (let ih = h0; ih < h1; ih++)
+          for (let iw = w0; iw < w1; iw++) {
+            const a = dxp + <usize>((ih * W + iw) * 4);
+            store<f32>(a, load<f32>(a) + g);
+          }
+      }
+    }
+  }
+}

@@ -158,3 +158,42 @@ export function adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry
   }
   return dx;
 }
+
+/** The clipped window of output (oh, ow), without dilation. */
+function sumWindow(g: Pool2dGeometry, oh: number, ow: number) {
+  const h = oh * g.strideH - g.padH;
+  const w = ow * g.strideW - g.padW;
+  const [h0, h1] = [Math.max(h, 0), Math.min(h + g.kernelH, g.inH)];
+  return { h0, h1, w0: Math.max(w, 0), w1: Math.min(w + g.kernelW, g.inW) };
+}
+
+export function sumPool2d(x: Storage, g: Pool2dGeometry): Storage {
+  const xv = arr(x);
+  const [planes, inPlane, outPlane] = [g.batch * g.channels, g.inH * g.inW, g.outH * g.outW];
+  const y = alloc(x.dtype, planes * outPlane);
+  for (let p = 0; p < planes; p++)
+    for (let oh = 0; oh < g.outH; oh++)
+      for (let ow = 0; ow < g.outW; ow++) {
+        const { h0, h1, w0, w1 } = sumWindow(g, oh, ow);
+        let s = 0;
+        for (let ih = h0; ih < h1; ih++)
+          for (let iw = w0; iw < w1; iw++) s += xv[p * inPlane + ih * g.inW + iw];
+        y.data[p * outPlane + oh * g.outW + ow] = s;
+      }
+  return y;
+}
+
+export function sumPool2dBackward(gy: Storage, g: Pool2dGeometry): Storage {
+  const gv = arr(gy);
+  const [planes, inPlane, outPlane] = [g.batch * g.channels, g.inH * g.inW, g.outH * g.outW];
+  const dx = alloc(gy.dtype, planes * inPlane);
+  for (let p = 0; p < planes; p++)
+    for (let oh = 0; oh < g.outH; oh++)
+      for (let ow = 0; ow < g.outW; ow++) {
+        const { h0, h1, w0, w1 } = sumWindow(g, oh, ow);
+        const v = gv[p * outPlane + oh * g.outW + ow];
+        for (let ih = h0; ih < h1; ih++)
+          for (let iw = w0; iw < w1; iw++) dx.data[p * inPlane + ih * g.inW + iw] += v;
+      }
+  return dx;
+}

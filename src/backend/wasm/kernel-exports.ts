@@ -837,6 +837,76 @@ export interface KernelExports {
     p1: number,
   ): void;
   /**
+   * kernels/pool/sumPool2dForward
+   * @param x `usize`
+   * @param y `usize`
+   * @param H `i32`
+   * @param W `i32`
+   * @param KH `i32`
+   * @param KW `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  sumPool2dForward(
+    x: number,
+    y: number,
+    H: number,
+    W: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    OH: number,
+    OW: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
+   * kernels/pool/sumPool2dBackward
+   * @param dy `usize`
+   * @param dx `usize`
+   * @param H `i32`
+   * @param W `i32`
+   * @param KH `i32`
+   * @param KW `i32`
+   * @param sh `i32`
+   * @param sw `i32`
+   * @param ph `i32`
+   * @param pw `i32`
+   * @param OH `i32`
+   * @param OW `i32`
+   * @param _ws `usize`
+   * @param u0 `i32`
+   * @param u1 `i32`
+   */
+  sumPool2dBackward(
+    dy: number,
+    dx: number,
+    H: number,
+    W: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    OH: number,
+    OW: number,
+    _ws: number,
+    u0: number,
+    u1: number,
+  ): void;
+  /**
    * kernels/normalization/batchNormStats
    * @param x `usize`
    * @param mean `usize`
