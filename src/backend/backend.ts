@@ -218,9 +218,6 @@ export interface Backend {
   /** Output cell i covers input rows [floor(i·inH/outH), ceil((i+1)·inH/outH)), likewise for columns. */
   adaptiveAvgPool2d(x: Storage, g: AdaptivePool2dGeometry): Storage;
   adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry): Storage;
-  /** Example op (issue 11): the sum of each window, padding counting as 0 (no dilation). */
-  sumPool2d(x: Storage, g: Pool2dGeometry): Storage;
-  sumPool2dBackward(gy: Storage, g: Pool2dGeometry): Storage;
 
   // Batch normalisation.
   /**

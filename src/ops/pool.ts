@@ -108,11 +108,6 @@ const rules = {
       wrapLike(x, x.backend.avgPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
     backward: (g, [x], _y, geom) => [wrapLike(x, x.backend.avgPool2dBackward(g.storage, geom), x.shape)],
   } satisfies Rule<AvgPool2dGeometry>,
-  sumPool2d: {
-    forward: ([x], geom) =>
-      wrapLike(x, x.backend.sumPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
-    backward: (g, [x], _y, geom) => [wrapLike(x, x.backend.sumPool2dBackward(g.storage, geom), x.shape)],
-  } satisfies Rule<Pool2dGeometry>,
   adaptiveAvgPool2d: {
     forward: ([x], geom) => {
       const y = x.backend.adaptiveAvgPool2d(x.storage, geom);
@@ -159,11 +154,6 @@ export function avgPool2d(x: Tensor, kernelSize: Size2, options: AvgPool2dOption
     countIncludePad: options.countIncludePad ?? true,
     divisorOverride,
   });
-}
-
-/** Example op (issue 11): the sum of each window, padding counting as 0. */
-export function sumPool2d(x: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): Tensor {
-  return apply("sumPool2d", [x], poolGeometry("sumPool2d", x, kernelSize, { ...options, dilation: 1 }));
 }
 
 /** Adaptive average pooling to a fixed output size; cell i covers [floor(i·H/out), ceil((i+1)·H/out)). */

@@ -227,24 +227,3 @@ test("errors: adaptive pooling of an empty plane instead of 0/0", () => {
     /adaptiveAvgPool2d: input \[1,1,0,4\] has an empty spatial dim/,
   );
 });
-
-// Example op (issue 11): sumPool2d is avgPool2d (padding counted) times the window area, on every backend,
-// forward and backward.
-import { computingBackends } from "../helpers/backends.js";
-import { assertClose } from "../helpers/close.js";
-
-for (const backend of computingBackends()) {
-  test(`sumPool2d = avgPool2d · area, forward and backward [${backend}]`, () => {
-    const data = randomInput([2, 3, 7, 6], { seed: 5 }).toArray();
-    const x = tensor(Float32Array.from(data), [2, 3, 7, 6], { requiresGrad: true, backend });
-    const x2 = tensor(Float32Array.from(data), [2, 3, 7, 6], { requiresGrad: true, backend });
-    const o = { stride: [2, 1] as [number, number], padding: 1 };
-    const y = F.sumPool2d(x, 3, o);
-    const ref = F.mul(F.avgPool2d(x2, 3, o), 9);
-    assertClose(y, ref, 1e-5, "forward");
-    const gy = randomInput(y.shape, { seed: 6 }).toArray();
-    F.sum(F.mul(y, tensor(Float32Array.from(gy), y.shape, { backend }))).backward();
-    F.sum(F.mul(ref, tensor(Float32Array.from(gy), y.shape, { backend }))).backward();
-    assertClose(x.grad!, x2.grad!, 1e-5, "backward");
-  });
-}

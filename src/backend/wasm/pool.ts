@@ -128,17 +128,6 @@ function adaptiveCall(
   });
 }
 
-/** Example op (issue 11): window sums, forward and backward; the window arguments, then OH, OW. */
-function sumPool2dCall(
-  rt: WasmRuntime,
-  name: "sumPool2dForward" | "sumPool2dBackward",
-  g: Pool2dGeometry,
-  from: number,
-  to: number,
-): void {
-  rt.parallel({ name, args: [from, to, ...windowArgs(g), g.outH, g.outW], units: planes(g), work: work(g) });
-}
-
 type PoolMethods = Pick<
   Backend,
   | "maxPool2d"
@@ -147,8 +136,6 @@ type PoolMethods = Pick<
   | "avgPool2dBackward"
   | "adaptiveAvgPool2d"
   | "adaptiveAvgPool2dBackward"
-  | "sumPool2d"
-  | "sumPool2dBackward"
 >;
 
 /** The Backend's pooling methods (spread into the wasm Backend object); empty outputs never reach a kernel. */
@@ -201,21 +188,6 @@ export function createPoolMethods(cx: WasmContext): PoolMethods {
       const pg = ptr(gy);
       const dx = alloc(gy.dtype, inSize(g));
       if (dx.size > 0) adaptiveAvgPool2dBackward(rt, g, pg, dx.ptr);
-      return dx;
-    },
-
-    sumPool2d(x, g) {
-      const px = ptr(x);
-      const y = alloc(x.dtype, outSize(g));
-      if (y.size > 0) sumPool2dCall(rt, "sumPool2dForward", g, px, y.ptr);
-      return y;
-    },
-
-    sumPool2dBackward(gy, g) {
-      const pg = ptr(gy);
-      if (outSize(g) === 0) return cx.full(gy.dtype, inSize(g), 0);
-      const dx = alloc(gy.dtype, inSize(g));
-      sumPool2dCall(rt, "sumPool2dBackward", g, pg, dx.ptr);
       return dx;
     },
   };
