@@ -107,14 +107,14 @@ function winograd(options: WinogradOptions, cached = false): Run {
   const opts = (storage: WasmStorage) => (cached ? { ...options, weightStorage: storage } : options);
   return BACKWARD
     ? (rt, s, x, w, _b, y, st) => winogradConv2dBackwardInput(rt, s, y, w, x, opts(st))
-    : (rt, s, x, w, b, y, st) => winogradConv2dForward(rt, s, x, w, b, y, false, opts(st));
+    : (rt, s, x, w, b, y, st) => winogradConv2dForward(rt, s, x, w, b, y, opts(st));
 }
 
 function conv(algorithm: "auto" | "im2col", cached = false): Run {
   const key = (storage: WasmStorage) => (cached ? storage : undefined);
   return BACKWARD
     ? (rt, s, x, w, _b, y, st) => conv2dBackwardInput(rt, s, y, w, x, false, algorithm, key(st))
-    : (rt, s, x, w, b, y, st) => conv2dForward(rt, s, x, w, b, y, false, algorithm, key(st));
+    : (rt, s, x, w, b, y, st) => conv2dForward(rt, s, x, w, b, y, algorithm, key(st));
 }
 
 const RUNS: Record<string, { label: string; run: Run }> = {

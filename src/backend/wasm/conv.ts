@@ -1,4 +1,4 @@
-// Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias/ReLU, input gradient,
+// Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias, input gradient,
 // weight gradient. NCHW activations, OIHW weights; addresses are byte offsets. They take
 // the Backend's Conv2dGeometry as the ops computed it (output size included) and flatten it for the kernels
 // in one place, convArgs.
@@ -104,7 +104,7 @@ export function winogradTile(g: Conv2dGeometry): WinogradTile {
 }
 
 /**
- * y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu). `weightStorage`, the storage at `w` when
+ * y = conv2d(x, w) (+ bias[O] if bias != 0). `weightStorage`, the storage at `w` when
  * the caller has one, lets Winograd cache the transformed weights between calls (winograd-cache.ts).
  */
 export function conv2dForward(
@@ -114,18 +114,17 @@ export function conv2dForward(
   w: number,
   bias: number,
   y: number,
-  relu = false,
   algorithm: Conv2dAlgorithm = "auto",
   weightStorage?: WasmStorage,
 ): void {
   const tile = algorithm === "im2col" ? 0 : algorithm === "winograd" ? winogradTile(g) : winogradTileFor(g);
   if (tile !== 0) {
-    winogradConv2dForward(rt, g, x, w, bias, y, relu, { tile, weightStorage });
+    winogradConv2dForward(rt, g, x, w, bias, y, { tile, weightStorage });
     return;
   }
   const packed = packWeights(rt, g, w, 0);
   try {
-    forwardPacked(rt, g, x, packed, bias, y, relu);
+    forwardPacked(rt, g, x, packed, bias, y);
   } finally {
     rt.mem.free(packed);
   }
@@ -250,7 +249,7 @@ function conv2dBackwardInputAsForward(
   try {
     const Cg = g.inChannels / g.groups;
     rt.exports.conv2dPackFlippedWeights(w, g.outChannels, Cg, g.kernelH * g.kernelW, g.groups, packed);
-    forwardPacked(rt, f, dy, packed, 0, out, false);
+    forwardPacked(rt, f, dy, packed, 0, out);
     if (accumulate) binary(rt, "add", dx, [size], out, [size], dx);
   } finally {
     rt.mem.free(packed);
@@ -259,7 +258,7 @@ function conv2dBackwardInputAsForward(
 }
 
 /**
- * y = conv2d(x, packed weights) (+ bias if bias != 0) (then ReLU if relu) on the im2col kernel.
+ * y = conv2d(x, packed weights) (+ bias if bias != 0) on the im2col kernel.
  */
 function forwardPacked(
   rt: WasmRuntime,
@@ -268,12 +267,11 @@ function forwardPacked(
   packed: number,
   bias: number,
   y: number,
-  relu: boolean,
 ): void {
   const { chunk, units } = forwardSplit(rt, g);
   rt.parallel({
     name: "conv2dForward",
-    args: [x, packed, bias, y, g.batch, ...convArgs(g), relu ? 1 : 0, chunk],
+    args: [x, packed, bias, y, g.batch, ...convArgs(g), chunk],
     units,
     work: macs(g),
   });
@@ -345,7 +343,7 @@ export function createConvMethods(cx: WasmContext): ConvMethods {
       if (out.size === 0) return out;
       // ptr(w) checked that w is a WasmStorage: its identity keys the Winograd weight cache.
       if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, g, px, pw, pb, out.ptr);
-      else conv2dForward(rt, g, px, pw, pb, out.ptr, false, "auto", w as WasmStorage);
+      else conv2dForward(rt, g, px, pw, pb, out.ptr, "auto", w as WasmStorage);
       return out;
     },
 

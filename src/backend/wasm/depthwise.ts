@@ -46,11 +46,10 @@ export function depthwiseConv2dForward(
   w: number,
   bias: number,
   y: number,
-  relu = false,
 ): void {
   rt.parallel({
     name: "depthwiseConv2dForward",
-    args: [x, w, bias, y, ...depthwiseArgs(g), relu ? 1 : 0],
+    args: [x, w, bias, y, ...depthwiseArgs(g)],
     units: g.batch * g.outChannels,
     work: work(g),
   });

@@ -1,4 +1,4 @@
-// Typed wrapper of the SGEMM kernel (kernels/gemm.ts): C = alpha*op(A)*op(B) + beta*C (+ bias, ReLU),
+// Typed wrapper of the SGEMM kernel (kernels/gemm.ts): C = alpha*op(A)*op(B) + beta*C (+ bias),
 // row-major, addresses are byte offsets into the runtime's memory. Threads split C by columns (multiples
 // of 8, the micro-tile width) after op(A) is packed once into a shared buffer.
 
@@ -24,7 +24,6 @@ export interface GemmArgs {
   /** Address of a bias vector added after the product: per row (length M) or per column (length N). */
   bias?: number;
   biasPer?: "row" | "col";
-  relu?: boolean;
 }
 
 export function sgemm(rt: WasmRuntime, p: GemmArgs): void {
@@ -38,7 +37,6 @@ export function sgemm(rt: WasmRuntime, p: GemmArgs): void {
   const beta = p.beta ?? 0;
   const bias = p.bias ?? 0;
   const biasMode = bias === 0 ? 0 : p.biasPer === "col" ? 2 : 1;
-  const act = p.relu ? 1 : 0;
   if (M <= 0 || N <= 0) return;
   const work = M * N * K;
   const threads = rt.threadsFor(work, N, 8);
@@ -59,7 +57,6 @@ export function sgemm(rt: WasmRuntime, p: GemmArgs): void {
       ldc,
       bias,
       biasMode,
-      act,
       0,
       rt.workspace(0),
       0,
@@ -72,7 +69,7 @@ export function sgemm(rt: WasmRuntime, p: GemmArgs): void {
     x.sgemmPackA(transA, M, K, p.a, lda, packed);
     rt.parallel({
       name: "sgemmRange",
-      args: [transA, transB, M, K, alpha, packed, lda, p.b, ldb, beta, p.c, ldc, bias, biasMode, act, 1],
+      args: [transA, transB, M, K, alpha, packed, lda, p.b, ldb, beta, p.c, ldc, bias, biasMode, 1],
       units: N,
       work,
       granularity: 8,

@@ -78,7 +78,6 @@ export interface KernelExports {
    * @param ldc `i32`
    * @param bias `usize`
    * @param biasMode `i32`
-   * @param act `i32`
    * @param aPacked `i32`
    * @param ws `usize`
    * @param j0 `i32`
@@ -99,7 +98,6 @@ export interface KernelExports {
     ldc: number,
     bias: number,
     biasMode: number,
-    act: number,
     aPacked: number,
     ws: number,
     j0: number,
@@ -259,7 +257,6 @@ export interface KernelExports {
    * @param G `i32`
    * @param OH `i32`
    * @param OW `i32`
-   * @param act `i32`
    * @param chunk `i32`
    * @param ws `usize`
    * @param u0 `i32`
@@ -286,7 +283,6 @@ export interface KernelExports {
     G: number,
     OH: number,
     OW: number,
-    act: number,
     chunk: number,
     ws: number,
     u0: number,
@@ -416,7 +412,6 @@ export interface KernelExports {
    * @param dw `i32`
    * @param OH `i32`
    * @param OW `i32`
-   * @param act `i32`
    * @param _ws `usize`
    * @param u0 `i32`
    * @param u1 `i32`
@@ -440,7 +435,6 @@ export interface KernelExports {
     dw: number,
     OH: number,
     OW: number,
-    act: number,
     _ws: number,
     u0: number,
     u1: number,
@@ -616,7 +610,6 @@ export interface KernelExports {
    * @param r `i32`
    * @param TB `i32`
    * @param ocSize `i32`
-   * @param act `i32`
    * @param flags `i32`
    * @param ws `usize`
    * @param u0 `i32`
@@ -640,7 +633,6 @@ export interface KernelExports {
     r: number,
     TB: number,
     ocSize: number,
-    act: number,
     flags: number,
     ws: number,
     u0: number,

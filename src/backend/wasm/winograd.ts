@@ -138,7 +138,7 @@ function plan(
   return { TB, ocSize, fused: false, units: Math.ceil(tiles / TB) * Math.ceil(O / ocSize) };
 }
 
-/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu), by Winograd F(m x m, r x r). */
+/** y = conv2d(x, w) (+ bias[O] if bias != 0), by Winograd F(m x m, r x r). */
 export function winogradConv2dForward(
   rt: WasmRuntime,
   g: Conv2dGeometry,
@@ -146,7 +146,6 @@ export function winogradConv2dForward(
   w: number,
   bias: number,
   y: number,
-  relu = false,
   options: WinogradOptions = {},
 ): void {
   if (!winogradApplies(g)) {
@@ -154,7 +153,7 @@ export function winogradConv2dForward(
       `winogradConv2d: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(g)}`,
     );
   }
-  run(rt, g, x, w, bias, y, relu, false, options);
+  run(rt, g, x, w, bias, y, false, options);
 }
 
 /**
@@ -175,7 +174,7 @@ export function winogradConv2dBackwardInput(
       `winogradConv2dBackwardInput: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1, padding < kernel size; got ${JSON.stringify(g)}`,
     );
   }
-  run(rt, back, dy, w, 0, dx, false, true, options);
+  run(rt, back, dy, w, 0, dx, true, options);
 }
 
 /** The forward conv that computes the input gradient of conv `g` (null if Winograd cannot run it). */
@@ -196,7 +195,6 @@ function run(
   w: number,
   bias: number,
   y: number,
-  relu: boolean,
   transposed: boolean,
   options: WinogradOptions,
 ): void {
@@ -230,13 +228,12 @@ function run(
     work,
     cached === null ? options : { ...options, weights: "transformed" },
   );
-  const act = relu ? 1 : 0;
   const layout = transposed ? 2 : 0;
   const forward = (up: number, flags: number) =>
     rt.parallel({
       name: "winogradConv2dForward",
       // prettier-ignore
-      args: [x, up, bias, y, N, C, H, W, O, g.padH, g.padW, OH, OW, m, r, p.TB, p.ocSize, act, flags],
+      args: [x, up, bias, y, N, C, H, W, O, g.padH, g.padW, OH, OW, m, r, p.TB, p.ocSize, flags],
       units: p.units,
       work,
     });

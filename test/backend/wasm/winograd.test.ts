@@ -116,9 +116,8 @@ interface Data {
   x: Float32Array;
   w: Float32Array;
   b: Float32Array;
-  /** float64 reference of conv + bias on the js backend, and its ReLU. */
+  /** float64 reference of conv + bias on the js backend. */
   y: number[];
-  yRelu: number[];
   scale: number;
 }
 
@@ -135,18 +134,18 @@ function data(c: Case, seed: number): Data {
   }).toArray();
   const y = Array.from(ref);
   const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  return { x, w, b, y, yRelu: y.map((v) => Math.max(v, 0)), scale };
+  return { x, w, b, y, scale };
 }
 
 /** Runs the Winograd forward into a NaN-filled output and returns it. */
-function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean, relu: boolean) {
+function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean) {
   const n = d.y.length;
   const px = upload(rt, d.x);
   const pw = upload(rt, d.w);
   const pb = withBias ? upload(rt, d.b) : 0;
   const py = upload(rt, new Float32Array(n).fill(NaN));
   try {
-    winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, pb, py, relu, options);
+    winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, pb, py, options);
     return rt.mem.readF32(py, n);
   } finally {
     for (const p of [px, pw, pb, py]) if (p !== 0) rt.mem.free(p);
@@ -206,22 +205,16 @@ after(async () => {
 describe("winograd conv2d forward vs the js reference (float64)", () => {
   for (const m of [2, 4] as const) {
     for (const weights of ["fused", "transformed"] as const) {
-      it(`F(${m}x${m},3x3), weights ${weights}: odd sizes, bias, ReLU`, async () => {
+      it(`F(${m}x${m},3x3), weights ${weights}: odd sizes, bias`, async () => {
         const rt = await runtime(true);
         CASES.forEach((c, i) => {
           const d = data(c, 100 + i);
           const what = `${name(c)} F(${m}) ${weights}`;
           assertClose(
-            run(rt, c, d, { tile: m, weights }, true, false),
+            run(rt, c, d, { tile: m, weights }, true),
             d.y,
             relativeToMax(d.y, TOL[m]),
             `${what} bias`,
-          );
-          assertClose(
-            run(rt, c, d, { tile: m, weights }, true, true),
-            d.yRelu,
-            relativeToMax(d.yRelu, TOL[m]),
-            `${what} bias+relu`,
           );
         });
       });
@@ -234,7 +227,7 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
       const P = (c.H + 2 * c.pad - 2) * (c.W + 2 * (c.padW ?? c.pad) - 2);
       const y = d.y.map((v, j) => v - d.b[Math.floor(j / P) % c.O]);
       assertClose(
-        run(rt, c, d, { tile: m }, false, false),
+        run(rt, c, d, { tile: m }, false),
         y,
         relativeToMax(y, TOL[m]),
         `${name(c)} F(${m}) no bias`,
@@ -246,9 +239,9 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
       CASES.slice(0, 4).forEach((c, i) => {
         const d = data(c, 200 + i);
         assertClose(
-          run(rt, c, d, { tile: m }, true, true),
-          d.yRelu,
-          relativeToMax(d.yRelu, TOL[m]),
+          run(rt, c, d, { tile: m }, true),
+          d.y,
+          relativeToMax(d.y, TOL[m]),
           `${name(c)} F(${m}) simd`,
         );
       });
@@ -261,10 +254,10 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
         const d = data(c, 300 + i);
         for (const weights of ["auto", "transformed"] as const) {
           const before = rt2.threadStats().splitCalls;
-          const y2 = run(rt2, c, d, { tile: m, weights }, true, true);
+          const y2 = run(rt2, c, d, { tile: m, weights }, true);
           assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
-          const y1 = run(rt1, c, d, { tile: m, weights }, true, true);
-          assertClose(y1, d.yRelu, relativeToMax(d.yRelu, TOL[m]), `${name(c)} F(${m}) ${weights} 1 thread`);
+          const y1 = run(rt1, c, d, { tile: m, weights }, true);
+          assertClose(y1, d.y, relativeToMax(d.y, TOL[m]), `${name(c)} F(${m}) ${weights} 1 thread`);
           assert.deepEqual(y2, y1, `${name(c)} F(${m}) ${weights}: 2 threads differ from 1`);
         }
       });
@@ -276,7 +269,7 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
     const c = CASES[9];
     const d = data(c, 11);
     for (const m of [2, 4] as const) {
-      const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true, false);
+      const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true);
       assertClose(y, d.y, relativeToMax(d.y, TOL[m]), `${name(c)} F(${m}) 8-tile blocks`);
     }
   });
@@ -441,23 +434,12 @@ describe("F(2x2,5x5)", () => {
   });
 
   for (const weights of ["fused", "transformed"] as const) {
-    it(`forward, weights ${weights}: odd sizes, padding 0-4 and asymmetric, bias, ReLU`, async () => {
+    it(`forward, weights ${weights}: odd sizes, padding 0-4 and asymmetric, bias`, async () => {
       const rt = await runtime(true);
       CASES5.forEach((c, i) => {
         const d = data(c, 600 + i);
         const what = `${name(c)} ${weights}`;
-        assertClose(
-          run(rt, c, d, { tile: 2, weights }, true, false),
-          d.y,
-          relativeToMax(d.y, TOL5),
-          `${what} bias`,
-        );
-        assertClose(
-          run(rt, c, d, { tile: 2, weights }, true, true),
-          d.yRelu,
-          relativeToMax(d.yRelu, TOL5),
-          `${what} bias+relu`,
-        );
+        assertClose(run(rt, c, d, { tile: 2, weights }, true), d.y, relativeToMax(d.y, TOL5), `${what} bias`);
       });
     });
   }
@@ -468,18 +450,13 @@ describe("F(2x2,5x5)", () => {
     const [OH, OW] = outSize(c);
     const y = d.y.map((v, j) => v - d.b[Math.floor(j / (OH * OW)) % c.O]);
     const rt = await runtime(true);
-    assertClose(run(rt, c, d, { tile: 2 }, false, false), y, relativeToMax(y, TOL5), `${name(c)} no bias`);
-    const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true, false);
+    assertClose(run(rt, c, d, { tile: 2 }, false), y, relativeToMax(y, TOL5), `${name(c)} no bias`);
+    const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true);
     assertClose(blocks, d.y, relativeToMax(d.y, TOL5), `${name(c)} 8-tile blocks`);
     const simd = await runtime(false);
     CASES5.slice(0, 4).forEach((cs, i) => {
       const ds = data(cs, 700 + i);
-      assertClose(
-        run(simd, cs, ds, { tile: 2 }, true, true),
-        ds.yRelu,
-        relativeToMax(ds.yRelu, TOL5),
-        `${name(cs)} simd`,
-      );
+      assertClose(run(simd, cs, ds, { tile: 2 }, true), ds.y, relativeToMax(ds.y, TOL5), `${name(cs)} simd`);
     });
   });
 
@@ -501,10 +478,10 @@ describe("F(2x2,5x5)", () => {
       const d = data(c, 900 + i);
       for (const weights of ["auto", "transformed"] as const) {
         const before = rt2.threadStats().splitCalls;
-        const y2 = run(rt2, c, d, { tile: 2, weights }, true, true);
+        const y2 = run(rt2, c, d, { tile: 2, weights }, true);
         assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
-        const y1 = run(rt1, c, d, { tile: 2, weights }, true, true);
-        assertClose(y1, d.yRelu, relativeToMax(d.yRelu, TOL5), `${name(c)} ${weights} 1 thread`);
+        const y1 = run(rt1, c, d, { tile: 2, weights }, true);
+        assertClose(y1, d.y, relativeToMax(d.y, TOL5), `${name(c)} ${weights} 1 thread`);
         assert.deepEqual(y2, y1, `${name(c)} ${weights}: 2 threads differ from 1`);
       }
       const b = backwardData(c, 950 + i);
@@ -535,7 +512,7 @@ describe("F(2x2,5x5)", () => {
     const rt = await runtime(true);
     const s = shape(CASES5[0]);
     assert.throws(
-      () => winogradConv2dForward(rt, convGeometry(s), 0, 0, 0, 0, false, { tile: 4 }),
+      () => winogradConv2dForward(rt, convGeometry(s), 0, 0, 0, 0, { tile: 4 }),
       /no F\(4x4, 5x5\)/,
     );
   });
@@ -636,14 +613,14 @@ describe("conv2d dispatch to Winograd", () => {
     const pb = upload(rt, d.b);
     const [auto, im2col, winograd] = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
       const py = upload(rt, new Float32Array(n).fill(NaN));
-      conv2dForward(rt, convGeometry(s), px, pw, pb, py, true, algorithm);
+      conv2dForward(rt, convGeometry(s), px, pw, pb, py, algorithm);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(py);
       return y;
     });
     for (const p of [px, pw, pb]) rt.mem.free(p);
     assert.deepEqual(auto, winograd, "forward: auto takes the Winograd path");
-    assertClose(im2col, d.yRelu, relativeToMax(d.yRelu, 1e-6), "im2col");
+    assertClose(im2col, d.y, relativeToMax(d.y, 1e-6), "im2col");
     assertClose(auto, Array.from(im2col), relativeToMax(Array.from(im2col), TOL5), "auto vs im2col");
     const b = backwardData(c, 23);
     const [dxAuto, dxIm2col, dxWinograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
@@ -690,7 +667,7 @@ describe("conv2d dispatch to Winograd", () => {
     const pb = upload(rt, d.b);
     const outs = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
       const py = upload(rt, new Float32Array(n).fill(NaN));
-      conv2dForward(rt, convGeometry(s), px, pw, pb, py, true, algorithm);
+      conv2dForward(rt, convGeometry(s), px, pw, pb, py, algorithm);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(py);
       return y;
@@ -698,7 +675,7 @@ describe("conv2d dispatch to Winograd", () => {
     for (const p of [px, pw, pb]) rt.mem.free(p);
     const [auto, im2col, winograd] = outs;
     assert.deepEqual(auto, winograd, "auto takes the Winograd path");
-    assertClose(im2col, d.yRelu, relativeToMax(d.yRelu, 1e-6), "im2col");
+    assertClose(im2col, d.y, relativeToMax(d.y, 1e-6), "im2col");
     assertClose(
       auto,
       Array.from(im2col),
@@ -750,7 +727,7 @@ describe("transformed weights cached between calls", () => {
     if (weights === "none") options.weightStorage = undefined;
     try {
       if (backward) winogradConv2dBackwardInput(rt, convGeometry(s), px, w, py, options);
-      else winogradConv2dForward(rt, convGeometry(s), px, w, 0, py, true, options);
+      else winogradConv2dForward(rt, convGeometry(s), px, w, 0, py, options);
       return rt.mem.readF32(py, n);
     } finally {
       rt.mem.free(px);
@@ -785,7 +762,7 @@ describe("transformed weights cached between calls", () => {
             const px = upload(rt, x);
             const py = upload(rt, new Float32Array(n).fill(NaN));
             if (backward) winogradConv2dBackwardInput(rt, convGeometry(shape(c)), px, pw, py, options);
-            else winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, true, options);
+            else winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, options);
             const y = rt.mem.readF32(py, n);
             rt.mem.free(px);
             rt.mem.free(py);
@@ -818,7 +795,7 @@ describe("transformed weights cached between calls", () => {
       const px = upload(rt, x);
       const py = upload(rt, new Float32Array(n).fill(NaN));
       const options: WinogradOptions = { tile: 2, weightStorage: cached ? storage : undefined };
-      winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, false, options);
+      winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, options);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(px);
       rt.mem.free(py);
