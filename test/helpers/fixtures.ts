@@ -5,6 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tensor, type Tensor } from "../../src/index.js";
 
+// The comparison lives with the other tolerance helpers; re-exported for the fixture tests that import it here.
+export { compareArrays, type Comparison } from "./close.js";
+
 export const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "torch");
 
 export interface FixtureTensor {
