@@ -5,6 +5,7 @@
 
 import type { Backend, Conv2dGeometry } from "../backend.js";
 import type { WasmContext } from "./context.js";
+import type { DropLast, GeometryArgs } from "./exports.js";
 import * as dw from "./depthwise.js";
 import type { WasmRuntime } from "./runtime.js";
 import type { WasmStorage } from "./storage.js";
@@ -17,24 +18,8 @@ import {
   type WinogradTile,
 } from "./winograd.js";
 
-/** The geometry parameters of the conv kernels (kernels/conv.ts), in their order. */
-type ConvArgs = [
-  C: number,
-  H: number,
-  W: number,
-  O: number,
-  KH: number,
-  KW: number,
-  sh: number,
-  sw: number,
-  ph: number,
-  pw: number,
-  dh: number,
-  dw: number,
-  G: number,
-  OH: number,
-  OW: number,
-];
+/** The geometry parameters of the conv kernels (C … OW), as kernels/conv.ts declares them. */
+type ConvArgs = DropLast<GeometryArgs<"conv2dBackwardInput", 3>>;
 
 /** The kernels' geometry arguments: the one place a Conv2dGeometry becomes positional numbers. */
 export function convArgs(g: Conv2dGeometry): ConvArgs {

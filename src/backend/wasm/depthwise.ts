@@ -3,25 +3,11 @@
 // channels (weight gradient).
 
 import type { Conv2dGeometry } from "../backend.js";
+import type { DropLast, GeometryArgs } from "./exports.js";
 import type { WasmRuntime } from "./runtime.js";
 
-/** The geometry parameters of the depthwise kernels (kernels/depthwise.ts), in their order. */
-type DepthwiseArgs = [
-  C: number,
-  H: number,
-  W: number,
-  O: number,
-  KH: number,
-  KW: number,
-  sh: number,
-  sw: number,
-  ph: number,
-  pw: number,
-  dh: number,
-  dw: number,
-  OH: number,
-  OW: number,
-];
+/** The geometry parameters of the depthwise kernels (C … OW), as kernels/depthwise.ts declares them. */
+type DepthwiseArgs = DropLast<GeometryArgs<"depthwiseConv2dBackwardInput", 3>>;
 
 /** The kernels' geometry arguments: the one place a Conv2dGeometry becomes their positional numbers. */
 function depthwiseArgs(g: Conv2dGeometry): DepthwiseArgs {

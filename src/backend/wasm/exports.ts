@@ -18,3 +18,12 @@ export type RangeKernel = {
 
 /** What a caller passes to a range kernel: its parameters without (ws, u0, u1). */
 export type KernelArgs<K extends RangeKernel> = BeforeRange<KernelExports[K]>;
+
+/** A kernel's arguments after the first N (the addresses), as the geometry flattening functions return. */
+export type GeometryArgs<K extends RangeKernel, Addresses extends number> =
+  KernelArgs<K> extends [...Tuple<Addresses>, ...infer Rest] ? Rest : never;
+
+type Tuple<N extends number, T extends number[] = []> = T["length"] extends N ? T : Tuple<N, [...T, number]>;
+
+/** A tuple without its last element (a kernel's trailing flag after its geometry). */
+export type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : never;

@@ -3,34 +3,21 @@
 
 import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Backend, Pool2dGeometry } from "../backend.js";
 import type { WasmContext } from "./context.js";
+import type { GeometryArgs } from "./exports.js";
 import type { WasmRuntime } from "./runtime.js";
 
-/** The window parameters every windowed pooling kernel (kernels/pool.ts) takes first. */
-type WindowArgs = [
-  H: number,
-  W: number,
-  KH: number,
-  KW: number,
-  sh: number,
-  sw: number,
-  ph: number,
-  pw: number,
-];
-
 /** The one place a pool geometry becomes positional numbers: the window, then each kernel's own tail. */
-function windowArgs(g: Pool2dGeometry): WindowArgs {
-  return [g.inH, g.inW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW];
+function windowArgs(g: Pool2dGeometry) {
+  return [g.inH, g.inW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW] as const;
 }
 
 /** Max pooling's arguments: the window, dilations, OH, OW. */
-function maxPoolArgs(g: Pool2dGeometry): [...WindowArgs, dh: number, dw: number, OH: number, OW: number] {
+function maxPoolArgs(g: Pool2dGeometry): GeometryArgs<"maxPool2dForward", 3> {
   return [...windowArgs(g), g.dilationH, g.dilationW, g.outH, g.outW];
 }
 
 /** Average pooling's arguments: the window (no dilation), OH, OW, countIncludePad, divisor (0: none). */
-function avgPoolArgs(
-  g: AvgPool2dGeometry,
-): [...WindowArgs, OH: number, OW: number, countIncludePad: number, divisor: number] {
+function avgPoolArgs(g: AvgPool2dGeometry): GeometryArgs<"avgPool2dForward", 2> {
   if (g.dilationH !== 1 || g.dilationW !== 1) throw new Error("avgPool2d: no dilation");
   const countIncludePad = g.countIncludePad ? 1 : 0;
   return [...windowArgs(g), g.outH, g.outW, countIncludePad, g.divisorOverride ?? 0];
