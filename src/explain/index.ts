@@ -2,3 +2,4 @@
 // activations and filters as pictures, class-model and feature visualization, adversarial examples.
 
 export * from "./layers.js";
+export * from "./adversarial.js";
