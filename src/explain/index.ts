@@ -3,3 +3,4 @@
 
 export * from "./layers.js";
 export * from "./adversarial.js";
+export * from "./class-model.js";

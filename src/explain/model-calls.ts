@@ -63,6 +63,14 @@ export function classIndices(
   return Int32Array.from(values);
 }
 
+/** S = sum over the batch of logits[n, targets[n]]: one backward gives every image its own dS/dx. */
+export function classScore(logits: Tensor, targets: Int32Array): Tensor {
+  const [n, k] = logits.shape;
+  const mask = new Float32Array(n * k);
+  targets.forEach((t, i) => (mask[i * k + t] = 1));
+  return logits.mul(tensor(mask, [n, k], { backend: logits.backend.name })).sum();
+}
+
 /**
  * Runs `fn` with every parameter of `model` not requiring gradients, then restores them: explanations need
  * the input's gradient only, and must not leave gradients on the user's parameters.
