@@ -4,3 +4,6 @@
 export * from "./layers.js";
 export * from "./adversarial.js";
 export * from "./class-model.js";
+export * from "./colormap.js";
+export * from "./pictures.js";
+export * from "./activations.js";
