@@ -7,3 +7,4 @@ export * from "./class-model.js";
 export * from "./colormap.js";
 export * from "./pictures.js";
 export * from "./activations.js";
+export * from "./feature-vis.js";
