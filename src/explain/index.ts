@@ -8,3 +8,4 @@ export * from "./colormap.js";
 export * from "./pictures.js";
 export * from "./activations.js";
 export * from "./feature-vis.js";
+export * from "./patches.js";
