@@ -9,3 +9,4 @@ export * from "./pictures.js";
 export * from "./activations.js";
 export * from "./feature-vis.js";
 export * from "./patches.js";
+export * from "./embeddings.js";
