@@ -66,7 +66,7 @@ export async function extractFeatures(
     for await (const { x, y } of loader as AsyncIterable<{ x: Tensor; y: Tensor }>) {
       hooked.output = undefined;
       noGrad(() => forwardOf(model)(x));
-      const captured = hooked.output;
+      const captured = hooked.output as Tensor | undefined; // set by the hook during forward()
       if (!captured)
         throw new Error(`extractFeatures: layer '${target.name}' did not run in the model's forward pass`);
       const n = x.shape[0];
