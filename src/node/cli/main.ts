@@ -11,6 +11,8 @@ import { TRAIN_USAGE, trainCommand } from "./train.js";
 import { EVAL_USAGE, evalCommand } from "./evaluate.js";
 import { PREDICT_USAGE, predictCommand } from "./predict.js";
 import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
+import { VISUALIZE_USAGE, visualizeCommand } from "./visualize.js";
+import { ATTACK_USAGE, attackCommand } from "./attack.js";
 
 const USAGE = `Usage: striate <command> [options]
 
@@ -19,6 +21,8 @@ Commands:
   eval      evaluate a saved model on a test set
   predict   classify image files with a saved model
   summary   print a model's layers, output shapes and parameter counts
+  visualize draw a model's filters, feature maps, class models and feature visualisations
+  attack    accuracy under FGSM/PGD adversarial attacks, with example images
 
 Run 'striate <command> --help' for a command's options.
 `;
@@ -28,6 +32,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   eval: { run: evalCommand, usage: EVAL_USAGE },
   predict: { run: predictCommand, usage: PREDICT_USAGE },
   summary: { run: summaryCommand, usage: SUMMARY_USAGE },
+  visualize: { run: visualizeCommand, usage: VISUALIZE_USAGE },
+  attack: { run: attackCommand, usage: ATTACK_USAGE },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */
