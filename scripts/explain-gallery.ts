@@ -1,0 +1,281 @@
+// Generates the pictures of docs/explain.md into docs/explain/: every striate/explain method on
+//  - the MNIST LeNet-5 of the test fixtures (test/fixtures/explain/lenet5-mnist.safetensors, the demo
+//    recipe for 3 epochs, 98.8% test accuracy), and
+//  - a CIFAR-shaped ResNet-20 (3×32×32 input, He et al.'s CIFAR ResNet), trained here for a minute on
+//    "coloured MNIST": digits in a random colour over a random-colour noise background, resized to 32×32.
+//    CIFAR-10 itself cannot be downloaded on the build machines; with --cifar-dir <folder of the binary
+//    batches> the ResNet is trained on real CIFAR-10 instead.
+// Deterministic (seeded); takes 1–3 minutes on 2 cores.
+//   npx tsx scripts/explain-gallery.ts [--out docs/explain] [--cifar-dir <dir>] [--epochs 2]
+
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { initWasm } from "../src/backend/wasm/index.js";
+import { getModel, type LeNet5 } from "../src/models/index.js";
+import { loadWeights } from "../src/io/safetensors.js";
+import { DataLoader, TensorDataset, subset, type LoaderDataset } from "../src/data/index.js";
+import { loadMnist } from "../src/node/data/mnist.js";
+import { loadCifar10 } from "../src/node/data/cifar.js";
+import { Adam, OneCycleLR } from "../src/optim/index.js";
+import { evaluate, fit } from "../src/train/fit.js";
+import { manualSeed, Rng } from "../src/tensor/rng.js";
+import { tensor, type Tensor } from "../src/tensor/tensor.js";
+import { resizeBilinear } from "../src/data/resize.js";
+import { renderScene } from "../src/viz/plots.js";
+import type { Module } from "../src/nn/module.js";
+import * as explain from "../src/explain/index.js";
+import { writeImagePng } from "../src/node/pictures.js";
+
+const { values } = parseArgs({
+  options: {
+    out: { type: "string", default: "docs/explain" },
+    "cifar-dir": { type: "string" },
+    epochs: { type: "string", default: "2" },
+  },
+});
+const OUT = values.out!;
+await initWasm();
+manualSeed(0);
+await mkdir(OUT, { recursive: true });
+
+async function save(name: string, canvas: explain.Canvas): Promise<void> {
+  await writeImagePng(join(OUT, name), canvas, { overwrite: true });
+  console.log(`wrote ${join(OUT, name)} (${canvas.width}×${canvas.height})`);
+}
+
+type Net = Module & { forward(x: Tensor): Tensor };
+
+/** The first n images of a dataset as one batch. */
+function batchOf(ds: LoaderDataset, indices: readonly number[]): { x: Tensor; y: Tensor } {
+  const shape = ds.shape!;
+  const size = shape[0] * shape[1] * shape[2];
+  const xs = new Float32Array(indices.length * size);
+  const ys = new Int32Array(indices.length);
+  indices.forEach((idx, i) => {
+    const s = ds.get(idx);
+    xs.set(s.x, i * size);
+    ys[i] = s.y;
+  });
+  return { x: tensor(xs, [indices.length, ...shape]), y: tensor(ys, [indices.length], { dtype: "int32" }) };
+}
+
+/** One row per image: the image, then each map overlaid on it, captioned. */
+function overlayRows(
+  x: Tensor,
+  maps: { name: string; map: Tensor; signed?: boolean }[],
+  scale: number,
+): explain.Canvas {
+  const [n, c, h, w] = x.shape;
+  const images = x.toArray();
+  const pictures: explain.Canvas[] = [];
+  const labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const image = { data: images.subarray(i * c * h * w, (i + 1) * c * h * w), shape: [c, h, w] };
+    pictures.push(explain.imageToCanvas(image, { scale }));
+    labels.push("input");
+    for (const { name, map, signed } of maps) {
+      const per = map.size / n;
+      const values = map.toArray().subarray(i * per, (i + 1) * per);
+      // Channel maps [C, H, W] are summed over channels for display.
+      const hw = per / (map.shape.length === 4 ? map.shape[1] : 1);
+      const flat = new Float32Array(hw);
+      for (let k = 0; k < per; k++) flat[k % hw] += values[k];
+      const side = Math.round(Math.sqrt(hw));
+      const mapShape = map.shape.length === 4 ? [map.shape[2], map.shape[3]] : map.shape.slice(1);
+      pictures.push(
+        signed
+          ? explain.heatmapToCanvas(
+              { data: flat, shape: mapShape.length === 2 ? mapShape : [side, side] },
+              { colormap: "diverging", scale },
+            )
+          : explain.overlayHeatmap(
+              image,
+              { data: flat, shape: mapShape },
+              { alpha: 0.6, colormap: "turbo", scale },
+            ),
+      );
+      labels.push(name);
+    }
+  }
+  return explain.canvasGrid(pictures, { columns: maps.length + 1, labels });
+}
+
+// ---------------------------------------------------------------- LeNet-5 on MNIST
+const lenet = getModel("lenet5") as LeNet5 & Net;
+loadWeights(lenet, readFileSync("test/fixtures/explain/lenet5-mnist.safetensors"));
+lenet.eval();
+const mnistTest = await loadMnist({ split: "test" });
+const digits = batchOf(mnistTest, [0, 1, 2, 3, 4, 7]);
+
+await save(
+  "lenet-filters-conv1.png",
+  explain.filterGrid(lenet.conv1.weight, { scale: 10, columns: 6, title: "conv1 filters" }),
+);
+const acts = explain.captureActivations(lenet, digits.x.slice(0, 0, 1), ["conv1", "conv2"]);
+await save(
+  "lenet-activations-conv1.png",
+  explain.featureMapGrid(acts.get("conv1")!, { scale: 3, columns: 6, title: "conv1 maps" }),
+);
+await save(
+  "lenet-activations-conv2.png",
+  explain.featureMapGrid(acts.get("conv2")!, { scale: 4, columns: 8, title: "conv2 maps" }),
+);
+
+const classModels = Array.from({ length: 10 }, (_, k) =>
+  explain.imageToCanvas(
+    explain.classModelVisualization(lenet, { target: k, shape: [1, 28, 28], steps: 200, lr: 0.5, l2: 0.01 }),
+    { normalize: true, scale: 3 },
+  ),
+);
+await save(
+  "lenet-class-models.png",
+  explain.canvasGrid(classModels, { columns: 10, labels: classModels.map((_, k) => String(k)) }),
+);
+
+const features = [0, 3, 6, 9, 12, 15].map((channel) =>
+  explain.imageToCanvas(
+    explain.featureVisualization(lenet, {
+      layer: "conv2",
+      channel,
+      shape: [1, 28, 28],
+      steps: 128,
+      tv: 0.05,
+      seed: channel,
+    }).image,
+    { scale: 3 },
+  ),
+);
+await save(
+  "lenet-feature-vis-conv2.png",
+  explain.canvasGrid(features, { columns: 6, labels: ["0", "3", "6", "9", "12", "15"] }),
+);
+
+const patchData = subset(
+  mnistTest,
+  Array.from({ length: 2000 }, (_, i) => i),
+);
+const top = await explain.topActivatingPatches(lenet, new DataLoader(patchData, { batchSize: 500 }), {
+  layer: "conv2",
+  k: 8,
+  units: [0, 1, 2, 3, 4, 5],
+});
+await save("lenet-top-patches-conv2.png", explain.patchGrid(top, { scale: 4 }));
+
+const advX = digits.x;
+const fgsmX = explain.fgsm(lenet, advX, digits.y, { eps: 0.25 });
+const pgdX = explain.pgd(lenet, advX, digits.y, { eps: 0.3, alpha: 0.01, steps: 40 });
+const predictions = (x: Tensor) => Array.from(lenet.forward(x).argmax(1).toArray(), String);
+const rows = [advX, fgsmX, pgdX];
+const advPictures = rows.flatMap((x) =>
+  Array.from({ length: 6 }, (_, i) => explain.imageToCanvas(x.slice(0, i, i + 1), { scale: 3 })),
+);
+const advLabels = rows.flatMap((x, r) => predictions(x).map((p) => `${["clean", "fgsm", "pgd"][r]} ${p}`));
+await save("lenet-adversarial.png", explain.canvasGrid(advPictures, { columns: 6, labels: advLabels }));
+
+const { features: feats, labels } = await explain.extractFeatures(
+  lenet,
+  new DataLoader(
+    subset(
+      mnistTest,
+      Array.from({ length: 1500 }, (_, i) => i),
+    ),
+    { batchSize: 500 },
+  ),
+);
+const points = explain.projectUmap(feats, { seed: 0 });
+await save(
+  "lenet-umap.png",
+  renderScene(
+    explain.scatterScene(points, labels, {
+      title: "LeNet-5 fc2 features (84-d), UMAP",
+      width: 520,
+      height: 420,
+    }),
+  ),
+);
+
+// ---------------------------------------------------------------- ResNet-20 on 3×32×32
+/** Coloured MNIST at 32×32: the digit in a random bright colour over dim random-colour noise. */
+function colouredMnist(ds: LoaderDataset, n: number, seed: number): TensorDataset {
+  const rng = new Rng(seed);
+  const images = new Float32Array(n * 3 * 32 * 32);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = ds.get(i);
+    const digit = resizeBilinear(s.x, 1, 28, 28, 32, 32);
+    const fg = [0, 1, 2].map(() => 0.5 + 0.5 * rng.uniform());
+    const bg = [0, 1, 2].map(() => 0.4 * rng.uniform());
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 32 * 32; p++) {
+        const noise = bg[c] + 0.15 * rng.uniform();
+        images[(i * 3 + c) * 1024 + p] = Math.min(1, noise * (1 - digit[p]) + fg[c] * digit[p]);
+      }
+    labels[i] = s.y;
+  }
+  return new TensorDataset(images, labels, { shape: [3, 32, 32], classes: ds.classes });
+}
+
+let train: LoaderDataset;
+let test: LoaderDataset;
+if (values["cifar-dir"]) {
+  train = await loadCifar10(values["cifar-dir"], "train");
+  test = await loadCifar10(values["cifar-dir"], "test");
+} else {
+  train = colouredMnist(await loadMnist({ split: "train" }), 6000, 1);
+  test = colouredMnist(mnistTest, 1000, 2);
+}
+const resnet = getModel("resnet20_cifar", { numClasses: 10 }) as Net;
+const epochs = Number(values.epochs);
+const trainLoader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 });
+const optimizer = new Adam(resnet.parameters(), { lr: 0.003 });
+const scheduler = new OneCycleLR(optimizer, { maxLr: 0.003, totalSteps: epochs * trainLoader.length });
+await fit(resnet, { train: trainLoader, epochs, optimizer, scheduler, schedulerStep: "batch" });
+const { accuracy } = await evaluate(resnet, new DataLoader(test, { batchSize: 250 }));
+console.log(`ResNet-20: ${(100 * accuracy).toFixed(1)}% on ${test.length} test images`);
+resnet.eval();
+const samples = batchOf(test, [0, 1, 2, 3]);
+const resnetActs = explain.captureActivations(resnet, samples.x.slice(0, 0, 1), ["conv1", "layer3.2.conv2"]);
+await save(
+  "resnet-filters-conv1.png",
+  explain.filterGrid((resnet as unknown as { conv1: { weight: Tensor } }).conv1.weight, {
+    scale: 8,
+    columns: 8,
+    title: "conv1 filters (RGB)",
+  }),
+);
+await save(
+  "resnet-activations-layer3.png",
+  explain.featureMapGrid(resnetActs.get("layer3.2.conv2")!, {
+    scale: 4,
+    columns: 16,
+    colormap: "viridis",
+    title: "layer3.2.conv2 maps",
+  }),
+);
+const resnetFeatures = [0, 1, 2, 3, 4, 5].map((channel) =>
+  explain.imageToCanvas(
+    explain.featureVisualization(resnet, {
+      layer: "layer3.2.conv2",
+      channel,
+      shape: [3, 32, 32],
+      steps: 128,
+      seed: channel,
+    }).image,
+    { scale: 3 },
+  ),
+);
+await save(
+  "resnet-feature-vis-layer3.png",
+  explain.canvasGrid(resnetFeatures, { columns: 6, labels: ["0", "1", "2", "3", "4", "5"] }),
+);
+await save(
+  "resnet-inputs.png",
+  explain.canvasGrid(
+    Array.from({ length: 4 }, (_, i) => explain.imageToCanvas(samples.x.slice(0, i, i + 1), { scale: 3 })),
+    { columns: 4 },
+  ),
+);
+void overlayRows;
+process.exit(0);
