@@ -174,7 +174,7 @@ const advPictures = rows.flatMap((x) =>
 const advLabels = rows.flatMap((x, r) => predictions(x).map((p) => `${["clean", "fgsm", "pgd"][r]} ${p}`));
 await save("lenet-adversarial.png", explain.canvasGrid(advPictures, { columns: 6, labels: advLabels }));
 
-const { features: feats, labels } = await explain.extractFeatures(
+const { features: feats, labels } = await explain.datasetFeatures(
   lenet,
   new DataLoader(
     subset(

@@ -1,93 +1,87 @@
 // What the network's last hidden layer makes of a dataset (browser-safe): the penultimate-layer features of
-// every image (the input of the final Linear, by default), projected to 2-D with UMAP (McInnes et al. 2018,
+// every image (the input of the final Linear by default, via striate/train's extractFeatures), projected to 2-D with UMAP (McInnes et al. 2018,
 // the umap-js package by Google PAIR) and drawn as a scatter plot coloured by class. Well-trained classifiers
 // show one tight cluster per class; the confusable classes sit next to each other.
 
 import { UMAP } from "umap-js";
 import type { Module } from "../nn/module.js";
-import { Linear } from "../nn/linear.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Rng, globalRng } from "../tensor/rng.js";
 import { noGrad } from "../autograd/engine.js";
 import type { BatchSource } from "../train/fit.js";
+import { extractFeatures } from "../train/finetune.js";
 import type { Scene, SceneShape } from "../viz/plots.js";
 import { resolveLayer, type LayerRef } from "./layers.js";
 import { forwardOf } from "./model-calls.js";
 
-/** Options of {@link extractFeatures}. */
-export interface FeatureOptions {
-  /** Take this layer's output (flattened) instead of the input of the model's last Linear. */
+/** Options of {@link datasetFeatures}. */
+export interface DatasetFeatureOptions {
+  /** Take this layer's output (flattened) instead of the input of the model's last Linear (its head). */
   layer?: LayerRef;
   /** Stop after this many images. */
   limit?: number;
 }
 
-/** Features [N, D] of a dataset with the labels of its images. */
-export interface Features {
+/** One feature vector per image of a dataset, with the images' labels. */
+export interface DatasetFeatures {
   features: Float32Array[];
+  /** Class labels (-1 where the loader gave soft targets). */
   labels: Int32Array;
-  /** Where the features came from ("input of fc3", "layer4"). */
+  /** Where the features came from ("head input", or the layer's name). */
   source: string;
 }
 
-function lastLinear(model: Module): { name: string; module: Module } {
-  const found = model.namedModules().filter(([, m]) => m instanceof Linear);
-  if (found.length === 0)
-    throw new Error(
-      `extractFeatures: ${model.constructor.name} has no Linear layer; name the layer to take features from with { layer }`,
-    );
-  const [name, module] = found[found.length - 1];
-  return { name, module };
+/** The flattened output of `layer` for a batch (run without gradients). */
+function layerOutput(model: Module, x: Tensor, layer: { name: string; module: Module }): Tensor {
+  const hooked: { output?: Tensor } = {};
+  const handle = layer.module.registerForwardHook((_m, _inputs, out) => {
+    if (out instanceof Tensor) hooked.output = out;
+  });
+  try {
+    noGrad(() => forwardOf(model)(x));
+  } finally {
+    handle.remove();
+  }
+  if (!hooked.output)
+    throw new Error(`datasetFeatures: layer '${layer.name}' did not run in the model's forward pass`);
+  return hooked.output;
 }
 
 /**
- * Runs the dataset through the model (eval mode, no gradients) and keeps each image's penultimate-layer
- * features: the input of the last Linear layer, or the flattened output of `options.layer`.
- * @example const { features, labels } = await extractFeatures(model, testLoader, { limit: 2000 });
+ * Runs a dataset through the model (eval mode, no gradients) and keeps each image's penultimate-layer
+ * features — the input of the last Linear, as striate/train's extractFeatures gives them — or the
+ * flattened output of `options.layer`, with the images' labels.
+ * @example const { features, labels } = await datasetFeatures(model, testLoader, { limit: 2000 });
  */
-export async function extractFeatures(
+export async function datasetFeatures(
   model: Module,
   loader: BatchSource,
-  options: FeatureOptions = {},
-): Promise<Features> {
-  const target =
-    options.layer === undefined ? lastLinear(model) : resolveLayer(model, options.layer, "extractFeatures");
-  const useInput = options.layer === undefined;
+  options: DatasetFeatureOptions = {},
+): Promise<DatasetFeatures> {
+  const layer =
+    options.layer === undefined ? undefined : resolveLayer(model, options.layer, "datasetFeatures");
+  const limit = options.limit ?? Infinity;
   const features: Float32Array[] = [];
   const labels: number[] = [];
-  const hooked: { output?: Tensor } = {};
-  const handle = target.module.registerForwardHook((_m, inputs, out) => {
-    const t = useInput ? inputs[0] : out;
-    if (t instanceof Tensor) hooked.output = t;
-  });
   const wasTraining = model.training;
   model.eval();
   try {
     for await (const { x, y } of loader as AsyncIterable<{ x: Tensor; y: Tensor }>) {
-      hooked.output = undefined;
-      noGrad(() => forwardOf(model)(x));
-      const captured = hooked.output as Tensor | undefined; // set by the hook during forward()
-      if (!captured)
-        throw new Error(`extractFeatures: layer '${target.name}' did not run in the model's forward pass`);
+      const out = layer ? layerOutput(model, x, layer) : extractFeatures(model, x);
       const n = x.shape[0];
-      const values = captured.toArray();
+      const values = out.toArray();
       const d = values.length / n;
       const ys = y.toArray();
-      for (let i = 0; i < n && features.length < (options.limit ?? Infinity); i++) {
+      for (let i = 0; i < n && features.length < limit; i++) {
         features.push(Float32Array.from(values.subarray(i * d, (i + 1) * d)));
         labels.push(y.ndim === 1 ? ys[i] : -1);
       }
-      if (features.length >= (options.limit ?? Infinity)) break;
+      if (features.length >= limit) break;
     }
   } finally {
-    handle.remove();
     model.train(wasTraining);
   }
-  return {
-    features,
-    labels: Int32Array.from(labels),
-    source: useInput ? `input of ${target.name}` : target.name,
-  };
+  return { features, labels: Int32Array.from(labels), source: layer ? layer.name : "head input" };
 }
 
 /** Options of {@link projectUmap}. */

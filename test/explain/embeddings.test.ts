@@ -5,12 +5,12 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/tensor/rng.js";
 import { tensor } from "../../src/index.js";
 import { renderScene, sceneToSvg } from "../../src/viz/plots.js";
-import { extractFeatures, projectUmap, scatterScene } from "../../src/explain/index.js";
+import { datasetFeatures, projectUmap, scatterScene } from "../../src/explain/index.js";
 import { loadExplainCase, plainNet } from "./plain-net.js";
 
 const c = loadExplainCase();
 
-test("extractFeatures keeps the input of the last Linear, or a named layer's output", async () => {
+test("datasetFeatures keeps the input of the last Linear, or a named layer's output", async () => {
   const model = plainNet(c);
   const rng = new Rng(1);
   const batches = [0, 1].map((b) => ({
@@ -20,14 +20,17 @@ test("extractFeatures keeps the input of the last Linear, or a named layer's out
     ),
     y: tensor(new Int32Array([b, b, 1 - b, 1 - b]), [4], { dtype: "int32" }),
   }));
-  const { features, labels, source } = await extractFeatures(model, batches, { limit: 6 });
-  assert.equal(source, "input of classifier");
+  const { features, labels, source } = await datasetFeatures(model, batches, { limit: 6 });
+  assert.equal(source, "head input");
   assert.equal(features.length, 6);
   assert.equal(features[0].length, 96);
   assert.deepEqual([...labels], [0, 0, 1, 1, 1, 1]);
-  const conv = await extractFeatures(model, batches, { layer: "features.3" });
+  const conv = await datasetFeatures(model, batches, { layer: "features.3" });
   assert.equal(conv.features[0].length, 6 * 8 * 8);
-  await assert.rejects(extractFeatures(model, batches, { layer: "fc9" }), /no layer named 'fc9' in PlainNet/);
+  await assert.rejects(
+    datasetFeatures(model, batches, { layer: "fc9" }),
+    /datasetFeatures: no layer named 'fc9' in PlainNet/,
+  );
 });
 
 test("projectUmap keeps two well-separated clusters apart, and the scatter plot draws every point", () => {
