@@ -184,7 +184,7 @@ const { features: feats, labels } = await explain.datasetFeatures(
     { batchSize: 500 },
   ),
 );
-const points = explain.projectUmap(feats, { seed: 0 });
+const points = await explain.projectUmap(feats, { seed: 0 });
 await save(
   "lenet-umap.png",
   renderScene(

@@ -3,7 +3,6 @@
 // the umap-js package by Google PAIR) and drawn as a scatter plot coloured by class. Well-trained classifiers
 // show one tight cluster per class; the confusable classes sit next to each other.
 
-import { UMAP } from "umap-js";
 import type { Module } from "../nn/module.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Rng, globalRng } from "../tensor/rng.js";
@@ -97,13 +96,14 @@ export interface UmapOptions {
 }
 
 /**
- * Projects feature vectors to 2-D with UMAP (umap-js).
+ * Projects feature vectors to 2-D with UMAP (umap-js). umap-js is loaded on the first call (a dynamic
+ * import), so a page that loads striate as plain ES modules needs it only when it projects.
  * @returns one [x, y] per vector
  */
-export function projectUmap(
+export async function projectUmap(
   features: readonly ArrayLike<number>[],
   options: UmapOptions = {},
-): [number, number][] {
+): Promise<[number, number][]> {
   if (features.length < 3) throw new Error(`projectUmap: needs at least 3 vectors, got ${features.length}`);
   const d = features[0].length;
   features.forEach((f, i) => {
@@ -111,6 +111,7 @@ export function projectUmap(
       throw new Error(`projectUmap: vector ${i} has ${f.length} values, the first has ${d}`);
   });
   const rng = new Rng(options.seed ?? Math.floor(globalRng.uniform() * 2 ** 31));
+  const { UMAP } = await import("umap-js");
   const umap = new UMAP({
     nComponents: 2,
     nNeighbors: Math.min(options.nNeighbors ?? 15, features.length - 1),

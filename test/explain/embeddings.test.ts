@@ -33,12 +33,12 @@ test("datasetFeatures keeps the input of the last Linear, or a named layer's out
   );
 });
 
-test("projectUmap keeps two well-separated clusters apart, and the scatter plot draws every point", () => {
+test("projectUmap keeps two well-separated clusters apart, and the scatter plot draws every point", async () => {
   const rng = new Rng(2);
   const vectors = Array.from({ length: 40 }, (_, i) =>
     Array.from({ length: 8 }, () => (i < 20 ? 0 : 10) + rng.normal()),
   );
-  const points = projectUmap(vectors, { seed: 3, nNeighbors: 8 });
+  const points = await projectUmap(vectors, { seed: 3, nNeighbors: 8 });
   assert.equal(points.length, 40);
   const centre = (from: number) =>
     [0, 1].map((a) => points.slice(from, from + 20).reduce((s, p) => s + p[a], 0) / 20);
@@ -53,6 +53,6 @@ test("projectUmap keeps two well-separated clusters apart, and the scatter plot 
   assert.equal(scene.shapes.filter((s) => s.kind === "circle").length, 40 + 2);
   assert.match(sceneToSvg(scene), /<text[^>]*>zero<\/text>/);
   assert.equal(renderScene(scene).width, 640);
-  assert.throws(() => projectUmap([[1], [2]]), /needs at least 3 vectors/);
+  await assert.rejects(projectUmap([[1], [2]]), /needs at least 3 vectors/);
   assert.throws(() => scatterScene(points, [0]), /1 labels for 40 points/);
 });
