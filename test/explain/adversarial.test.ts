@@ -110,7 +110,7 @@ test("the trained LeNet-5 keeps its clean accuracy and loses it under FGSM and P
     testSet,
     Array.from({ length: 1000 }, (_, i) => i),
   );
-  const loader = new DataLoader(first1000, { batchSize: 500, backend: "wasm" });
+  const loader = new DataLoader(first1000, { batchSize: 1000, backend: "wasm" });
   const fgsmResult = await adversarialAccuracy(model, loader, (m, x, y) => fgsm(m, x, y, { eps: 0.25 }));
   const pgdResult = await adversarialAccuracy(model, loader, (m, x, y) =>
     pgd(m, x, y, { eps: 0.3, alpha: 0.01, steps: 40 }),
