@@ -102,6 +102,21 @@ function overlayRows(
   return explain.canvasGrid(pictures, { columns: maps.length + 1, labels });
 }
 
+/** Feature visualisations of some channels of a layer, side by side. */
+function featureRow(
+  model: Module,
+  layer: string,
+  channels: number[],
+  shape: [number, number, number],
+  extra: Partial<explain.FeatureVisualizationOptions> = {},
+): explain.Canvas {
+  const pictures = channels.map((channel) => {
+    const options = { layer, channel, shape, steps: 128, seed: channel, ...extra };
+    return explain.imageToCanvas(explain.featureVisualization(model, options).image, { scale: 3 });
+  });
+  return explain.canvasGrid(pictures, { columns: channels.length, labels: channels.map(String) });
+}
+
 // ---------------------------------------------------------------- LeNet-5 on MNIST
 const lenet = getModel("lenet5") as LeNet5 & Net;
 loadWeights(lenet, readFileSync("test/fixtures/explain/lenet5-mnist.safetensors"));
@@ -134,22 +149,9 @@ await save(
   explain.canvasGrid(classModels, { columns: 10, labels: classModels.map((_, k) => String(k)) }),
 );
 
-const features = [0, 3, 6, 9, 12, 15].map((channel) =>
-  explain.imageToCanvas(
-    explain.featureVisualization(lenet, {
-      layer: "conv2",
-      channel,
-      shape: [1, 28, 28],
-      steps: 128,
-      tv: 0.05,
-      seed: channel,
-    }).image,
-    { scale: 3 },
-  ),
-);
 await save(
   "lenet-feature-vis-conv2.png",
-  explain.canvasGrid(features, { columns: 6, labels: ["0", "3", "6", "9", "12", "15"] }),
+  featureRow(lenet, "conv2", [0, 3, 6, 9, 12, 15], [1, 28, 28], { tv: 0.05 }),
 );
 
 const patchData = subset(
@@ -254,21 +256,9 @@ await save(
     title: "layer3.2.conv2 maps",
   }),
 );
-const resnetFeatures = [0, 1, 2, 3, 4, 5].map((channel) =>
-  explain.imageToCanvas(
-    explain.featureVisualization(resnet, {
-      layer: "layer3.2.conv2",
-      channel,
-      shape: [3, 32, 32],
-      steps: 128,
-      seed: channel,
-    }).image,
-    { scale: 3 },
-  ),
-);
 await save(
   "resnet-feature-vis-layer3.png",
-  explain.canvasGrid(resnetFeatures, { columns: 6, labels: ["0", "1", "2", "3", "4", "5"] }),
+  featureRow(resnet, "layer3.2.conv2", [0, 1, 2, 3, 4, 5], [3, 32, 32]),
 );
 await save(
   "resnet-inputs.png",
