@@ -192,7 +192,7 @@ export function canvasGrid(pictures: readonly Canvas[], options: GridOptions = {
   const pad = options.padding ?? 2;
   const rows = Math.ceil(pictures.length / columns);
   const labelWidth = labels ? Math.max(...labels.map((l) => textWidth(l))) : 0;
-  const cellW = Math.max(...pictures.map((p) => p.width), labelWidth);
+  const cellW = Math.max(...pictures.map((p) => p.width), labelWidth + 4); // a gap between neighbouring captions
   const captionH = labels ? textHeight() + 3 : 0;
   const cellH = Math.max(...pictures.map((p) => p.height)) + captionH;
   const titleH = options.title ? textHeight(2) + 2 * pad + 2 : 0;
