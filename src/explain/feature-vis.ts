@@ -284,6 +284,10 @@ export function featureVisualization(
           let loss = objective(img).neg();
           if (options.tv) loss = loss.add(totalVariation(img).mul(options.tv));
           if (options.l2) loss = loss.add(img.square().mean().mul(options.l2));
+          if (!loss.requiresGrad)
+            throw new Error(
+              `featureVisualization: layer '${name}' does not depend differentiably on the input (a part of the model runs under noGrad or detaches)`,
+            );
           loss.backward();
           optimizer.step();
           if (

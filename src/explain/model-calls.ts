@@ -104,6 +104,10 @@ export function inputGradient(
       const value = objective(logits, input);
       if (value.size !== 1)
         throw new Error(`${caller}: the objective must be a scalar, got ${formatShape(value.shape)}`);
+      if (!value.requiresGrad)
+        throw new Error(
+          `${caller}: the model's output does not depend differentiably on its input (a part of it runs under noGrad, detaches or takes an argmax)`,
+        );
       value.backward();
       if (!input.grad)
         throw new Error(`${caller}: the model's output does not depend differentiably on its input`);

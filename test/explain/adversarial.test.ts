@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tensor } from "../../src/index.js";
+import { nn, noGrad, tensor, type Tensor } from "../../src/index.js";
 import { adversarialAccuracy, fgsm, pgd } from "../../src/explain/index.js";
 import { getModel } from "../../src/models/index.js";
 import { loadWeights } from "../../src/io/safetensors.js";
@@ -93,6 +93,15 @@ test("attacks reject bad input clearly", () => {
   assert.throws(
     () => pgd(model, x, y, { eps: 0.1, alpha: 0.01, steps: 0 }),
     /pgd: steps must be an integer ≥ 1/,
+  );
+  class Detached extends nn.Module {
+    forward(input: Tensor): Tensor {
+      return noGrad(() => model.forward(input));
+    }
+  }
+  assert.throws(
+    () => fgsm(new Detached(), x, y, { eps: 0.1 }),
+    /fgsm: the model's output does not depend differentiably on its input/,
   );
   assert.throws(
     () => fgsm(model, tensor(new Float32Array(2 * 3 * 16 * 16), [2, 3, 16, 16]), y, { eps: 0.1 }),
