@@ -8,4 +8,5 @@ export * from "./progress.js";
 export * from "./plots.js";
 export * from "./data/index.js";
 export { main as cliMain } from "./cli/main.js";
+export * from "./tune.js";
 export * from "./pictures.js";

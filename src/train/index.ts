@@ -6,3 +6,5 @@ export * from "./metrics.js";
 export * from "./callbacks.js";
 export * from "./progress.js";
 export * from "./finetune.js";
+export * from "./pretrain.js";
+export * from "./segmentation.js";
