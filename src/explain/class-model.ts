@@ -6,7 +6,9 @@
 
 import type { Module } from "../nn/module.js";
 import { Tensor, tensor } from "../tensor/tensor.js";
-import { classIndices, classScore, inputGradient } from "./model-calls.js";
+import { targetGradient } from "./attribution.js";
+import { classIndices, logitsOf } from "./model-calls.js";
+import { noGrad } from "../autograd/engine.js";
 
 /** Options of {@link classModelVisualization}. */
 export interface ClassModelOptions {
@@ -59,16 +61,17 @@ export function classModelVisualization(model: Module, options: ClassModelOption
     throw new Error(
       `classModelVisualization: init has ${image.length} values, shape [${shape.join(", ")}] needs ${shape.reduce((a, b) => a * b)}`,
     );
+  // The class index is checked against the model's outputs once, before the loop.
+  const k = noGrad(() => logitsOf(model, tensor(image, shape, { backend }), "classModelVisualization"))
+    .shape[1];
+  const target = classIndices([options.target], 1, k, "classModelVisualization");
   for (let step = 0; step < steps; step++) {
-    const { grad } = inputGradient(
+    const grad = targetGradient(
       model,
       tensor(image, shape, { backend }),
-      (logits) => {
-        const target = classIndices([options.target], 1, logits.shape[1], "classModelVisualization");
-        return classScore(logits, target);
-      },
+      target,
       "classModelVisualization",
-    );
+    ).toArray();
     // d(-l2 ||I||²)/dI = -2 l2 I, added here rather than through the graph.
     for (let i = 0; i < image.length; i++) image[i] += lr * (grad[i] - 2 * l2 * image[i]);
   }

@@ -23,7 +23,8 @@ import { sigmoid } from "../ops/activations.js";
 import { Adam } from "../optim/adam.js";
 import { formatShape } from "../tensor/shape.js";
 import { resolveLayer, type LayerRef } from "./layers.js";
-import { forwardOf, withFrozenParameters } from "./model-calls.js";
+import { withFrozenParameters } from "./attribution.js";
+import { forwardOf } from "./model-calls.js";
 
 /** Options of {@link featureVisualization}. */
 export interface FeatureVisualizationOptions {

@@ -1,12 +1,13 @@
 // What the picture, class-model and attack tools share when they call a model: a forward pass that must
-// give logits [N, K], the gradient of an objective with respect to the input alone (parameters are frozen
-// for the call, so their .grad is left as the user had it and no weight gradient is computed), and the
+// give logits [N, K], the gradient of an objective with respect to the input alone (parameters frozen for
+// the call as the attributions do, so no weight gradient is computed or left behind), and the
 // checks that turn a wrong image shape or class index into a clear error instead of NaN.
 
 import type { Module } from "../nn/module.js";
 import { Tensor, tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { enableGrad } from "../autograd/engine.js";
+import { withFrozenParameters } from "./attribution.js";
 
 /** A model's forward as a function of a batch. */
 export function forwardOf(model: Module): (x: Tensor) => unknown {
@@ -61,29 +62,6 @@ export function classIndices(
       throw new Error(`${caller}: class ${v} at index ${i} is out of range for a model with ${k} classes`);
   });
   return Int32Array.from(values);
-}
-
-/** S = sum over the batch of logits[n, targets[n]]: one backward gives every image its own dS/dx. */
-export function classScore(logits: Tensor, targets: Int32Array): Tensor {
-  const [n, k] = logits.shape;
-  const mask = new Float32Array(n * k);
-  targets.forEach((t, i) => (mask[i * k + t] = 1));
-  return logits.mul(tensor(mask, [n, k], { backend: logits.backend.name })).sum();
-}
-
-/**
- * Runs `fn` with every parameter of `model` not requiring gradients, then restores them: explanations need
- * the input's gradient only, and must not leave gradients on the user's parameters.
- */
-export function withFrozenParameters<T>(model: Module, fn: () => T): T {
-  const params = model.parameters();
-  const previous = params.map((p) => p.requiresGrad);
-  for (const p of params) p.requiresGrad = false;
-  try {
-    return fn();
-  } finally {
-    params.forEach((p, i) => (p.requiresGrad = previous[i]));
-  }
 }
 
 /**

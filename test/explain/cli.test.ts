@@ -1,4 +1,4 @@
-// `striate visualize` and `striate attack` end to end through the CLI's main() (in this process, with its
+// `striate explain`, `visualize` and `attack` end to end through the CLI's main() (in this process, with its
 // output captured: a child process per call would cost seconds each) on the trained LeNet-5 of the explain
 // fixtures saved as a checkpoint: pictures written (and not overwritten unasked), accuracies
 // printed, and usage errors that name the unknown layer with the valid ones or the class out of range.
@@ -53,14 +53,14 @@ async function lenetCheckpoint(): Promise<{ dir: string; digit: string; work: st
   return { dir, digit, work };
 }
 
-test("visualize and attack: --help, pictures, accuracies and clear errors", async () => {
+test("explain, visualize and attack: --help, pictures, accuracies and clear errors", async () => {
   const { dir, digit, work } = await lenetCheckpoint();
-  for (const command of ["visualize", "attack"]) {
+  for (const command of ["explain", "visualize", "attack"]) {
     const help = await run(command, "--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, new RegExp(`^Usage: striate ${command} `));
   }
-  assert.match((await run("--help")).stdout, /visualize[\s\S]*attack/);
+  assert.match((await run("--help")).stdout, /explain[\s\S]*visualize[\s\S]*attack/);
 
   const out = join(work, "pictures");
   const vis = await run(
@@ -120,6 +120,22 @@ test("visualize and attack: --help, pictures, accuracies and clear errors", asyn
   assert.ok(m, attack.stdout);
   assert.ok(Number(m[1]) >= 97 && Number(m[2]) < 50, attack.stdout);
   assert.ok(existsSync(join(out, "adversarial-examples.png")));
+  for (const method of ["gradcam", "ig", "occlusion"]) {
+    const explained = await run("explain", dir, digit, "--method", method, "--steps", "8", "--out", out);
+    assert.equal(explained.code, 0, explained.stderr);
+    const png = PNG.sync.read(readFileSync(join(out, `seven-${method}.png`)));
+    assert.ok(png.width >= 3 * 112, "image, map and overlay side by side");
+  }
+  const explainLayer = await run("explain", dir, digit, "--layer", "fc9", "--out", out);
+  assert.equal(explainLayer.code, 2);
+  assert.match(explainLayer.stderr, /no layer named 'fc9' in LeNet5; valid names: conv1 \(Conv2d\)/);
+  const explainTarget = await run("explain", dir, digit, "--target", "10", "--out", out);
+  assert.equal(explainTarget.code, 2);
+  assert.match(explainTarget.stderr, /--target 10 is out of range for a model with 10 classes/);
+  const explainMethod = await run("explain", dir, digit, "--method", "lime");
+  assert.equal(explainMethod.code, 2);
+  assert.match(explainMethod.stderr, /--method must be one of gradcam, gradcam\+\+, saliency/);
+
   const badMethod = await run("attack", dir, "--method", "cw");
   assert.equal(badMethod.code, 2);
   assert.match(badMethod.stderr, /--method must be one of fgsm, pgd; got 'cw'/);

@@ -11,6 +11,7 @@ import { TRAIN_USAGE, trainCommand } from "./train.js";
 import { EVAL_USAGE, evalCommand } from "./evaluate.js";
 import { PREDICT_USAGE, predictCommand } from "./predict.js";
 import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
+import { EXPLAIN_USAGE, explainCommand } from "./explain.js";
 import { VISUALIZE_USAGE, visualizeCommand } from "./visualize.js";
 import { ATTACK_USAGE, attackCommand } from "./attack.js";
 
@@ -21,6 +22,7 @@ Commands:
   eval      evaluate a saved model on a test set
   predict   classify image files with a saved model
   summary   print a model's layers, output shapes and parameter counts
+  explain   attribution maps (Grad-CAM, saliency, integrated gradients, occlusion, …) for images
   visualize draw a model's filters, feature maps, class models and feature visualisations
   attack    accuracy under FGSM/PGD adversarial attacks, with example images
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   eval: { run: evalCommand, usage: EVAL_USAGE },
   predict: { run: predictCommand, usage: PREDICT_USAGE },
   summary: { run: summaryCommand, usage: SUMMARY_USAGE },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
   visualize: { run: visualizeCommand, usage: VISUALIZE_USAGE },
   attack: { run: attackCommand, usage: ATTACK_USAGE },
 };
