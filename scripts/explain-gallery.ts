@@ -61,10 +61,10 @@ function batchOf(ds: LoaderDataset, indices: readonly number[]): { x: Tensor; y:
   return { x: tensor(xs, [indices.length, ...shape]), y: tensor(ys, [indices.length], { dtype: "int32" }) };
 }
 
-/** One row per image: the image, then each map overlaid on it, captioned. */
-function overlayRows(
+/** One row per image: the image, then each method's map (signed maps in the diverging colours, the others over the image). */
+function attributionRows(
   x: Tensor,
-  maps: { name: string; map: Tensor; signed?: boolean }[],
+  maps: { name: string; map: Tensor; signed: boolean }[],
   scale: number,
 ): explain.Canvas {
   const [n, c, h, w] = x.shape;
@@ -74,32 +74,78 @@ function overlayRows(
   for (let i = 0; i < n; i++) {
     const image = { data: images.subarray(i * c * h * w, (i + 1) * c * h * w), shape: [c, h, w] };
     pictures.push(explain.imageToCanvas(image, { scale }));
-    labels.push("input");
+    labels.push(i === 0 ? "input" : "");
     for (const { name, map, signed } of maps) {
-      const per = map.size / n;
-      const values = map.toArray().subarray(i * per, (i + 1) * per);
-      // Channel maps [C, H, W] are summed over channels for display.
-      const hw = per / (map.shape.length === 4 ? map.shape[1] : 1);
-      const flat = new Float32Array(hw);
-      for (let k = 0; k < per; k++) flat[k % hw] += values[k];
-      const side = Math.round(Math.sqrt(hw));
-      const mapShape = map.shape.length === 4 ? [map.shape[2], map.shape[3]] : map.shape.slice(1);
+      const m = explain.mapOfImage(map, i);
       pictures.push(
         signed
-          ? explain.heatmapToCanvas(
-              { data: flat, shape: mapShape.length === 2 ? mapShape : [side, side] },
-              { colormap: "diverging", scale },
-            )
-          : explain.overlayHeatmap(
-              image,
-              { data: flat, shape: mapShape },
-              { alpha: 0.6, colormap: "turbo", scale },
-            ),
+          ? explain.heatmapToCanvas(m, { colormap: "diverging", scale })
+          : explain.overlayHeatmap(image, m, { alpha: 0.6, colormap: "turbo", scale }),
       );
-      labels.push(name);
+      labels.push(i === 0 ? name : "");
     }
   }
   return explain.canvasGrid(pictures, { columns: maps.length + 1, labels });
+}
+
+/** Every attribution method on a batch, explaining each image's label. */
+function allAttributions(
+  model: Module,
+  x: Tensor,
+  target: Tensor,
+  layer: string,
+): { name: string; map: Tensor; signed: boolean }[] {
+  const occlusionWindow = Math.max(2, Math.round(x.shape[2] / 7));
+  return [
+    {
+      name: "saliency",
+      map: new explain.Saliency(model).attribute(x, { target, reduce: "max" }),
+      signed: false,
+    },
+    {
+      name: "smoothgrad",
+      map: new explain.SmoothGrad(model).attribute(x, {
+        target,
+        reduce: "max",
+        nSamples: 25,
+        stdevs: 0.15,
+        rng: new Rng(0),
+      }),
+      signed: false,
+    },
+    { name: "input x grad", map: new explain.InputXGradient(model).attribute(x, { target }), signed: true },
+    {
+      name: "integ. grad.",
+      map: new explain.IntegratedGradients(model).attribute(x, { target, nSteps: 50, internalBatchSize: 25 }),
+      signed: true,
+    },
+    {
+      name: "grad-cam",
+      map: new explain.GradCam(model, { layer }).attribute(x, { target, upsample: true }),
+      signed: false,
+    },
+    {
+      name: "grad-cam++",
+      map: new explain.GradCamPlusPlus(model, { layer }).attribute(x, { target, upsample: true }),
+      signed: false,
+    },
+    { name: "guided bp", map: new explain.GuidedBackprop(model).attribute(x, { target }), signed: true },
+    { name: "deconvnet", map: new explain.Deconvolution(model).attribute(x, { target }), signed: true },
+    {
+      name: "guided gc",
+      map: new explain.GuidedGradCam(model, { layer }).attribute(x, { target }),
+      signed: true,
+    },
+    {
+      name: "occlusion",
+      map: new explain.Occlusion(model).attribute(x, {
+        target,
+        slidingWindowShapes: [x.shape[1], occlusionWindow, occlusionWindow],
+        strides: [x.shape[1], Math.max(1, occlusionWindow >> 1), Math.max(1, occlusionWindow >> 1)],
+      }),
+      signed: true,
+    },
+  ];
 }
 
 /** Feature visualisations of some channels of a layer, side by side. */
@@ -198,6 +244,44 @@ await save(
   ),
 );
 
+const attrDigits = batchOf(mnistTest, [0, 1, 2, 3]);
+await save(
+  "lenet-attributions.png",
+  attributionRows(attrDigits.x, allAttributions(lenet, attrDigits.x, attrDigits.y, "conv2"), 3),
+);
+
+// Adebayo et al. (2018)'s sanity check: re-initialise the classifier (fc1, fc2, fc3) and explain again.
+const randomized = getModel("lenet5") as LeNet5 & Net;
+loadWeights(randomized, readFileSync("test/fixtures/explain/lenet5-mnist.safetensors"));
+manualSeed(1);
+for (const layer of [randomized.fc1, randomized.fc2, randomized.fc3]) layer.resetParameters();
+randomized.eval();
+const sanityMaps = (model: Net, tag: string) => {
+  const x = attrDigits.x.slice(0, 0, 2);
+  const target = attrDigits.y.slice(0, 0, 2);
+  return [
+    {
+      name: `${tag} saliency`,
+      map: new explain.Saliency(model).attribute(x, { target, reduce: "max" }),
+      signed: false,
+    },
+    {
+      name: `${tag} grad-cam`,
+      map: new explain.GradCam(model, { layer: "conv2" }).attribute(x, { target, upsample: true }),
+      signed: false,
+    },
+    { name: `${tag} guided`, map: new explain.GuidedBackprop(model).attribute(x, { target }), signed: true },
+  ];
+};
+await save(
+  "lenet-randomization.png",
+  attributionRows(
+    attrDigits.x.slice(0, 0, 2),
+    [...sanityMaps(lenet, "trained"), ...sanityMaps(randomized, "reinit")],
+    3,
+  ),
+);
+
 // ---------------------------------------------------------------- ResNet-20 on 3×32×32
 /** Coloured MNIST at 32×32: the digit in a random bright colour over dim random-colour noise. */
 function colouredMnist(ds: LoaderDataset, n: number, seed: number): TensorDataset {
@@ -267,5 +351,6 @@ await save(
     { columns: 4 },
   ),
 );
-void overlayRows;
+const resnetMaps = allAttributions(resnet, samples.x, samples.y, "layer3.2.conv2");
+await save("resnet-attributions.png", attributionRows(samples.x, resnetMaps, 3));
 process.exit(0);

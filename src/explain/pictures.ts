@@ -25,6 +25,24 @@ function squeezeLeading(shape: readonly number[], keep: number): readonly number
   return s;
 }
 
+/**
+ * Image `index`'s map [H, W] out of a batch of maps [N, H, W] or attributions [N, C, H, W] (channels
+ * summed, so a signed attribution keeps its sign), ready for heatmapToCanvas or overlayHeatmap.
+ */
+export function mapOfImage(maps: Tensor, index: number): { data: Float32Array; shape: [number, number] } {
+  if (maps.ndim !== 3 && maps.ndim !== 4)
+    throw new Error(`mapOfImage: expected maps [N, H, W] or [N, C, H, W], got ${formatShape(maps.shape)}`);
+  const n = maps.shape[0];
+  if (!(Number.isInteger(index) && index >= 0 && index < n))
+    throw new Error(`mapOfImage: index ${index} is out of range for a batch of ${n}`);
+  const [h, w] = maps.shape.slice(-2);
+  const per = maps.size / n;
+  const values = maps.toArray().subarray(index * per, (index + 1) * per);
+  const flat = new Float32Array(h * w);
+  for (let k = 0; k < per; k++) flat[k % (h * w)] += values[k];
+  return { data: flat, shape: [h, w] };
+}
+
 /** Options of {@link imageToCanvas}. */
 export interface ImageOptions {
   /** Scale the values to [0, 1] by their own min and max first (for class models, filters). Default false: values are taken as [0, 1] and clamped. */

@@ -12,6 +12,7 @@ import {
   colormap,
   heatmapToCanvas,
   imageToCanvas,
+  mapOfImage,
   overlayHeatmap,
   toImageData,
   valueRange,
@@ -77,4 +78,16 @@ test("canvasGrid tiles pictures with captions; toImageData and writeImagePng giv
   assert.deepEqual([png.width, png.height], [grid.width, grid.height]);
   assert.deepEqual([...png.data], [...data.data]);
   await assert.rejects(writeImagePng(path, grid), /exists; pass \{ overwrite: true \}/);
+});
+
+test("mapOfImage takes one image's map out of a batch, summing attribution channels", () => {
+  const maps = tensor([1, 2, 3, 4, -1, -2, -3, -4, 10, 20, 30, 40, 0, 0, 0, 1], [2, 2, 2, 2]);
+  assert.deepEqual(mapOfImage(maps, 0), { data: Float32Array.from([0, 0, 0, 0]), shape: [2, 2] });
+  assert.deepEqual(mapOfImage(maps, 1), { data: Float32Array.from([10, 20, 30, 41]), shape: [2, 2] });
+  assert.deepEqual(mapOfImage(tensor([5, 6], [2, 1, 1]), 1).data, Float32Array.from([6]));
+  assert.throws(() => mapOfImage(maps, 2), /index 2 is out of range for a batch of 2/);
+  assert.throws(
+    () => mapOfImage(tensor([1, 2]), 0),
+    /expected maps \[N, H, W\] or \[N, C, H, W\], got \[2\]/,
+  );
 });

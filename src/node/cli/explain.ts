@@ -16,6 +16,7 @@ import {
   canvasGrid,
   heatmapToCanvas,
   imageToCanvas,
+  mapOfImage,
   overlayHeatmap,
   type Canvas,
 } from "../../explain/index.js";
@@ -135,17 +136,6 @@ function attribute(model: Module, x: Tensor, targets: number[], s: Settings): Te
   }
 }
 
-/** Image i's map as [H, W] values (a channel map summed over channels). */
-function mapOf(maps: Tensor, i: number): { data: Float32Array; shape: [number, number] } {
-  const n = maps.shape[0];
-  const [h, w] = maps.shape.slice(-2);
-  const per = maps.size / n;
-  const values = maps.toArray().subarray(i * per, (i + 1) * per);
-  const flat = new Float32Array(h * w);
-  for (let k = 0; k < per; k++) flat[k % (h * w)] += values[k];
-  return { data: flat, shape: [h, w] };
-}
-
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("explain", argv, OPTIONS);
   if (values.help) {
@@ -197,7 +187,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const images = x.toArray();
   for (const [i, file] of files.entries()) {
     const image = { data: images.subarray(i * size, (i + 1) * size), shape: inputShape };
-    const map = mapOf(maps, i);
+    const map = mapOfImage(maps, i);
     const signed = SIGNED.includes(method);
     const colormap = signed ? "diverging" : "turbo";
     const pictures: Canvas[] = [
