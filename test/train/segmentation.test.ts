@@ -65,8 +65,5 @@ test("segmentationScores counts pixels, skips ignored ones and averages the defi
     () => segmentationScores(predicted, tensor([[0, 1]], undefined, { dtype: "int32" }), { numClasses: 4 }),
     /does not match target/,
   );
-  assert.throws(
-    () => segmentationScores(predicted, target, { numClasses: 2 }),
-    /labels must be in \[0, 2\)/,
-  );
+  assert.throws(() => segmentationScores(predicted, target, { numClasses: 2 }), /labels must be in \[0, 2\)/);
 });
