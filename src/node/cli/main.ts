@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `striate` command line: train, eval, predict, summary, explain, visualize and attack. Usage mistakes
-// print the command's help hint and exit with status 2; any other error prints `striate: <message>` and exits with status 1 (the
-// stack trace only with --debug or STRIATE_DEBUG=1); an interrupted training run exits with 130 after
-// saving its checkpoint.
+// print the command's help hint and exit with status 2; any other error prints `striate: <message>` and
+// exits with status 1 (the stack trace only with --debug or STRIATE_DEBUG=1); an interrupted training run
+// exits with 130 after saving its checkpoint.
 
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
