@@ -9,6 +9,7 @@ import { noGrad } from "../autograd/engine.js";
 import { scope } from "../backend/registry.js";
 import type { Module } from "../nn/module.js";
 import { crossEntropy } from "../ops/losses.js";
+import { clipGradNorm_ } from "../nn/clip-grad.js";
 import { softmax } from "../ops/softmax.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
@@ -80,6 +81,8 @@ export interface FitOptions {
    * the state once per step (the copy is kept to restore the weights if the next step breaks them).
    */
   checkFinite?: boolean;
+  /** Clip the gradients' total 2-norm to this value between backward and the optimizer step (clipGradNorm_). */
+  clipGradNorm?: number;
 }
 
 /** Thrown by fit() when the loss becomes NaN or infinite; the weights are those before that step. */
@@ -241,6 +244,9 @@ function prepareRun(model: Module, options: FitOptions): Run {
   const schedulerStep = options.schedulerStep ?? "epoch";
   if (schedulerStep !== "batch" && schedulerStep !== "epoch")
     throw new Error(`fit: schedulerStep must be 'batch' or 'epoch', got '${schedulerStep as string}'`);
+  const { clipGradNorm } = options;
+  if (clipGradNorm !== undefined && !(typeof clipGradNorm === "number" && clipGradNorm >= 0))
+    throw new Error(`fit: clipGradNorm must be a non-negative number, got ${clipGradNorm}`);
   const history = options.history ?? new History();
   const ctx = new Context(model, optimizer, scheduler, history, epochs);
   ctx.globalStep = options.initialStep ?? 0;
@@ -275,6 +281,8 @@ function trainStep(run: Run, x: Tensor, y: Tensor): { loss: number; correct: num
     const loss = total.item();
     if (!Number.isFinite(loss)) return { loss, correct: 0 };
     total.backward();
+    const { clipGradNorm } = run.options;
+    if (clipGradNorm !== undefined) clipGradNorm_(run.ctx.model.parameters(), clipGradNorm);
     optimizer.step();
     if (scheduler && run.schedulerStep === "batch" && !run.plateauMonitor) scheduler.step();
     return { loss, correct: countTopK(logits, targetLabels(y, logits.shape[1]), 1) };
