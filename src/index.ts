@@ -32,3 +32,5 @@ export * as train from "./train/index.js";
 export * as spec from "./spec/index.js";
 export * as io from "./io/index.js";
 export * as explain from "./explain/index.js";
+export { importOnnx, exportOnnx, OnnxModel } from "./io/onnx.js";
+export type { OnnxExportOptions } from "./io/onnx.js";

@@ -30,6 +30,7 @@ export function registerRules<T extends RuleTable>(table: T) {
       output.attachGradFn({
         op: name,
         inputs,
+        attrs,
         backward: (grad) => rule.backward(grad, inputs, output, attrs),
       });
     }

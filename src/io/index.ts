@@ -1,4 +1,4 @@
-// Model formats over bytes (browser-safe): safetensors weights and ONNX export.
+// Model formats over bytes (browser-safe): safetensors weights, ONNX import and export.
 
 export * from "./safetensors.js";
 export * from "./onnx.js";
