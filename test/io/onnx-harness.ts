@@ -99,7 +99,9 @@ export async function checkZooModel(name: string): Promise<ZooResult> {
   const model: Module = models.getModel(name, { numClasses: 10 });
   const shape = zooInput(name);
   const x = randn(shape);
-  calibrateBatchNorm(model, randn(shape));
+  // A batch of 8 for the statistics: with 2 images at 1x1 a channel's variance can be ~0, and dividing by
+  // sqrt(eps) then magnifies float rounding past any tolerance.
+  calibrateBatchNorm(model, randn([8, ...shape.slice(1)]));
   const onnx = exportOnnx(model, x);
   const want = noGrad(() => models.call(model, x)).toArray();
   const got = await runOrt(onnx, x);

@@ -114,6 +114,16 @@ test("exportOnnx: functional ops map from the autograd graph's primitives and at
   await assertSameAsOrt(new Functional().eval(), randn([2, 3, 11, 13]));
 });
 
+test("exportOnnx: LocalResponseNorm and Softmax layers export as LRN and Softmax", async () => {
+  manualSeed(8);
+  const model = new nn.Sequential(
+    new nn.Conv2d(3, 6, 3),
+    new nn.LocalResponseNorm(5, { k: 2, alpha: 1e-2 }),
+    new nn.Softmax(1),
+  ).eval();
+  await assertSameAsOrt(model, randn([2, 3, 7, 7]));
+});
+
 test("exportOnnx: refuses a batch norm in training mode, functional softmax and an op without ONNX form", () => {
   const bn = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4));
   assert.throws(

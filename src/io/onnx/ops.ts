@@ -1095,7 +1095,7 @@ export const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   ),
   HardSwish: unary((x) => F.mul(x, hardSigmoid(x, 1 / 6, 0.5))),
   Tanh: unary((x) => F.tanh(x)),
-  Erf: unary(erf, [], "polynomial approximation, |error| < 1.5e-7"),
+  Erf: unary(erf, [], "Abramowitz–Stegun polynomial, error below 1.5e-7; exact derivative"),
   Clip: clip,
   Softmax: softmaxLike("softmax"),
   LogSoftmax: softmaxLike("logSoftmax"),
