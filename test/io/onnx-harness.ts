@@ -40,6 +40,7 @@ export function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 export const ZOO_INPUT: Record<string, number[]> = {
   lenet5: [2, 1, 28, 28],
   lenet5_classic: [2, 1, 32, 32],
+  hmax: [2, 1, 32, 32],
   alexnet: [2, 3, 64, 64],
   alexnet_2012: [2, 3, 67, 67],
   zfnet: [2, 3, 64, 64],
