@@ -226,6 +226,30 @@ function poolCeil(
   return outSize > floorSize ? 1 : 0;
 }
 
+function convAttrs(c: Conv2dGeometry): Record<string, Attr> {
+  return {
+    kernel_shape: { ints: [c.kernelH, c.kernelW] },
+    strides: { ints: [c.strideH, c.strideW] },
+    pads: { ints: pads(c.padH, c.padW) },
+    dilations: { ints: [c.dilationH, c.dilationW] },
+    group: { i: c.groups },
+  };
+}
+
+/** Window attributes of MaxPool and AveragePool; ceil_mode is read off the output size. */
+function poolAttrs(p: Pool2dGeometry): Record<string, Attr> {
+  const ceil = Math.max(
+    poolCeil(p.inH, p.outH, p.kernelH, p.strideH, p.padH, p.dilationH),
+    poolCeil(p.inW, p.outW, p.kernelW, p.strideW, p.padW, p.dilationW),
+  );
+  return {
+    kernel_shape: { ints: [p.kernelH, p.kernelW] },
+    strides: { ints: [p.strideH, p.strideW] },
+    pads: { ints: pads(p.padH, p.padW) },
+    ceil_mode: { i: ceil },
+  };
+}
+
 /** Keeps the batch symbolic: a leading dim equal to the input's becomes 0 ("copy"). */
 function reshapeTarget(input: Tensor, output: Tensor): number[] {
   const shape = [...output.shape];
@@ -331,27 +355,14 @@ const PRIMITIVES: Record<string, PrimitiveExporter> = {
       transB ? swapLast(inputs[1], b) : inputs[1],
     ]);
   },
-  conv2d: ({ g, node, inputs }) => {
-    const c = node.attrs as Conv2dGeometry;
-    return g.node("Conv", inputs, {
-      kernel_shape: { ints: [c.kernelH, c.kernelW] },
-      strides: { ints: [c.strideH, c.strideW] },
-      pads: { ints: pads(c.padH, c.padW) },
-      dilations: { ints: [c.dilationH, c.dilationW] },
-      group: { i: c.groups },
-    });
-  },
+  conv2d: ({ g, node, inputs }) => g.node("Conv", inputs, convAttrs(node.attrs as Conv2dGeometry)),
   convTranspose2d: ({ g, node, inputs }) => {
     // The geometry is the forward convolution whose input gradient this is: its input is our output.
     const c = node.attrs as Conv2dGeometry;
     const full = (size: number, k: number, s: number, p: number, d: number) =>
       (size - 1) * s - 2 * p + d * (k - 1) + 1;
     return g.node("ConvTranspose", inputs, {
-      kernel_shape: { ints: [c.kernelH, c.kernelW] },
-      strides: { ints: [c.strideH, c.strideW] },
-      pads: { ints: pads(c.padH, c.padW) },
-      dilations: { ints: [c.dilationH, c.dilationW] },
-      group: { i: c.groups },
+      ...convAttrs(c),
       output_padding: {
         ints: [
           c.inH - full(c.outH, c.kernelH, c.strideH, c.padH, c.dilationH),
@@ -362,33 +373,14 @@ const PRIMITIVES: Record<string, PrimitiveExporter> = {
   },
   maxPool2d: ({ g, node, inputs }) => {
     const p = node.attrs as Pool2dGeometry;
-    return g.node("MaxPool", inputs, {
-      kernel_shape: { ints: [p.kernelH, p.kernelW] },
-      strides: { ints: [p.strideH, p.strideW] },
-      pads: { ints: pads(p.padH, p.padW) },
-      dilations: { ints: [p.dilationH, p.dilationW] },
-      ceil_mode: {
-        i: Math.max(
-          poolCeil(p.inH, p.outH, p.kernelH, p.strideH, p.padH, p.dilationH),
-          poolCeil(p.inW, p.outW, p.kernelW, p.strideW, p.padW, p.dilationW),
-        ),
-      },
-    });
+    return g.node("MaxPool", inputs, { ...poolAttrs(p), dilations: { ints: [p.dilationH, p.dilationW] } });
   },
   avgPool2d: ({ g, node, inputs }) => {
     const p = node.attrs as AvgPool2dGeometry;
     if (p.divisorOverride !== null)
       throw new Error("exportOnnx: avgPool2d with divisorOverride has no ONNX form");
     return g.node("AveragePool", inputs, {
-      kernel_shape: { ints: [p.kernelH, p.kernelW] },
-      strides: { ints: [p.strideH, p.strideW] },
-      pads: { ints: pads(p.padH, p.padW) },
-      ceil_mode: {
-        i: Math.max(
-          poolCeil(p.inH, p.outH, p.kernelH, p.strideH, p.padH, 1),
-          poolCeil(p.inW, p.outW, p.kernelW, p.strideW, p.padW, 1),
-        ),
-      },
+      ...poolAttrs({ ...p, dilationH: 1, dilationW: 1 }),
       count_include_pad: { i: p.countIncludePad ? 1 : 0 },
     });
   },

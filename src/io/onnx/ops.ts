@@ -212,23 +212,29 @@ function kernelOf(ctx: RunContext, fallback: readonly number[]): readonly number
   return k;
 }
 
+/** X, W and the optional B of Conv and ConvTranspose, with X an image batch. */
+function convOperands(ctx: RunContext): { x: Tensor; w: Tensor; b: Tensor | null } {
+  const x = tensorInput(ctx, 0, "X");
+  const w = tensorInput(ctx, 1, "W");
+  const b = ctx.inputs[2] === undefined ? null : tensorInput(ctx, 2, "B");
+  spatialRank(ctx, x);
+  if (w.ndim !== 4) throw ctx.fail(`weight ${formatShape(w.shape)} must be 4-D`);
+  return { x, w, b };
+}
+
+/** Refuses a padded input that would be too large to allocate. */
+function guardPadded(ctx: RunContext, x: Tensor, pads: Window["pads"]): void {
+  guardSize(ctx, [x.shape[0], x.shape[1], x.shape[2] + pads[0] + pads[2], x.shape[3] + pads[1] + pads[3]]);
+}
+
 const conv: OpSpec = {
   attrs: ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"],
   check: checkAll(autoPad, twoD("kernel_shape"), twoD("strides"), twoD("dilations")),
   notes: "2-D; group, dilations, asymmetric pads, auto_pad",
   run(ctx) {
-    const x = tensorInput(ctx, 0, "X");
-    const w = tensorInput(ctx, 1, "W");
-    const b = ctx.inputs[2] === undefined ? null : tensorInput(ctx, 2, "B");
-    spatialRank(ctx, x);
-    if (w.ndim !== 4) throw ctx.fail(`weight ${formatShape(w.shape)} must be 4-D`);
+    const { x, w, b } = convOperands(ctx);
     const win = windowOf(ctx, x, kernelOf(ctx, w.shape.slice(2)));
-    guardSize(ctx, [
-      x.shape[0],
-      x.shape[1],
-      x.shape[2] + win.pads[0] + win.pads[2],
-      x.shape[3] + win.pads[1] + win.pads[3],
-    ]);
+    guardPadded(ctx, x, win.pads);
     const groups = ctx.attrs.int("group", 1);
     const options = { stride: win.strides, dilation: win.dilations, groups };
     if (symmetric(win.pads)) return [F.conv2d(x, w, b, { ...options, padding: [win.pads[0], win.pads[1]] })];
@@ -250,10 +256,7 @@ const convTranspose: OpSpec = {
   check: checkAll(autoPad, twoD("kernel_shape"), twoD("strides"), twoD("output_padding")),
   notes: "2-D; output_padding, output_shape, pads, group, dilations",
   run(ctx) {
-    const x = tensorInput(ctx, 0, "X");
-    const w = tensorInput(ctx, 1, "W");
-    const b = ctx.inputs[2] === undefined ? null : tensorInput(ctx, 2, "B");
-    spatialRank(ctx, x);
+    const { x, w, b } = convOperands(ctx);
     const a = ctx.attrs;
     const [kh, kw] = kernelOf(ctx, w.shape.slice(2));
     const strides = a.ints("strides") ?? [1, 1];
@@ -307,12 +310,7 @@ function poolWindow(ctx: RunContext, x: Tensor): Window {
   const kernel = ctx.attrs.ints("kernel_shape");
   if (!kernel) throw ctx.fail("kernel_shape is required");
   const win = windowOf(ctx, x, kernelOf(ctx, kernel));
-  guardSize(ctx, [
-    x.shape[0],
-    x.shape[1],
-    x.shape[2] + win.pads[0] + win.pads[2],
-    x.shape[3] + win.pads[1] + win.pads[3],
-  ]);
+  guardPadded(ctx, x, win.pads);
   return win;
 }
 
