@@ -275,9 +275,10 @@ const convTranspose: OpSpec = {
         outputPadding = [0, 1].map((i) => Math.max(0, target[i] - full[i]));
         total.forEach((t, i) => (total[i] = Math.max(0, t)));
       }
-      const lower = mode === "SAME_LOWER";
-      const end = total.map((t) => (lower ? Math.floor(t / 2) : Math.ceil(t / 2)));
-      const begin = total.map((t, i) => t - end[i]);
+      // The spec's split: SAME_UPPER puts the extra pixel at the end, anything else at the start.
+      const upper = mode === "SAME_UPPER";
+      const begin = total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2)));
+      const end = total.map((t, i) => t - begin[i]);
       pads = [begin[0], begin[1], end[0], end[1]];
     }
     if (pads[0] === pads[2] && pads[1] === pads[3]) {
