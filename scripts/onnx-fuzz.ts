@@ -14,7 +14,7 @@ console.log(
     `${report.rejected} rejected with an error; slowest case ${report.slowestMs.toFixed(0)} ms; ` +
     `heap grew ${(report.heapGrowthBytes / 1e6).toFixed(1)} MB`,
 );
-for (const [message, n] of [...report.messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12))
+for (const [message, n] of [...report.messages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40))
   console.log(`  ${n} × ${message}`);
 if (report.failures.length > 0) {
   console.log(`FAILURES:\n${report.failures.join("\n")}`);

@@ -12,14 +12,21 @@ console.log(
 );
 console.log("|---|---|---|---|---|---|---|---|---|");
 let failed = 0;
+const f64 = (r: { float64?: { ort: number; striate: number } }) =>
+  r.float64
+    ? ` (vs float64: ORT ${r.float64.ort.toExponential(1)}, Striate ${r.float64.striate.toExponential(1)})`
+    : "";
 for (const name of names) {
   try {
     const r = await checkZooModel(name);
-    const ok = r.ortDiff <= 1e-4 && r.roundTripDiff <= 1e-4;
+    // Past 1e-4 the two float32 results are judged against the float64 forward: both within 1e-3 of it
+    // is float32 rounding through a deep network, not a mapping error.
+    const rounding = r.float64 !== undefined && r.float64.ort <= 1e-3 && r.float64.striate <= 1e-3;
+    const ok = (r.ortDiff <= 1e-4 || rounding) && r.roundTripDiff <= 1e-4;
     if (!ok) failed++;
     console.log(
       `| ${name} | ${r.input.join("×")} | ${(r.parameters / 1e6).toFixed(2)} M | ${r.nodes} | ${(r.bytes / 1e6).toFixed(1)} | ` +
-        `${r.outputScale.toPrecision(2)} | ${r.ortDiff.toExponential(1)} | ${r.roundTripDiff.toExponential(1)} | ${r.seconds.toFixed(1)} |${ok ? "" : " FAIL"}`,
+        `${r.outputScale.toPrecision(2)} | ${r.ortDiff.toExponential(1)}${f64(r)} | ${r.roundTripDiff.toExponential(1)} | ${r.seconds.toFixed(1)} |${ok ? "" : " FAIL"}`,
     );
   } catch (e) {
     failed++;

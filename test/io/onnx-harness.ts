@@ -62,6 +62,11 @@ export interface ZooResult {
   ortDiff: number;
   /** Scaled difference between importOnnx(export) and Striate's forward. */
   roundTripDiff: number;
+  /**
+   * When ONNX Runtime and Striate differ by more than 1e-4: each one's difference from Striate's float64
+   * forward of the same weights (the true value up to float64 rounding), to tell rounding from a bug.
+   */
+  float64?: { ort: number; striate: number };
   bytes: number;
   nodes: number;
   seconds: number;
@@ -108,17 +113,36 @@ export async function checkZooModel(name: string): Promise<ZooResult> {
   const got = await runOrt(onnx, x);
   const imported = importOnnx(onnx).eval();
   const again = noGrad(() => imported.forward(x)).toArray();
+  const ortDiff = relativeDiff(got.data, want);
+  const float64 = ortDiff > 1e-4 ? float64Reference(name, model, x, got.data, want) : undefined;
   return {
     name,
     input: shape,
+    float64,
     parameters: model.numParameters(),
     outputScale: Math.max(...Array.from(want, Math.abs)),
-    ortDiff: relativeDiff(got.data, want),
+    ortDiff,
     roundTripDiff: relativeDiff(again, want),
     bytes: onnx.length,
     nodes: countNodes(onnx),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+function float64Reference(
+  name: string,
+  model: Module,
+  x: Tensor,
+  ort: ArrayLike<number>,
+  striate: ArrayLike<number>,
+): { ort: number; striate: number } {
+  const m64 = models.getModel(name, { numClasses: 10, dtype: "float64" }).eval();
+  const state = new Map(
+    [...model.stateDict()].map(([k, t]) => [k, t.dtype === "int32" ? t : t.to("float64")]),
+  );
+  m64.loadStateDict(state);
+  const truth = noGrad(() => models.call(m64, x.to("float64"))).toArray();
+  return { ort: relativeDiff(ort, truth), striate: relativeDiff(striate, truth) };
 }
 
 function countNodes(onnx: Uint8Array): number {
