@@ -85,6 +85,11 @@ export class OnnxModel extends Module {
     this.slots = slots;
   }
 
+  /** The op_type of every node, in the file's order. */
+  get nodeTypes(): string[] {
+    return this.nodes.map((n) => n.opType);
+  }
+
   /** Runs the graph on `x` (the graph's input, e.g. [N, 3, H, W]) and returns its first output. */
   forward(x: Tensor): Tensor {
     return this.forwardAll(x)[0];
