@@ -34,3 +34,4 @@ export * as io from "./io/index.js";
 export * as explain from "./explain/index.js";
 export { importOnnx, exportOnnx, OnnxModel } from "./io/onnx.js";
 export type { OnnxExportOptions } from "./io/onnx.js";
+export * as tune from "./tune/index.js";

@@ -133,6 +133,40 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /** The descendant at a dotted path (`"layer4.1.conv2"`), like torch's get_submodule. */
+  getSubmodule(path: string): Module {
+    if (path === "") return this;
+    return path.split(".").reduce<Module>((module, name) => {
+      const child = module.namedChildren().find(([n]) => n === name)?.[1];
+      if (child) return child;
+      const names = module.namedChildren().map(([n]) => n);
+      throw new Error(
+        `${this.constructor.name}: no submodule '${path}' ('${name}' is not a child of ${module.constructor.name}; children: ${names.join(", ") || "none"})`,
+      );
+    }, this);
+  }
+
+  /**
+   * Puts `module` in place of the descendant at a dotted path, like torch's set_submodule (or
+   * `model.fc = nn.Linear(…)`): the new module takes the old one's name and position, so state_dict keys
+   * and forward order stay the same. Used to replace a classifier head for transfer learning.
+   */
+  setSubmodule(path: string, module: Module): void {
+    const parts = path.split(".");
+    const name = parts.pop()!;
+    this.getSubmodule(path); // names the missing part, if any
+    this.getSubmodule(parts.join(".")).replaceChild(name, module);
+  }
+
+  /** Replaces the direct child `name`; containers override this to update their own order. */
+  protected replaceChild(name: string, module: Module): void {
+    if (Object.hasOwn(this, name) && (this as Record<string, unknown>)[name] instanceof Module) {
+      (this as Record<string, unknown>)[name] = module;
+    } else {
+      this._registered.set(name, module);
+    }
+  }
+
   namedParameters(prefix = ""): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     const seen = new Set<Parameter>();

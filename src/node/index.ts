@@ -9,3 +9,4 @@ export * from "./plots.js";
 export * from "./data/index.js";
 export { main as cliMain } from "./cli/main.js";
 export { loadOnnx, saveOnnx } from "./onnx.js";
+export * from "./tune.js";
