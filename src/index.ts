@@ -34,4 +34,6 @@ export * as io from "./io/index.js";
 export * as explain from "./explain/index.js";
 export { importOnnx, exportOnnx, OnnxModel } from "./io/onnx.js";
 export type { OnnxExportOptions } from "./io/onnx.js";
+export { withBackwardOverride } from "./autograd/primitive.js";
+export type { BackwardOverride } from "./autograd/primitive.js";
 export * as tune from "./tune/index.js";

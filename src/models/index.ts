@@ -18,6 +18,7 @@ import { MobileNetV1, MobileNetV2 } from "./mobilenet.js";
 import { SqueezeNet } from "./squeezenet.js";
 import { ShuffleNetV2 } from "./shufflenet.js";
 import { HMAX } from "./hmax.js";
+import { UNet } from "./unet.js";
 
 export * from "./common.js";
 export * from "./lenet.js";
@@ -34,6 +35,7 @@ export * from "./squeezenet.js";
 export * from "./shufflenet.js";
 export * from "./perceptron.js";
 export * from "./hmax.js";
+export * from "./unet.js";
 export * from "./summary.js";
 export { loadWeights, encodeSafetensors, decodeSafetensors } from "../io/safetensors.js";
 
@@ -52,6 +54,8 @@ export interface ModelInfo {
   introduced: string;
   /** True when torchvision has the same model (same state_dict keys and shapes). */
   torchvision: boolean;
+  /** What the output is: class logits [N, classes], or per-pixel logits [N, classes, H, W]. */
+  task: "classification" | "segmentation";
 }
 
 interface Entry extends ModelInfo {
@@ -78,6 +82,7 @@ const PAPERS = {
   shufflenet:
     "Ma, Zhang, Zheng, Sun: ShuffleNet V2: practical guidelines for efficient CNN architecture design",
   hmax: "Serre, Wolf, Bileschi, Riesenhuber, Poggio: Robust object recognition with cortex-like mechanisms",
+  unet: "Ronneberger, Fischer, Brox: U-Net: convolutional networks for biomedical image segmentation",
 } as const;
 
 const INTRODUCED = {
@@ -97,6 +102,7 @@ const INTRODUCED = {
   squeezenet: "Fire modules (1x1 squeeze, 1x1/3x3 expand) and a conv + global pool classifier, no FC layers.",
   shufflenet: "Channel split and channel shuffle; design by measured speed (equal widths, no group 1x1).",
   hmax: "A model of the ventral stream: fixed Gabor S1, max-pooling C1, S2 tuning to sampled prototypes, global-max C2.",
+  unet: "Per-pixel classification by an encoder-decoder with transposed convolutions and skip connections.",
 } as const;
 
 type Family = keyof typeof PAPERS;
@@ -107,7 +113,7 @@ function entry(
   year: number,
   inputSize: [number, number, number],
   build: Entry["build"],
-  extra: { numClasses?: number; torchvision?: boolean; familyName?: string } = {},
+  extra: { numClasses?: number; torchvision?: boolean; familyName?: string; task?: ModelInfo["task"] } = {},
 ): Entry {
   return {
     name,
@@ -118,6 +124,7 @@ function entry(
     numClasses: extra.numClasses ?? 1000,
     introduced: INTRODUCED[family],
     torchvision: extra.torchvision ?? false,
+    task: extra.task ?? "classification",
     build,
   };
 }
@@ -157,6 +164,7 @@ const REGISTRY: Entry[] = [
   entry("squeezenet1_1", "squeezenet", 2016, IMAGENET, (o) => new SqueezeNet(o), tv),
   entry("shufflenet_v2_x1_0", "shufflenet", 2018, IMAGENET, (o) => new ShuffleNetV2(o), tv),
   entry("hmax", "hmax", 2007, [1, 28, 28], (o) => new HMAX(o), { numClasses: 10 }),
+  entry("unet", "unet", 2015, [1, 32, 32], (o) => new UNet(o), { numClasses: 4, task: "segmentation" }),
 ];
 
 /** Every registered model with its metadata, in registry order (roughly chronological by family). */

@@ -7,3 +7,4 @@ export * from "./callbacks.js";
 export * from "./progress.js";
 export * from "./finetune.js";
 export * from "./pretrain.js";
+export * from "./segmentation.js";
