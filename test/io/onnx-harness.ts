@@ -40,7 +40,6 @@ export function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 export const ZOO_INPUT: Record<string, number[]> = {
   lenet5: [2, 1, 28, 28],
   lenet5_classic: [2, 1, 32, 32],
-  hmax: [2, 1, 32, 32],
   alexnet: [2, 3, 64, 64],
   alexnet_2012: [2, 3, 67, 67],
   zfnet: [2, 3, 64, 64],
@@ -50,7 +49,11 @@ export const ZOO_INPUT: Record<string, number[]> = {
   resnet56_cifar: [2, 3, 32, 32],
   resnet110_cifar: [2, 3, 32, 32],
 };
-export const zooInput = (name: string) => ZOO_INPUT[name] ?? [2, 3, 32, 32];
+/** The table's input, else a batch of 2 at 32x32 with the model's own channel count. */
+export function zooInput(name: string): number[] {
+  const channels = models.listModels().find((m) => m.name === name)?.inputSize[0] ?? 3;
+  return ZOO_INPUT[name] ?? [2, channels, 32, 32];
+}
 
 export interface ZooResult {
   name: string;

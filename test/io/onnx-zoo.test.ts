@@ -15,6 +15,7 @@ const QUICK = [
   "shufflenet_v2_x1_0",
   "squeezenet1_1",
   "densenet121",
+  "unet",
 ];
 
 for (const name of QUICK) {

@@ -114,6 +114,22 @@ test("exportOnnx: functional ops map from the autograd graph's primitives and at
   await assertSameAsOrt(new Functional().eval(), randn([2, 3, 11, 13]));
 });
 
+test("exportOnnx: hardswish, softplus (beta, threshold), sign, step, prelu, reflect/replicate pad and interpolate", async () => {
+  manualSeed(9);
+  class Activations extends nn.Module {
+    slope = new nn.Conv2d(3, 3, 1).bias!;
+    forward(x: Tensor): Tensor {
+      let h = F.pad(x, [1, 2, 2, 1], "reflect");
+      h = F.pad(h, [1, 0, 0, 1], "replicate");
+      h = F.add(F.hardswish(h.mul(4)), F.softplus(h, { beta: 2, threshold: 1 }));
+      h = F.add(h, F.mul(F.sign(x.mean([2, 3], true)), F.step(x.sum([2, 3], true))));
+      h = F.prelu(h, this.slope);
+      return F.interpolate(h, { scaleFactor: 1.5, mode: "bilinear" });
+    }
+  }
+  await assertSameAsOrt(new Activations().eval(), randn([2, 3, 6, 7]));
+});
+
 test("exportOnnx: LocalResponseNorm and Softmax layers export as LRN and Softmax", async () => {
   manualSeed(8);
   const model = new nn.Sequential(

@@ -285,6 +285,27 @@ const PRIMITIVES: Record<string, PrimitiveExporter> = {
   sigmoid: same("Sigmoid"),
   tanh: same("Tanh"),
   erf: same("Erf"),
+  sign: same("Sign"),
+  compare: ({ g, node, inputs }) => {
+    const op = { gt: "Greater", lt: "Less", eq: "Equal" }[node.attrs as "gt" | "lt" | "eq"];
+    return g.node("Cast", [g.node(op, inputs)], { to: { i: DataType.FLOAT } });
+  },
+  where: ({ g, inputs }) =>
+    g.node("Where", [g.node("Cast", [inputs[0]], { to: { i: DataType.BOOL } }), inputs[1], inputs[2]]),
+  // 1 where x > 0, else 0.
+  step: (e) => e.g.node("Relu", [e.g.node("Sign", e.inputs)]),
+  // HardSwish is opset 14; x · HardSigmoid(x) with torch's 1/6 and 1/2 is the same function.
+  hardswish: ({ g, inputs }) =>
+    g.node("Mul", [inputs[0], g.node("HardSigmoid", inputs, { alpha: { f: 1 / 6 }, beta: { f: 0.5 } })]),
+  softplus: ({ g, node, inputs }) => {
+    // log(1 + exp(βx))/β, and x itself where βx > threshold, as torch.
+    const { a: beta, b: threshold } = node.attrs as UnaryParams;
+    const scaled = beta === 1 ? inputs[0] : g.node("Mul", [inputs[0], g.scalar(beta!)]);
+    const smooth = g.node("Softplus", [scaled]);
+    const value = beta === 1 ? smooth : g.node("Div", [smooth, g.scalar(beta!)]);
+    const linear = g.node("Greater", [scaled, g.scalar(threshold!)]);
+    return g.node("Where", [linear, inputs[0], value]);
+  },
   square: (e) => e.g.node("Mul", [e.inputs[0], e.inputs[0]]),
   powScalar: (e) => e.g.node("Pow", [e.inputs[0], e.g.scalar((e.node.attrs as UnaryParams).a!)]),
   clamp: (e) => {

@@ -384,7 +384,6 @@ function globalPool(kind: "mean" | "max"): OpSpec {
 // ---- arithmetic and activations -------------------------------------------------------------------
 
 function binary(
-  name: string,
   tensorOp: (a: Tensor, b: Tensor) => Tensor,
   hostOp: (a: number, b: number, ints: boolean) => number,
 ): OpSpec {
@@ -405,7 +404,31 @@ function binary(
       return [tensorOp(asTensor(a, like), asTensor(b, like))];
     },
   };
-  void name;
+}
+
+/** Greater, Less, Equal: 1/0 (float), on host values too; not differentiable, like ONNX's bool output. */
+function comparison(kind: "gt" | "lt" | "eq"): OpSpec {
+  const host = {
+    gt: (a: number, b: number) => a > b,
+    lt: (a: number, b: number) => a < b,
+    eq: (a: number, b: number) => a === b,
+  }[kind];
+  return {
+    attrs: [],
+    notes: "numpy broadcasting; the result is 1/0",
+    run(ctx) {
+      const a = required(ctx, 0, "A");
+      const b = required(ctx, 1, "B");
+      if (a instanceof HostArray && b instanceof HostArray) {
+        const out = HostArray.binary(a, b, (x, y) => (host(x, y) ? 1 : 0));
+        if (!out)
+          throw ctx.fail(`shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not broadcast`);
+        return [out];
+      }
+      const like = a instanceof Tensor ? a : (b as Tensor);
+      return [applyCompare("compare", [asTensor(a, like), asTensor(b, like)], kind)];
+    },
+  };
 }
 
 function unary(f: (x: Tensor, a: Attrs) => Tensor, attrs: readonly string[] = [], notes = ""): OpSpec {
@@ -433,6 +456,15 @@ const applyErf = registerRules({
 });
 
 const erf = (x: Tensor) => applyErf("erf", [x], undefined);
+
+// A comparison recorded in the graph (F.compare is a raw kernel call), so that an imported Where exports
+// again; its gradient is zero, as a bool output has none.
+const applyCompare = registerRules({
+  compare: {
+    forward: ([a, b], kind) => F.compare(kind, a, b),
+    backward: () => [null, null],
+  } satisfies Rule<"gt" | "lt" | "eq">,
+});
 
 /** max(0, min(1, alpha·x + beta)) */
 const hardSigmoid = (x: Tensor, alpha: number, beta: number) => F.clamp(F.add(F.mul(x, alpha), beta), 0, 1);
@@ -733,19 +765,6 @@ function squeezeLike(kind: "squeeze" | "unsqueeze"): OpSpec {
   };
 }
 
-/** Reflect or edge padding of one axis, from slices (no kernel needed: pads are a few pixels). */
-function padAxis(x: Tensor, axis: number, before: number, after: number, mode: string): Tensor {
-  const size = x.shape[axis];
-  const pick = (i: number) => F.slice(x, axis, i, i + 1);
-  const source = (i: number) =>
-    mode === "edge" ? Math.min(Math.max(i, 0), size - 1) : i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
-  const parts: Tensor[] = [];
-  for (let i = -before; i < 0; i++) parts.push(pick(source(i)));
-  parts.push(x);
-  for (let i = size; i < size + after; i++) parts.push(pick(source(i)));
-  return F.concat(parts, axis);
-}
-
 const padOp: OpSpec = {
   attrs: ["mode", "pads", "value"],
   hostInputs: [1, 2, 3],
@@ -778,17 +797,16 @@ const padOp: OpSpec = {
       if (b < 0 || e < 0) out = F.slice(out, axis, Math.max(0, -b), out.shape[axis] - Math.max(0, -e));
     });
     const positive = widths.map(([b, e]) => [Math.max(0, b), Math.max(0, e)]);
-    if (mode === "constant") return [F.pad(out, [...positive].reverse().flat(), value)];
-    positive.forEach(([b, e], axis) => {
-      if (b === 0 && e === 0) return;
-      if (mode === "reflect" && (b >= out.shape[axis] || e >= out.shape[axis]))
-        throw ctx.fail(
-          `reflect pads [${b},${e}] must be smaller than dim ${axis} of ${formatShape(out.shape)}`,
-        );
-      if (out.shape[axis] === 0) throw ctx.fail(`cannot ${mode}-pad an empty dim`);
-      out = padAxis(out, axis, b, e, mode);
-    });
-    return [out];
+    // F.pad takes [before, after] pairs from the last dim; reflect and edge never pad the batch dim.
+    const padding = [...positive].reverse().flat();
+    if (mode === "constant") return [F.pad(out, padding, value)];
+    while (padding.length > 0 && padding[padding.length - 1] === 0 && padding[padding.length - 2] === 0)
+      padding.length -= 2;
+    try {
+      return [F.pad(out, padding, mode === "edge" ? "replicate" : "reflect")];
+    } catch (e) {
+      throw ctx.fail((e as Error).message);
+    }
   },
 };
 
@@ -1053,12 +1071,12 @@ export const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
     notes: "numpy-style batch broadcasting",
     run: (ctx) => [F.matmul(tensorInput(ctx, 0, "A"), tensorInput(ctx, 1, "B"))],
   },
-  Add: binary("Add", F.add, (a, b) => a + b),
-  Sub: binary("Sub", F.sub, (a, b) => a - b),
-  Mul: binary("Mul", F.mul, (a, b) => a * b),
-  Div: binary("Div", F.div, floorDiv),
-  Max: binary("Max", F.maximum, (a, b) => Math.max(a, b)),
-  Min: binary("Min", F.minimum, (a, b) => Math.min(a, b)),
+  Add: binary(F.add, (a, b) => a + b),
+  Sub: binary(F.sub, (a, b) => a - b),
+  Mul: binary(F.mul, (a, b) => a * b),
+  Div: binary(F.div, floorDiv),
+  Max: binary(F.maximum, (a, b) => Math.max(a, b)),
+  Min: binary(F.minimum, (a, b) => Math.min(a, b)),
   Pow: {
     attrs: [],
     hostInputs: [1],
@@ -1076,6 +1094,20 @@ export const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   Sqrt: unary((x) => F.sqrt(x)),
   Reciprocal: unary((x) => F.div(1, x)),
   Relu: unary((x) => F.relu(x)),
+  Sign: unary((x) => F.sign(x)),
+  Softplus: unary((x) => F.softplus(x)),
+  Greater: comparison("gt"),
+  Less: comparison("lt"),
+  Equal: comparison("eq"),
+  Where: {
+    attrs: [],
+    notes: "condition from a comparison, numpy broadcasting",
+    run(ctx) {
+      const like = ctx.inputs.find((v): v is Tensor => v instanceof Tensor);
+      const [cond, a, b] = [0, 1, 2].map((i) => asTensor(required(ctx, i, ["condition", "X", "Y"][i]), like));
+      return [F.where(cond, a, b)];
+    },
+  },
   LeakyRelu: unary((x, a) => F.leakyRelu(x, a.float("alpha", 0.01)), ["alpha"]),
   PRelu: {
     attrs: [],
