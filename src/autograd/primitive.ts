@@ -15,7 +15,7 @@ export interface Rule<A> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RuleTable = { readonly [name: string]: Rule<any> };
 
-/** Every primitive registered so far, for the generated coverage matrix. */
+/** Every primitive registered so far (withBackwardOverride checks the names it is given against it). */
 export const primitiveNames = new Set<string>();
 
 /**
