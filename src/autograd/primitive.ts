@@ -94,6 +94,7 @@ export function registerRules<T extends RuleTable>(table: T) {
       output.attachGradFn({
         op: name,
         inputs,
+        attrs,
         backward: (grad) => backward(grad, inputs, output, attrs),
       });
     }
