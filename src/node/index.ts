@@ -9,4 +9,6 @@ export * from "./plots.js";
 export * from "./data/index.js";
 export * from "./weights.js";
 export { main as cliMain } from "./cli/main.js";
+export { loadOnnx, saveOnnx } from "./onnx.js";
 export * from "./tune.js";
+export * from "./pictures.js";
