@@ -3,15 +3,14 @@
 // torchvision); buffers are registered explicitly, because their torch names (`running_mean`) differ from
 // idiomatic property names. forward() calls run through hooks, which summary() and the viz tools use.
 //
-// Without gradients (inference, evaluation) nothing needs a layer's intermediates once the layer has
-// returned, so each forward() runs in a memory scope: what it allocated and neither returned nor stored on
-// the module is freed at once, not left to the garbage collector. A hook may hold on to any intermediate,
-// so while hooks are registered the scopes are off.
+// Each forward() runs in a memory scope (autograd/engine.ts forwardScope, docs/design.md "Memory"): what it
+// allocated and neither returned nor stored on the module is freed when it returns (no gradients) or handed
+// to its output's graph and freed by backward (gradients), not left to the garbage collector. A hook may
+// hold on to any intermediate, so while hooks are registered the scopes are off.
 
 import { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { isGradEnabled, noGrad } from "../autograd/engine.js";
-import { scope } from "../backend/registry.js";
+import { forwardScope, noGrad } from "../autograd/engine.js";
 import { Parameter } from "./parameter.js";
 
 export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
@@ -37,7 +36,7 @@ export function registerGlobalForwardHook(hook: ForwardHook): HookHandle {
 let moduleHookCount = 0;
 
 function releasesIntermediates(): boolean {
-  return !isGradEnabled() && moduleHookCount === 0 && globalForwardHooks.size === 0;
+  return moduleHookCount === 0 && globalForwardHooks.size === 0;
 }
 
 export abstract class Module {
@@ -55,8 +54,7 @@ export abstract class Module {
       enumerable: false,
       value: (...args: unknown[]) => {
         const output = releasesIntermediates()
-          ? // The module itself is returned too, so that tensors a forward() stored on it survive.
-            scope(() => [inner.apply(this, args), this] as const)[0]
+          ? forwardScope(this, () => inner.apply(this, args))
           : inner.apply(this, args);
         if (this._hooks.size > 0 || globalForwardHooks.size > 0) {
           for (const hook of this._hooks) hook(this, args, output);

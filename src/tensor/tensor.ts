@@ -66,8 +66,9 @@ export class Tensor {
     // A value from another backend (e.g. a checkpoint read on js) is copied over.
     const storage = value.backend === this.backend ? value.storage : this.backend.fromArray(value.toArray());
     this._storage = value.dtype === this.dtype ? storage : this.backend.cast(storage, this.dtype);
-    // The new values outlive any scope they were computed in.
+    // The new values outlive any scope they were computed in, and live as long as the parameter.
     this.backend.keep?.(this._storage);
+    this.backend.pin?.(this._storage);
     return this;
   }
 

@@ -15,6 +15,7 @@ import type {
   GemmGeometry,
   MemoryInfo,
   Pool2dGeometry,
+  ScopeOptions,
   ReduceKind,
   Storage,
   UnaryKind,
@@ -40,8 +41,11 @@ import { stridedCopy } from "./movement.js";
 export interface WasmBackend extends Backend {
   readonly runtime: WasmRuntime;
   readonly storages: StorageManager;
-  scope<T>(fn: () => T): T;
+  scope<T>(fn: () => T, options?: ScopeOptions<T>): T;
   keep(storage: Storage): void;
+  pin(storage: Storage): void;
+  free(storage: Storage): void;
+  startStep(): () => void;
   memory(): MemoryInfo;
 }
 
@@ -96,8 +100,7 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
   }
 
   function toArray(s: Storage): TypedArray {
-    const p = ptr(s);
-    return s.dtype === "int32" ? mem.readI32(p, s.size) : mem.readF32(p, s.size);
+    return storages.read(s);
   }
 
   /** Runs a js reference kernel on copies (cold int32 paths only). */
@@ -430,8 +433,11 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     oneHot,
     ...createLossMethods(rt, storages),
     ...createOptimMethods(rt, storages),
-    scope: <T>(fn: () => T) => storages.scope(fn),
+    scope: <T>(fn: () => T, options?: ScopeOptions<T>) => storages.scope(fn, options),
     keep: (s: Storage) => storages.keep(s),
+    pin: (s: Storage) => storages.pin(s),
+    free: (s: Storage) => storages.freeAdopted(s),
+    startStep: () => storages.startStep(),
     memory: () => storages.info(),
   };
 }
