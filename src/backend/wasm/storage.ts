@@ -30,7 +30,9 @@ import type { DType } from "../../tensor/dtype.js";
 import type { WasmMemory } from "./memory.js";
 
 export const FREED_MESSAGE =
-  "tensor was freed at the end of a scope; keep it by returning it from the scope or calling .keep()";
+  "tensor was freed: it was allocated inside a scope or a module's forward() and neither returned nor kept " +
+  "(a forward's intermediates are freed by the backward pass that used them); return it from the scope or " +
+  "forward(), store it on the module, or call .keep()";
 
 /** Who frees a storage's block: see the file comment. */
 type Owner = "scope" | "graph" | "nursery" | "tenured";
