@@ -3,7 +3,7 @@
 // a backend the user chose afterwards stays chosen when another subpath is imported.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,5 +62,18 @@ describe("entry points in Node", { concurrency: true }, () => {
       console.log(JSON.stringify({ backend: getBackend().name }));
     `);
     assert.deepEqual(out, { backend: "js" });
+  });
+
+  it("starts its worker threads under `node --input-type=module -e` (workers inherit the flag)", () => {
+    const code = `const m = await import(${JSON.stringify(nodeEntry("."))});
+      console.log(JSON.stringify({ backend: m.getBackend().name, threads: m.getNumThreads() }));`;
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout.trim().split("\n").pop()!) as { backend: string; threads: number };
+    assert.equal(out.backend, "wasm");
+    assert.ok(out.threads >= 1);
   });
 });
