@@ -111,7 +111,7 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
 
   function full(dtype: DType, size: number, value: number): Storage {
     const s = alloc(dtype, size);
-    const start = s.ptr >> 2;
+    const start = s.ptr >>> 2;
     if (dtype === "int32") mem.i32().fill(value, start, start + size);
     else mem.f32().fill(value, start, start + size);
     return s;
@@ -393,11 +393,11 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
   }
 
   function oneHot(labels: Storage, classes: number, dtype: DType): Storage {
-    const pl = ptr(labels) >> 2;
+    const pl = ptr(labels) >>> 2;
     const out = full(dtype, labels.size * classes, 0) as WasmStorage;
     const l = mem.i32();
     const view = dtype === "int32" ? l : mem.f32();
-    const base = out.ptr >> 2;
+    const base = out.ptr >>> 2;
     for (let i = 0; i < labels.size; i++) view[base + i * classes + l[pl + i]] = 1;
     return out;
   }

@@ -135,7 +135,7 @@ export class StorageManager {
     this.gc = tools?.gc ?? null;
     this.gcFloor = options.gcThresholdBytes ?? DEFAULT_GC_THRESHOLD;
     this.gcCountFloor = options.gcThresholdStorages ?? DEFAULT_GC_COUNT_THRESHOLD;
-    mem.onPressure = () => this.relievePressure();
+    mem.onPressure = (exhausted) => this.relievePressure(exhausted);
   }
 
   alloc(dtype: DType, size: number): WasmStorage {
@@ -361,12 +361,14 @@ export class StorageManager {
 
   /**
    * Called by the memory before it grows: collect garbage if enough GC-owned storage was allocated since
-   * the last collection that it may be worth it (a quarter of the memory: amortised, never a loop).
+   * the last collection that it may be worth it (a quarter of the memory: amortised, never a loop), and
+   * always when the memory cannot grow any more.
    */
-  private relievePressure(): boolean {
+  private relievePressure(exhausted: boolean): boolean {
     if (this.gc === null) return false;
     const before = this.mem.stats();
-    if (this.managedSinceGc < Math.max(this.gcFloor, before.memoryBytes / 4)) return false;
+    const worthIt = this.managedSinceGc >= Math.max(this.gcFloor, before.memoryBytes / 4);
+    if (!worthIt && !exhausted) return false;
     this.forceCollection();
     return this.mem.stats().liveBytes < before.liveBytes;
   }
