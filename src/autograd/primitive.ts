@@ -1,5 +1,7 @@
 // A primitive op states its forward (kernel calls) and its backward (ops) side by side. Families export a
 // table of rules typed by `RuleTable`, so a primitive without a backward rule does not compile.
+// withBackwardOverride swaps a primitive's backward for the ops recorded inside one call (guided backprop's
+// ReLU, deconvnet's), without touching the rule tables or the engine.
 
 import { isGradEnabled } from "./engine.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -16,6 +18,67 @@ export type RuleTable = { readonly [name: string]: Rule<any> };
 /** Every primitive registered so far, for the generated coverage matrix. */
 export const primitiveNames = new Set<string>();
 
+/**
+ * A replacement backward for one primitive: the same arguments as the primitive's own rule (the output's
+ * gradient, the op's inputs and output, its attributes), returning the gradient of each input.
+ */
+export type BackwardOverride = (
+  grad: Tensor,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  attrs: any,
+) => readonly (Tensor | null)[];
+
+/** The overrides in force, innermost call last (nested calls stack; the innermost wins per primitive). */
+const overrideStack: Readonly<Record<string, BackwardOverride>>[] = [];
+
+function activeOverride(name: string): BackwardOverride | undefined {
+  for (let i = overrideStack.length - 1; i >= 0; i--) {
+    const found = overrideStack[i][name];
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `fn` with the backward of the named primitives replaced. The replacement is fixed when an op is
+ * *recorded* (its forward runs inside `fn`); the backward may run inside or after `fn`. Ops recorded outside
+ * keep their own rule, so the override never leaks into other graphs. `fn` must be synchronous.
+ *
+ * The override applies to every use of the primitive — `nn.ReLU` modules and `F.relu` calls inside a
+ * forward() alike, since both record the `relu` primitive. Names are the primitive names of
+ * `primitiveNames` (`relu`, `maxPool2d`, …); an unknown name is an error.
+ *
+ * @example
+ * // Guided backprop (Springenberg et al. 2015): pass only positive gradients through positive inputs.
+ * const guided: BackwardOverride = (g, [x]) => [g.relu().mul(F.compare("gt", x, 0))];
+ * withBackwardOverride({ relu: guided }, () => model.forward(x).sum().backward());
+ */
+export function withBackwardOverride<T>(
+  overrides: Readonly<Record<string, BackwardOverride>>,
+  fn: () => T,
+): T {
+  for (const name of Object.keys(overrides)) {
+    if (!primitiveNames.has(name)) {
+      throw new Error(
+        `withBackwardOverride: no primitive named '${name}'; primitives are ${[...primitiveNames].sort().join(", ")}`,
+      );
+    }
+    if (typeof overrides[name] !== "function")
+      throw new Error(`withBackwardOverride: the override for '${name}' must be a function`);
+  }
+  overrideStack.push(overrides);
+  try {
+    const result = fn();
+    if (result instanceof Promise)
+      throw new Error("withBackwardOverride: fn must be synchronous (it returned a Promise)");
+    return result;
+  } finally {
+    overrideStack.pop();
+  }
+}
+
 /** Makes the rules of a family callable as `apply(name, inputs, attrs)`. */
 export function registerRules<T extends RuleTable>(table: T) {
   for (const name of Object.keys(table)) primitiveNames.add(name);
@@ -27,10 +90,11 @@ export function registerRules<T extends RuleTable>(table: T) {
     const rule = table[name];
     const output = rule.forward(inputs, attrs);
     if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+      const backward = (overrideStack.length > 0 && activeOverride(name)) || rule.backward;
       output.attachGradFn({
         op: name,
         inputs,
-        backward: (grad) => rule.backward(grad, inputs, output, attrs),
+        backward: (grad) => backward(grad, inputs, output, attrs),
       });
     }
     return output;

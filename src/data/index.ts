@@ -14,3 +14,4 @@ export * from "./distributions.js";
 export * from "./resize.js";
 export * from "./idx.js";
 export * from "./cifar.js";
+export * from "./shapes.js";

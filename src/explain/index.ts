@@ -2,3 +2,10 @@
 // activations and filters as pictures, class-model and feature visualization, adversarial examples.
 
 export * from "./layers.js";
+export type { Attribution, Target, TargetOptions } from "./attribution.js";
+export * from "./gradients.js";
+export * from "./smoothgrad.js";
+export * from "./integrated-gradients.js";
+export * from "./grad-cam.js";
+export * from "./guided.js";
+export * from "./occlusion.js";

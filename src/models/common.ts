@@ -51,6 +51,12 @@ export class NamedSequential extends Module {
     return this;
   }
 
+  protected override replaceChild(name: string, module: Module): void {
+    const old = this.getSubmodule(name);
+    super.replaceChild(name, module);
+    this.order[this.order.indexOf(old)] = module;
+  }
+
   forward(x: Tensor): Tensor {
     let out = x;
     for (const layer of this.order) out = call(layer, out);

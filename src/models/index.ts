@@ -17,6 +17,8 @@ import { DenseNet } from "./densenet.js";
 import { MobileNetV1, MobileNetV2 } from "./mobilenet.js";
 import { SqueezeNet } from "./squeezenet.js";
 import { ShuffleNetV2 } from "./shufflenet.js";
+import { HMAX } from "./hmax.js";
+import { UNet } from "./unet.js";
 
 export * from "./common.js";
 export * from "./lenet.js";
@@ -31,6 +33,9 @@ export * from "./densenet.js";
 export * from "./mobilenet.js";
 export * from "./squeezenet.js";
 export * from "./shufflenet.js";
+export * from "./perceptron.js";
+export * from "./hmax.js";
+export * from "./unet.js";
 export * from "./summary.js";
 export { loadWeights, encodeSafetensors, decodeSafetensors } from "../io/safetensors.js";
 
@@ -74,6 +79,8 @@ const PAPERS = {
     "Iandola et al.: SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size",
   shufflenet:
     "Ma, Zhang, Zheng, Sun: ShuffleNet V2: practical guidelines for efficient CNN architecture design",
+  hmax: "Serre, Wolf, Bileschi, Riesenhuber, Poggio: Robust object recognition with cortex-like mechanisms",
+  unet: "Ronneberger, Fischer, Brox: U-Net: convolutional networks for biomedical image segmentation",
 } as const;
 
 const INTRODUCED = {
@@ -92,6 +99,8 @@ const INTRODUCED = {
   mobilenetv2: "Inverted residuals with linear bottlenecks around depthwise convolutions.",
   squeezenet: "Fire modules (1x1 squeeze, 1x1/3x3 expand) and a conv + global pool classifier, no FC layers.",
   shufflenet: "Channel split and channel shuffle; design by measured speed (equal widths, no group 1x1).",
+  hmax: "A model of the ventral stream: fixed Gabor S1, max-pooling C1, S2 tuning to sampled prototypes, global-max C2.",
+  unet: "Per-pixel classification by an encoder-decoder with transposed convolutions and skip connections.",
 } as const;
 
 type Family = keyof typeof PAPERS;
@@ -151,6 +160,8 @@ const REGISTRY: Entry[] = [
   }),
   entry("squeezenet1_1", "squeezenet", 2016, IMAGENET, (o) => new SqueezeNet(o), tv),
   entry("shufflenet_v2_x1_0", "shufflenet", 2018, IMAGENET, (o) => new ShuffleNetV2(o), tv),
+  entry("hmax", "hmax", 2007, [1, 28, 28], (o) => new HMAX(o), { numClasses: 10 }),
+  entry("unet", "unet", 2015, [1, 32, 32], (o) => new UNet(o), { numClasses: 4 }),
 ];
 
 /** Every registered model with its metadata, in registry order (roughly chronological by family). */

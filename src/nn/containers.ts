@@ -22,6 +22,11 @@ export class Sequential extends Module {
     return this.layers.length;
   }
 
+  protected override replaceChild(name: string, module: Module): void {
+    super.replaceChild(name, module);
+    this.layers[Number(name)] = module;
+  }
+
   at(index: number): Module {
     const layer = this.layers[index < 0 ? index + this.layers.length : index];
     if (!layer) throw new Error(`Sequential: no layer at index ${index} (length ${this.layers.length})`);
@@ -58,6 +63,11 @@ export class ModuleList<M extends Module = Module> extends Module {
     return this.items.length;
   }
 
+  protected override replaceChild(name: string, module: Module): void {
+    super.replaceChild(name, module);
+    this.items[Number(name)] = module as M;
+  }
+
   at(index: number): M {
     return this.items[index];
   }
@@ -84,6 +94,11 @@ export class ModuleDict<M extends Module = Module> extends Module {
     this.registerModule(key, module);
     this.items.set(key, module);
     return this;
+  }
+
+  protected override replaceChild(name: string, module: Module): void {
+    super.replaceChild(name, module);
+    this.items.set(name, module as M);
   }
 
   get(key: string): M {

@@ -7,13 +7,34 @@
 // allocated and neither returned nor stored on the module is freed when it returns (no gradients) or handed
 // to its output's graph and freed by backward (gradients), not left to the garbage collector. A hook may
 // hold on to any intermediate, so while hooks are registered the scopes are off.
+//
+// Backward hooks (registerFullBackwardHook) see, and may replace, the gradients at a module's boundary: the
+// forward wraps the module's input and output in identity nodes whose backward calls the hooks, so neither
+// the ops nor the engine know about them.
 
 import { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { forwardScope, noGrad } from "../autograd/engine.js";
+import { forwardScope, isGradEnabled, noGrad } from "../autograd/engine.js";
 import { Parameter } from "./parameter.js";
 
-export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => void;
+/**
+ * Called after a module's forward() with its arguments and output. A hook registered on a module (not a
+ * global one) that returns a Tensor replaces the output, as a torch forward hook returning a value does;
+ * any other return value is ignored.
+ */
+export type ForwardHook = (module: Module, inputs: readonly unknown[], output: unknown) => unknown;
+
+/**
+ * Called during backward with the gradient w.r.t. the module's tensor input (`gradInput`, null where the
+ * input needs no gradient) and w.r.t. its output (`gradOutput`), like torch's
+ * `register_full_backward_hook`. Returning an array replaces gradInput (same length and shapes); returning
+ * nothing keeps it.
+ */
+export type BackwardHook = (
+  module: Module,
+  gradInput: readonly (Tensor | null)[],
+  gradOutput: readonly Tensor[],
+) => readonly (Tensor | null)[] | void;
 
 export interface HookHandle {
   remove(): void;
@@ -45,6 +66,7 @@ export abstract class Module {
   private readonly _buffers = new Map<string, { tensor: Tensor | null; persistent: boolean }>();
   private readonly _registered = new Map<string, Module | Parameter>();
   private readonly _hooks = new Set<ForwardHook>();
+  private readonly _backwardHooks = new Set<BackwardHook>();
 
   constructor() {
     // Route forward() through the hooks. At this point `this.forward` already resolves to the subclass's
@@ -53,14 +75,19 @@ export abstract class Module {
     Object.defineProperty(this, "forward", {
       enumerable: false,
       value: (...args: unknown[]) => {
-        const output = releasesIntermediates()
-          ? forwardScope(this, () => inner.apply(this, args))
-          : inner.apply(this, args);
+        const boundary = this._backwardHooks.size > 0 && isGradEnabled() ? this.backwardBoundary(args) : null;
+        const callArgs = boundary ? boundary.args : args;
+        let output = releasesIntermediates()
+          ? forwardScope(this, () => inner.apply(this, callArgs))
+          : inner.apply(this, callArgs);
         if (this._hooks.size > 0 || globalForwardHooks.size > 0) {
-          for (const hook of this._hooks) hook(this, args, output);
+          for (const hook of this._hooks) {
+            const replaced = hook(this, args, output);
+            if (replaced instanceof Tensor) output = replaced;
+          }
           for (const hook of globalForwardHooks) hook(this, args, output);
         }
-        return output;
+        return boundary ? boundary.wrapOutput(output) : output;
       },
     });
   }
@@ -129,6 +156,40 @@ export abstract class Module {
 
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
+  }
+
+  /** The descendant at a dotted path (`"layer4.1.conv2"`), like torch's get_submodule. */
+  getSubmodule(path: string): Module {
+    if (path === "") return this;
+    return path.split(".").reduce<Module>((module, name) => {
+      const child = module.namedChildren().find(([n]) => n === name)?.[1];
+      if (child) return child;
+      const names = module.namedChildren().map(([n]) => n);
+      throw new Error(
+        `${this.constructor.name}: no submodule '${path}' ('${name}' is not a child of ${module.constructor.name}; children: ${names.join(", ") || "none"})`,
+      );
+    }, this);
+  }
+
+  /**
+   * Puts `module` in place of the descendant at a dotted path, like torch's set_submodule (or
+   * `model.fc = nn.Linear(…)`): the new module takes the old one's name and position, so state_dict keys
+   * and forward order stay the same. Used to replace a classifier head for transfer learning.
+   */
+  setSubmodule(path: string, module: Module): void {
+    const parts = path.split(".");
+    const name = parts.pop()!;
+    this.getSubmodule(path); // names the missing part, if any
+    this.getSubmodule(parts.join(".")).replaceChild(name, module);
+  }
+
+  /** Replaces the direct child `name`; containers override this to update their own order. */
+  protected replaceChild(name: string, module: Module): void {
+    if (Object.hasOwn(this, name) && (this as Record<string, unknown>)[name] instanceof Module) {
+      (this as Record<string, unknown>)[name] = module;
+    } else {
+      this._registered.set(name, module);
+    }
   }
 
   namedParameters(prefix = ""): [string, Parameter][] {
@@ -212,6 +273,64 @@ export abstract class Module {
   }
 
   /**
+   * Registers a hook that sees (and may replace) the gradients at this module's boundary during backward,
+   * like torch's `register_full_backward_hook`. It runs for every forward() recorded with gradients while it
+   * is registered. The module must return one Tensor and take at most one tensor that requires a gradient.
+   *
+   * @example
+   * // Zero the gradient flowing back through a layer's negative outputs
+   * const handle = model.features[1].registerFullBackwardHook((_m, gradIn) => gradIn.map((g) => g?.relu() ?? null));
+   * …; handle.remove();
+   */
+  registerFullBackwardHook(hook: BackwardHook): HookHandle {
+    this._backwardHooks.add(hook);
+    return { remove: () => this._backwardHooks.delete(hook) };
+  }
+
+  /**
+   * The identity nodes that let backward hooks see this call's gradients: the tensor input that requires a
+   * gradient is replaced by an alias whose backward calls the hooks (by then the output's gradient, captured
+   * by the output's alias, is known); with no such input the hooks run at the output with gradInput [null].
+   */
+  private backwardBoundary(args: unknown[]): { args: unknown[]; wrapOutput: (output: unknown) => unknown } {
+    const name = this.constructor.name;
+    const differentiable = args.filter((a): a is Tensor => a instanceof Tensor && a.requiresGrad);
+    if (differentiable.length > 1) {
+      throw new Error(
+        `registerFullBackwardHook: ${name} was called with ${differentiable.length} tensors that require ` +
+          `gradients; backward hooks support modules with one differentiable tensor input`,
+      );
+    }
+    let gradOutput: Tensor | null = null;
+    const runHooks = (gradInput: Tensor | null): Tensor | null => {
+      let current: (Tensor | null)[] = [gradInput];
+      for (const hook of this._backwardHooks) {
+        const replaced = hook(this, current, [gradOutput!]);
+        if (replaced !== undefined) current = checkedGradInput(name, replaced, current);
+      }
+      return current[0];
+    };
+    const input = differentiable[0];
+    const inputAlias = input ? aliasWithBackward(input, (g) => runHooks(g)) : null;
+    return {
+      args: inputAlias ? args.map((a) => (a === input ? inputAlias : a)) : args,
+      wrapOutput: (output) => {
+        if (!(output instanceof Tensor)) {
+          throw new Error(
+            `registerFullBackwardHook: ${name}.forward returned ${typeof output}; backward hooks need a module that returns one Tensor`,
+          );
+        }
+        if (!output.requiresGrad) return output;
+        return aliasWithBackward(output, (g) => {
+          gradOutput = g;
+          if (!inputAlias) runHooks(null);
+          return g;
+        });
+      },
+    };
+  }
+
+  /**
    * Parameters and persistent buffers by torch-style dotted name, in torch's order (each module's
    * parameters, then its buffers, then its children).
    */
@@ -284,6 +403,37 @@ export abstract class Module {
     );
     return `${head}\n${lines.join("\n")}\n)`;
   }
+}
+
+/** A tensor sharing `t`'s values whose backward maps the gradient through `backward` to `t`. */
+function aliasWithBackward(t: Tensor, backward: (g: Tensor) => Tensor | null): Tensor {
+  const alias = t.detach();
+  alias.attachGradFn({ op: "backwardHook", inputs: [t], backward: (g) => [backward(g)] });
+  return alias;
+}
+
+/** A backward hook's replacement gradInput, checked against the gradients it replaces. */
+function checkedGradInput(
+  name: string,
+  replaced: readonly (Tensor | null)[],
+  current: readonly (Tensor | null)[],
+): (Tensor | null)[] {
+  if (!Array.isArray(replaced) || replaced.length !== current.length) {
+    throw new Error(
+      `backward hook on ${name}: must return ${current.length} gradient(s) (an array) or nothing, got ${String(replaced)}`,
+    );
+  }
+  return replaced.map((g, i) => {
+    const was = current[i];
+    if (g !== null && !(g instanceof Tensor))
+      throw new Error(`backward hook on ${name}: gradInput[${i}] must be a Tensor or null`);
+    if (g && was && !sameShape(g.shape, was.shape)) {
+      throw new Error(
+        `backward hook on ${name}: gradInput[${i}] has shape ${formatShape(g.shape)} but the gradient it replaces is ${formatShape(was.shape)}`,
+      );
+    }
+    return g;
+  });
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -8,3 +8,4 @@ export * from "./progress.js";
 export * from "./plots.js";
 export * from "./data/index.js";
 export { main as cliMain } from "./cli/main.js";
+export * from "./tune.js";

@@ -11,3 +11,4 @@ export * from "./softmax.js";
 export * from "./losses.js";
 export * from "./normalization.js";
 export * from "./dropout.js";
+export * from "./detection.js";

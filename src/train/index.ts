@@ -5,3 +5,6 @@ export * from "./history.js";
 export * from "./metrics.js";
 export * from "./callbacks.js";
 export * from "./progress.js";
+export * from "./finetune.js";
+export * from "./pretrain.js";
+export * from "./segmentation.js";

@@ -33,6 +33,7 @@ export async function run(): Promise<PageReport> {
   const threads = S.getNumThreads();
   const stats = [rt.threadStats()];
   const first = trainCnn(S);
+  probeWorkers(S, rt, stats[0].workerRanges);
   stats.push(rt.threadStats());
   const t2 = performance.now();
   let single: TrainResult | null = null;
@@ -59,4 +60,20 @@ export async function run(): Promise<PageReport> {
     threadsAfterRetry,
     ms: [t1 - t0, t2 - t1, t3 - t2].map(Math.round),
   };
+}
+
+/**
+ * On a loaded machine the worker can be descheduled through the whole short training, and the calling
+ * thread then runs every range itself (it takes back unclaimed ranges). Repeating a split product until a
+ * worker has run a range shows that the workers do work, without making the test depend on scheduling
+ * (bounded: at most 2,000 products of 64x576 by 576x1024, 75 MFLOP each).
+ */
+function probeWorkers(S: StriateApi, rt: { threadStats(): ThreadStats }, before: number): void {
+  const a = S.randn([64, 576]);
+  const b = S.randn([576, 1024]);
+  for (let i = 0; i < 2000 && rt.threadStats().workerRanges === before; i++) {
+    S.scope(() => {
+      a.matmul(b);
+    });
+  }
 }

@@ -113,6 +113,21 @@ const runners: Record<string, Runner> = {
   reshape: ({ x }, a) => ({ y: F.reshape(x, a.shape as number[]) }),
   pad: ({ x }, a) => ({ y: F.pad(x, a.pad as number[], num(a.value)) }),
   mean: ({ x }, a) => ({ y: F.mean(x, a.dim as number[], a.keepdim as boolean) }),
+  box_iou: ({ boxes1, boxes2 }) => ({ iou: F.boxIou(boxes1, boxes2) }),
+  nms: ({ boxes, scores }, a) => ({ keep: F.nms(boxes, scores, num(a.iou_threshold)) }),
+  batched_nms: ({ boxes, scores, idxs }, a) => ({
+    keep: F.batchedNms(boxes, scores, idxs, num(a.iou_threshold)),
+  }),
+  roi_align: ({ x, rois }, a) => ({
+    y: F.roiAlign(x, rois, pairOf(a.output_size), {
+      spatialScale: num(a.spatial_scale),
+      samplingRatio: num(a.sampling_ratio),
+      aligned: a.aligned as boolean,
+    }),
+  }),
+  roi_pool: ({ x, rois }, a) => ({
+    y: F.roiPool(x, rois, pairOf(a.output_size), { spatialScale: num(a.spatial_scale) }),
+  }),
 };
 
 // Families with their own harness elsewhere (different layouts): optimizers and lr_schedulers in
