@@ -73,8 +73,10 @@ export class Tensor {
   }
 
   /**
-   * Keeps this tensor's storage alive past the end of every enclosing `scope` (for tensors stored
-   * somewhere the scope cannot see, e.g. a cache). Returns the tensor.
+   * Keeps this tensor's storage alive past the end of every enclosing `scope` and module forward (for
+   * tensors stored somewhere the scope cannot see, e.g. a cache). Returns the tensor. Like every tensor no
+   * scope owns, its values may leave the wasm memory at the end of a backward pass and come back when used
+   * (docs/design.md, "Memory").
    */
   keep(): this {
     this.backend.keep?.(this._storage);
