@@ -282,7 +282,8 @@ if (wanted("sgemm")) {
 
 if (wanted("loop")) {
   const section = `hand-written loop: README example, ${quick ? 300 : 2000} steps, batch 64 (figure: the loop)`;
-  for (const threads of [1, 2]) measure(section, "loop", "striate-wasm", threads, 64, "train");
+  // One round each: a case times 2 x 2,000 steps already (loop and fit alternated inside it).
+  for (const threads of [1, 2]) measure(section, "loop", "striate-wasm", threads, 64, "train", "slow");
   measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
 }
 
