@@ -168,7 +168,7 @@ function adoptIntoGraph(result: unknown, storages: readonly Storage[], backend: 
   return true;
 }
 
-/** Grad nodes of the tensors in a forward's result (a tensor, or arrays/objects/Maps of them). */
+/** Grad nodes of the tensors in a forward's result (a tensor, or arrays, objects and Maps holding them). */
 function gradNodesIn(result: unknown): GradNode[] {
   const nodes: GradNode[] = [];
   const seen = new Set<unknown>();
@@ -181,7 +181,7 @@ function gradNodesIn(result: unknown): GradNode[] {
       if (v.gradFn !== null) nodes.push(v.gradFn);
     } else if (Array.isArray(v)) stack.push(...v);
     else if (v instanceof Map) stack.push(...v.values());
-    else if (Object.getPrototypeOf(v) === Object.prototype) stack.push(...Object.values(v));
+    else if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) stack.push(...Object.values(v));
   }
   return nodes;
 }

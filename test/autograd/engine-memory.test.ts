@@ -174,3 +174,22 @@ describe("hand-written loops stay flat without scope() or a forced collection", 
     assertFlat(marks, forced);
   });
 });
+
+describe("what a forward returns", () => {
+  class Output {
+    constructor(readonly logits: Tensor) {}
+  }
+  class Wrapped extends nn.Module {
+    lin = new nn.Linear(3, 2);
+    forward(x: Tensor): Output {
+      return new Output(this.lin.forward(x).relu().mul(2));
+    }
+  }
+
+  it("a class instance holding the output keeps the graph's intermediates until backward", () => {
+    const m = new Wrapped();
+    const out = m.forward(randn([4, 3]));
+    out.logits.sum().backward();
+    assert.ok(m.parameters().every((p) => p.grad !== null && p.grad.toArray().every(Number.isFinite)));
+  });
+});
