@@ -63,7 +63,7 @@ const scheduler = new OneCycleLR(optimizer, { maxLr: lr, totalSteps: epochs * tr
 
 console.log(
   `demo: ${values.model} (${model.numParameters().toLocaleString("en-US")} parameters) on MNIST, ${trainSet.length} train / ` +
-    `${testSet.length} test images, ${epochs} epochs, batch ${batchSize}, Adam + one-cycle lr ${lr}, augment ${values.augment}, ` +
+    `${testSet.length} test images, ${epochs} epoch${epochs === 1 ? "" : "s"}, batch ${batchSize}, Adam + one-cycle lr ${lr}, augment ${values.augment}, ` +
     `backend ${getBackend().name}`,
 );
 const started = performance.now();
@@ -77,10 +77,12 @@ await fit(model, {
   onProgress: createProgressReporter(),
 });
 const result = await evaluate(model, test);
-const minutes = (performance.now() - started) / 60000;
+const seconds = (performance.now() - started) / 1000;
+// Short runs in seconds ("in 0.0 min" said nothing), long ones in minutes.
+const elapsed = seconds < 90 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
 const accuracy = 100 * result.accuracy;
 console.log(
-  `test accuracy ${accuracy.toFixed(2)}% (error ${(100 - accuracy).toFixed(2)}%) on ${result.count} images in ${minutes.toFixed(1)} min`,
+  `test accuracy ${accuracy.toFixed(2)}% (error ${(100 - accuracy).toFixed(2)}%) on ${result.count} images in ${elapsed}`,
 );
 if (limit === undefined && values.model === "lenet5") {
   const ok = accuracy >= 99.0;

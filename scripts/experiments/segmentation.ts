@@ -23,7 +23,7 @@ const [n, epochs] = [Number(values.train), Number(values.epochs)];
 const side = 32;
 const plane = side * side;
 manualSeed(0);
-const train = syntheticShapes(n, { seed: 1, ignoreBoundary: false });
+const train = syntheticShapes(n, { seed: 1 });
 const held = syntheticShapes(256, { seed: 2 });
 const model = new UNet({ numClasses: SHAPE_CLASSES.length, baseWidth: 16 });
 const optimizer = new optim.Adam(model.parameters(), { lr: 3e-3 });
@@ -37,7 +37,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
       const y = tensor(train.masks.subarray(i * plane, (i + 32) * plane), [32, side, side], {
         dtype: "int32",
       });
-      const loss = F.crossEntropy(model.forward(x), y);
+      const loss = F.crossEntropy(model.forward(x), y, { ignoreIndex: IGNORE_LABEL });
       optimizer.zeroGrad();
       loss.backward();
       optimizer.step();

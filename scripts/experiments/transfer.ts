@@ -10,7 +10,7 @@ import { prepareFinetune, type FinetuneStrategy } from "../../src/train/finetune
 import type { Module, Parameter } from "../../src/nn/index.js";
 import type { ParamGroupInput } from "../../src/optim/optimizer.js";
 import { loadMnist } from "../../src/node/data/index.js";
-import type { TensorDataset } from "../../src/data/dataset.js";
+import { selectClasses, type TensorDataset } from "../../src/data/dataset.js";
 
 const { values } = parseArgs({
   options: {
@@ -21,19 +21,11 @@ const { values } = parseArgs({
 });
 const [perClass, epochs, seed] = [values.labels, values.epochs, values.seed].map(Number);
 
-/** The digits of `classes` relabelled 0.., at most `limit` of each. */
-function digits(ds: TensorDataset, classes: number[], limit = Infinity): [Tensor, Tensor] {
-  const picked: number[] = [];
-  const counts = new Map<number, number>();
-  ds.labels.forEach((label, i) => {
-    if (!classes.includes(label) || (counts.get(label) ?? 0) >= limit) return;
-    counts.set(label, (counts.get(label) ?? 0) + 1);
-    picked.push(i);
-  });
-  const x = new Float32Array(picked.length * 784);
-  picked.forEach((i, k) => x.set(ds.images.subarray(i * 784, (i + 1) * 784), k * 784));
-  const y = Int32Array.from(picked, (i) => classes.indexOf(ds.labels[i]));
-  return [tensor(x, [picked.length, 1, 28, 28]), tensor(y, [picked.length], { dtype: "int32" })];
+/** The digits of `classes` relabelled 0.., at most `perClass` of each, as tensors. */
+function digits(ds: TensorDataset, classes: number[], perClass?: number): [Tensor, Tensor] {
+  const picked = selectClasses(ds, classes, { perClass });
+  const n = picked.labels.length;
+  return [tensor(picked.images, [n, 1, 28, 28]), tensor(picked.labels, [n], { dtype: "int32" })];
 }
 
 function train(

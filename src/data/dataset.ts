@@ -223,3 +223,30 @@ function splitCounts(n: number, lengths: readonly number[]): number[] {
   for (let i = 0; remainder > 0; i = (i + 1) % counts.length, remainder--) counts[i]++;
   return counts;
 }
+
+/**
+ * The images of the given classes, relabelled 0, 1, … in the order `classes` lists them, at most
+ * `perClass` of each (the first ones): for a transfer task (digits 5–9 as classes 0–4) or a few-label
+ * subset. The images are copied.
+ * @example const fewNines = selectClasses(mnist, [5, 6, 7, 8, 9], { perClass: 100 });
+ */
+export function selectClasses(
+  dataset: ImageDataset,
+  classes: readonly number[],
+  options: { perClass?: number } = {},
+): TensorDataset {
+  const perClass = options.perClass ?? Infinity;
+  const counts = new Map<number, number>();
+  const picked: number[] = [];
+  dataset.labels.forEach((label, i) => {
+    if (!classes.includes(label) || (counts.get(label) ?? 0) >= perClass) return;
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+    picked.push(i);
+  });
+  const size = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
+  const images = new Float32Array(picked.length * size);
+  picked.forEach((i, k) => images.set(dataset.images.subarray(i * size, (i + 1) * size), k * size));
+  const labels = Int32Array.from(picked, (i) => classes.indexOf(dataset.labels[i]));
+  const names = classes.map((c) => dataset.classes[c] ?? String(c));
+  return new TensorDataset(images, labels, { shape: dataset.shape, classes: names });
+}

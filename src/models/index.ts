@@ -54,6 +54,8 @@ export interface ModelInfo {
   introduced: string;
   /** True when torchvision has the same model (same state_dict keys and shapes). */
   torchvision: boolean;
+  /** What the output is: class logits [N, classes], or per-pixel logits [N, classes, H, W]. */
+  task: "classification" | "segmentation";
 }
 
 interface Entry extends ModelInfo {
@@ -111,7 +113,7 @@ function entry(
   year: number,
   inputSize: [number, number, number],
   build: Entry["build"],
-  extra: { numClasses?: number; torchvision?: boolean; familyName?: string } = {},
+  extra: { numClasses?: number; torchvision?: boolean; familyName?: string; task?: ModelInfo["task"] } = {},
 ): Entry {
   return {
     name,
@@ -122,6 +124,7 @@ function entry(
     numClasses: extra.numClasses ?? 1000,
     introduced: INTRODUCED[family],
     torchvision: extra.torchvision ?? false,
+    task: extra.task ?? "classification",
     build,
   };
 }
@@ -161,7 +164,7 @@ const REGISTRY: Entry[] = [
   entry("squeezenet1_1", "squeezenet", 2016, IMAGENET, (o) => new SqueezeNet(o), tv),
   entry("shufflenet_v2_x1_0", "shufflenet", 2018, IMAGENET, (o) => new ShuffleNetV2(o), tv),
   entry("hmax", "hmax", 2007, [1, 28, 28], (o) => new HMAX(o), { numClasses: 10 }),
-  entry("unet", "unet", 2015, [1, 32, 32], (o) => new UNet(o), { numClasses: 4 }),
+  entry("unet", "unet", 2015, [1, 32, 32], (o) => new UNet(o), { numClasses: 4, task: "segmentation" }),
 ];
 
 /** Every registered model with its metadata, in registry order (roughly chronological by family). */

@@ -1,9 +1,33 @@
 // Activation layers (torch.nn.ReLU, Sigmoid, Softmax, …): parameter-free modules around the functional
 // activations, so that they can sit in a Sequential and show up in summary() and activation hooks.
-// Every one keeps its input's shape except Maxout, which divides the channels by `pieces`.
+// Every one keeps its input's shape except Maxout, which divides the channels by `pieces`. PReLU is the one
+// with a parameter (its slopes).
 
 import type { Tensor } from "../tensor/tensor.js";
-import { elu, gelu, leakyRelu, maxout, relu, relu6, sigmoid, silu, tanh } from "../ops/activations.js";
+import {
+  elu,
+  gelu,
+  hardsigmoid,
+  hardswish,
+  leakyRelu,
+  maxout,
+  mish,
+  prelu,
+  relu,
+  relu6,
+  sign,
+  sigmoid,
+  silu,
+  softplus,
+  step,
+  tanh,
+  type GeluOptions,
+  type SoftplusOptions,
+  type StepOptions,
+} from "../ops/activations.js";
+import { Parameter } from "./parameter.js";
+import { empty, type ModuleOptions } from "./empty.js";
+import { constant_ } from "./init.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import { Module } from "./module.js";
 
@@ -71,10 +95,28 @@ export class ELU extends Module {
   }
 }
 
-/** Exact GELU, x·Φ(x), with Φ the standard normal CDF. */
+/**
+ * GELU, x·Φ(x) with Φ the standard normal CDF; `{ approximate: "tanh" }` for the tanh form (torch's).
+ * @example new GELU({ approximate: "tanh" }).forward(x) // same shape as x
+ */
 export class GELU extends Module {
+  readonly approximate: "none" | "tanh";
+
+  constructor(options: GeluOptions = {}) {
+    super();
+    const approximate = options.approximate ?? "none";
+    if (approximate !== "none" && approximate !== "tanh") {
+      throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+    }
+    this.approximate = approximate;
+  }
+
   forward(x: Tensor): Tensor {
-    return gelu(x);
+    return gelu(x, { approximate: this.approximate });
+  }
+
+  override extraRepr(): string {
+    return this.approximate === "none" ? "" : `approximate="${this.approximate}"`;
   }
 }
 
@@ -140,5 +182,134 @@ export class LogSoftmax extends Module {
 
   override extraRepr(): string {
     return `dim=${this.dim}`;
+  }
+}
+
+export interface PReLUOptions extends ModuleOptions {
+  /** 1 (one slope shared by all channels, the default) or the number of channels C. */
+  numParameters?: number;
+  /** Initial slope. Default 0.25. */
+  init?: number;
+}
+
+/**
+ * Parametric ReLU (torch.nn.PReLU): x for x > 0, weight·x otherwise, with a learned slope per channel (dim 1)
+ * or one shared slope. Parameter `weight` [numParameters], initialised to `init`.
+ * @example new PReLU({ numParameters: 64 }).forward(x) // x [N, 64, H, W]
+ */
+export class PReLU extends Module {
+  /** torch's num_parameters (the name `numParameters()` is Module's parameter count). */
+  readonly numSlopes: number;
+  weight: Parameter;
+
+  constructor(options: PReLUOptions = {}) {
+    super();
+    const numParameters = options.numParameters ?? 1;
+    const init = options.init ?? 0.25;
+    if (!Number.isInteger(numParameters) || numParameters < 1)
+      throw new Error(`PReLU: numParameters must be a positive integer, got ${numParameters}`);
+    if (!Number.isFinite(init)) throw new Error(`PReLU: init must be a finite number, got ${init}`);
+    this.numSlopes = numParameters;
+    this.weight = new Parameter(empty([numParameters], options));
+    constant_(this.weight, init);
+  }
+
+  forward(x: Tensor): Tensor {
+    return prelu(x, this.weight);
+  }
+
+  override extraRepr(): string {
+    return `numParameters=${this.numSlopes}`;
+  }
+}
+
+/** x·relu6(x + 3)/6 (torch.nn.Hardswish, MobileNet v3). */
+export class Hardswish extends Module {
+  forward(x: Tensor): Tensor {
+    return hardswish(x);
+  }
+}
+
+/** relu6(x + 3)/6 (torch.nn.Hardsigmoid, MobileNet v3's squeeze-excitation gate). */
+export class Hardsigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return hardsigmoid(x);
+  }
+}
+
+/**
+ * log(1 + exp(β·x))/β (torch.nn.Softplus), linear above β·x > threshold.
+ * @example new Softplus({ beta: 2, threshold: 10 })
+ */
+export class Softplus extends Module {
+  readonly beta: number;
+  readonly threshold: number;
+
+  constructor(options: SoftplusOptions = {}) {
+    super();
+    this.beta = options.beta ?? 1;
+    this.threshold = options.threshold ?? 20;
+    if (!(Number.isFinite(this.beta) && this.beta > 0))
+      throw new Error(`Softplus: beta must be a positive number, got ${this.beta}`);
+    if (typeof this.threshold !== "number" || Number.isNaN(this.threshold))
+      throw new Error(`Softplus: threshold must be a number, got ${this.threshold}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return softplus(x, { beta: this.beta, threshold: this.threshold });
+  }
+
+  override extraRepr(): string {
+    return `beta=${this.beta}, threshold=${this.threshold}`;
+  }
+}
+
+/** x·tanh(softplus(x)) (torch.nn.Mish). */
+export class Mish extends Module {
+  forward(x: Tensor): Tensor {
+    return mish(x);
+  }
+}
+
+/**
+ * -1, 0 or 1 by the sign of x. Its gradient is zero (torch.sign's), so nothing below it learns unless
+ * `{ straightThrough: true }` passes the gradient through unchanged.
+ */
+export class Sign extends Module {
+  readonly straightThrough: boolean;
+
+  constructor(options: StepOptions = {}) {
+    super();
+    this.straightThrough = options.straightThrough ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    return sign(x, { straightThrough: this.straightThrough });
+  }
+
+  override extraRepr(): string {
+    return this.straightThrough ? "straightThrough=true" : "";
+  }
+}
+
+/**
+ * The perceptron's threshold unit: 1 where x > 0, else 0. Gradient zero, or straight-through with
+ * `{ straightThrough: true }`.
+ * @example new Sequential(new Linear(2, 1), new Step()) // Rosenblatt's perceptron
+ */
+export class Step extends Module {
+  readonly straightThrough: boolean;
+
+  constructor(options: StepOptions = {}) {
+    super();
+    this.straightThrough = options.straightThrough ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    return step(x, { straightThrough: this.straightThrough });
+  }
+
+  override extraRepr(): string {
+    return this.straightThrough ? "straightThrough=true" : "";
   }
 }

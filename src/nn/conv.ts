@@ -1,10 +1,10 @@
-// Convolution layers (torch.nn.Conv2d, torch.nn.ConvTranspose2d): they hold the weight and bias, keep their
+// Convolution layers (torch.nn.Conv2d, Conv1d, ConvTranspose2d): they hold the weight and bias, keep their
 // configuration in public readonly fields (summary() and MAC counts read them), initialise exactly like
 // torch's reset_parameters, and check the input against the configuration so errors name the layer.
 
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pairAtLeast } from "../tensor/shape.js";
-import { conv2d, convTranspose2d, type Size2 } from "../ops/conv.js";
+import { conv1d, conv2d, convTranspose2d, samePadding, type Size2 } from "../ops/conv.js";
 import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -18,7 +18,16 @@ export interface Conv2dLayerOptions extends ModuleOptions {
   dilation?: Size2;
   groups?: number;
   bias?: boolean;
+  /**
+   * How the border is padded: "zeros" (default), or "reflect", "replicate", "circular" (the input is padded
+   * with F.pad's mode, then convolved without padding), as torch's padding_mode.
+   */
+  paddingMode?: PaddingMode;
 }
+
+export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
+
+const paddingModes: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
 export interface ConvTranspose2dLayerOptions extends ModuleOptions {
   stride?: Size2;
@@ -69,7 +78,8 @@ function resetConvParameters(weight: Parameter, bias: Parameter | null): void {
  * outH = floor((H + 2·padding - dilation·(kH-1) - 1) / stride) + 1.
  *
  * With `padding: "same"` the input is zero-padded so that outH = H and outW = W (stride 1 only); an even
- * effective kernel puts the extra row/column at the bottom/right, as torch does.
+ * effective kernel puts the extra row/column at the bottom/right, as torch does. `paddingMode` pads with
+ * reflected, replicated or wrapped-around values instead of zeros.
  * @example
  * const conv = new Conv2d(3, 16, 5, { padding: 2 });
  * conv.forward(x); // x [8, 3, 32, 32] -> [8, 16, 32, 32]
@@ -85,6 +95,7 @@ export class Conv2d extends Module {
   readonly paddingSame: boolean;
   readonly dilation: [number, number];
   readonly groups: number;
+  readonly paddingMode: PaddingMode;
   weight: Parameter;
   bias: Parameter | null;
 
@@ -92,6 +103,12 @@ export class Conv2d extends Module {
     super();
     const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
+    this.paddingMode = options.paddingMode ?? "zeros";
+    if (!paddingModes.includes(this.paddingMode)) {
+      throw new Error(
+        `${name}: paddingMode must be one of ${paddingModes.join(", ")}, got ${JSON.stringify(options.paddingMode)}`,
+      );
+    }
     checkChannels(name, inChannels, outChannels, groups);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -141,6 +158,14 @@ export class Conv2d extends Module {
       );
     }
     const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode !== "zeros") {
+      const [extraH, extraW] = [0, 1].map((i) =>
+        this.paddingSame ? this.totalSamePadding(i) - 2 * this.padding[i] : 0,
+      );
+      const [top, left] = this.padding;
+      const padded = pad(x, [left, left + extraW, top, top + extraH], this.paddingMode);
+      return conv2d(padded, this.weight, this.bias, options);
+    }
     if (this.paddingSame) {
       const [extraH, extraW] = [0, 1].map((i) => this.totalSamePadding(i) - 2 * this.padding[i]);
       if (extraH > 0 || extraW > 0) {
@@ -160,6 +185,7 @@ export class Conv2d extends Module {
     if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${showPair(this.dilation)}`);
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push("bias=false");
+    if (this.paddingMode !== "zeros") parts.push(`paddingMode="${this.paddingMode}"`);
     return parts.join(", ");
   }
 }
@@ -279,6 +305,104 @@ export class ConvTranspose2d extends Module {
     if (this.dilation.some((d) => d !== 1)) parts.push(`dilation=${showPair(this.dilation)}`);
     if (this.groups !== 1) parts.push(`groups=${this.groups}`);
     if (!this.bias) parts.push("bias=false");
+    return parts.join(", ");
+  }
+}
+
+export interface Conv1dLayerOptions extends ModuleOptions {
+  stride?: number;
+  /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */
+  padding?: number | "same" | "valid";
+  dilation?: number;
+  groups?: number;
+  bias?: boolean;
+  /** "zeros" (default), "reflect", "replicate" or "circular", as Conv2d's. */
+  paddingMode?: PaddingMode;
+}
+
+/**
+ * 1-D convolution over [N, C, L] input (torch.nn.Conv1d), e.g. for sequences and signals.
+ *
+ * Parameters: `weight` [outChannels, inChannels/groups, kernelSize] and `bias` [outChannels], drawn from
+ * U(±1/sqrt(fan_in)) with fan_in = inChannels/groups·kernelSize, as torch does. Output length
+ * floor((L + 2·padding - dilation·(k-1) - 1) / stride) + 1.
+ * @example new Conv1d(16, 32, 5, { padding: 2 }).forward(x) // x [8, 16, 100] -> [8, 32, 100]
+ */
+export class Conv1d extends Module {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number | "same";
+  readonly dilation: number;
+  readonly groups: number;
+  readonly paddingMode: PaddingMode;
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
+    super();
+    const name = `Conv1d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
+    const groups = options.groups ?? 1;
+    checkChannels(name, inChannels, outChannels, groups);
+    const integer = (key: string, v: unknown, min: number) => {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min)
+        throw new Error(`${name}: ${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      return v;
+    };
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = integer("kernelSize", kernelSize, 1);
+    this.stride = integer("stride", options.stride ?? 1, 1);
+    this.dilation = integer("dilation", options.dilation ?? 1, 1);
+    const padding = options.padding ?? 0;
+    this.padding = padding === "valid" ? 0 : padding === "same" ? "same" : integer("padding", padding, 0);
+    if (this.padding === "same" && this.stride !== 1)
+      throw new Error(`${name}: padding "same" needs stride 1, got stride ${this.stride}`);
+    this.groups = groups;
+    this.paddingMode = options.paddingMode ?? "zeros";
+    if (!paddingModes.includes(this.paddingMode)) {
+      throw new Error(
+        `${name}: paddingMode must be one of ${paddingModes.join(", ")}, got ${JSON.stringify(options.paddingMode)}`,
+      );
+    }
+    this.weight = new Parameter(empty([outChannels, inChannels / groups, this.kernelSize], options));
+    this.bias = options.bias === false ? null : new Parameter(empty([outChannels], options));
+    this.resetParameters();
+  }
+
+  resetParameters(): void {
+    resetConvParameters(this.weight, this.bias);
+  }
+
+  get label(): string {
+    return `Conv1d(${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize})`;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 3)
+      throw new Error(`${this.label}: input must be 3-D [N, C, L], got ${formatShape(x.shape)}`);
+    if (x.shape[1] !== this.inChannels) {
+      throw new Error(
+        `${this.label}: input has ${x.shape[1]} channels, expected ${this.inChannels}; input ${formatShape(x.shape)}`,
+      );
+    }
+    const options = { stride: this.stride, dilation: this.dilation, groups: this.groups };
+    if (this.paddingMode === "zeros")
+      return conv1d(x, this.weight, this.bias, { ...options, padding: this.padding });
+    const [before, after] =
+      this.padding === "same" ? samePadding(this.kernelSize, this.dilation) : [this.padding, this.padding];
+    return conv1d(pad(x, [before, after], this.paddingMode), this.weight, this.bias, options);
+  }
+
+  override extraRepr(): string {
+    const parts = [`${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}`];
+    if (this.stride !== 1) parts.push(`stride=${this.stride}`);
+    if (this.padding !== 0) parts.push(`padding=${JSON.stringify(this.padding)}`);
+    if (this.dilation !== 1) parts.push(`dilation=${this.dilation}`);
+    if (this.groups !== 1) parts.push(`groups=${this.groups}`);
+    if (!this.bias) parts.push("bias=false");
+    if (this.paddingMode !== "zeros") parts.push(`paddingMode="${this.paddingMode}"`);
     return parts.join(", ");
   }
 }

@@ -5,13 +5,21 @@
 import { tensor, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { globalRng, type Rng } from "../tensor/rng.js";
-import { dropout } from "../ops/dropout.js";
+import { dropout, stochasticDepth } from "../ops/dropout.js";
 import { mul } from "../ops/elementwise.js";
 import { Module } from "./module.js";
 
 export interface DropoutLayerOptions {
   /** Generator for the masks; the global one (manualSeed) by default. */
   rng?: Rng;
+}
+
+export interface DropoutOptionsWithVariant extends DropoutLayerOptions {
+  /**
+   * The "mean network" of Hinton et al. 2012: survivors are not scaled in training, and eval multiplies
+   * the input by 1 - p. Default false (inverted dropout: identity in eval).
+   */
+  scaleAtTest?: boolean;
 }
 
 function checkProbability(layer: string, p: number): void {
@@ -25,24 +33,27 @@ function checkProbability(layer: string, p: number): void {
  * const drop = new Dropout(0.5);
  * drop.forward(x); // training: about half of x zeroed, the rest doubled
  * drop.eval().forward(x); // returns x
+ * new Dropout(0.5, { scaleAtTest: true }).eval().forward(x); // x · 0.5 (the "mean network")
  */
 export class Dropout extends Module {
   readonly p: number;
+  readonly scaleAtTest: boolean;
   private readonly rng: Rng | undefined;
 
-  constructor(p = 0.5, options: DropoutLayerOptions = {}) {
+  constructor(p = 0.5, options: DropoutOptionsWithVariant = {}) {
     super();
     checkProbability("Dropout", p);
     this.p = p;
     this.rng = options.rng;
+    this.scaleAtTest = options.scaleAtTest ?? false;
   }
 
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { training: this.training, rng: this.rng });
+    return dropout(x, this.p, { training: this.training, rng: this.rng, scaleAtTest: this.scaleAtTest });
   }
 
   override extraRepr(): string {
-    return `p=${this.p}`;
+    return this.scaleAtTest ? `p=${this.p}, scaleAtTest=true` : `p=${this.p}`;
   }
 }
 
@@ -80,5 +91,42 @@ export class Dropout2d extends Module {
 
   override extraRepr(): string {
     return `p=${this.p}`;
+  }
+}
+
+export interface StochasticDepthLayerOptions extends DropoutLayerOptions {
+  /** "row" (default, per sample) or "batch" (the whole batch at once), as torchvision's `mode`. */
+  mode?: "row" | "batch";
+}
+
+/**
+ * Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch with probability p in
+ * training, per sample ("row") or per batch, scaling survivors by 1/(1-p); the identity after `eval()`.
+ * Put it at the end of the branch, before the addition to the shortcut (ConvNeXt, EfficientNet).
+ * @example this.branch = new Sequential(conv, norm, act, new StochasticDepth(0.1))
+ */
+export class StochasticDepth extends Module {
+  readonly p: number;
+  readonly mode: "row" | "batch";
+  private readonly rng: Rng | undefined;
+
+  constructor(p: number, options: StochasticDepthLayerOptions = {}) {
+    super();
+    checkProbability("StochasticDepth", p);
+    const mode = options.mode ?? "row";
+    if (mode !== "row" && mode !== "batch") {
+      throw new Error(`StochasticDepth: mode must be 'row' or 'batch', got ${JSON.stringify(mode)}`);
+    }
+    this.p = p;
+    this.mode = mode;
+    this.rng = options.rng;
+  }
+
+  forward(x: Tensor): Tensor {
+    return stochasticDepth(x, this.p, { mode: this.mode, training: this.training, rng: this.rng });
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}, mode=${this.mode}`;
   }
 }

@@ -13,3 +13,5 @@ export * from "./loss.js";
 export * from "./blocks.js";
 export * from "./empty.js";
 export * as init from "./init.js";
+export * from "./upsample.js";
+export * from "./clip-grad.js";

@@ -1,15 +1,20 @@
-// Loss modules (torch.nn.CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss): they hold the
-// reduction and options and call the functional loss, so a training loop can take any of them as
-// `criterion.forward(output, target)`.
+// Loss modules (torch.nn.CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, BCEWithLogitsLoss, MultiMarginLoss,
+// SmoothL1Loss, HuberLoss, KLDivLoss): they hold the reduction and options and call the functional loss, so
+// a training loop can take any of them as `criterion.forward(output, target)`.
 
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, sameShape } from "../tensor/shape.js";
 import {
   binaryCrossEntropyWithLogits,
   crossEntropy,
+  huberLoss,
+  klDiv,
   l1Loss,
   mseLoss,
+  multiMarginLoss,
   nllLoss,
+  smoothL1Loss,
+  type KlDivOptions,
   type Reduction,
 } from "../ops/losses.js";
 import { Module } from "./module.js";
@@ -22,6 +27,15 @@ export interface LossOptions {
 export interface CrossEntropyLossOptions extends LossOptions {
   /** eps in [0, 1]: the target becomes (1 - eps)·one-hot + eps/C. Default 0. */
   labelSmoothing?: number;
+  /** Per-class weights [C]; 'mean' divides by the summed weights of the counted targets (torch's rule). */
+  weight?: Tensor | null;
+  /** Class-index targets equal to this are skipped (default -100). */
+  ignoreIndex?: number;
+}
+
+export interface NLLLossOptions extends LossOptions {
+  weight?: Tensor | null;
+  ignoreIndex?: number;
 }
 
 function checkReduction(layer: string, reduction: Reduction): Reduction {
@@ -56,6 +70,7 @@ export abstract class Loss extends Module {
  */
 export class CrossEntropyLoss extends Loss {
   readonly labelSmoothing: number;
+  readonly ignoreIndex: number | undefined;
 
   constructor(options: CrossEntropyLossOptions = {}) {
     super(options);
@@ -63,15 +78,44 @@ export class CrossEntropyLoss extends Loss {
     if (!(eps >= 0 && eps <= 1))
       throw new Error(`CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${eps}`);
     this.labelSmoothing = eps;
+    registerWeight(this, checkWeight("CrossEntropyLoss", options.weight));
+    this.ignoreIndex = checkIgnore("CrossEntropyLoss", options.ignoreIndex);
   }
 
   forward(input: Tensor, target: Tensor): Tensor {
-    return crossEntropy(input, target, { reduction: this.reduction, labelSmoothing: this.labelSmoothing });
+    return crossEntropy(input, target, {
+      reduction: this.reduction,
+      labelSmoothing: this.labelSmoothing,
+      weight: classWeight(this),
+      ignoreIndex: this.ignoreIndex,
+    });
   }
 
   override extraRepr(): string {
-    return `reduction=${this.reduction}, labelSmoothing=${this.labelSmoothing}`;
+    const extra = this.ignoreIndex === undefined ? "" : `, ignoreIndex=${this.ignoreIndex}`;
+    return `reduction=${this.reduction}, labelSmoothing=${this.labelSmoothing}${classWeight(this) ? ", weight" : ""}${extra}`;
   }
+}
+
+/** Class weights are the buffer `weight`, as torch's _WeightedLoss registers them (so state dicts match). */
+function registerWeight(loss: Module, weight: Tensor | null): void {
+  loss.registerBuffer("weight", weight);
+}
+
+function classWeight(loss: Module): Tensor | null {
+  return loss.namedBuffers().find(([name]) => name === "weight")?.[1] ?? null;
+}
+
+function checkWeight(layer: string, weight: Tensor | null | undefined): Tensor | null {
+  if (weight && weight.ndim !== 1)
+    throw new Error(`${layer}: weight must be 1-D [C], got ${formatShape(weight.shape)}`);
+  return weight ?? null;
+}
+
+function checkIgnore(layer: string, ignoreIndex: number | undefined): number | undefined {
+  if (ignoreIndex !== undefined && !Number.isInteger(ignoreIndex))
+    throw new Error(`${layer}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  return ignoreIndex;
 }
 
 /**
@@ -79,8 +123,20 @@ export class CrossEntropyLoss extends Loss {
  * @example new NLLLoss().forward(new LogSoftmax().forward(logits), labels)
  */
 export class NLLLoss extends Loss {
+  readonly ignoreIndex: number | undefined;
+
+  constructor(options: NLLLossOptions = {}) {
+    super(options);
+    registerWeight(this, checkWeight("NLLLoss", options.weight));
+    this.ignoreIndex = checkIgnore("NLLLoss", options.ignoreIndex);
+  }
+
   forward(input: Tensor, target: Tensor): Tensor {
-    return nllLoss(input, target, { reduction: this.reduction });
+    return nllLoss(input, target, {
+      reduction: this.reduction,
+      weight: classWeight(this),
+      ignoreIndex: this.ignoreIndex,
+    });
   }
 }
 
@@ -115,5 +171,121 @@ export class L1Loss extends Loss {
 export class BCEWithLogitsLoss extends Loss {
   forward(input: Tensor, target: Tensor): Tensor {
     return binaryCrossEntropyWithLogits(input, target, { reduction: this.reduction });
+  }
+}
+
+export interface MultiMarginLossLayerOptions extends LossOptions {
+  /** 1 (default) or 2. */
+  p?: 1 | 2;
+  /** Default 1. */
+  margin?: number;
+  weight?: Tensor | null;
+}
+
+/**
+ * Multi-class hinge loss on scores [N, C] and int32 labels [N] (torch.nn.MultiMarginLoss; ConvNetJS's
+ * SVMLoss): Σ_{j≠y} max(0, margin - x_y + x_j)^p / C per sample.
+ * @example new MultiMarginLoss().forward(scores, labels)
+ */
+export class MultiMarginLoss extends Loss {
+  readonly p: 1 | 2;
+  readonly margin: number;
+
+  constructor(options: MultiMarginLossLayerOptions = {}) {
+    super(options);
+    this.p = options.p ?? 1;
+    this.margin = options.margin ?? 1;
+    if (this.p !== 1 && this.p !== 2)
+      throw new Error(`MultiMarginLoss: p must be 1 or 2, got ${JSON.stringify(this.p)}`);
+    if (!Number.isFinite(this.margin))
+      throw new Error(`MultiMarginLoss: margin must be a finite number, got ${this.margin}`);
+    registerWeight(this, checkWeight("MultiMarginLoss", options.weight));
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return multiMarginLoss(input, target, {
+      p: this.p,
+      margin: this.margin,
+      weight: classWeight(this),
+      reduction: this.reduction,
+    });
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}, margin=${this.margin}, reduction=${this.reduction}`;
+  }
+}
+
+/**
+ * Smooth L1 loss (torch.nn.SmoothL1Loss): quadratic for |d| < beta, linear beyond.
+ * @example new SmoothL1Loss({ beta: 0.5 }).forward(boxes, targetBoxes)
+ */
+export class SmoothL1Loss extends Loss {
+  readonly beta: number;
+
+  constructor(options: LossOptions & { beta?: number } = {}) {
+    super(options);
+    this.beta = options.beta ?? 1;
+    if (!(this.beta >= 0 && Number.isFinite(this.beta)))
+      throw new Error(`SmoothL1Loss: beta must be a non-negative number, got ${this.beta}`);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return smoothL1Loss(input, target, { beta: this.beta, reduction: this.reduction });
+  }
+
+  override extraRepr(): string {
+    return `beta=${this.beta}, reduction=${this.reduction}`;
+  }
+}
+
+/** Huber loss (torch.nn.HuberLoss): 0.5·d² for |d| < delta, delta·(|d| - delta/2) beyond. */
+export class HuberLoss extends Loss {
+  readonly delta: number;
+
+  constructor(options: LossOptions & { delta?: number } = {}) {
+    super(options);
+    this.delta = options.delta ?? 1;
+    if (!(this.delta > 0 && Number.isFinite(this.delta)))
+      throw new Error(`HuberLoss: delta must be a positive number, got ${this.delta}`);
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return huberLoss(input, target, { delta: this.delta, reduction: this.reduction });
+  }
+
+  override extraRepr(): string {
+    return `delta=${this.delta}, reduction=${this.reduction}`;
+  }
+}
+
+/**
+ * KL divergence (torch.nn.KLDivLoss) of the target distribution from the input's log-probabilities.
+ * reduction "mean" (default, per element, as torch), "batchmean" (the mathematical KL per sample), "sum"
+ * or "none"; `logTarget` when the target holds log-probabilities.
+ * @example new KLDivLoss({ reduction: "batchmean" }).forward(logSoftmax(x, 1), teacherProbs)
+ */
+export class KLDivLoss extends Module {
+  readonly reduction: Reduction | "batchmean";
+  readonly logTarget: boolean;
+
+  constructor(options: KlDivOptions = {}) {
+    super();
+    const reduction = options.reduction ?? "mean";
+    if (!["mean", "batchmean", "sum", "none"].includes(reduction)) {
+      throw new Error(
+        `KLDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none', got '${reduction}'`,
+      );
+    }
+    this.reduction = reduction;
+    this.logTarget = options.logTarget ?? false;
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return klDiv(input, target, { reduction: this.reduction, logTarget: this.logTarget });
+  }
+
+  override extraRepr(): string {
+    return `reduction=${this.reduction}, logTarget=${this.logTarget}`;
   }
 }

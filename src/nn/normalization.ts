@@ -1,11 +1,18 @@
 // Normalisation layers: batch normalisation (torch.nn.BatchNorm1d/2d, with torch's parameter and buffer
-// names so that state dicts move between the two) and local response normalisation (AlexNet). Batch norm
-// keeps its running statistics as buffers and replaces them after every training step.
+// names so that state dicts move between the two), local response normalisation (AlexNet), and the
+// per-sample LayerNorm, GroupNorm and LayerNorm2d (ConvNeXt). Batch norm keeps its running statistics as
+// buffers and replaces them after every training step.
 
 import { ones, scalar, zeros, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { add } from "../ops/elementwise.js";
-import { batchNormWithStats, localResponseNorm } from "../ops/normalization.js";
+import {
+  batchNormWithStats,
+  groupNorm,
+  layerNorm,
+  layerNorm2d,
+  localResponseNorm,
+} from "../ops/normalization.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
@@ -206,5 +213,159 @@ export class LocalResponseNorm extends Module {
 
   override extraRepr(): string {
     return `${this.size}, alpha=${this.alpha}, beta=${this.beta}, k=${this.k}`;
+  }
+}
+
+export interface LayerNormLayerOptions extends ModuleOptions {
+  /** Added to the variance. Default 1e-5. */
+  eps?: number;
+  /** Learn an elementwise `weight` (ones) and `bias` (zeros). Default true. */
+  elementwiseAffine?: boolean;
+}
+
+function checkLayerEps(name: string, eps: number): void {
+  if (!(typeof eps === "number" && eps >= 0))
+    throw new Error(`${name}: eps must be a non-negative number, got ${eps}`);
+}
+
+/** weight (ones) and bias (zeros) of `shape`, or nulls without affine. */
+function affineParameters(shape: readonly number[], affine: boolean, options: ModuleOptions) {
+  if (!affine) return { weight: null, bias: null };
+  const weight = new Parameter(empty(shape, options));
+  const bias = new Parameter(empty(shape, options));
+  ones_(weight);
+  zeros_(bias);
+  return { weight, bias };
+}
+
+/**
+ * Layer normalisation over the trailing `normalizedShape` dims of each sample (torch.nn.LayerNorm).
+ * Parameters `weight` (ones) and `bias` (zeros) of shape normalizedShape unless elementwiseAffine is false.
+ * @example new LayerNorm(768).forward(x) // x [N, L, 768]
+ */
+export class LayerNorm extends Module {
+  readonly normalizedShape: number[];
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
+    super();
+    const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
+    const name = `LayerNorm(${JSON.stringify(normalizedShape)})`;
+    if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new Error(
+        `${name}: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`,
+      );
+    }
+    this.normalizedShape = shape;
+    this.eps = options.eps ?? 1e-5;
+    checkLayerEps(name, this.eps);
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    const { weight, bias } = affineParameters(shape, this.elementwiseAffine, options);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${JSON.stringify(this.normalizedShape)}, eps=${this.eps}, elementwiseAffine=${this.elementwiseAffine}`;
+  }
+}
+
+export interface GroupNormLayerOptions extends ModuleOptions {
+  /** Default 1e-5. */
+  eps?: number;
+  /** Learn a per-channel `weight` (ones) and `bias` (zeros). Default true. */
+  affine?: boolean;
+}
+
+/**
+ * Group normalisation (torch.nn.GroupNorm): channels in `numGroups` groups, each normalised per sample
+ * over its channels and positions; per-channel `weight` and `bias` [numChannels]. Independent of the batch
+ * size, so it trains with batches of 1 or 2 where batch norm cannot.
+ * @example new GroupNorm(32, 256).forward(x) // x [N, 256, H, W]
+ */
+export class GroupNorm extends Module {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(numGroups: number, numChannels: number, options: GroupNormLayerOptions = {}) {
+    super();
+    const name = `GroupNorm(${numGroups}, ${numChannels})`;
+    if (!Number.isInteger(numChannels) || numChannels < 1)
+      throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);
+    if (!Number.isInteger(numGroups) || numGroups < 1 || numChannels % numGroups !== 0)
+      throw new Error(`${name}: numGroups must be a positive integer dividing numChannels (${numChannels})`);
+    this.numGroups = numGroups;
+    this.numChannels = numChannels;
+    this.eps = options.eps ?? 1e-5;
+    checkLayerEps(name, this.eps);
+    this.affine = options.affine ?? true;
+    const { weight, bias } = affineParameters([numChannels], this.affine, options);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels) {
+      throw new Error(
+        `GroupNorm(${this.numGroups}, ${this.numChannels}): input must be [N, ${this.numChannels}, …], got ${formatShape(x.shape)}`,
+      );
+    }
+    return groupNorm(x, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}`;
+  }
+}
+
+/**
+ * Layer normalisation across the channels of NCHW input at every pixel, as torchvision's ConvNeXt
+ * LayerNorm2d (layer_norm over C in channels-last order). Parameters `weight` and `bias` [numChannels].
+ * ConvNeXt uses eps 1e-6; the default is LayerNorm's 1e-5.
+ * @example new LayerNorm2d(96, { eps: 1e-6 }).forward(x) // x [N, 96, H, W]
+ */
+export class LayerNorm2d extends Module {
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly elementwiseAffine: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(numChannels: number, options: LayerNormLayerOptions = {}) {
+    super();
+    const name = `LayerNorm2d(${numChannels})`;
+    if (!Number.isInteger(numChannels) || numChannels < 1)
+      throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);
+    this.numChannels = numChannels;
+    this.eps = options.eps ?? 1e-5;
+    checkLayerEps(name, this.eps);
+    this.elementwiseAffine = options.elementwiseAffine ?? true;
+    const { weight, bias } = affineParameters([numChannels], this.elementwiseAffine, options);
+    this.weight = weight;
+    this.bias = bias;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4 || x.shape[1] !== this.numChannels) {
+      throw new Error(
+        `LayerNorm2d(${this.numChannels}): input must be [N, ${this.numChannels}, H, W], got ${formatShape(x.shape)}`,
+      );
+    }
+    return layerNorm2d(x, { weight: this.weight, bias: this.bias, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${this.numChannels}, eps=${this.eps}, elementwiseAffine=${this.elementwiseAffine}`;
   }
 }

@@ -1,10 +1,18 @@
-// Pooling layers (torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, plus GlobalAvgPool2d): parameter-free
+// Pooling layers (torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, plus GlobalAvgPool2d
+// and GlobalMaxPool2d): parameter-free
 // modules whose configuration is normalised to [h, w] pairs in public readonly fields, so summary() and MAC
 // counts can read it, and whose forward calls the functional op.
 
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
-import { adaptiveAvgPool2d, avgPool2d, globalAvgPool2d, maxPool2d } from "../ops/pool.js";
+import {
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  avgPool2d,
+  globalAvgPool2d,
+  globalMaxPool2d,
+  maxPool2d,
+} from "../ops/pool.js";
 import type { Size2 } from "../ops/conv.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
@@ -186,6 +194,58 @@ export class GlobalAvgPool2d extends Module {
   forward(x: Tensor): Tensor {
     check4d("GlobalAvgPool2d", x);
     const y = globalAvgPool2d(x);
+    return this.flatten ? flatten(y, 1) : y;
+  }
+
+  override extraRepr(): string {
+    return this.flatten ? "flatten=true" : "";
+  }
+}
+
+/**
+ * Max pooling to a fixed output size whatever the input size (torch.nn.AdaptiveMaxPool2d, without
+ * return_indices): output cell i takes the maximum of input rows [floor(i·H/outH), ceil((i+1)·H/outH)).
+ * @example new AdaptiveMaxPool2d(1).forward(x) // x [8, 512, 7, 7] -> [8, 512, 1, 1]
+ */
+export class AdaptiveMaxPool2d extends Module {
+  readonly outputSize: [number, number];
+
+  constructor(outputSize: Size2) {
+    super();
+    this.outputSize = checkedPair(
+      `AdaptiveMaxPool2d(${JSON.stringify(outputSize)})`,
+      outputSize,
+      "outputSize",
+      1,
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    check4d(`AdaptiveMaxPool2d(${show(this.outputSize)})`, x);
+    return adaptiveMaxPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `outputSize=${show(this.outputSize)}`;
+  }
+}
+
+/**
+ * Maximum over all spatial positions: [N, C, H, W] -> [N, C, 1, 1] (or [N, C] with `flatten`), Keras'
+ * GlobalMaxPooling2D. Equivalent to AdaptiveMaxPool2d(1).
+ * @example new GlobalMaxPool2d({ flatten: true }).forward(x) // x [8, 512, 7, 7] -> [8, 512]
+ */
+export class GlobalMaxPool2d extends Module {
+  readonly flatten: boolean;
+
+  constructor(options: GlobalAvgPool2dOptions = {}) {
+    super();
+    this.flatten = options.flatten ?? false;
+  }
+
+  forward(x: Tensor): Tensor {
+    check4d("GlobalMaxPool2d", x);
+    const y = globalMaxPool2d(x);
     return this.flatten ? flatten(y, 1) : y;
   }
 

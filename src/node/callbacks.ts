@@ -1,12 +1,14 @@
 // fit() callbacks that write files (Node): ModelCheckpoint (atomic best/last checkpoints, including a
-// mid-epoch one when training is interrupted) and the history writers CsvLogger and JsonlLogger.
+// mid-epoch one when training is interrupted) and the history writers CsvLogger and JsonlLogger, which
+// replace their file atomically after every epoch (temporary file + rename, never through a symlink).
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Callback, TrainContext } from "../train/callbacks.js";
 import { type EpochLogs, type Monitor, lowerIsBetter, monitorValue } from "../train/history.js";
 import type { ArchitectureConfig } from "../spec/builtins.js";
-import { saveCheckpoint } from "./checkpoint.js";
+import { assertCheckpointWritable, readCheckpointConfig, saveCheckpoint } from "./checkpoint.js";
+import { writeFileAtomic } from "./safe-write.js";
 
 export interface ModelCheckpointOptions {
   /** Output directory; checkpoints go to `<dir>/best` and `<dir>/last`. */
@@ -87,16 +89,17 @@ export class ModelCheckpoint implements Callback {
     return { name, value: monitorValue(logs, name) };
   }
 
-  onTrainBegin(ctx: TrainContext): void {
+  async onTrainBegin(ctx: TrainContext): Promise<void> {
     this.best = Number.NaN;
+    // Fail before the first epoch, not after it, when best/ or last/ is somebody else's directory.
+    if (this.saveLast) await assertCheckpointWritable(this.lastDir);
+    if (this.saveBest) await assertCheckpointWritable(this.bestDir);
     // A resumed run (history already has epochs) keeps competing with the best checkpoint it left.
-    if (ctx.history.epochs.length === 0 || !existsSync(join(this.bestDir, "config.json"))) return;
+    if (ctx.history.epochs.length === 0 || !this.saveBest) return;
     try {
-      const saved = JSON.parse(readFileSync(join(this.bestDir, "config.json"), "utf8")) as {
-        metrics?: Record<string, number>;
-      };
-      const value = saved.metrics?.[this.monitor] ?? saved.metrics?.[this.monitor.replace(/^val_/, "")];
-      if (typeof value === "number") this.best = value;
+      const saved = await readCheckpointConfig(this.bestDir);
+      const value = saved?.metrics?.[this.monitor] ?? saved?.metrics?.[this.monitor.replace(/^val_/, "")];
+      if (typeof value === "number" && Number.isFinite(value)) this.best = value;
     } catch {
       // An unreadable best checkpoint is simply replaced by the next best epoch.
     }
@@ -106,7 +109,10 @@ export class ModelCheckpoint implements Callback {
     if (this.saveLast) await this.save(this.lastDir, ctx, logs.epoch, 0);
     if (!this.saveBest) return;
     const { name, value } = this.monitored(logs);
-    const better = Number.isNaN(this.best) || (lowerIsBetter(name) ? value < this.best : value > this.best);
+    // A NaN or infinite metric is never the best.
+    const better =
+      Number.isFinite(value) &&
+      (Number.isNaN(this.best) || (lowerIsBetter(name) ? value < this.best : value > this.best));
     if (better) {
       this.best = value;
       await this.save(this.bestDir, ctx, logs.epoch, 0, { [name]: value });
@@ -143,21 +149,26 @@ export interface LoggerOptions {
  * @example new CsvLogger("runs/lenet/history.csv")
  */
 export class CsvLogger implements Callback {
+  private text = "";
+
   constructor(
     readonly path: string,
     private readonly options: LoggerOptions = {},
   ) {}
 
   onTrainBegin(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
     // When appending (a resumed run), an existing file keeps its header and rows.
-    if (this.options.append && existsSync(this.path)) return;
-    writeFileSync(this.path, `${CSV_COLUMNS.map(([name]) => name).join(",")}\n`);
+    this.text =
+      this.options.append && existsSync(this.path)
+        ? readFileSync(this.path, "utf8")
+        : `${CSV_COLUMNS.map(([name]) => name).join(",")}\n`;
+    writeFileAtomic(this.path, this.text);
   }
 
   onEpochEnd(_ctx: TrainContext, logs: EpochLogs): void {
     const cells = CSV_COLUMNS.map(([, key]) => (logs[key] === undefined ? "" : String(logs[key])));
-    appendFileSync(this.path, `${cells.join(",")}\n`);
+    this.text += `${cells.join(",")}\n`;
+    writeFileAtomic(this.path, this.text);
   }
 }
 
@@ -166,22 +177,26 @@ export class CsvLogger implements Callback {
  * @example new JsonlLogger("runs/lenet/history.jsonl")
  */
 export class JsonlLogger implements Callback {
+  private text = "";
+
   constructor(
     readonly path: string,
     private readonly options: LoggerOptions = {},
   ) {}
 
   onTrainBegin(): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    if (!this.options.append) writeFileSync(this.path, "");
+    this.text = this.options.append && existsSync(this.path) ? readFileSync(this.path, "utf8") : "";
+    writeFileAtomic(this.path, this.text);
   }
 
   onEpochEnd(_ctx: TrainContext, logs: EpochLogs): void {
-    appendFileSync(this.path, `${JSON.stringify(logs)}\n`);
+    this.text += `${JSON.stringify(logs)}\n`;
+    writeFileAtomic(this.path, this.text);
   }
 
   onTrainEnd(ctx: TrainContext): void {
     const { stopReason, stopMessage } = ctx.history;
-    appendFileSync(this.path, `${JSON.stringify({ event: "trainEnd", stopReason, stopMessage })}\n`);
+    this.text += `${JSON.stringify({ event: "trainEnd", stopReason, stopMessage })}\n`;
+    writeFileAtomic(this.path, this.text);
   }
 }

@@ -1,56 +1,59 @@
-// Saving and loading model directories (Node). A checkpoint is a directory holding config.json
-// (architecture, hyper-parameters, training position, RNG state, history), model.safetensors (the
-// stateDict under torch-style names) and optimizer.json (optimizer and scheduler state). Saving is atomic
-// for the directory as a whole: every file is written and fsynced inside `<dir>.tmp-XXXX` (config.json
-// last), then the previous directory is renamed aside to `<dir>.old-XXXX`, the new one renamed into place
-// and the old one removed. A process killed at any point leaves either the previous or the new checkpoint
-// complete; loading repairs the one window where `<dir>` is briefly missing by renaming `.old` back.
+// Saving and loading model directories (Node). A checkpoint holds config.json (architecture,
+// hyper-parameters, training position, RNG state, history), model.safetensors (the stateDict under
+// torch-style names) and optimizer.json (optimizer and scheduler state), inside an immutable generation
+// directory that a pointer file names (checkpoint-store.ts; docs/reliability.md, "Checkpoints"). Saving
+// never touches a directory that is not a Striate checkpoint, refuses non-finite weights unless asked, and
+// a crash at any instant leaves the last saved checkpoint loadable. Loading only reads, checks every field
+// and names the file (and field or tensor) of any problem; other processes may save meanwhile.
 
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { Module } from "../nn/module.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { globalRng } from "../tensor/rng.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from "../io/json.js";
 import type { ArchitectureConfig, ZooLookup } from "../spec/builtins.js";
 import { buildArchitecture } from "../spec/builtins.js";
+import { getModel } from "../models/index.js";
 import type { OptimizerLike, SchedulerLike } from "../train/callbacks.js";
 import { History, type EpochLogs } from "../train/history.js";
+import {
+  CHECKPOINT_FORMAT,
+  POINTER_FILE,
+  abandonGeneration,
+  beginGeneration,
+  digest,
+  inspectForWrite,
+  publishGeneration,
+  readCheckpointFiles,
+  testPause,
+  writeDurable,
+} from "./checkpoint-store.js";
+import {
+  type CheckpointConfig,
+  decodeState,
+  encodeState,
+  findNonFiniteTensor,
+  validateConfig,
+  validateOptimizerFile,
+} from "./checkpoint-format.js";
+
+export type { CheckpointConfig } from "./checkpoint-format.js";
+export { POINTER_FILE };
 
 export const CONFIG_FILE = "config.json";
 export const WEIGHTS_FILE = "model.safetensors";
 export const OPTIMIZER_FILE = "optimizer.json";
-const FORMAT = "striate-checkpoint";
 
-/** The contents of config.json. */
-export interface CheckpointConfig {
-  format: typeof FORMAT;
-  version: 1;
-  /** How to rebuild the model; null when the caller builds it. */
-  architecture: ArchitectureConfig | null;
-  /** Training settings (optimizer, lr, batch size, augmentation, seed, …) for the record and for resuming. */
-  hyperParameters: Record<string, unknown>;
-  /** Epochs completed. */
-  epoch: number;
-  /** Batches already trained in epoch `epoch` (non-zero for a checkpoint written mid-epoch, e.g. on Ctrl-C). */
-  batch: number;
-  /** Optimizer steps taken. */
-  globalStep: number;
-  /** State of the global random generator (dropout, initialisation). */
-  rng: { global: (number | null)[] };
-  history: EpochLogs[];
-  /** Class names of the dataset, when known (predict prints them). */
-  classes?: string[];
-  /** Input shape [C, H, W] the model was trained on. */
-  inputShape?: number[];
-  /** Metrics at save time (e.g. the monitored value of a best checkpoint). */
-  metrics?: Record<string, number>;
-  optimizer?: string;
-  scheduler?: string;
-  savedAt: string;
-}
+/**
+ * JSON limits of the checkpoint files (see src/io/json.ts): config.json 64 MiB and 64 levels deep;
+ * optimizer.json (Adam's two moments of a large model, base64) up to 512 MiB, the longest string V8 makes.
+ * Raise them with loadCheckpoint's `json` option.
+ */
+export const CHECKPOINT_JSON_LIMITS: Readonly<Record<"config" | "optimizer", JsonLimits>> = Object.freeze({
+  config: { ...DEFAULT_JSON_LIMITS },
+  optimizer: { maxBytes: 512 * 1024 * 1024, maxDepth: DEFAULT_JSON_LIMITS.maxDepth },
+});
 
 export interface SaveCheckpointOptions {
   model: Module;
@@ -65,148 +68,14 @@ export interface SaveCheckpointOptions {
   classes?: readonly string[];
   inputShape?: readonly number[];
   metrics?: Record<string, number>;
+  /** Save weights or optimizer state holding NaN or ±Infinity instead of refusing (default false). */
+  allowNonFinite?: boolean;
 }
 
-/** Writes `bytes` to `path` and flushes it to disk before returning. */
-function writeDurable(path: string, bytes: Uint8Array | string): void {
-  const fd = openSync(path, "w");
-  try {
-    const data = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Flushes a directory entry (so a rename survives a crash); not possible on every platform. */
-function fsyncDir(path: string): void {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Windows cannot open directories for fsync; renames there are already durable enough.
-  }
-}
-
-// A test hook: STRIATE_CHECKPOINT_TEST_PAUSE=<stage> freezes the process at that stage of a save so a test
-// can kill it there. The thread blocks (Atomics.wait) so nothing else runs meanwhile.
-function testPause(stage: string): void {
-  if (process.env.STRIATE_CHECKPOINT_TEST_PAUSE !== stage) return;
-  process.stderr.write(`checkpoint-paused:${stage}\n`);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) Atomics.wait(cell, 0, 0, 1000);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function siblings(dir: string, marker: "tmp" | "old"): Promise<string[]> {
-  const parent = dirname(dir);
-  const prefix = `${basename(dir)}.${marker}-`;
-  let names: string[];
-  try {
-    names = await readdir(parent);
-  } catch {
-    return [];
-  }
-  return names.filter((n) => n.startsWith(prefix)).map((n) => join(parent, n));
-}
-
-/**
- * Brings a checkpoint directory back to a consistent state after an interrupted save: if `dir` has no
- * config.json but a complete `<dir>.old-XXXX` exists (the process died between the two renames), that one
- * is renamed back. Leftover temporary directories are removed. Returns whether `dir` holds a checkpoint.
- */
-export async function recoverCheckpoint(dir: string): Promise<boolean> {
-  if (!(await exists(join(dir, CONFIG_FILE)))) {
-    for (const old of await siblings(dir, "old")) {
-      if (!(await exists(join(old, CONFIG_FILE)))) continue;
-      if (await exists(dir)) await rm(dir, { recursive: true, force: true });
-      await rename(old, dir);
-      fsyncDir(dirname(dir));
-      break;
-    }
-  }
-  const complete = await exists(join(dir, CONFIG_FILE));
-  for (const stale of [...(await siblings(dir, "tmp")), ...(complete ? await siblings(dir, "old") : [])]) {
-    await rm(stale, { recursive: true, force: true });
-  }
-  return complete;
-}
-
-/** JSON with non-finite numbers and state tensors ({ shape, dtype, data }) encoded compactly and exactly. */
-function encodeState(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === "number" && !Number.isFinite(v)) return { $number: String(v) };
-    if (isSerializedTensor(v)) {
-      const typed =
-        v.dtype === "float64"
-          ? Float64Array.from(v.data)
-          : v.dtype === "int32"
-            ? Int32Array.from(v.data)
-            : Float32Array.from(v.data);
-      return {
-        $tensor: { shape: v.shape, dtype: v.dtype, base64: Buffer.from(typed.buffer).toString("base64") },
-      };
-    }
-    return v;
-  });
-}
-
-function decodeState(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (v && typeof v === "object" && "$number" in v) return Number((v as { $number: string }).$number);
-    if (v && typeof v === "object" && "$tensor" in v) {
-      const t = (v as { $tensor: { shape: number[]; dtype: string; base64: string } }).$tensor;
-      const bytes = Buffer.from(t.base64, "base64");
-      const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-      const typed =
-        t.dtype === "float64"
-          ? new Float64Array(buffer)
-          : t.dtype === "int32"
-            ? new Int32Array(buffer)
-            : new Float32Array(buffer);
-      return { shape: t.shape, dtype: t.dtype, data: Array.from(typed) };
-    }
-    return v;
-  });
-}
-
-function isSerializedTensor(v: unknown): v is { shape: number[]; dtype: string; data: number[] } {
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    Array.isArray((v as { shape?: unknown }).shape) &&
-    typeof (v as { dtype?: unknown }).dtype === "string" &&
-    Array.isArray((v as { data?: unknown }).data)
-  );
-}
-
-/**
- * Saves a model (and optionally its optimizer, scheduler and training position) into the directory `dir`,
- * atomically: a crash during the save leaves the previous checkpoint in `dir` intact.
- * @example await saveCheckpoint("runs/lenet/last", { model, optimizer, architecture: { kind: "builtin", name: "lenet5" }, epoch: 3 })
- */
-export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<CheckpointConfig> {
-  await mkdir(dirname(dir), { recursive: true });
-  await recoverCheckpoint(dir);
-  const tmp = `${dir}.tmp-${randomBytes(4).toString("hex")}`;
-  await mkdir(tmp);
+function configOf(options: SaveCheckpointOptions, checksums: Record<string, string>): CheckpointConfig {
   const history = options.history instanceof History ? options.history.epochs : (options.history ?? []);
-  const config: CheckpointConfig = {
-    format: FORMAT,
+  return {
+    format: CHECKPOINT_FORMAT,
     version: 1,
     architecture: options.architecture ?? null,
     hyperParameters: options.hyperParameters ?? {},
@@ -220,94 +89,264 @@ export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions
     ...(options.metrics ? { metrics: { ...options.metrics } } : {}),
     ...(options.optimizer ? { optimizer: options.optimizer.constructor.name } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler.constructor.name } : {}),
+    hasOptimizerState: OPTIMIZER_FILE in checksums,
+    checksums,
     savedAt: new Date().toISOString(),
   };
+}
+
+function checkPosition(options: SaveCheckpointOptions): void {
+  for (const field of ["epoch", "batch", "globalStep"] as const) {
+    const v = options[field];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0))
+      throw new Error(`saveCheckpoint: ${field} must be a non-negative integer, got ${String(v)}`);
+  }
+}
+
+/**
+ * Saves a model (and optionally its optimizer, scheduler and training position) as the new checkpoint in
+ * `dir`. `dir` must not exist, be empty or be a Striate checkpoint: anything else is an error and nothing
+ * is written. The save is atomic (a crash leaves the previous checkpoint loadable), and processes loading
+ * `dir` meanwhile see the previous or the new checkpoint, whole. Weights or optimizer state holding NaN or
+ * ±Infinity are refused unless `allowNonFinite`.
+ * @example await saveCheckpoint("runs/lenet/last", { model, optimizer, architecture: { kind: "builtin", name: "lenet5" }, epoch: 3 })
+ */
+export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<CheckpointConfig> {
+  checkPosition(options);
+  const weights = options.model.stateDict();
+  if (!options.allowNonFinite) {
+    const bad = findNonFiniteTensor(weights);
+    if (bad)
+      throw new Error(
+        `saveCheckpoint: tensor ${bad}; refusing to save non-finite weights into ${dir} (pass allowNonFinite: true to save them anyway)`,
+      );
+  }
+  const weightBytes = encodeSafetensors(weights);
+  const optimizerText = options.optimizer?.stateDict
+    ? encodeState(
+        {
+          optimizer: options.optimizer.stateDict(),
+          scheduler: options.scheduler?.stateDict ? options.scheduler.stateDict() : null,
+        },
+        `saveCheckpoint (${OPTIMIZER_FILE})`,
+        options.allowNonFinite ?? false,
+      )
+    : null;
+  const checksums: Record<string, string> = { [WEIGHTS_FILE]: digest(weightBytes) };
+  if (optimizerText !== null) checksums[OPTIMIZER_FILE] = digest(optimizerText);
+  const config = configOf(options, checksums);
+  const configText = encodeState(config, "saveCheckpoint");
+  const found = await inspectForWrite(dir, "saveCheckpoint");
+  const generation = await beginGeneration(dir, found);
   try {
-    writeDurable(join(tmp, WEIGHTS_FILE), encodeSafetensors(options.model.stateDict()));
+    writeDurable(join(generation.path, WEIGHTS_FILE), weightBytes);
     testPause("weights");
-    if (options.optimizer?.stateDict) {
-      const state = {
-        optimizer: options.optimizer.stateDict(),
-        scheduler: options.scheduler?.stateDict ? options.scheduler.stateDict() : null,
-      };
-      writeDurable(join(tmp, OPTIMIZER_FILE), encodeState(state));
-    }
-    // config.json last: a directory with a config is complete.
-    writeDurable(join(tmp, CONFIG_FILE), encodeState(config));
-    fsyncDir(tmp);
+    if (optimizerText !== null) writeDurable(join(generation.path, OPTIMIZER_FILE), optimizerText);
+    writeDurable(join(generation.path, CONFIG_FILE), configText);
   } catch (error) {
-    await rm(tmp, { recursive: true, force: true });
+    await abandonGeneration(generation);
     throw error;
   }
-  let old: string | null = null;
-  if (await exists(dir)) {
-    old = `${dir}.old-${randomBytes(4).toString("hex")}`;
-    await rename(dir, old);
-  }
-  testPause("swap");
-  await rename(tmp, dir);
-  fsyncDir(dirname(dir));
-  if (old) await rm(old, { recursive: true, force: true });
+  await publishGeneration(dir, generation, digest(configText));
   return config;
+}
+
+/**
+ * Throws (touching nothing) unless saveCheckpoint may write into `dir`: it does not exist, is empty, or is
+ * a Striate checkpoint. ModelCheckpoint calls it before training starts.
+ */
+export async function assertCheckpointWritable(dir: string): Promise<void> {
+  await inspectForWrite(dir, "saveCheckpoint");
+}
+
+/**
+ * Whether `dir` holds a checkpoint (a pointer file, or a version-1 config.json). Reads only.
+ * @example if (await isCheckpointDir("runs/x/last")) …
+ */
+export async function isCheckpointDir(dir: string): Promise<boolean> {
+  try {
+    return (await readCheckpointFiles(dir, [CONFIG_FILE], [CONFIG_FILE])) !== null;
+  } catch {
+    // A broken pointer or a missing weights file: meant to be a checkpoint; loading says what is wrong.
+    return true;
+  }
 }
 
 /** A checkpoint read from disk. */
 export interface LoadedCheckpoint {
   config: CheckpointConfig;
   weights: Map<string, Tensor>;
-  /** optimizer.stateDict() as saved, or undefined without optimizer.json. */
+  /** optimizer.stateDict() as saved; undefined without optimizer.json or when not asked for. */
   optimizerState: unknown;
   schedulerState: unknown;
+  /** The directory the files were read from (the current generation of `dir`). */
+  location: string;
 }
 
-/** Reads a checkpoint directory (after repairing an interrupted save). */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  if (!(await recoverCheckpoint(dir))) {
-    throw new Error(`loadCheckpoint: '${dir}' is not a checkpoint directory (no ${CONFIG_FILE})`);
+export interface LoadCheckpointOptions {
+  /** Read optimizer.json too (default true); loadModel skips it, so a damaged one cannot stop inference. */
+  optimizerState?: boolean;
+  /** Raise the JSON limits (CHECKPOINT_JSON_LIMITS) for config.json and optimizer.json. */
+  json?: Partial<JsonLimits>;
+  /**
+   * Check the SHA-256 digests recorded in checkpoint.json and config.json (default true). Turn it off to
+   * load a checkpoint whose config.json was edited by hand.
+   */
+  verifyChecksums?: boolean;
+}
+
+/** An error while reading a checkpoint: the message names the file (and field or tensor). */
+export class CheckpointLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointLoadError";
   }
-  const config = decodeState(await readFile(join(dir, CONFIG_FILE), "utf8")) as CheckpointConfig;
-  if (config?.format !== FORMAT) {
-    throw new Error(
-      `loadCheckpoint: ${join(dir, CONFIG_FILE)} is not a Striate checkpoint (format '${String(config?.format)}')`,
+}
+
+/** Throws unless `bytes` has the digest `expected` that `recordedIn` holds for `file`. */
+function checkDigest(bytes: Uint8Array, expected: string, file: string, recordedIn: string): void {
+  const found = digest(bytes);
+  if (found !== expected) {
+    throw new CheckpointLoadError(
+      `loadCheckpoint: ${file}: the file is damaged or was modified after saving (its SHA-256 is ${found.slice(7, 19)}…, ` +
+        `${recordedIn} records ${expected.slice(7, 19)}…); pass verifyChecksums: false to load it anyway`,
     );
   }
-  const weights = decodeSafetensors(new Uint8Array(await readFile(join(dir, WEIGHTS_FILE))));
+}
+
+/** Runs `fn`, turning any error into a CheckpointLoadError prefixed with `where` and, unless named, `file`. */
+function naming<T>(where: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    throw new CheckpointLoadError(`${where}: ${message.includes(file) ? message : `${file}: ${message}`}`);
+  }
+}
+
+/**
+ * Reads a checkpoint directory: config.json and model.safetensors (and optimizer.json unless
+ * `optimizerState: false`), all from the same generation, every value checked. Never writes; safe while
+ * another process saves into `dir`. Errors name the file, the field or tensor and what was expected.
+ * @example const { config, weights } = await loadCheckpoint("runs/lenet/last")
+ */
+export async function loadCheckpoint(
+  dir: string,
+  options: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
+  const where = "loadCheckpoint";
+  const withOptimizer = options.optimizerState ?? true;
+  const configLimits = { ...CHECKPOINT_JSON_LIMITS.config, ...options.json };
+  const optimizerLimits = { ...CHECKPOINT_JSON_LIMITS.optimizer, ...options.json };
+  const names = withOptimizer ? [CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE] : [CONFIG_FILE, WEIGHTS_FILE];
+  let read;
+  try {
+    read = await readCheckpointFiles(dir, names, [CONFIG_FILE, WEIGHTS_FILE], {
+      [CONFIG_FILE]: configLimits.maxBytes,
+      [OPTIMIZER_FILE]: optimizerLimits.maxBytes,
+    });
+  } catch (error) {
+    throw new CheckpointLoadError(`${where}: ${(error as Error).message}`);
+  }
+  if (!read)
+    throw new CheckpointLoadError(
+      `${where}: '${dir}' is not a checkpoint directory (it has no ${POINTER_FILE}, nor the ${CONFIG_FILE} of a version-1 checkpoint)`,
+    );
+  const { location, files } = read;
+  const path = (name: string) => join(location, name);
+  const verify = options.verifyChecksums ?? true;
+  if (verify && read.configDigest) {
+    checkDigest(files.get(CONFIG_FILE)!, read.configDigest, path(CONFIG_FILE), join(dir, POINTER_FILE));
+  }
+  const config = naming(where, path(CONFIG_FILE), () =>
+    validateConfig(decodeState(files.get(CONFIG_FILE)!, path(CONFIG_FILE), configLimits), path(CONFIG_FILE)),
+  );
+  if (verify) {
+    for (const [name, bytes] of files) {
+      const expected = config.checksums?.[name];
+      if (expected !== undefined) checkDigest(bytes, expected, path(name), path(CONFIG_FILE));
+    }
+  }
+  const weights = naming(where, path(WEIGHTS_FILE), () =>
+    decodeSafetensors(new Uint8Array(files.get(WEIGHTS_FILE)!)),
+  );
   let optimizerState: unknown;
   let schedulerState: unknown;
-  if (await exists(join(dir, OPTIMIZER_FILE))) {
-    const state = decodeState(await readFile(join(dir, OPTIMIZER_FILE), "utf8")) as {
-      optimizer: unknown;
-      scheduler: unknown;
-    };
+  const optimizerBytes = files.get(OPTIMIZER_FILE);
+  if (withOptimizer && config.hasOptimizerState && !optimizerBytes)
+    throw new CheckpointLoadError(
+      `${where}: ${path(OPTIMIZER_FILE)}: missing (config.json says it was saved)`,
+    );
+  if (optimizerBytes) {
+    const state = naming(where, path(OPTIMIZER_FILE), () =>
+      validateOptimizerFile(
+        decodeState(optimizerBytes, path(OPTIMIZER_FILE), optimizerLimits),
+        path(OPTIMIZER_FILE),
+      ),
+    );
     optimizerState = state.optimizer;
-    schedulerState = state.scheduler ?? undefined;
+    schedulerState = state.scheduler;
   }
-  return { config, weights, optimizerState, schedulerState };
+  return { config, weights, optimizerState, schedulerState, location };
+}
+
+/**
+ * Reads and checks only config.json of the checkpoint in `dir` (null when `dir` is not a checkpoint).
+ * @example (await readCheckpointConfig("runs/x/best"))?.metrics
+ */
+export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig | null> {
+  let read;
+  try {
+    read = await readCheckpointFiles(dir, [CONFIG_FILE], [CONFIG_FILE], {
+      [CONFIG_FILE]: CHECKPOINT_JSON_LIMITS.config.maxBytes,
+    });
+  } catch (error) {
+    throw new CheckpointLoadError(`readCheckpointConfig: ${(error as Error).message}`);
+  }
+  if (!read) return null;
+  const file = join(read.location, CONFIG_FILE);
+  if (read.configDigest)
+    checkDigest(read.files.get(CONFIG_FILE)!, read.configDigest, file, join(dir, POINTER_FILE));
+  return naming("readCheckpointConfig", file, () =>
+    validateConfig(decodeState(read.files.get(CONFIG_FILE)!, file, CHECKPOINT_JSON_LIMITS.config), file),
+  );
 }
 
 export interface LoadModelOptions {
-  /** models.getModel, needed for zoo architectures. */
+  /** Builds zoo architectures; default models.getModel. */
   zoo?: ZooLookup;
+  /** Raise the JSON limits of config.json (CHECKPOINT_JSON_LIMITS). */
+  json?: Partial<JsonLimits>;
+  /** Check the recorded SHA-256 digests (default true); see LoadCheckpointOptions. */
+  verifyChecksums?: boolean;
 }
 
 /**
  * Rebuilds a saved model from its config and loads its weights (eval mode). Predictions equal the saved
- * model's.
+ * model's. Reads only config.json and model.safetensors: a damaged optimizer.json does not matter here.
  * @example const { model, config } = await loadModel("runs/lenet/best");
  */
 export async function loadModel(
   dir: string,
   options: LoadModelOptions = {},
 ): Promise<{ model: Module; config: CheckpointConfig; checkpoint: LoadedCheckpoint }> {
-  const checkpoint = await loadCheckpoint(dir);
-  const { config } = checkpoint;
+  const checkpoint = await loadCheckpoint(dir, {
+    optimizerState: false,
+    json: options.json,
+    verifyChecksums: options.verifyChecksums,
+  });
+  const { config, location } = checkpoint;
+  const configFile = join(location, CONFIG_FILE);
   if (!config.architecture) {
-    throw new Error(
-      `loadModel: ${join(dir, CONFIG_FILE)} has no architecture; build the model and use loadCheckpoint`,
+    throw new CheckpointLoadError(
+      `loadModel: ${configFile} has no architecture; build the model and use loadCheckpoint`,
     );
   }
-  const model = buildArchitecture(config.architecture, options.zoo);
-  model.loadStateDict(checkpoint.weights);
+  const architecture = config.architecture;
+  const model = naming("loadModel", configFile, () =>
+    buildArchitecture(architecture, options.zoo ?? ((name, o) => getModel(name, o))),
+  );
+  naming("loadModel", join(location, WEIGHTS_FILE), () => model.loadStateDict(checkpoint.weights));
   model.eval();
   return { model, config, checkpoint };
 }
@@ -338,13 +377,17 @@ export async function restoreCheckpoint(
   options: RestoreOptions,
 ): Promise<ResumePoint & { config: CheckpointConfig }> {
   const checkpoint = await loadCheckpoint(dir);
-  const { config } = checkpoint;
-  options.model.loadStateDict(checkpoint.weights);
+  const { config, location } = checkpoint;
+  const where = "restoreCheckpoint";
+  naming(where, join(location, WEIGHTS_FILE), () => options.model.loadStateDict(checkpoint.weights));
+  const optimizerFile = join(location, OPTIMIZER_FILE);
   if (options.optimizer?.loadStateDict && checkpoint.optimizerState !== undefined) {
-    options.optimizer.loadStateDict(checkpoint.optimizerState as never);
+    const optimizer = options.optimizer;
+    naming(where, optimizerFile, () => optimizer.loadStateDict!(checkpoint.optimizerState as never));
   }
   if (options.scheduler?.loadStateDict && checkpoint.schedulerState !== undefined) {
-    options.scheduler.loadStateDict(checkpoint.schedulerState as never);
+    const scheduler = options.scheduler;
+    naming(where, optimizerFile, () => scheduler.loadStateDict!(checkpoint.schedulerState as never));
   }
   if (options.restoreRng ?? true) globalRng.setState(config.rng.global);
   return {

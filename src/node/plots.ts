@@ -1,7 +1,7 @@
 // Writes a run's plots into its output directory (Node): training curves and the confusion matrix, each as
-// SVG and as PNG (the scene rasterised by src/viz and encoded with pngjs).
+// SVG and as PNG (the scene rasterised by src/viz and encoded with pngjs), each replaced atomically.
 
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import type { Canvas } from "../viz/raster.js";
@@ -13,6 +13,7 @@ import {
   type Scene,
 } from "../viz/plots.js";
 import type { EpochLogs } from "../train/history.js";
+import { writeFileAtomic } from "./safe-write.js";
 
 /** Encodes an RGBA canvas as PNG bytes. */
 export function encodePng(canvas: Canvas): Buffer {
@@ -24,8 +25,9 @@ export function encodePng(canvas: Canvas): Buffer {
 async function writeScene(dir: string, name: string, scene: Scene): Promise<string[]> {
   const svg = join(dir, `${name}.svg`);
   const png = join(dir, `${name}.png`);
-  await writeFile(svg, sceneToSvg(scene));
-  await writeFile(png, encodePng(renderScene(scene)));
+  // Atomic replacement (temporary file + rename): a symlink at the target is replaced, not written through.
+  writeFileAtomic(svg, sceneToSvg(scene));
+  writeFileAtomic(png, encodePng(renderScene(scene)));
   return [svg, png];
 }
 

@@ -8,17 +8,20 @@ import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 import { sum } from "./reduce.js";
+import { pad, reshape } from "./movement.js";
 
 export type Size2 = number | readonly [number, number];
 
 export interface Conv2dOptions {
   stride?: Size2;
-  padding?: Size2;
+  /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
+  padding?: Size2 | "same" | "valid";
   dilation?: Size2;
   groups?: number;
 }
 
-export interface ConvTranspose2dOptions extends Conv2dOptions {
+export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, "padding"> {
+  padding?: Size2;
   outputPadding?: Size2;
 }
 
@@ -45,7 +48,7 @@ function conv2dGeometry(
 ): Conv2dGeometry {
   checkOperands(op, x, w, bias, w.shape[0]);
   const [strideH, strideW] = pairAtLeast(options.stride ?? 1, "stride", op, 1);
-  const [padH, padW] = pairAtLeast(options.padding ?? 0, "padding", op, 0);
+  const [padH, padW] = pairAtLeast(numericPadding(options.padding), "padding", op, 0);
   const [dilationH, dilationW] = pairAtLeast(options.dilation ?? 1, "dilation", op, 1);
   const groups = options.groups ?? 1;
   const [batch, inChannels, inH, inW] = x.shape;
@@ -88,6 +91,22 @@ function conv2dGeometry(
     dilationW,
     groups,
   };
+}
+
+function numericPadding(padding: Conv2dOptions["padding"]): Size2 {
+  if (padding === undefined || padding === "valid") return 0;
+  if (padding === "same") throw new Error("conv2d: internal error, 'same' padding reached the geometry");
+  return padding;
+}
+
+/**
+ * torch's padding="same" for one spatial dim: dilation·(k-1) zeros in total, the odd one after (bottom or
+ * right), as torch does for even kernels.
+ */
+export function samePadding(kernel: number, dilation: number): [number, number] {
+  const total = dilation * (kernel - 1);
+  const before = Math.floor(total / 2);
+  return [before, total - before];
 }
 
 function biasGrad(g: Tensor, bias: Tensor | undefined): Tensor | null {
@@ -138,11 +157,31 @@ const apply = registerRules(rules);
  * @param weight [Cout, Cin/groups, kH, kW]
  * @param bias optional [Cout]
  * @returns [N, Cout, outH, outW] with outH = floor((H + 2·pad - dilation·(kH-1) - 1)/stride) + 1
+ * (padding "same": outH = H, stride 1 only; an odd total puts the extra zero row/column at the bottom/right)
  * @example conv2d(x, w, b, { stride: 2, padding: 1 })
  */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (options.padding === "same" && weight.ndim === 4) return conv2dSame(x, weight, bias, options);
   const geom = conv2dGeometry("conv2d", x, weight, bias, options);
   return apply("conv2d", bias ? [x, weight, bias] : [x, weight], geom);
+}
+
+/** padding "same": symmetric padding when the total is even, else an explicit zero pad first (as torch). */
+function conv2dSame(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: Conv2dOptions,
+): Tensor {
+  const stride = pairAtLeast(options.stride ?? 1, "stride", "conv2d", 1);
+  if (stride[0] !== 1 || stride[1] !== 1) {
+    throw new Error(`conv2d: padding "same" needs stride 1, got stride ${JSON.stringify(options.stride)}`);
+  }
+  const dilation = pairAtLeast(options.dilation ?? 1, "dilation", "conv2d", 1);
+  const [top, bottom] = samePadding(weight.shape[2], dilation[0]);
+  const [left, right] = samePadding(weight.shape[3], dilation[1]);
+  if (top === bottom && left === right) return conv2d(x, weight, bias, { ...options, padding: [top, left] });
+  return conv2d(pad(x, [left, right, top, bottom]), weight, bias, { ...options, padding: 0 });
 }
 
 /**
@@ -203,4 +242,58 @@ export function convTranspose2d(
     groups,
   };
   return apply("convTranspose2d", bias ? [x, weight, bias] : [x, weight], geom);
+}
+
+export interface Conv1dOptions {
+  stride?: number;
+  /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */
+  padding?: number | "same" | "valid";
+  dilation?: number;
+  groups?: number;
+}
+
+/** A single number for a 1-D option (a pair would silently configure a height). */
+function single(op: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== "number" && !(name === "padding" && (v === "same" || v === "valid"))) {
+    throw new Error(`${op}: ${name} must be a number, got ${JSON.stringify(v)}`);
+  }
+}
+
+/**
+ * 1-D convolution like torch.nn.functional.conv1d, run as a 2-D convolution of height 1.
+ * @param x input [N, Cin, L]
+ * @param weight [Cout, Cin/groups, k]
+ * @param bias optional [Cout]
+ * @returns [N, Cout, outL] with outL = floor((L + 2·pad - dilation·(k-1) - 1)/stride) + 1
+ * @example conv1d(x, w, b, { padding: "same" }) // x [8, 16, 100] -> [8, Cout, 100]
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  const op = "conv1d";
+  checkFloat(op, x);
+  if (x.ndim !== 3) throw new Error(`${op}: input must be 3-D [N, C, L], got ${formatShape(x.shape)}`);
+  if (weight.ndim !== 3) {
+    throw new Error(`${op}: weight must be 3-D [Cout, Cin/groups, k], got ${formatShape(weight.shape)}`);
+  }
+  for (const name of ["stride", "padding", "dilation"] as const) single(op, name, options[name]);
+  const { stride = 1, dilation = 1, groups = 1 } = options;
+  const padding = options.padding ?? 0;
+  if (Number.isInteger(groups) && groups > 0 && x.shape[1] !== weight.shape[1] * groups) {
+    throw new Error(
+      `${op}: input has ${x.shape[1]} channels but weight ${formatShape(weight.shape)} with groups=${groups} expects ${weight.shape[1] * groups}; input ${formatShape(x.shape)}`,
+    );
+  }
+  if (padding === "same" && stride !== 1)
+    throw new Error(`${op}: padding "same" needs stride 1, got stride ${stride}`);
+  const y = conv2d(
+    reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]),
+    reshape(weight, [...weight.shape.slice(0, 2), 1, weight.shape[2]]),
+    bias,
+    {
+      stride: [1, stride],
+      padding: typeof padding === "number" ? [0, padding] : padding,
+      dilation: [1, dilation],
+      groups,
+    },
+  );
+  return reshape(y, [y.shape[0], y.shape[1], y.shape[3]]);
 }

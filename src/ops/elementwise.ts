@@ -79,6 +79,10 @@ const rules = {
     // x**0 is constant; the general formula would give 0·x**-1 = NaN at x = 0.
     backward: (g, [x], _y, p) => [p.a === 0 ? mul(g, 0) : mul(g, mul(pow(x, p.a! - 1), p.a!))],
   } satisfies Rule<UnaryParams>,
+  erf: {
+    forward: unaryForward("erf"),
+    backward: (g, [x]) => [mul(g, mul(exp(neg(x.square())), 2 / Math.sqrt(Math.PI)))],
+  } satisfies Rule<UnaryParams>,
   clamp: {
     forward: unaryForward("clamp"),
     backward: (g, [x], _y, p) => {
@@ -144,9 +148,48 @@ export const abs = (x: Tensor): Tensor => apply("abs", [x], {});
 export const square = (x: Tensor): Tensor => apply("square", [x], {});
 /** x ** exponent for a scalar exponent. */
 export const pow = (x: Tensor, exponent: number): Tensor => floatUnary("powScalar", x, { a: exponent });
-export function clamp(x: Tensor, min: number, max: number): Tensor {
-  if (min > max) throw new Error(`clamp: min ${min} is greater than max ${max}`);
-  return apply("clamp", [x], { a: min, b: max });
+/** The Gauss error function erf(x) = 2/√π ∫₀ˣ exp(-t²) dt (torch.erf). */
+export function erf(x: Tensor): Tensor {
+  checkFloat("erf", x);
+  return apply("erf", [x], {});
+}
+
+export interface ClampOptions {
+  min?: number | Tensor | null;
+  max?: number | Tensor | null;
+}
+
+/**
+ * min(max(x, min), max) like torch.clamp; either bound may be omitted (null) or be a tensor that broadcasts
+ * against x. The gradient reaches x where it lies within the bounds (inclusive), and a tensor bound where it
+ * is the one in effect. Also callable as clamp(x, { min, max }).
+ * @example clamp(x, 0, 1); clamp(x, { min: 0 }); clamp(x, lower, upper)
+ */
+export function clamp(
+  x: Tensor,
+  min?: number | Tensor | null | ClampOptions,
+  max?: number | Tensor | null,
+): Tensor {
+  const bounds: ClampOptions =
+    min !== null && typeof min === "object" && !(min instanceof Tensor) ? min : { min, max };
+  const lo = bounds.min ?? null;
+  const hi = bounds.max ?? null;
+  if (lo === null && hi === null) throw new Error("clamp: at least one of min and max must be given");
+  if (typeof lo === "number" && typeof hi === "number" && lo > hi)
+    throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
+  for (const [name, b] of [
+    ["min", lo],
+    ["max", hi],
+  ] as const) {
+    if (typeof b === "number" && Number.isNaN(b)) throw new Error(`clamp: ${name} is NaN`);
+  }
+  if (lo instanceof Tensor || hi instanceof Tensor) {
+    let y = x;
+    if (lo !== null) y = maximum(y, lo);
+    if (hi !== null) y = minimum(y, hi);
+    return y;
+  }
+  return apply("clamp", [x], { a: lo ?? -Infinity, b: hi ?? Infinity });
 }
 
 /** Elementwise comparison giving 0/1 in the dtype of `a`; not differentiable. */

@@ -12,3 +12,5 @@ export * from "./losses.js";
 export * from "./normalization.js";
 export * from "./dropout.js";
 export * from "./detection.js";
+export * from "./indexing.js";
+export * from "./interpolate.js";

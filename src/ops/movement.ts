@@ -272,11 +272,43 @@ export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
   });
 }
 
+/** How `pad` fills the border (torch's `mode`). */
+export type PadMode = "constant" | "reflect" | "replicate" | "circular";
+
+export interface PadOptions {
+  /** "constant" (default) fills with `value`; "reflect" mirrors without repeating the edge, "replicate"
+   * repeats the edge, "circular" wraps around. */
+  mode?: PadMode;
+  /** Fill value of "constant" mode. Default 0. */
+  value?: number;
+}
+
+const padModes: readonly PadMode[] = ["constant", "reflect", "replicate", "circular"];
+
 /**
- * Constant padding in torch's order: `pad` holds [before, after] pairs starting from the LAST dim,
- * e.g. [left, right, top, bottom] for NCHW.
+ * Padding in torch's order (torch.nn.functional.pad): `pad` holds [before, after] pairs starting from the
+ * LAST dim, e.g. [left, right, top, bottom] for NCHW. The third argument is the constant fill value, a
+ * mode name, or `{ mode, value }`. Non-constant modes pad at most ndim - 1 dims; reflect needs each width
+ * below the dim's size, circular at most the size.
+ * @example pad(x, [1, 1, 1, 1], "reflect") // [N, C, H, W] -> [N, C, H+2, W+2]
  */
-export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
+export function pad(
+  x: Tensor,
+  padding: readonly number[],
+  options: number | PadMode | PadOptions = 0,
+): Tensor {
+  const { mode = "constant", value = 0 } =
+    typeof options === "number"
+      ? { value: options }
+      : typeof options === "string"
+        ? { mode: options }
+        : options;
+  if (!padModes.includes(mode)) {
+    throw new Error(`pad: mode must be one of ${padModes.join(", ")}, got ${JSON.stringify(mode)}`);
+  }
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new Error(`pad: value must be a number, got ${JSON.stringify(value)}`);
+  }
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
     throw new Error(
       `pad: padding [${padding.join(",")}] must hold before/after pairs for at most ${x.ndim} dims`,
@@ -288,7 +320,52 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
   const widths: [number, number][] = x.shape.map(() => [0, 0]);
   for (let i = 0; i < padding.length / 2; i++) widths[x.ndim - 1 - i] = [padding[2 * i], padding[2 * i + 1]];
   if (widths.every(([a, b]) => a === 0 && b === 0)) return x;
-  return apply("pad", [x], { widths, value });
+  if (mode === "constant") return apply("pad", [x], { widths, value });
+  if (padding.length / 2 > x.ndim - 1) {
+    throw new Error(
+      `pad: ${mode} padding [${padding.join(",")}] pads ${padding.length / 2} dims of ${formatShape(x.shape)}; ` +
+        `at most ${x.ndim - 1} (the batch/channel dims are never padded)`,
+    );
+  }
+  let out = x;
+  widths.forEach(([before, after], axis) => {
+    if (before > 0 || after > 0) out = padAxis(out, axis, before, after, mode);
+  });
+  return out;
+}
+
+/** One axis of reflect/replicate/circular padding as slices joined by concat (their gradients are free). */
+function padAxis(x: Tensor, axis: number, before: number, after: number, mode: PadMode): Tensor {
+  const size = x.shape[axis];
+  const limit = mode === "reflect" ? size - 1 : mode === "circular" ? size : Infinity;
+  if (before > limit || after > limit || size === 0) {
+    throw new Error(
+      `pad: ${mode} padding (${before}, ${after}) of dim ${axis} needs ${mode === "reflect" ? "widths below" : "widths at most"} ` +
+        `its size ${size}; input ${formatShape(x.shape)}`,
+    );
+  }
+  const one = (i: number) => slice(x, axis, i, i + 1);
+  const repeat = (t: Tensor, n: number) =>
+    expand(
+      t,
+      x.shape.map((d, i) => (i === axis ? n : d)),
+    );
+  const parts: Tensor[] = [];
+  if (mode === "circular") {
+    if (before > 0) parts.push(slice(x, axis, size - before));
+    parts.push(x);
+    if (after > 0) parts.push(slice(x, axis, 0, after));
+  } else if (mode === "replicate") {
+    if (before > 0) parts.push(repeat(one(0), before));
+    parts.push(x);
+    if (after > 0) parts.push(repeat(one(size - 1), after));
+  } else {
+    // Mirror images without the edge element: x[before], …, x[1] | x | x[size-2], …, x[size-1-after].
+    for (let i = before; i >= 1; i--) parts.push(one(i));
+    parts.push(x);
+    for (let i = 1; i <= after; i++) parts.push(one(size - 1 - i));
+  }
+  return concat(parts, axis);
 }
 
 /** Joins tensors along an existing dim; all other dims must match. */

@@ -1,14 +1,15 @@
-// Batch normalisation (training statistics with torch's running-stat update, or eval with running stats)
-// and local response normalisation across channels (torch's definition, as in AlexNet).
+// Batch normalisation (training statistics with torch's running-stat update, or eval with running stats),
+// local response normalisation across channels (torch's definition, as in AlexNet), and the per-sample
+// normalisations layer norm, group norm and ConvNeXt's channels-first layer norm (composites).
 
 import type { BatchNormGeometry } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, sizeOf } from "../tensor/shape.js";
 import { noGrad } from "../autograd/engine.js";
-import { add, div, mul, pow, sqrt } from "./elementwise.js";
-import { sum } from "./reduce.js";
-import { pad, slice } from "./movement.js";
+import { add, div, mul, pow, sqrt, sub } from "./elementwise.js";
+import { mean, sum } from "./reduce.js";
+import { pad, reshape, slice } from "./movement.js";
 import { checkCompatible, checkFloat, wrapLike } from "./util.js";
 
 export interface BatchNormOptions {
@@ -199,4 +200,126 @@ export function l2Penalty(weights: readonly Tensor[], lambda: number): Tensor {
   let total = sum(weights[0].square());
   for (const w of weights.slice(1)) total = add(total, sum(w.square()));
   return mul(total, lambda / 2);
+}
+
+export interface LayerNormOptions {
+  /** Elementwise scale of normalizedShape (torch's weight); none by default. */
+  weight?: Tensor | null;
+  /** Elementwise shift of normalizedShape; none by default. */
+  bias?: Tensor | null;
+  /** Added to the variance. Default 1e-5. */
+  eps?: number;
+}
+
+/** (x - mean)/sqrt(biased variance + eps) over `axes`, as one composite. */
+function normalizeOver(x: Tensor, axes: readonly number[], eps: number): Tensor {
+  const centered = sub(x, mean(x, axes, true));
+  const variance = mean(centered.square(), axes, true);
+  return div(centered, sqrt(add(variance, eps)));
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!(typeof eps === "number" && eps >= 0))
+    throw new Error(`${op}: eps must be a non-negative number, got ${eps}`);
+}
+
+function checkAffine(
+  op: string,
+  name: string,
+  v: Tensor | null | undefined,
+  shape: readonly number[],
+  x: Tensor,
+) {
+  if (!v) return;
+  checkCompatible(op, x, v);
+  if (v.ndim !== shape.length || v.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(
+      `${op}: ${name} ${formatShape(v.shape)} must have shape ${formatShape(shape)} for input ${formatShape(x.shape)}`,
+    );
+  }
+}
+
+/**
+ * Layer normalisation (Ba et al. 2016, torch.nn.functional.layer_norm): each sample is normalised over its
+ * last dims `normalizedShape` with its own mean and biased variance, then scaled and shifted elementwise.
+ * @param normalizedShape the trailing dims of x, e.g. [C] for [N, L, C] or [C, H, W] for [N, C, H, W]
+ * @example layerNorm(x, [768], { weight, bias }) // x [N, L, 768]
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: readonly number[],
+  options: LayerNormOptions = {},
+): Tensor {
+  const op = "layerNorm";
+  checkFloat(op, x);
+  const k = normalizedShape.length;
+  const trailing = x.shape.slice(x.ndim - k);
+  if (k === 0 || k > x.ndim || trailing.some((d, i) => d !== normalizedShape[i])) {
+    throw new Error(
+      `${op}: normalizedShape ${formatShape(normalizedShape)} must be the trailing dims of input ${formatShape(x.shape)}`,
+    );
+  }
+  const { weight, bias, eps = 1e-5 } = options;
+  checkEps(op, eps);
+  checkAffine(op, "weight", weight, normalizedShape, x);
+  checkAffine(op, "bias", bias, normalizedShape, x);
+  const axes = normalizedShape.map((_, i) => x.ndim - k + i);
+  let y = normalizeOver(x, axes, eps);
+  if (weight) y = mul(y, weight);
+  if (bias) y = add(y, bias);
+  return y;
+}
+
+/** A [C] vector reshaped to broadcast along dim 1 of x: [C, 1, …]. */
+function perChannel(v: Tensor, x: Tensor): Tensor {
+  return reshape(v, [x.shape[1], ...x.shape.slice(2).map(() => 1)]);
+}
+
+/**
+ * Group normalisation (Wu & He 2018, torch.nn.functional.group_norm): the C channels of each sample are
+ * split into `numGroups` groups, each normalised over its channels and spatial positions, then a
+ * per-channel scale and shift. One group is layer norm over [C, H, W]; C groups is instance norm.
+ * @param x [N, C, …]
+ * @example groupNorm(x, 32, { weight, bias }) // x [N, 256, H, W], weight and bias [256]
+ */
+export function groupNorm(x: Tensor, numGroups: number, options: LayerNormOptions = {}): Tensor {
+  const op = "groupNorm";
+  checkFloat(op, x);
+  if (x.ndim < 2) throw new Error(`${op}: input must be [N, C, …], got ${formatShape(x.shape)}`);
+  const [n, channels] = x.shape;
+  if (!Number.isInteger(numGroups) || numGroups < 1 || channels % numGroups !== 0) {
+    throw new Error(
+      `${op}: numGroups=${numGroups} must divide the ${channels} channels of input ${formatShape(x.shape)}`,
+    );
+  }
+  const { weight, bias, eps = 1e-5 } = options;
+  checkEps(op, eps);
+  checkAffine(op, "weight", weight, [channels], x);
+  checkAffine(op, "bias", bias, [channels], x);
+  const grouped = reshape(x, [n, numGroups, -1]);
+  let y = reshape(normalizeOver(grouped, [2], eps), x.shape);
+  if (weight) y = mul(y, perChannel(weight, x));
+  if (bias) y = add(y, perChannel(bias, x));
+  return y;
+}
+
+/**
+ * Layer normalisation over the channels of channels-first input, as torchvision's ConvNeXt LayerNorm2d
+ * (which permutes [N, C, H, W] to channels-last, applies layer_norm over C and permutes back): every pixel
+ * is normalised across its C channels, then a per-channel scale and shift.
+ * @param x [N, C, H, W] (any [N, C, …])
+ * @example layerNorm2d(x, { weight, bias, eps: 1e-6 }) // weight, bias [C]
+ */
+export function layerNorm2d(x: Tensor, options: LayerNormOptions = {}): Tensor {
+  const op = "layerNorm2d";
+  checkFloat(op, x);
+  if (x.ndim < 2) throw new Error(`${op}: input must be [N, C, …], got ${formatShape(x.shape)}`);
+  const { weight, bias, eps = 1e-5 } = options;
+  checkEps(op, eps);
+  checkAffine(op, "weight", weight, [x.shape[1]], x);
+  checkAffine(op, "bias", bias, [x.shape[1]], x);
+  let y = normalizeOver(x, [1], eps);
+  if (weight) y = mul(y, perChannel(weight, x));
+  if (bias) y = add(y, perChannel(bias, x));
+  return y;
 }

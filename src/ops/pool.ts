@@ -1,5 +1,5 @@
 // Pooling over NCHW: max (with argmax indices), average (torch's count_include_pad and ceil_mode rules),
-// adaptive average and global average.
+// adaptive average and max, global average and max.
 
 import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry } from "../backend/backend.js";
 import { registerRules, type Rule } from "../autograd/primitive.js";
@@ -7,7 +7,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
 import { checkFloat, wrapLike } from "./util.js";
 import type { Size2 } from "./conv.js";
-import { mean } from "./reduce.js";
+import { max, mean } from "./reduce.js";
+import { concat, slice } from "./movement.js";
 
 export interface MaxPool2dOptions {
   /** Defaults to kernelSize. */
@@ -175,4 +176,53 @@ export function globalAvgPool2d(x: Tensor): Tensor {
   checkFloat("globalAvgPool2d", x);
   if (x.ndim !== 4) throw new Error(`globalAvgPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
   return mean(x, [2, 3], true);
+}
+
+/** Checks a 4-D float input and a positive output size for the adaptive poolings. */
+function adaptiveSize(op: string, x: Tensor, outputSize: Size2): [number, number] {
+  checkFloat(op, x);
+  if (x.ndim !== 4) throw new Error(`${op}: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
+  const [outH, outW] = pair(outputSize, "outputSize", op);
+  if (outH < 1 || outW < 1)
+    throw new Error(`${op}: outputSize must be positive, got ${JSON.stringify(outputSize)}`);
+  if (x.shape[2] < 1 || x.shape[3] < 1)
+    throw new Error(`${op}: input ${formatShape(x.shape)} has an empty spatial dim`);
+  return [outH, outW];
+}
+
+/** Max over the adaptive windows of one axis: cell i covers [floor(i·n/out), ceil((i+1)·n/out)). */
+function adaptiveMaxAlong(x: Tensor, axis: number, out: number): Tensor {
+  const n = x.shape[axis];
+  if (out === n) return x;
+  const cells: Tensor[] = [];
+  for (let i = 0; i < out; i++) {
+    const start = Math.floor((i * n) / out);
+    const end = Math.ceil(((i + 1) * n) / out);
+    cells.push(max(slice(x, axis, start, end), axis, true));
+  }
+  return concat(cells, axis);
+}
+
+/**
+ * Adaptive max pooling to a fixed output size (torch.nn.functional.adaptive_max_pool2d without indices):
+ * output cell (i, j) is the maximum over rows [floor(i·H/outH), ceil((i+1)·H/outH)) and the matching
+ * columns. When the size divides the input it is max pooling with kernel = stride = H/outH; otherwise the
+ * window maximum is taken along H, then along W (a max over a rectangle is separable).
+ * @returns [N, C, outH, outW]
+ * @example adaptiveMaxPool2d(x, 1) // global max pooling, [N, C, H, W] -> [N, C, 1, 1]
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: Size2): Tensor {
+  const [outH, outW] = adaptiveSize("adaptiveMaxPool2d", x, outputSize);
+  const [, , inH, inW] = x.shape;
+  if (inH % outH === 0 && inW % outW === 0) return maxPool2d(x, [inH / outH, inW / outW]);
+  return adaptiveMaxAlong(adaptiveMaxAlong(x, 2, outH), 3, outW);
+}
+
+/** Global max pooling [N, C, H, W] -> [N, C, 1, 1]. */
+export function globalMaxPool2d(x: Tensor): Tensor {
+  checkFloat("globalMaxPool2d", x);
+  if (x.ndim !== 4) throw new Error(`globalMaxPool2d: input must be 4-D NCHW, got ${formatShape(x.shape)}`);
+  if (x.shape[2] < 1 || x.shape[3] < 1)
+    throw new Error(`globalMaxPool2d: input ${formatShape(x.shape)} has an empty spatial dim`);
+  return max(x, [2, 3], true);
 }

@@ -5,12 +5,10 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { zerosLike } from "../tensor/tensor.js";
 import { adamStep } from "../ops/optim.js";
+import { checkAdamFamily } from "./moments.js";
 import {
   Optimizer,
-  checkAtLeast,
   checkBoolean,
-  checkLr,
-  checkUnitInterval,
   type BaseHyperparameters,
   type ParamUpdate,
   type Params,
@@ -103,14 +101,7 @@ export function adamwUpdate(
 }
 
 function validateAdam(h: AdamHyperparameters, where: string): void {
-  checkLr(where, h.lr);
-  checkAtLeast(where, "eps", h.eps);
-  checkAtLeast(where, "weightDecay", h.weightDecay);
-  if (!Array.isArray(h.betas) || h.betas.length !== 2) {
-    throw new Error(`${where}: betas must be a pair [beta1, beta2], got ${JSON.stringify(h.betas)}`);
-  }
-  checkUnitInterval(where, "betas[0]", h.betas[0]);
-  checkUnitInterval(where, "betas[1]", h.betas[1]);
+  checkAdamFamily(where, h);
   checkBoolean(where, "amsgrad", h.amsgrad);
   checkBoolean(where, "maximize", h.maximize);
 }

@@ -7,8 +7,29 @@ import type { Module } from "../nn/module.js";
 import { Sequential } from "../nn/containers.js";
 import { Flatten, Linear } from "../nn/linear.js";
 import { Conv2d } from "../nn/conv.js";
-import { AdaptiveAvgPool2d, AvgPool2d, GlobalAvgPool2d, MaxPool2d } from "../nn/pooling.js";
-import { ELU, GELU, LeakyReLU, Maxout, ReLU, ReLU6, SiLU, Sigmoid, Tanh } from "../nn/activation.js";
+import {
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool2d,
+  AvgPool2d,
+  GlobalAvgPool2d,
+  GlobalMaxPool2d,
+  MaxPool2d,
+} from "../nn/pooling.js";
+import {
+  ELU,
+  GELU,
+  Hardsigmoid,
+  Hardswish,
+  LeakyReLU,
+  Maxout,
+  Mish,
+  ReLU,
+  ReLU6,
+  SiLU,
+  Sigmoid,
+  Softplus,
+  Tanh,
+} from "../nn/activation.js";
 import { Dropout, Dropout2d } from "../nn/dropout.js";
 import { BatchNorm1d, BatchNorm2d, LocalResponseNorm } from "../nn/normalization.js";
 import { noGrad } from "../autograd/engine.js";
@@ -30,10 +51,11 @@ export type LayerSpec =
   | { type: "linear"; outFeatures: number; bias?: boolean; biasInit?: number }
   | { type: "maxpool2d"; kernelSize: Pair; stride?: Pair; padding?: Pair; ceilMode?: boolean }
   | { type: "avgpool2d"; kernelSize: Pair; stride?: Pair; padding?: Pair; ceilMode?: boolean }
-  | { type: "adaptiveavgpool2d"; outputSize: Pair }
-  | { type: "globalavgpool2d" }
+  | { type: "adaptiveavgpool2d" | "adaptivemaxpool2d"; outputSize: Pair }
+  | { type: "globalavgpool2d" | "globalmaxpool2d" }
   | { type: "flatten" }
-  | { type: "relu" | "relu6" | "sigmoid" | "tanh" | "gelu" | "silu" }
+  | { type: "relu" | "relu6" | "sigmoid" | "tanh" | "gelu" | "silu" | "hardswish" | "hardsigmoid" | "mish" }
+  | { type: "softplus"; beta?: number; threshold?: number }
   | { type: "leakyrelu"; negativeSlope?: number }
   | { type: "elu"; alpha?: number }
   | { type: "maxout"; pieces: number }
@@ -156,14 +178,18 @@ export function buildLayer(
       const layer = spec.type === "maxpool2d" ? new MaxPool2d([kh, kw], opts) : new AvgPool2d([kh, kw], opts);
       return { layer, shape: [c, oh, ow] };
     }
-    case "adaptiveavgpool2d": {
+    case "adaptiveavgpool2d":
+    case "adaptivemaxpool2d": {
       const [c] = asImage(where, shape);
       const [oh, ow] = pair(spec.outputSize, 1);
-      return { layer: new AdaptiveAvgPool2d([oh, ow]), shape: [c, oh, ow] };
+      const Pool = spec.type === "adaptiveavgpool2d" ? AdaptiveAvgPool2d : AdaptiveMaxPool2d;
+      return { layer: new Pool([oh, ow]), shape: [c, oh, ow] };
     }
-    case "globalavgpool2d": {
+    case "globalavgpool2d":
+    case "globalmaxpool2d": {
       const [c] = asImage(where, shape);
-      return { layer: new GlobalAvgPool2d({ flatten: true }), shape: [c] };
+      const Pool = spec.type === "globalavgpool2d" ? GlobalAvgPool2d : GlobalMaxPool2d;
+      return { layer: new Pool({ flatten: true }), shape: [c] };
     }
     case "flatten":
       return { layer: new Flatten(), shape: [shape.reduce((a, b) => a * b, 1)] };
@@ -179,6 +205,14 @@ export function buildLayer(
       return { layer: new GELU(), shape };
     case "silu":
       return { layer: new SiLU(), shape };
+    case "hardswish":
+      return { layer: new Hardswish(), shape };
+    case "hardsigmoid":
+      return { layer: new Hardsigmoid(), shape };
+    case "mish":
+      return { layer: new Mish(), shape };
+    case "softplus":
+      return { layer: new Softplus({ beta: spec.beta, threshold: spec.threshold }), shape };
     case "leakyrelu":
       return { layer: new LeakyReLU(spec.negativeSlope ?? 0.01), shape };
     case "elu":
@@ -229,7 +263,9 @@ export const LAYER_TYPES = [
   "maxpool2d",
   "avgpool2d",
   "adaptiveavgpool2d",
+  "adaptivemaxpool2d",
   "globalavgpool2d",
+  "globalmaxpool2d",
   "flatten",
   "relu",
   "relu6",
@@ -237,6 +273,10 @@ export const LAYER_TYPES = [
   "tanh",
   "gelu",
   "silu",
+  "hardswish",
+  "hardsigmoid",
+  "mish",
+  "softplus",
   "leakyrelu",
   "elu",
   "maxout",

@@ -134,6 +134,8 @@ export class EarlyStopping implements Callback {
   }
 
   private improved(value: number): boolean {
+    // A NaN or infinite metric is never an improvement (nor the best epoch to restore).
+    if (!Number.isFinite(value)) return false;
     if (Number.isNaN(this.best)) return true;
     return lowerIsBetter(this.monitor)
       ? value < this.best - this.minDelta

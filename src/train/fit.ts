@@ -1,19 +1,23 @@
 // The training loop (fit), evaluation (evaluate) and inference (predict). fit owns the loop: train mode,
 // forward, loss (with GoogLeNet-style auxiliary heads), a finiteness check before any weight changes,
-// backward, optimizer step, scheduler stepping per batch or per epoch, validation in eval mode under
-// noGrad, per-epoch History, callbacks and progress events. Browser-safe: files are written by the Node
+// backward, optimizer step, a finiteness check of the new weights (restoring the previous ones),
+// scheduler stepping per batch or per epoch, validation in eval mode under noGrad, per-epoch History,
+// callbacks and progress events. Browser-safe: files are written by the Node
 // callbacks in src/node/.
 
 import { noGrad } from "../autograd/engine.js";
 import { scope } from "../backend/registry.js";
 import type { Module } from "../nn/module.js";
 import { crossEntropy } from "../ops/losses.js";
+import { clipGradNorm_ } from "../nn/clip-grad.js";
 import { softmax } from "../ops/softmax.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import type { BatchLogs, Callback, OptimizerLike, SchedulerLike, TrainContext } from "./callbacks.js";
 import { History, type EpochLogs, type Monitor, monitorValue } from "./history.js";
 import { ConfusionMatrix, countTopK, targetLabels } from "./metrics.js";
+import { ReduceLROnPlateau } from "../optim/reduce-lr-on-plateau.js";
+import { WeightGuard, describeNonFinite, type NonFiniteTensor } from "./weight-guard.js";
 import type { ProgressListener } from "./progress.js";
 
 /** One mini-batch: images [N, C, H, W] and targets (int32 labels [N] or probabilities [N, K]). */
@@ -72,6 +76,13 @@ export interface FitOptions {
   initialStep?: number;
   /** History of the epochs before a resume, continued by this run. */
   history?: History;
+  /**
+   * Check after every step that all parameters and buffers are finite (default true). The check copies
+   * the state once per step (the copy is kept to restore the weights if the next step breaks them).
+   */
+  checkFinite?: boolean;
+  /** Clip the gradients' total 2-norm to this value between backward and the optimizer step (clipGradNorm_). */
+  clipGradNorm?: number;
 }
 
 /** Thrown by fit() when the loss becomes NaN or infinite; the weights are those before that step. */
@@ -85,6 +96,25 @@ export class NonFiniteLossError extends Error {
   ) {
     super(message);
     this.name = "NonFiniteLossError";
+  }
+}
+
+/**
+ * Thrown by fit() when a step leaves a parameter or buffer NaN or infinite although the loss was finite
+ * (e.g. a learning rate that overflows float32). The model holds the weights from before that step.
+ */
+export class NonFiniteWeightsError extends NonFiniteLossError {
+  constructor(
+    message: string,
+    history: History,
+    epoch: number,
+    batch: number,
+    lr: number,
+    /** State-dict name of the first non-finite tensor. */
+    readonly tensorName: string,
+  ) {
+    super(message, history, epoch, batch, lr);
+    this.name = "NonFiniteWeightsError";
   }
 }
 
@@ -129,7 +159,7 @@ function checkLogits(logits: Tensor, y: Tensor): void {
 }
 
 function isPlateauScheduler(s: SchedulerLike | undefined): boolean {
-  return s?.constructor.name === "ReduceLROnPlateau";
+  return s instanceof ReduceLROnPlateau;
 }
 
 /**
@@ -191,162 +221,262 @@ class Context implements TrainContext {
   }
 }
 
+/** Settings of one fit() call, checked and with defaults applied. */
+interface Run {
+  options: FitOptions;
+  ctx: Context;
+  schedulerStep: "batch" | "epoch";
+  plateauMonitor: Monitor | undefined;
+  lossFn: LossFn;
+  callbacks: readonly Callback[];
+  emit: ProgressListener;
+  forward: (x: Tensor) => ModelOutput;
+  guard: WeightGuard | null;
+  /** Batches still to skip (resuming mid-epoch). */
+  skip: number;
+  failure: NonFiniteLossError | null;
+}
+
+function prepareRun(model: Module, options: FitOptions): Run {
+  const { val, epochs, optimizer, scheduler } = options;
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  const schedulerStep = options.schedulerStep ?? "epoch";
+  if (schedulerStep !== "batch" && schedulerStep !== "epoch")
+    throw new Error(`fit: schedulerStep must be 'batch' or 'epoch', got '${schedulerStep as string}'`);
+  const { clipGradNorm } = options;
+  if (clipGradNorm !== undefined && !(typeof clipGradNorm === "number" && clipGradNorm >= 0))
+    throw new Error(`fit: clipGradNorm must be a non-negative number, got ${clipGradNorm}`);
+  const history = options.history ?? new History();
+  const ctx = new Context(model, optimizer, scheduler, history, epochs);
+  ctx.globalStep = options.initialStep ?? 0;
+  return {
+    options,
+    ctx,
+    schedulerStep,
+    plateauMonitor:
+      options.schedulerMonitor ?? (isPlateauScheduler(scheduler) ? (val ? "val_loss" : "loss") : undefined),
+    lossFn: options.loss ?? ((logits: Tensor, y: Tensor) => crossEntropy(logits, y)),
+    callbacks: options.callbacks ?? [],
+    emit: options.onProgress ?? (() => {}),
+    forward: forwardOf(model),
+    guard: (options.checkFinite ?? true) ? new WeightGuard(model) : null,
+    skip: options.initialBatch ?? 0,
+    failure: null,
+  };
+}
+
+/** One optimizer step in a memory scope; returns the loss and the number of correct predictions. */
+function trainStep(run: Run, x: Tensor, y: Tensor): { loss: number; correct: number } {
+  const { optimizer, scheduler } = run.options;
+  // Everything the step allocates and does not keep (weights, gradients, optimizer state stay) is freed
+  // on backends that manage memory (wasm).
+  return scope(() => {
+    optimizer.zeroGrad();
+    const { logits, aux } = splitOutput(run.forward(x));
+    checkLogits(logits, y);
+    let total = run.lossFn(logits, y);
+    for (const [name, head] of aux)
+      total = total.add(run.lossFn(head, y).mul(auxWeight(run.options.auxLossWeights, name)));
+    const loss = total.item();
+    if (!Number.isFinite(loss)) return { loss, correct: 0 };
+    total.backward();
+    const { clipGradNorm } = run.options;
+    if (clipGradNorm !== undefined) clipGradNorm_(run.ctx.model.parameters(), clipGradNorm);
+    optimizer.step();
+    if (scheduler && run.schedulerStep === "batch" && !run.plateauMonitor) scheduler.step();
+    return { loss, correct: countTopK(logits, targetLabels(y, logits.shape[1]), 1) };
+  });
+}
+
+/** Records why training stops after a step that produced a non-finite loss or weights. */
+function stopOnNonFinite(
+  run: Run,
+  epoch: number,
+  lr: number,
+  loss: number,
+  badTensor: NonFiniteTensor | null,
+): void {
+  const { ctx } = run;
+  const where = `at epoch ${epoch + 1}, batch ${ctx.batch + 1} (lr ${lr})`;
+  const history = ctx.history;
+  if (badTensor === null) {
+    const message =
+      `fit: loss is ${loss} ${where}; training stopped before this step changed the weights. ` +
+      `Earlier checkpoints are kept. Try a lower learning rate.`;
+    history.stopReason = "non-finite-loss";
+    history.stopMessage = message;
+    run.failure = new NonFiniteLossError(message, history, epoch + 1, ctx.batch + 1, lr);
+    return;
+  }
+  const message =
+    `fit: parameter ${describeNonFinite(badTensor)} after the step ${where} although the loss was finite (${loss}); ` +
+    `training stopped and the weights from before this step were restored. Earlier checkpoints are kept. ` +
+    `Try a lower learning rate.`;
+  history.stopReason = "non-finite-weights";
+  history.stopMessage = message;
+  run.failure = new NonFiniteWeightsError(message, history, epoch + 1, ctx.batch + 1, lr, badTensor.name);
+}
+
+/** Running sums of one epoch's training batches. */
+interface EpochTotals {
+  seen: number;
+  lossSum: number;
+  correct: number;
+  lastLr: number;
+  trainMs: number;
+  interrupted: boolean;
+}
+
+function emitBatchProgress(run: Run, epoch: number, totals: EpochTotals): void {
+  const { ctx } = run;
+  const batchesPerEpoch = run.options.train.length;
+  run.emit({
+    type: "batch",
+    epoch: epoch + 1,
+    epochs: ctx.epochs,
+    batch: ctx.batch,
+    batchesPerEpoch,
+    loss: totals.lossSum / totals.seen,
+    accuracy: totals.correct / totals.seen,
+    imagesPerSec: totals.seen / Math.max(totals.trainMs / 1000, 1e-9),
+    etaSec:
+      batchesPerEpoch === undefined
+        ? undefined
+        : ((batchesPerEpoch - ctx.batch) * totals.trainMs) / 1000 / Math.max(1, ctx.batch),
+    lr: totals.lastLr,
+  });
+}
+
+/** Trains the batches of one epoch; stops early on a failure or a stop request. */
+async function trainEpoch(run: Run, epoch: number): Promise<EpochTotals> {
+  const { ctx } = run;
+  const totals: EpochTotals = {
+    seen: 0,
+    lossSum: 0,
+    correct: 0,
+    lastLr: ctx.lr(),
+    trainMs: 0,
+    interrupted: false,
+  };
+  for await (const { x, y } of iterate(run.options.train)) {
+    if (run.skip > 0) {
+      // Resuming mid-epoch: these batches were trained before the checkpoint.
+      run.skip--;
+      ctx.batch++;
+      continue;
+    }
+    const stepStart = performance.now();
+    totals.lastLr = ctx.lr();
+    const step = trainStep(run, x, y);
+    const badTensor = Number.isFinite(step.loss) && run.guard ? run.guard.checkAndKeep() : null;
+    if (!Number.isFinite(step.loss) || badTensor !== null) {
+      if (badTensor !== null) run.guard!.restore();
+      stopOnNonFinite(run, epoch, totals.lastLr, step.loss, badTensor);
+      break;
+    }
+    const n = y.shape[0];
+    totals.seen += n;
+    totals.lossSum += step.loss * n;
+    totals.correct += step.correct;
+    ctx.batch++;
+    ctx.globalStep++;
+    totals.trainMs += performance.now() - stepStart;
+    const logs: BatchLogs = {
+      batch: ctx.batch - 1,
+      size: n,
+      loss: step.loss,
+      accuracy: step.correct / n,
+      lr: totals.lastLr,
+    };
+    for (const cb of run.callbacks) await cb.onBatchEnd?.(ctx, logs);
+    await yieldToEventLoop();
+    emitBatchProgress(run, epoch, totals);
+    if (ctx.stopRequested) {
+      // A stop on the epoch's last batch still completes the epoch (validation, scheduler, history).
+      const batchesPerEpoch = run.options.train.length;
+      totals.interrupted = batchesPerEpoch === undefined || ctx.batch < batchesPerEpoch;
+      break;
+    }
+  }
+  run.skip = 0;
+  return totals;
+}
+
+/** Validation, scheduler and history at the end of a completed epoch. */
+async function finishEpoch(run: Run, epoch: number, totals: EpochTotals, started: number): Promise<void> {
+  const { ctx, options } = run;
+  const logs: EpochLogs = {
+    epoch: epoch + 1,
+    loss: totals.seen > 0 ? totals.lossSum / totals.seen : Number.NaN,
+    accuracy: totals.seen > 0 ? totals.correct / totals.seen : Number.NaN,
+    lr: totals.lastLr,
+    imagesPerSec: totals.seen / Math.max(totals.trainMs / 1000, 1e-9),
+    timeSec: 0,
+  };
+  if (options.val) {
+    run.emit({ type: "validationBegin", epoch: epoch + 1, epochs: ctx.epochs });
+    const result = await evaluate(ctx.model, options.val, { loss: run.lossFn });
+    logs.valLoss = result.loss;
+    logs.valAccuracy = result.accuracy;
+    if (options.metrics?.includes("top5") && result.top5 !== undefined) logs.valTop5 = result.top5;
+  }
+  logs.timeSec = (performance.now() - started) / 1000;
+  const { scheduler } = options;
+  if (scheduler && run.plateauMonitor) scheduler.step(monitorValue(logs, run.plateauMonitor));
+  else if (scheduler && run.schedulerStep === "epoch") scheduler.step();
+  ctx.history.epochs.push(logs);
+  for (const cb of run.callbacks) await cb.onEpochEnd?.(ctx, logs);
+  run.emit({ type: "epochEnd", epochs: ctx.epochs, logs });
+}
+
+/** Runs one epoch; returns false when training must not continue (failure or interruption). */
+async function runEpoch(run: Run, epoch: number): Promise<boolean> {
+  const { ctx, options } = run;
+  ctx.epoch = epoch;
+  ctx.batch = 0;
+  ctx.epochComplete = false;
+  const initialEpoch = options.initialEpoch ?? 0;
+  if (epoch === initialEpoch && options.initialEpoch !== undefined && typeof options.train.epoch === "number")
+    options.train.epoch = epoch;
+  for (const cb of run.callbacks) await cb.onEpochBegin?.(ctx);
+  ctx.model.train();
+  const started = performance.now();
+  const totals = await trainEpoch(run, epoch);
+  if (run.failure || totals.interrupted) return false;
+  ctx.epochComplete = true;
+  await finishEpoch(run, epoch, totals, started);
+  return true;
+}
+
 /**
  * Trains `model` and returns its per-epoch History. Train mode during training, eval mode (and noGrad)
  * during validation. A NaN or infinite loss stops training before the weights change and throws a
- * NonFiniteLossError naming the epoch, batch and learning rate.
+ * NonFiniteLossError naming the epoch, batch and learning rate; a step that leaves a parameter non-finite
+ * (checked after every step unless `checkFinite: false`) restores the previous weights and throws a
+ * NonFiniteWeightsError naming the parameter.
  * @example
  * const history = await fit(model, { train: trainLoader, val: testLoader, epochs: 5,
  *   optimizer: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
  *   scheduler: new StepLR(opt, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
  */
 export async function fit(model: Module, options: FitOptions): Promise<History> {
-  const { train, val, epochs, optimizer, scheduler } = options;
-  if (!Number.isInteger(epochs) || epochs < 0)
-    throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  const schedulerStep = options.schedulerStep ?? "epoch";
-  if (schedulerStep !== "batch" && schedulerStep !== "epoch")
-    throw new Error(`fit: schedulerStep must be 'batch' or 'epoch', got '${schedulerStep as string}'`);
-  const plateauMonitor =
-    options.schedulerMonitor ?? (isPlateauScheduler(scheduler) ? (val ? "val_loss" : "loss") : undefined);
-  const lossFn = options.loss ?? ((logits: Tensor, y: Tensor) => crossEntropy(logits, y));
-  const callbacks = options.callbacks ?? [];
-  const emit = options.onProgress ?? (() => {});
-  const history = options.history ?? new History();
-  const ctx = new Context(model, optimizer, scheduler, history, epochs);
+  const run = prepareRun(model, options);
+  const { ctx } = run;
   const initialEpoch = options.initialEpoch ?? 0;
-  let skip = options.initialBatch ?? 0;
-  ctx.globalStep = options.initialStep ?? 0;
-  const forward = forwardOf(model);
-  const batchesPerEpoch = train.length;
-
-  emit({ type: "trainBegin", epochs, initialEpoch, batchesPerEpoch });
-  for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
-
-  let failure: NonFiniteLossError | null = null;
-  for (let epoch = initialEpoch; epoch < epochs && !ctx.stopRequested && !failure; epoch++) {
-    ctx.epoch = epoch;
-    ctx.batch = 0;
-    ctx.epochComplete = false;
-    if (epoch === initialEpoch && options.initialEpoch !== undefined && typeof train.epoch === "number")
-      train.epoch = epoch;
-    for (const cb of callbacks) await cb.onEpochBegin?.(ctx);
-    model.train();
-    const started = performance.now();
-    let seen = 0;
-    let lossSum = 0;
-    let correct = 0;
-    let lastLr = ctx.lr();
-    let trainMs = 0;
-    let interrupted = false;
-    for await (const { x, y } of iterate(train)) {
-      if (skip > 0) {
-        // Resuming mid-epoch: these batches were trained before the checkpoint.
-        skip--;
-        ctx.batch++;
-        continue;
-      }
-      const stepStart = performance.now();
-      lastLr = ctx.lr();
-      // One step in a memory scope: everything it allocates that is not kept (weights, gradients,
-      // optimizer state) is freed on backends that manage memory (wasm).
-      const step = scope(() => {
-        optimizer.zeroGrad();
-        const { logits, aux } = splitOutput(forward(x));
-        checkLogits(logits, y);
-        let total = lossFn(logits, y);
-        for (const [name, head] of aux)
-          total = total.add(lossFn(head, y).mul(auxWeight(options.auxLossWeights, name)));
-        const loss = total.item();
-        if (!Number.isFinite(loss)) return { loss, correct: 0 };
-        total.backward();
-        optimizer.step();
-        if (scheduler && schedulerStep === "batch" && !plateauMonitor) scheduler.step();
-        return { loss, correct: countTopK(logits, targetLabels(y, logits.shape[1]), 1) };
-      });
-      const lossValue = step.loss;
-      if (!Number.isFinite(lossValue)) {
-        const message =
-          `fit: loss is ${lossValue} at epoch ${epoch + 1}, batch ${ctx.batch + 1} (lr ${lastLr}); training stopped ` +
-          `before this step changed the weights. Earlier checkpoints are kept. Try a lower learning rate.`;
-        history.stopReason = "non-finite-loss";
-        history.stopMessage = message;
-        failure = new NonFiniteLossError(message, history, epoch + 1, ctx.batch + 1, lastLr);
-        break;
-      }
-      const n = y.shape[0];
-      const batchCorrect = step.correct;
-      seen += n;
-      lossSum += lossValue * n;
-      correct += batchCorrect;
-      ctx.batch++;
-      ctx.globalStep++;
-      trainMs += performance.now() - stepStart;
-      const logs: BatchLogs = {
-        batch: ctx.batch - 1,
-        size: n,
-        loss: lossValue,
-        accuracy: batchCorrect / n,
-        lr: lastLr,
-      };
-      for (const cb of callbacks) await cb.onBatchEnd?.(ctx, logs);
-      await yieldToEventLoop();
-      const imagesPerSec = seen / Math.max(trainMs / 1000, 1e-9);
-      emit({
-        type: "batch",
-        epoch: epoch + 1,
-        epochs,
-        batch: ctx.batch,
-        batchesPerEpoch,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        imagesPerSec,
-        etaSec:
-          batchesPerEpoch === undefined
-            ? undefined
-            : ((batchesPerEpoch - ctx.batch) * trainMs) / 1000 / Math.max(1, ctx.batch),
-        lr: lastLr,
-      });
-      if (ctx.stopRequested) {
-        // A stop on the epoch's last batch still completes the epoch (validation, scheduler, history).
-        interrupted = batchesPerEpoch === undefined || ctx.batch < batchesPerEpoch;
-        break;
-      }
-    }
-    skip = 0;
-    if (failure || interrupted) break;
-    ctx.epochComplete = true;
-
-    const logs: EpochLogs = {
-      epoch: epoch + 1,
-      loss: seen > 0 ? lossSum / seen : Number.NaN,
-      accuracy: seen > 0 ? correct / seen : Number.NaN,
-      lr: lastLr,
-      imagesPerSec: seen / Math.max(trainMs / 1000, 1e-9),
-      timeSec: 0,
-    };
-    if (val) {
-      emit({ type: "validationBegin", epoch: epoch + 1, epochs });
-      const result = await evaluate(model, val, { loss: lossFn });
-      logs.valLoss = result.loss;
-      logs.valAccuracy = result.accuracy;
-      if (options.metrics?.includes("top5") && result.top5 !== undefined) logs.valTop5 = result.top5;
-    }
-    logs.timeSec = (performance.now() - started) / 1000;
-    if (scheduler && plateauMonitor) scheduler.step(monitorValue(logs, plateauMonitor));
-    else if (scheduler && schedulerStep === "epoch") scheduler.step();
-    history.epochs.push(logs);
-    for (const cb of callbacks) await cb.onEpochEnd?.(ctx, logs);
-    emit({ type: "epochEnd", epochs, logs });
+  run.emit({ type: "trainBegin", epochs: ctx.epochs, initialEpoch, batchesPerEpoch: options.train.length });
+  for (const cb of run.callbacks) await cb.onTrainBegin?.(ctx);
+  for (let epoch = initialEpoch; epoch < ctx.epochs && !ctx.stopRequested; epoch++) {
+    if (!(await runEpoch(run, epoch))) break;
   }
-
-  if (!failure && ctx.stopRequested) {
+  const { history } = ctx;
+  if (!run.failure && ctx.stopRequested) {
     history.stopReason = ctx.epochComplete ? "callback" : "interrupted";
     history.stopMessage = ctx.stopReason;
   }
-  for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
-  emit({ type: "trainEnd", reason: history.stopReason, message: history.stopMessage });
-  if (failure) throw failure;
+  for (const cb of run.callbacks) await cb.onTrainEnd?.(ctx);
+  run.emit({ type: "trainEnd", reason: history.stopReason, message: history.stopMessage });
+  if (run.failure) throw run.failure;
   return history;
 }
 

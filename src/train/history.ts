@@ -47,7 +47,7 @@ export function lowerIsBetter(monitor: Monitor): boolean {
   return monitor.endsWith("loss");
 }
 
-export type StopReason = "completed" | "callback" | "interrupted" | "non-finite-loss";
+export type StopReason = "completed" | "callback" | "interrupted" | "non-finite-loss" | "non-finite-weights";
 
 /**
  * Per-epoch metrics of a fit() call.

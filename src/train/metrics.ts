@@ -5,15 +5,15 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 
-/** Per-row argmax of a [N, K] array laid out row-major. */
+/** Per-row argmax of a [N, K] array laid out row-major; a NaN wins, as in torch.argmax. */
 export function rowArgmax(values: ArrayLike<number>, rows: number, cols: number): Int32Array {
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
     let bestValue = values[r * cols];
-    for (let c = 1; c < cols; c++) {
+    for (let c = 1; c < cols && !Number.isNaN(bestValue); c++) {
       const v = values[r * cols + c];
-      if (v > bestValue) {
+      if (v > bestValue || Number.isNaN(v)) {
         bestValue = v;
         best = c;
       }
@@ -42,7 +42,15 @@ function checkLogits(op: string, logits: Tensor): [number, number] {
   return [logits.shape[0], logits.shape[1]];
 }
 
-/** Number of rows whose true class is among the k highest logits (ties broken towards the lower index). */
+function rowHasNaN(values: ArrayLike<number>, start: number, length: number): boolean {
+  for (let i = start; i < start + length; i++) if (Number.isNaN(values[i])) return true;
+  return false;
+}
+
+/**
+ * Number of rows whose true class is among the k highest logits (ties broken towards the lower index). A
+ * row holding a NaN logit is never counted correct: its prediction is meaningless.
+ */
 export function countTopK(logits: Tensor, labels: Int32Array, k: number): number {
   const [n, classes] = checkLogits("countTopK", logits);
   if (labels.length !== n) {
@@ -53,6 +61,7 @@ export function countTopK(logits: Tensor, labels: Int32Array, k: number): number
   for (let r = 0; r < n; r++) {
     const label = labels[r];
     const own = values[r * classes + label];
+    if (rowHasNaN(values, r * classes, classes)) continue;
     // Rank of the true class = how many classes beat it; a class with a lower index wins a tie.
     let better = 0;
     for (let c = 0; c < classes && better < k; c++) {

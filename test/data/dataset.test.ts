@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor, arange } from "../../src/index.js";
-import { TensorDataset, subset, randomSplit, Subset } from "../../src/data/index.js";
+import { TensorDataset, subset, randomSplit, Subset, selectClasses } from "../../src/data/index.js";
 
 function toyDataset(n: number): TensorDataset {
   const images = Float32Array.from({ length: n * 2 * 3 * 3 }, (_, i) => i);
@@ -82,4 +82,15 @@ test("randomSplit: disjoint parts covering the dataset, reproducible from the se
     () => randomSplit(ds, [50, 50], 1),
     /must be counts summing to the dataset length 103 or fractions summing to 1/,
   );
+});
+
+test("selectClasses keeps the listed classes, relabels them in that order and caps each", () => {
+  const images = Float32Array.from({ length: 8 * 2 }, (_, i) => i);
+  const labels = Int32Array.from([3, 1, 3, 2, 1, 3, 0, 2]);
+  const ds = new TensorDataset(images, labels, { shape: [1, 1, 2], classes: ["a", "b", "c", "d"] });
+  const picked = selectClasses(ds, [3, 1], { perClass: 2 });
+  assert.deepEqual([...picked.labels], [0, 1, 0, 1]);
+  assert.deepEqual([...picked.images], [0, 1, 2, 3, 4, 5, 8, 9]);
+  assert.deepEqual(picked.classes, ["d", "b"]);
+  assert.equal(selectClasses(ds, [2]).labels.length, 2);
 });

@@ -52,7 +52,8 @@ test("listModels describes every family with paper, year and input size; getMode
     // Models in models.json get the full check in torchvision.test.ts.
     if (inFixture.has(info.name)) continue;
     const s = summary(getModel(info.name, { ...meta, numClasses: 7 }), [2, ...info.inputSize]);
-    assert.deepEqual(s.outputShape, [2, 7], info.name);
+    const spatial = info.task === "segmentation" ? info.inputSize.slice(1) : [];
+    assert.deepEqual(s.outputShape, [2, 7, ...spatial], info.name);
   }
   assert.throws(() => getModel("resnet19"), /unknown model 'resnet19'.*resnet18/);
 });

@@ -107,3 +107,81 @@ describe("activation layers", () => {
     assert.throws(() => new nn.Maxout(0), /Maxout: pieces must be a positive integer/);
   });
 });
+
+// Issue 15 layers.
+// Successive layers start from different slopes, so that the state-dict round trip can tell them apart.
+let preluCount = 0;
+runLayerTest("PReLU({ numParameters: 5 })", {
+  make: () => new nn.PReLU({ numParameters: 5, init: 0.1 * (1 + (preluCount++ % 5)) }),
+  inputs: () => [input([3, 5, 2, 2])],
+  outputShape: [3, 5, 2, 2],
+  params: [["weight", [5]]],
+  paramCount: 5,
+});
+
+for (const [title, make] of [
+  ["Hardswish", () => new nn.Hardswish()],
+  ["Softplus({ beta: 2 })", () => new nn.Softplus({ beta: 2 })],
+  ["Mish", () => new nn.Mish()],
+  ['GELU({ approximate: "tanh" })', () => new nn.GELU({ approximate: "tanh" })],
+] as const) {
+  runLayerTest(title, {
+    make,
+    inputs: () => [input([3, 4, 2])],
+    outputShape: [3, 4, 2],
+    params: [],
+    paramCount: 0,
+  });
+}
+
+describe("issue-15 activation layers", () => {
+  it("PReLU starts at init and matches F.prelu; the other layers match their functions", () => {
+    const prelu = new nn.PReLU({ numParameters: 3, init: 0.1 });
+    assert.deepEqual(Array.from(prelu.weight.toArray()), [0.1, 0.1, 0.1].map(Math.fround));
+    const x = input([2, 3, 4]);
+    assert.deepEqual(prelu.forward(x).toArray(), F.prelu(x, prelu.weight).toArray());
+    for (const [layer, f] of [
+      [new nn.Hardswish(), F.hardswish],
+      [new nn.Hardsigmoid(), F.hardsigmoid],
+      [new nn.Mish(), F.mish],
+      [new nn.Softplus({ beta: 3, threshold: 4 }), (t: Tensor) => F.softplus(t, { beta: 3, threshold: 4 })],
+      [new nn.Sign(), (t: Tensor) => F.sign(t)],
+      [new nn.Step(), (t: Tensor) => F.step(t)],
+    ] as const) {
+      assert.deepEqual(layer.forward(x).toArray(), f(x).toArray(), layer.constructor.name);
+    }
+  });
+
+  it("Step with straightThrough trains the layer below it (a perceptron's weights get a gradient)", () => {
+    const linear = new nn.Linear(2, 1);
+    const model = new nn.Sequential(linear, new nn.Step({ straightThrough: true }));
+    model
+      .forward(tensor([[1, -2]]))
+      .sum()
+      .backward();
+    assert.deepEqual(Array.from(linear.weight.grad!.toArray()), [1, -2]);
+    const frozenLinear = new nn.Linear(2, 1);
+    new nn.Sequential(frozenLinear, new nn.Step())
+      .forward(tensor([[1, -2]]))
+      .sum()
+      .backward();
+    assert.deepEqual(Array.from(frozenLinear.weight.grad!.toArray()), [0, 0]);
+  });
+
+  it("errors: bad options name the layer", () => {
+    assert.throws(
+      () => new nn.PReLU({ numParameters: 0 }),
+      /PReLU: numParameters must be a positive integer, got 0/,
+    );
+    assert.throws(() => new nn.PReLU({ init: NaN }), /PReLU: init must be a finite number, got NaN/);
+    assert.throws(() => new nn.Softplus({ beta: -1 }), /Softplus: beta must be a positive number, got -1/);
+    assert.throws(
+      () => new nn.GELU({ approximate: "fast" as "tanh" }),
+      /GELU: approximate must be 'none' or 'tanh', got "fast"/,
+    );
+    assert.throws(
+      () => new nn.PReLU({ numParameters: 4 }).forward(input([2, 3, 2])),
+      /prelu: weight \[4\] must have 1 or 3 elements/,
+    );
+  });
+});

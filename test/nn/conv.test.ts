@@ -225,3 +225,85 @@ function directConvSame(x: Tensor, w: Tensor, b: Tensor, k: number, d: number): 
         }
   return out;
 }
+
+// Issue 15: paddingMode.
+describe("Conv2d paddingMode (issue 15)", () => {
+  runLayerTest('Conv2d(2, 3, 3, padding 1, paddingMode "reflect")', {
+    make: () => new nn.Conv2d(2, 3, 3, { padding: 1, paddingMode: "reflect" }),
+    inputs: () => [input([2, 2, 5, 6])],
+    outputShape: [2, 3, 5, 6],
+    params: [
+      ["weight", [3, 2, 3, 3]],
+      ["bias", [3]],
+    ],
+    paramCount: 3 * 2 * 9 + 3,
+  });
+
+  it("pads with F.pad's mode before an unpadded convolution (also with 'same')", () => {
+    const x = input([1, 2, 5, 6]);
+    for (const mode of ["reflect", "replicate", "circular"] as const) {
+      const conv = new nn.Conv2d(2, 3, [3, 4], { padding: "same", paddingMode: mode });
+      const expected = F.conv2d(F.pad(x, [1, 2, 1, 1], mode), conv.weight, conv.bias);
+      assert.deepEqual(conv.forward(x).toArray(), expected.toArray(), mode);
+    }
+  });
+
+  it("matches finite differences with circular padding (float64)", () => {
+    const conv = new nn.Conv2d(2, 2, 3, { padding: [1, 2], paddingMode: "circular", dtype: "float64" });
+    gradCheck(conv, [input([1, 2, 4, 5], "float64")]);
+  });
+
+  it("errors: an unknown paddingMode names the layer", () => {
+    assert.throws(
+      () => new nn.Conv2d(2, 3, 3, { paddingMode: "mirror" as nn.PaddingMode }),
+      /Conv2d\(2, 3, kernelSize=3\): paddingMode must be one of zeros, reflect, replicate, circular, got "mirror"/,
+    );
+  });
+});
+
+// Issue 15: Conv1d.
+describe("Conv1d (issue 15)", () => {
+  runLayerTest("Conv1d(3, 4, 5, padding 2, stride 2)", {
+    make: () => new nn.Conv1d(3, 4, 5, { padding: 2, stride: 2 }),
+    inputs: () => [input([2, 3, 11])],
+    outputShape: [2, 4, 6],
+    params: [
+      ["weight", [4, 3, 5]],
+      ["bias", [4]],
+    ],
+    paramCount: 4 * 3 * 5 + 4,
+  });
+
+  it("draws weights from U(±1/sqrt(fan_in)) and matches finite differences with reflect padding", () => {
+    manualSeed(5);
+    const conv = new nn.Conv1d(4, 8, 3, { groups: 2 });
+    const bound = 1 / Math.sqrt(2 * 3);
+    assert.ok(Array.from(conv.weight.toArray()).every((v) => Math.abs(v) <= bound));
+    const reflect = new nn.Conv1d(2, 2, 3, { padding: "same", paddingMode: "reflect", dtype: "float64" });
+    assert.deepEqual(reflect.forward(input([1, 2, 6], "float64")).shape, [1, 2, 6]);
+    gradCheck(reflect, [input([1, 2, 6], "float64")]);
+  });
+
+  it("errors: bad configurations and inputs name the layer", () => {
+    assert.throws(
+      () => new nn.Conv1d(3, 4, 0),
+      /Conv1d\(3, 4, kernelSize=0\): kernelSize must be an integer >= 1, got 0/,
+    );
+    assert.throws(
+      () => new nn.Conv1d(3, 4, 3, { padding: "same", stride: 2 }),
+      /Conv1d\(3, 4, kernelSize=3\): padding "same" needs stride 1, got stride 2/,
+    );
+    assert.throws(
+      () => new nn.Conv1d(3, 4, 3, { groups: 2 }),
+      /Conv1d\(3, 4, kernelSize=3\): groups=2 must be a positive integer dividing/,
+    );
+    assert.throws(
+      () => new nn.Conv1d(3, 4, 3).forward(input([2, 2, 9])),
+      /Conv1d\(3, 4, kernelSize=3\): input has 2 channels, expected 3; input \[2,2,9\]/,
+    );
+    assert.throws(
+      () => new nn.Conv1d(3, 4, 3).forward(input([2, 3, 3, 3])),
+      /Conv1d\(3, 4, kernelSize=3\): input must be 3-D/,
+    );
+  });
+});

@@ -104,3 +104,40 @@ describe("Dropout2d", () => {
     );
   });
 });
+
+describe("Dropout scaleAtTest (the mean network, issue 15)", () => {
+  it("keeps survivors unscaled in training and multiplies by 1 - p in eval", () => {
+    manualSeed(9);
+    const drop = new nn.Dropout(0.2, { scaleAtTest: true });
+    const y = drop.forward(ones([2000])).toArray();
+    assert.ok(y.every((v) => v === 0 || v === 1));
+    const evalOut = drop
+      .eval()
+      .forward(ones([3]))
+      .toArray();
+    assert.deepEqual(Array.from(evalOut), [0.8, 0.8, 0.8].map(Math.fround));
+    assert.match(drop.toString(), /scaleAtTest=true/);
+  });
+});
+
+runLayerTest("StochasticDepth(0.5)", {
+  make: () => new nn.StochasticDepth(0.5, { rng: new Rng(3) }),
+  inputs: () => [randn([16, 3, 2, 2], { rng: new Rng(4) })],
+  outputShape: [16, 3, 2, 2],
+  params: [],
+  paramCount: 0,
+  modeDependent: true,
+});
+
+describe("StochasticDepth (issue 15)", () => {
+  it("errors: bad p and mode name the layer", () => {
+    assert.throws(
+      () => new nn.StochasticDepth(-0.1),
+      /StochasticDepth: probability p must be in \[0, 1\], got -0.1/,
+    );
+    assert.throws(
+      () => new nn.StochasticDepth(0.1, { mode: "x" as "row" }),
+      /StochasticDepth: mode must be 'row' or 'batch', got "x"/,
+    );
+  });
+});

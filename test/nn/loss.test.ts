@@ -106,3 +106,72 @@ describe("loss modules", () => {
     );
   });
 });
+
+// Issue 15: loss modules and their options.
+describe("issue-15 loss modules", () => {
+  const scores = () => randn([4, 3], { rng });
+  it("hold their options and match the functional losses", async () => {
+    const { F } = await import("../../src/index.js");
+    const x = scores();
+    const w = tensor([1, 2, 0.5]);
+    const pairs: [nn.Module & { forward(a: unknown, b: unknown): { item(): number } }, number][] = [
+      [
+        new nn.CrossEntropyLoss({ weight: w, ignoreIndex: 1 }),
+        F.crossEntropy(x, labels, { weight: w, ignoreIndex: 1 }).item(),
+      ],
+      [new nn.NLLLoss({ weight: w }), F.nllLoss(x, labels, { weight: w }).item()],
+      [
+        new nn.MultiMarginLoss({ p: 2, margin: 0.5 }),
+        F.multiMarginLoss(x, labels, { p: 2, margin: 0.5 }).item(),
+      ],
+    ];
+    for (const [loss, expected] of pairs)
+      assert.equal(loss.forward(x, labels).item(), expected, loss.constructor.name);
+    const t = scores();
+    assert.equal(
+      new nn.SmoothL1Loss({ beta: 0.3 }).forward(x, t).item(),
+      F.smoothL1Loss(x, t, { beta: 0.3 }).item(),
+    );
+    assert.equal(
+      new nn.HuberLoss({ delta: 0.3 }).forward(x, t).item(),
+      F.huberLoss(x, t, { delta: 0.3 }).item(),
+    );
+    const lp = F.logSoftmax(x, 1);
+    const q = F.softmax(t, 1);
+    assert.equal(
+      new nn.KLDivLoss({ reduction: "batchmean" }).forward(lp, q).item(),
+      F.klDiv(lp, q, { reduction: "batchmean" }).item(),
+    );
+  });
+
+  it("keep class weights as the buffer 'weight', as torch's state dict does", () => {
+    const loss = new nn.CrossEntropyLoss({ weight: tensor([1, 2, 3]) });
+    assert.deepEqual([...loss.stateDict().keys()], ["weight"]);
+    assert.deepEqual([...new nn.CrossEntropyLoss().stateDict().keys()], []);
+  });
+
+  it("errors: bad options name the loss", () => {
+    assert.throws(
+      () => new nn.CrossEntropyLoss({ weight: tensor([[1, 2]]) }),
+      /CrossEntropyLoss: weight must be 1-D \[C\], got \[1,2\]/,
+    );
+    assert.throws(
+      () => new nn.NLLLoss({ ignoreIndex: 1.5 }),
+      /NLLLoss: ignoreIndex must be an integer, got 1.5/,
+    );
+    assert.throws(() => new nn.MultiMarginLoss({ p: 0 as 1 }), /MultiMarginLoss: p must be 1 or 2, got 0/);
+    assert.throws(
+      () => new nn.MultiMarginLoss({ margin: Infinity }),
+      /MultiMarginLoss: margin must be a finite number/,
+    );
+    assert.throws(
+      () => new nn.SmoothL1Loss({ beta: -1 }),
+      /SmoothL1Loss: beta must be a non-negative number, got -1/,
+    );
+    assert.throws(() => new nn.HuberLoss({ delta: 0 }), /HuberLoss: delta must be a positive number, got 0/);
+    assert.throws(
+      () => new nn.KLDivLoss({ reduction: "avg" as "sum" }),
+      /KLDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none', got 'avg'/,
+    );
+  });
+});

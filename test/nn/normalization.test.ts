@@ -243,3 +243,97 @@ describe("LocalResponseNorm", () => {
     );
   });
 });
+
+// Issue 15: LayerNorm, GroupNorm, LayerNorm2d.
+runLayerTest("LayerNorm([4, 5])", {
+  make: () => {
+    const ln = new nn.LayerNorm([4, 5]);
+    // Non-default affine parameters, so that the state-dict round trip can tell layers apart.
+    ln.weight!.assign(randn([4, 5], { rng }));
+    return ln;
+  },
+  inputs: () => [input([2, 3, 4, 5])],
+  outputShape: [2, 3, 4, 5],
+  params: [
+    ["weight", [4, 5]],
+    ["bias", [4, 5]],
+  ],
+  paramCount: 40,
+});
+
+runLayerTest("GroupNorm(2, 6)", {
+  make: () => {
+    const gn = new nn.GroupNorm(2, 6);
+    gn.bias!.assign(randn([6], { rng }));
+    return gn;
+  },
+  inputs: () => [input([2, 6, 3, 3])],
+  outputShape: [2, 6, 3, 3],
+  params: [
+    ["weight", [6]],
+    ["bias", [6]],
+  ],
+  paramCount: 12,
+});
+
+runLayerTest("LayerNorm2d(4, { eps: 1e-6 })", {
+  make: () => {
+    const ln = new nn.LayerNorm2d(4, { eps: 1e-6 });
+    ln.weight!.assign(randn([4], { rng }));
+    return ln;
+  },
+  inputs: () => [input([2, 4, 3, 5])],
+  outputShape: [2, 4, 3, 5],
+  params: [
+    ["weight", [4]],
+    ["bias", [4]],
+  ],
+  paramCount: 8,
+});
+
+describe("LayerNorm, GroupNorm, LayerNorm2d (issue 15)", () => {
+  it("start as the plain normalisation (weight 1, bias 0) and match finite differences (float64)", () => {
+    const x = input([2, 6, 2, 2], "float64");
+    const gn = new nn.GroupNorm(3, 6, { dtype: "float64" });
+    assert.deepEqual(gn.forward(x).toArray(), F.groupNorm(x, 3).toArray());
+    gradCheck(gn, [input([2, 6, 2, 2], "float64")]);
+    gradCheck(new nn.LayerNorm(4, { dtype: "float64" }), [input([3, 4], "float64")]);
+    gradCheck(new nn.LayerNorm2d(3, { dtype: "float64" }), [input([2, 3, 2, 2], "float64")]);
+  });
+
+  it("without affine have no parameters", () => {
+    assert.equal(new nn.LayerNorm(5, { elementwiseAffine: false }).numParameters(), 0);
+    assert.equal(new nn.GroupNorm(1, 4, { affine: false }).numParameters(), 0);
+  });
+
+  it("errors: bad configurations and inputs name the layer", () => {
+    assert.throws(
+      () => new nn.LayerNorm([4, 0]),
+      /LayerNorm\(\[4,0\]\): normalizedShape must be positive integers/,
+    );
+    assert.throws(
+      () => new nn.LayerNorm(4, { eps: -1 }),
+      /LayerNorm\(4\): eps must be a non-negative number, got -1/,
+    );
+    assert.throws(
+      () => new nn.GroupNorm(4, 6),
+      /GroupNorm\(4, 6\): numGroups must be a positive integer dividing numChannels \(6\)/,
+    );
+    assert.throws(
+      () => new nn.GroupNorm(2, 0),
+      /GroupNorm\(2, 0\): numChannels must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () => new nn.GroupNorm(2, 6).forward(input([2, 4, 3])),
+      /GroupNorm\(2, 6\): input must be \[N, 6, …\], got \[2,4,3\]/,
+    );
+    assert.throws(
+      () => new nn.LayerNorm2d(4).forward(input([2, 4, 3])),
+      /LayerNorm2d\(4\): input must be \[N, 4, H, W\], got \[2,4,3\]/,
+    );
+    assert.throws(
+      () => new nn.LayerNorm(5).forward(input([2, 4])),
+      /layerNorm: normalizedShape \[5\] must be the trailing dims of input \[2,4\]/,
+    );
+  });
+});

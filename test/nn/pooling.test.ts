@@ -105,3 +105,64 @@ describe("pooling layers", () => {
     assert.throws(() => new nn.AdaptiveAvgPool2d(0), /AdaptiveAvgPool2d\(0\): outputSize must be >= 1/);
   });
 });
+
+// Issue 15: adaptive and global max pooling, upsampling.
+runLayerTest("AdaptiveMaxPool2d([2, 3])", {
+  make: () => new nn.AdaptiveMaxPool2d([2, 3]),
+  inputs: () => [input([2, 3, 5, 7])],
+  outputShape: [2, 3, 2, 3],
+  params: [],
+  paramCount: 0,
+});
+
+runLayerTest("GlobalMaxPool2d({ flatten: true })", {
+  make: () => new nn.GlobalMaxPool2d({ flatten: true }),
+  inputs: () => [input([2, 3, 4, 4])],
+  outputShape: [2, 3],
+  params: [],
+  paramCount: 0,
+});
+
+runLayerTest('Upsample({ scaleFactor: 2, mode: "bilinear" })', {
+  make: () => new nn.Upsample({ scaleFactor: 2, mode: "bilinear" }),
+  inputs: () => [input([2, 3, 3, 4])],
+  outputShape: [2, 3, 6, 8],
+  params: [],
+  paramCount: 0,
+});
+
+describe("max pooling and upsampling layers (issue 15)", () => {
+  it("match the functional ops", () => {
+    const x = input([2, 3, 5, 6]);
+    assert.deepEqual(new nn.AdaptiveMaxPool2d(2).forward(x).toArray(), F.adaptiveMaxPool2d(x, 2).toArray());
+    assert.deepEqual(new nn.GlobalMaxPool2d().forward(x).toArray(), F.adaptiveMaxPool2d(x, 1).toArray());
+    assert.deepEqual(
+      new nn.Upsample({ size: [7, 9], mode: "bilinear", alignCorners: true }).forward(x).toArray(),
+      F.interpolate(x, { size: [7, 9], mode: "bilinear", alignCorners: true }).toArray(),
+    );
+  });
+
+  it("errors: bad configurations and inputs name the layer", () => {
+    assert.throws(
+      () => new nn.AdaptiveMaxPool2d(0),
+      /AdaptiveMaxPool2d\(0\): outputSize must be >= 1, got 0/,
+    );
+    assert.throws(
+      () => new nn.AdaptiveMaxPool2d(2).forward(input([3, 4, 4])),
+      /AdaptiveMaxPool2d\(2\): input must be 4-D \[N, C, H, W\], got \[3,4,4\]/,
+    );
+    assert.throws(
+      () => new nn.GlobalMaxPool2d().forward(input([3, 4])),
+      /GlobalMaxPool2d: input must be 4-D/,
+    );
+    assert.throws(() => new nn.Upsample({}), /Upsample: give exactly one of size and scaleFactor/);
+    assert.throws(
+      () => new nn.Upsample({ size: 4, mode: "area" as "nearest" }),
+      /Upsample: mode must be 'nearest', 'linear' or 'bilinear', got "area"/,
+    );
+    assert.throws(
+      () => new nn.Upsample({ size: 4, alignCorners: false }),
+      /Upsample: alignCorners can only be set with the linear modes/,
+    );
+  });
+});

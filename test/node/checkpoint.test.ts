@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,6 +19,7 @@ import type { TrainContext } from "../../src/train/callbacks.js";
 import { loadCheckpoint, loadModel, restoreCheckpoint, saveCheckpoint } from "../../src/node/checkpoint.js";
 import { ModelCheckpoint } from "../../src/node/callbacks.js";
 import { mnistSubset } from "../train/helpers.js";
+import { getModel } from "../../src/models/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const tmp = () => mkdtempSync(join(tmpdir(), "striate-ckpt-"));
@@ -48,14 +49,23 @@ test("save then load gives a model with identical predictions and the saved conf
     classes: ["a"],
     hyperParameters: { lr: 1e-3 },
   });
-  assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors", "optimizer.json"]);
+  // One generation directory named by the pointer file (docs/reliability.md, "Checkpoints").
+  const [generation] = readdirSync(dir).filter((n) => n.startsWith("gen-"));
+  assert.deepEqual(readdirSync(dir).sort(), ["checkpoint.json", generation]);
+  assert.deepEqual(readdirSync(join(dir, generation)).sort(), [
+    "config.json",
+    "model.safetensors",
+    "optimizer.json",
+  ]);
   const x = randn([4, 1, 28, 28]);
   const { model: loaded, config } = await loadModel(dir);
   assert.equal(config.epoch, 3);
   assert.deepEqual(config.hyperParameters, { lr: 1e-3 });
   assert.deepEqual(predict(loaded, x).toArray(), predict(model, x).toArray());
   // torch-style names in the safetensors file.
-  const names = [...decodeSafetensors(new Uint8Array(await readFile(join(dir, "model.safetensors")))).keys()];
+  const names = [
+    ...decodeSafetensors(new Uint8Array(await readFile(join(dir, generation, "model.safetensors")))).keys(),
+  ];
   assert.deepEqual(names, ["0.weight", "0.bias", "5.weight", "5.bias"]);
   await assert.rejects(loadCheckpoint(join(dir, "nope")), /not a checkpoint directory/);
 });
@@ -101,21 +111,31 @@ async function killDuringSave(stage: "weights" | "swap"): Promise<{ dir: string;
 }
 
 for (const stage of ["weights", "swap"] as const) {
-  test(`killed during a save (${stage === "weights" ? "after writing the new weights" : "between the two renames"}): the previous checkpoint survives`, async () => {
+  test(`killed during a save (${stage === "weights" ? "after writing the new weights" : "just before the pointer rename"}): the previous checkpoint survives`, async () => {
     const { dir, ref } = await killDuringSave(stage);
-    const parent = resolve(dir, "..");
-    // The killed save left its temporary directory behind (and, at 'swap', no ckpt/ at all).
-    assert.equal(existsSync(join(dir, "config.json")), stage === "weights");
+    const before = listTree(dir);
+    // The killed save left its unpublished generation behind (and, at 'swap', a pointer temporary).
+    assert.equal(before.filter((n) => /^gen-\d+-[0-9a-f]+$/.test(n)).length, 2);
+    assert.equal(
+      before.some((n) => n.startsWith("checkpoint.json.tmp-")),
+      stage === "swap",
+    );
     const { model, config } = await loadModel(dir);
     assert.equal(config.epoch, 1);
     const expected = decodeSafetensors(new Uint8Array(await readFile(ref)));
     for (const [k, t] of model.stateDict()) assert.deepEqual(t.toArray(), expected.get(k)!.toArray(), k);
-    // Loading repaired the directory and removed the leftovers.
-    assert.deepEqual(
-      readdirSync(parent).filter((n) => n.startsWith("ckpt")),
-      ["ckpt"],
-    );
+    // Loading only reads: the leftovers are still there; the next save collects them.
+    assert.deepEqual(listTree(dir), before);
+    await saveCheckpoint(dir, { model, epoch: 2 });
+    await saveCheckpoint(dir, { model, epoch: 3 });
+    assert.equal((await loadCheckpoint(dir)).config.epoch, 3);
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith("gen-")).length, 2, "current + previous");
   });
+}
+
+/** Every path under `dir`, relative, sorted. */
+function listTree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
 }
 
 async function setup(seed: number) {
@@ -181,4 +201,15 @@ test("resuming a checkpoint written mid-epoch continues with the same batches an
   assert.equal(b.resume.initialBatch, 2);
   assert.deepEqual(b.losses, a.losses);
   for (const [k, t] of a.weights) assert.deepEqual(b.weights.get(k)!.toArray(), t.toArray(), k);
+});
+
+test("loadModel rebuilds a zoo model's checkpoint without being given the zoo", async () => {
+  const dir = join(tmp(), "zoo");
+  manualSeed(8);
+  const model = getModel("resnet20_cifar");
+  await saveCheckpoint(dir, { model, architecture: { kind: "zoo", name: "resnet20_cifar" } });
+  const { model: loaded } = await loadModel(dir);
+  const x = randn([2, 3, 32, 32]);
+  model.eval();
+  assert.deepEqual(predict(loaded, x).toArray(), predict(model, x).toArray());
 });

@@ -4,14 +4,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PNG } from "pngjs";
 import { loadMnist } from "../../src/node/data/mnist.js";
-import { loadModel } from "../../src/node/checkpoint.js";
+import { loadCheckpoint, loadModel } from "../../src/node/checkpoint.js";
 import { predict } from "../../src/train/fit.js";
 import { tensor } from "../../src/tensor/tensor.js";
+import { CONVNETJS_CIFAR10_LAYER_DEFS } from "../../src/spec/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "src/node/cli/main.ts");
@@ -63,6 +72,12 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
       ],
     }),
   );
+  // Outputs are replaced atomically, never written through a symlink planted at their path (defect 10).
+  mkdirSync(out);
+  const victim = join(work, "victim.txt");
+  writeFileSync(victim, "precious");
+  for (const name of ["history.csv", "history.jsonl", "training-curves.svg", "confusion-matrix.png"])
+    symlinkSync(victim, join(out, name));
   const train = run(
     "train",
     spec,
@@ -83,9 +98,8 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
   assert.match(train.stdout, /epoch 1\/2 .*\nepoch 2\/2 /);
   assert.match(train.stdout, /test accuracy \d+\.\d+%/);
   for (const f of [
-    "best/config.json",
-    "last/model.safetensors",
-    "last/optimizer.json",
+    "best/checkpoint.json",
+    "last/checkpoint.json",
     "history.csv",
     "history.jsonl",
     "training-curves.svg",
@@ -96,6 +110,8 @@ test("train → eval → predict → summary on 256 MNIST images", async () => {
     assert.ok(existsSync(join(out, f)), f);
   }
   assert.equal(readFileSync(join(out, "history.csv"), "utf8").trim().split("\n").length, 3);
+  assert.equal(readFileSync(victim, "utf8"), "precious");
+  assert.ok(!lstatSync(join(out, "history.csv")).isSymbolicLink());
   const accuracy = Number(/test accuracy (\d+\.\d+)%/.exec(train.stdout)![1]);
   assert.ok(accuracy > 30, `accuracy ${accuracy}% after 2 epochs on 256 images`);
 
@@ -176,10 +192,7 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
   assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupt received; finishing the current step/);
   const [, epoch, batch] = /interrupted at epoch (\d+), batch (\d+)/.exec(stdout)!.map(Number);
-  const config = JSON.parse(readFileSync(join(out, "last", "config.json"), "utf8")) as {
-    epoch: number;
-    batch: number;
-  };
+  const config = (await loadCheckpoint(join(out, "last"))).config;
   assert.deepEqual([config.epoch, config.batch], [epoch - 1, batch]);
   assert.ok(batch > 0);
 
@@ -190,4 +203,135 @@ test("Ctrl-C saves a checkpoint and exits 130; --resume completes the run", asyn
     rows.map((r) => r.split(",")[0]),
     ["1", "2", "3"],
   );
+});
+
+test("library errors print 'striate: <message>' and exit 1, the stack only with --debug; --version", () => {
+  const work = mkdtempSync(join(tmpdir(), "striate-cli-errors-"));
+  const spec = join(work, "bad.json");
+  writeFileSync(spec, JSON.stringify({ input: [1, 28, 28], layers: [{ type: "linear", outFeatures: 10 }] }));
+  const plain = run("summary", spec);
+  assert.equal(plain.code, 1);
+  assert.match(plain.stderr, /^striate: .*linear/);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /);
+  const debug = run("summary", spec, "--debug");
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /^striate: [\s\S]*\n\s+at /);
+  const deep = join(work, "deep.json");
+  writeFileSync(deep, `${"[".repeat(5000)}${"]".repeat(5000)}`);
+  const nested = run("summary", deep);
+  assert.equal(nested.code, 1);
+  assert.match(nested.stderr, /deep\.json: JSON nested more than 64 levels deep/);
+  const version = run("--version");
+  assert.equal(version.code, 0);
+  assert.equal(
+    version.stdout.trim(),
+    `striate ${(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version}`,
+  );
+});
+
+test("summary of a CIFAR ConvNetJS layer_defs file uses its 3x32x32 input", () => {
+  const work = mkdtempSync(join(tmpdir(), "striate-cli-cifar-"));
+  const spec = join(work, "cifar.json");
+  writeFileSync(spec, JSON.stringify(CONVNETJS_CIFAR10_LAYER_DEFS));
+  const r = run("summary", spec);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /22,466/);
+});
+
+test("train refuses an --out whose best/ is not a checkpoint, before training, and keeps its files", () => {
+  const out = mkdtempSync(join(tmpdir(), "striate-cli-out-"));
+  mkdirSync(join(out, "best"));
+  writeFileSync(join(out, "best", "paper.pdf"), "x");
+  const r = run("train", "lenet5", "--limit", "64", "--epochs", "1", "--out", out);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /striate: saveCheckpoint: '.*best' exists and is not a Striate checkpoint \(it holds paper\.pdf\)/,
+  );
+  assert.doesNotMatch(r.stdout, /epoch 1\/1/);
+  assert.equal(readFileSync(join(out, "best", "paper.pdf"), "utf8"), "x");
+});
+
+test("a learning rate that overflows float32 stops training naming the parameter; no NaN checkpoint is called good", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "striate-cli-nan-")), "o");
+  const r = run(
+    "train",
+    "lenet5",
+    "--optimizer",
+    "sgd",
+    "--lr",
+    "1e300",
+    "--limit",
+    "64",
+    "--batch-size",
+    "64",
+    "--epochs",
+    "2",
+    "--out",
+    out,
+  );
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /striate: fit: parameter '[\w.]+' is -?(NaN|Infinity) .* at epoch 1, batch 1 \(lr 1e\+300\)/,
+  );
+  assert.doesNotMatch(r.stderr, /last good checkpoint/);
+  assert.ok(!existsSync(join(out, "last")) && !existsSync(join(out, "best")));
+});
+
+test("node --input-type=module importing striate starts its wasm workers (no 'self is not defined')", () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      `import * as s from ${JSON.stringify(join(ROOT, "src/index-node.ts"))}; const t = s.randn([64, 64]); console.log(t.matmul(t).shape.join("x"));`,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "64x64");
+});
+
+test("--epochs -1 names the flag; --resume rejects the settings it keeps; a tiny image folder's empty test split is an error", () => {
+  const negative = run("train", "lenet5", "--epochs", "-1");
+  assert.equal(negative.code, 2);
+  assert.match(negative.stderr, /--epochs must be ≥ 1, got -1/);
+  const resumed = run(
+    "train",
+    "--resume",
+    "runs/x/last",
+    "--lr",
+    "0.5",
+    "--optimizer",
+    "sgd",
+    "--epochs",
+    "3",
+  );
+  assert.equal(resumed.code, 2);
+  assert.match(
+    resumed.stderr,
+    /--resume keeps the settings the run was started with; --lr, --optimizer cannot be changed \(only --epochs, --out and --backend/,
+  );
+  const folder = mkdtempSync(join(tmpdir(), "striate-cli-tiny-"));
+  const png = new PNG({ width: 8, height: 8 });
+  png.data.fill(255);
+  for (const cls of ["cat", "dog"]) {
+    mkdirSync(join(folder, cls));
+    for (let i = 0; i < 4; i++) writeFileSync(join(folder, cls, `${i}.png`), PNG.sync.write(png));
+  }
+  const tiny = run(
+    "train",
+    "lenet5",
+    "--dataset",
+    folder,
+    "--epochs",
+    "1",
+    "--out",
+    join(folder, "..", "tiny-out"),
+  );
+  assert.equal(tiny.code, 1);
+  assert.match(tiny.stderr, /striate: dataset .*: the test split has no images \(8 train, 0 test\)/);
 });

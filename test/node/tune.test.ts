@@ -7,6 +7,7 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
 import { logUniform, randomSearch } from "../../src/tune/index.js";
 import { workerObjective, writeTuneResults } from "../../src/node/tune.js";
 
@@ -74,4 +75,48 @@ test("a worker's errors become failed trials; a missing export is a clear error"
     () => workerObjective(fixture, "objective", { workers: 0 }),
     /workers must be a positive integer/,
   );
+});
+
+const MAIN = fileURLToPath(new URL("../../src/node/cli/main.ts", import.meta.url));
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8" });
+}
+
+test("striate tune runs successive halving on MNIST, writes its files and prints the train command", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "striate-tune-cli-"));
+  try {
+    const r = cli(
+      "tune",
+      "lenet5",
+      "--search",
+      "halving",
+      "--trials",
+      "3",
+      "--budget",
+      "2",
+      "--limit",
+      "256",
+      "--lr",
+      "1e-3:1e-2",
+      "--out",
+      dir,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    // 3 trials at 1 epoch, then the best one at 2.
+    assert.equal((r.stdout.match(/^trial \d+ \(round 0, 1 epoch\)/gm) ?? []).length, 3);
+    assert.equal((r.stdout.match(/^trial 3 \(round 1, 2 epochs\)/gm) ?? []).length, 1);
+    assert.match(r.stdout, /train it: striate train lenet5 --optimizer adam --lr [\d.e-]+ --batch-size 64/);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      "results.csv",
+      "results.jsonl",
+      "search.png",
+      "search.svg",
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const bad = cli("tune", "lenet5", "--lr", "0:1");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--lr must be low:high with 0 < low <= high, got '0:1'/);
 });

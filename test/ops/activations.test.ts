@@ -20,7 +20,7 @@ gradcheckCases("activations", [
   { name: "leakyRelu slope 0.2", inputs: wide([0]), f: (x) => F.leakyRelu(x, 0.2) },
   { name: "elu alpha 1", inputs: wide([0]), f: (x) => F.elu(x) },
   { name: "elu alpha 0.5", inputs: wide([0]), f: (x) => F.elu(x, 0.5) },
-  { name: "gelu", inputs: wide(), f: F.gelu },
+  { name: "gelu", inputs: wide(), f: (x) => F.gelu(x) },
   { name: "sigmoid", inputs: wide([], -6, 6), f: F.sigmoid },
   { name: "tanh", inputs: wide(), f: F.tanh },
   { name: "silu", inputs: wide(), f: F.silu },
@@ -121,4 +121,128 @@ test("errors: activations reject int32 input and maxout bad piece counts", () =>
     () => F.maxout(tensor([1, 2]), 2),
     /maxout: input must have a channel dim \(N, C, …\), got \[2\]/,
   );
+});
+
+// Issue 15: PReLU, Hardswish, Hardsigmoid, Softplus, Mish, GELU's tanh form, sign and step.
+gradcheckCases("activations (issue 15)", [
+  {
+    name: "prelu per channel (x and weight)",
+    inputs: () => [randomInput([2, 3, 2, 2], { seed: 3, avoid: [0] }), randomInput([3], { seed: 4 })],
+    f: (x, w) => F.prelu(x, w),
+  },
+  {
+    name: "prelu shared slope on [N, C]",
+    inputs: () => [randomInput([4, 5], { seed: 5, avoid: [0] }), randomInput([1], { seed: 6 })],
+    f: (x, w) => F.prelu(x, w),
+  },
+  { name: "hardswish", inputs: wide([-3, 3], -5, 5), f: F.hardswish },
+  { name: "hardsigmoid", inputs: wide([-3, 3], -5, 5), f: F.hardsigmoid },
+  { name: "softplus default", inputs: wide([], -8, 8), f: (x) => F.softplus(x) },
+  {
+    name: "softplus beta 2 threshold 5 (both regions)",
+    inputs: wide([2.5], -5, 5),
+    f: (x) => F.softplus(x, { beta: 2, threshold: 5 }),
+  },
+  { name: "mish", inputs: wide([], -5, 5), f: F.mish },
+  { name: "gelu tanh", inputs: wide(), f: (x) => F.gelu(x, { approximate: "tanh" }) },
+]);
+
+test("softplus and mish: closed forms, torch's derivative at 0, no overflow far out", () => {
+  const x = tensor([-30, -1, 0, 0.5, 3, 30], undefined, { dtype: "float64", requiresGrad: true });
+  const y = F.softplus(x).toArray();
+  [-30, -1, 0, 0.5, 3, 30].forEach((v, i) => {
+    const ref = v > 20 ? v : Math.log1p(Math.exp(v));
+    assert.ok(Math.abs(y[i] - ref) < 1e-12, `softplus(${v}) = ${y[i]}, want ${ref}`);
+  });
+  F.softplus(x).sum().backward();
+  assert.equal(x.grad!.toArray()[2], 0.5, "softplus'(0) = sigmoid(0)");
+  const big = F.softplus(tensor([1000, -1000]), { beta: 1, threshold: 2000 }).toArray();
+  assert.deepEqual(Array.from(big), [1000, 0]);
+  const m = F.mish(tensor([1], undefined, { dtype: "float64" })).item();
+  assert.ok(Math.abs(m - Math.tanh(Math.log1p(Math.E))) < 1e-14);
+});
+
+test("hardswish, hardsigmoid and prelu follow their definitions (float64)", () => {
+  const values = [-4, -3, -1.5, 0, 1, 3, 4];
+  const x = tensor(values, undefined, { dtype: "float64" });
+  const relu6 = (v: number) => Math.min(Math.max(v, 0), 6);
+  assert.deepEqual(
+    Array.from(F.hardswish(x).toArray()),
+    values.map((v) => (v * relu6(v + 3)) / 6),
+  );
+  assert.deepEqual(
+    Array.from(F.hardsigmoid(x).toArray()),
+    values.map((v) => relu6(v + 3) / 6),
+  );
+  const p = F.prelu(
+    tensor([
+      [-2, 3],
+      [4, -1],
+    ]),
+    tensor([0.5, 0.25]),
+  );
+  assert.deepEqual(p.toList(), [
+    [-1, 3],
+    [4, -0.25],
+  ]);
+  // torch's prelu gradient at 0 is the slope.
+  const z = tensor([0], undefined, { dtype: "float64", requiresGrad: true });
+  F.prelu(z, tensor([0.3], undefined, { dtype: "float64" }))
+    .sum()
+    .backward();
+  assert.equal(z.grad!.item(), 0.3);
+});
+
+test("sign and step: values, zero gradient by default, straight-through on request", () => {
+  const values = [-2, 0, 0.5];
+  for (const [name, f, expected] of [
+    ["sign", F.sign, [-1, 0, 1]],
+    ["step", F.step, [0, 0, 1]],
+  ] as const) {
+    const x = tensor(values, undefined, { dtype: "float64", requiresGrad: true });
+    const y = f(x);
+    assert.deepEqual(Array.from(y.toArray()), expected, name);
+    y.mul(tensor([1, 2, 3], undefined, { dtype: "float64" }))
+      .sum()
+      .backward();
+    assert.deepEqual(Array.from(x.grad!.toArray()), [0, 0, 0], `${name}: zero gradient`);
+    const s = tensor(values, undefined, { dtype: "float64", requiresGrad: true });
+    f(s, { straightThrough: true })
+      .mul(tensor([1, 2, 3], undefined, { dtype: "float64" }))
+      .sum()
+      .backward();
+    assert.deepEqual(Array.from(s.grad!.toArray()), [1, 2, 3], `${name}: straight-through`);
+  }
+});
+
+test("errors: the issue-15 activations name themselves and the bad option", () => {
+  const labels = tensor(new Int32Array([1, 2]), [2]);
+  for (const [name, f] of [
+    ["hardswish", F.hardswish],
+    ["hardsigmoid", F.hardsigmoid],
+    ["softplus", (x: Tensor) => F.softplus(x)],
+    ["mish", F.mish],
+    ["sign", (x: Tensor) => F.sign(x)],
+    ["step", (x: Tensor) => F.step(x)],
+  ] as const) {
+    assert.throws(() => f(labels), new RegExp(`${name}: input must be a float tensor, got int32 \\[2\\]`));
+  }
+  const x = tensor(new Float32Array(12), [2, 3, 2]);
+  assert.throws(() => F.softplus(x, { beta: 0 }), /softplus: beta must be a positive number, got 0/);
+  assert.throws(() => F.softplus(x, { threshold: NaN }), /softplus: threshold must be a number, got NaN/);
+  assert.throws(
+    () => F.gelu(x, { approximate: "erf" as "tanh" }),
+    /gelu: approximate must be 'none' or 'tanh', got "erf"/,
+  );
+  assert.throws(
+    () => F.prelu(x, tensor([0.1, 0.2])),
+    /prelu: weight \[2\] must have 1 or 3 elements \(the channels of input \[2,3,2\]\)/,
+  );
+  assert.throws(() => F.prelu(x, tensor([[0.1]])), /prelu: weight must be 1-D \[C\] or \[1\], got \[1,1\]/);
+});
+
+test("hardswish's derivative at the kinks is torch's: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above", () => {
+  const x = tensor([-4, -3, 0, 3, 4], undefined, { dtype: "float64", requiresGrad: true });
+  F.hardswish(x).sum().backward();
+  assert.deepEqual(Array.from(x.grad!.toArray()), [0, -0.5, 0.5, 1.5, 1]);
 });

@@ -119,7 +119,7 @@ function naiveConv2d(
   const [n, cin, h, wd] = x.shape;
   const [cout, cinG, kh, kw] = w.shape;
   const [sh, sw] = asPair(o.stride, 1);
-  const [ph, pw] = asPair(o.padding, 0);
+  const [ph, pw] = asPair(o.padding as F.Size2 | undefined, 0);
   const [dh, dw] = asPair(o.dilation, 1);
   const groups = o.groups ?? 1;
   const coutG = cout / groups;
@@ -272,5 +272,95 @@ test("errors: convTranspose2d channels, groups, outputPadding and output size", 
   assert.throws(
     () => F.convTranspose2d(f32([4, 3, 3]), f32([4, 2, 3, 3])),
     /convTranspose2d: input must be 4-D NCHW/,
+  );
+});
+
+// Issue 15: padding "same" in F.conv2d.
+gradcheckCases("conv2d padding same (issue 15)", [
+  {
+    name: "k3 (symmetric)",
+    inputs: () => [randomInput([1, 2, 4, 5], { seed: 31 }), randomInput([2, 2, 3, 3], { seed: 32 })],
+    f: (x, w) => F.conv2d(x, w, null, { padding: "same" }),
+  },
+  {
+    name: "k4x2 dilation [1,3] (asymmetric)",
+    inputs: () => [
+      randomInput([1, 2, 5, 5], { seed: 33 }),
+      randomInput([2, 2, 4, 2], { seed: 34 }),
+      randomInput([2], { seed: 35 }),
+    ],
+    f: (x, w, b) => F.conv2d(x, w, b, { padding: "same", dilation: [1, 3] }),
+  },
+]);
+
+test("conv2d padding same keeps the size and equals explicit torch-style padding; valid is 0", () => {
+  const x = randomInput([1, 2, 5, 6], { seed: 36 });
+  const w = randomInput([3, 2, 4, 3], { seed: 37 });
+  const same = F.conv2d(x, w, null, { padding: "same" });
+  assert.deepEqual(same.shape, [1, 3, 5, 6]);
+  const explicit = F.conv2d(F.pad(x, [1, 1, 1, 2]), w);
+  assert.deepEqual(Array.from(same.toArray()), Array.from(explicit.toArray()));
+  assert.deepEqual(
+    Array.from(F.conv2d(x, w, null, { padding: "valid" }).toArray()),
+    Array.from(F.conv2d(x, w).toArray()),
+  );
+});
+
+test("errors: conv2d padding same needs stride 1", () => {
+  const x = tensor(new Float32Array(2 * 25), [1, 2, 5, 5]);
+  const w = tensor(new Float32Array(2 * 2 * 9), [2, 2, 3, 3]);
+  assert.throws(
+    () => F.conv2d(x, w, null, { padding: "same", stride: 2 }),
+    /conv2d: padding "same" needs stride 1, got stride 2/,
+  );
+});
+
+// Issue 15: conv1d.
+gradcheckCases("conv1d (issue 15)", [
+  {
+    name: "k3 stride 2 padding 1 dilation 2, bias",
+    inputs: () => [
+      randomInput([2, 2, 9], { seed: 61 }),
+      randomInput([3, 2, 3], { seed: 62 }),
+      randomInput([3], { seed: 63 }),
+    ],
+    f: (x, w, b) => F.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2 }),
+  },
+  {
+    name: "depthwise, padding same (k4)",
+    inputs: () => [randomInput([1, 3, 7], { seed: 64 }), randomInput([3, 1, 4], { seed: 65 })],
+    f: (x, w) => F.conv1d(x, w, null, { padding: "same", groups: 3 }),
+  },
+]);
+
+test("conv1d is the direct sum over its receptive field", () => {
+  const x = tensor([[[1, 2, 3, 4, 5]]]);
+  const w = tensor([[[1, 0, -1]]]);
+  assert.deepEqual(F.conv1d(x, w).toList(), [[[-2, -2, -2]]]);
+  assert.deepEqual(F.conv1d(x, w, tensor([10]), { padding: 1, stride: 2 }).toList(), [[[8, 8, 14]]]);
+});
+
+test("errors: conv1d checks ranks, channels and 1-D options", () => {
+  const x = tensor(new Float32Array(2 * 3 * 8), [2, 3, 8]);
+  const w = tensor(new Float32Array(4 * 3 * 3), [4, 3, 3]);
+  assert.throws(
+    () => F.conv1d(F.reshape(x, [2, 3, 2, 4]), w),
+    /conv1d: input must be 3-D \[N, C, L\], got \[2,3,2,4\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, F.reshape(w, [4, 3, 3, 1])),
+    /conv1d: weight must be 3-D \[Cout, Cin\/groups, k\], got \[4,3,3,1\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, tensor(new Float32Array(4 * 2 * 3), [4, 2, 3])),
+    /conv1d: input has 3 channels but weight \[4,2,3\] with groups=1 expects 2; input \[2,3,8\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, w, null, { stride: [1, 2] as unknown as number }),
+    /conv1d: stride must be a number, got \[1,2\]/,
+  );
+  assert.throws(
+    () => F.conv1d(x, w, null, { padding: "same", stride: 2 }),
+    /conv1d: padding "same" needs stride 1/,
   );
 });

@@ -75,3 +75,56 @@ test("errors: dropout probability out of range and int32 input", () => {
     /dropout: input must be a float tensor, got int32 \[2\]/,
   );
 });
+
+test("dropout scaleAtTest (the mean network): unscaled survivors in training, x·(1-p) in evaluation", () => {
+  const x = tensor(new Float32Array(10000).fill(2), [10000]);
+  const y = F.dropout(x, 0.25, { rng: new Rng(3), scaleAtTest: true }).toArray();
+  const kept = y.filter((v) => v !== 0);
+  assert.ok(
+    kept.every((v) => v === 2),
+    "survivors keep their value",
+  );
+  assert.ok(Math.abs(kept.length / 10000 - 0.75) < 0.02, `keep rate ${kept.length / 10000}`);
+  assert.deepEqual(
+    Array.from(F.dropout(tensor([2, 4]), 0.25, { training: false, scaleAtTest: true }).toArray()),
+    [1.5, 3],
+  );
+  const plain = tensor([2, 4]);
+  assert.equal(
+    F.dropout(plain, 0.25, { training: false }),
+    plain,
+    "inverted dropout is the identity in eval",
+  );
+});
+
+test("stochasticDepth: row mode keeps or drops whole samples, scaled by 1/(1-p); batch mode all at once", () => {
+  const x = tensor(new Float32Array(400 * 6).fill(1), [400, 2, 3]);
+  const y = F.stochasticDepth(x, 0.25, { rng: new Rng(5) }).toArray();
+  let kept = 0;
+  for (let n = 0; n < 400; n++) {
+    const sample = Array.from(y.slice(n * 6, (n + 1) * 6));
+    assert.ok(
+      sample.every((v) => v === sample[0]),
+      `sample ${n} is kept or dropped as a whole`,
+    );
+    assert.ok(sample[0] === 0 || Math.abs(sample[0] - 1 / 0.75) < 1e-6);
+    if (sample[0] !== 0) kept++;
+  }
+  assert.ok(Math.abs(kept / 400 - 0.75) < 0.07, `survival ${kept / 400}`);
+  const batch = Array.from(F.stochasticDepth(x, 0.5, { mode: "batch", rng: new Rng(1) }).toArray());
+  assert.ok(batch.every((v) => v === batch[0]));
+  assert.equal(F.stochasticDepth(x, 0.5, { training: false }), x);
+  assert.deepEqual(Array.from(F.stochasticDepth(tensor([1, 2]), 1).toArray()), [0, 0]);
+});
+
+test("errors: stochasticDepth probability and mode", () => {
+  const x = tensor([1, 2]);
+  assert.throws(
+    () => F.stochasticDepth(x, 1.5),
+    /stochasticDepth: drop probability p must be in \[0, 1\], got 1.5/,
+  );
+  assert.throws(
+    () => F.stochasticDepth(x, 0.1, { mode: "col" as "row" }),
+    /stochasticDepth: mode must be 'row' or 'batch', got "col"/,
+  );
+});

@@ -207,3 +207,46 @@ test("errors: operands on different backends name both backends", () => {
     /conv2d: tensors live on different backends \(js and meta\)/,
   );
 });
+
+// Issue 15: erf, and clamp with one bound or tensor bounds.
+gradcheckCases("elementwise (issue 15)", [
+  { name: "erf", inputs: () => [randomInput([3, 4], { seed: 2, low: -2.5, high: 2.5 })], f: F.erf },
+  {
+    name: "clamp min only",
+    inputs: () => [randomInput([3, 4], { seed: 3, avoid: [0.1] })],
+    f: (x) => F.clamp(x, { min: 0.1 }),
+  },
+  {
+    name: "clamp max only (null min)",
+    inputs: () => [randomInput([3, 4], { seed: 4, avoid: [-0.2] })],
+    f: (x) => F.clamp(x, null, -0.2),
+  },
+  {
+    name: "clamp tensor bounds (x, low, high)",
+    inputs: () => [
+      distinctInput([2, 3, 4], { seed: 5, gap: 0.05 }),
+      randomInput([3, 1], { seed: 6, low: -1.3, high: -0.2 }),
+      randomInput([4], { seed: 7, low: 0.2, high: 1.3 }),
+    ],
+    f: (x, lo, hi) => F.clamp(x, lo, hi),
+  },
+]);
+
+test("erf matches known values; clamp with one bound leaves the other side alone", () => {
+  const e = F.erf(tensor([0, 0.5, -1, 3], undefined, { dtype: "float64" })).toArray();
+  const want = [0, 0.5204998778130465, -0.8427007929497149, 0.9999779095030014];
+  want.forEach((w, i) => assert.ok(Math.abs(e[i] - w) < 1e-13, `erf: ${e[i]} vs ${w}`));
+  assert.deepEqual(F.clamp(tensor([-5, 0, 5]), { min: -1 }).toList(), [-1, 0, 5]);
+  assert.deepEqual(F.clamp(tensor([-5, 0, 5]), undefined, 1).toList(), [-5, 0, 1]);
+  assert.deepEqual(F.clamp(tensor([-5, 0, 5]), tensor([-1, 1, 2])).toList(), [-1, 1, 5]);
+});
+
+test("errors: erf and clamp validate their arguments", () => {
+  assert.throws(() => F.erf(tensor(new Int32Array([1]), [1])), /erf: input must be a float tensor/);
+  const x = tensor([1, 2]);
+  assert.throws(() => F.clamp(x), /clamp: at least one of min and max must be given/);
+  assert.throws(() => F.clamp(x, { max: null }), /clamp: at least one of min and max must be given/);
+  assert.throws(() => F.clamp(x, NaN, 1), /clamp: min is NaN/);
+  assert.throws(() => F.clamp(x, 2, 1), /clamp: min 2 is greater than max 1/);
+  assert.throws(() => F.clamp(x, tensor([1, 2, 3])), /maximum: shapes \[2\] and \[3\] do not broadcast/);
+});

@@ -64,15 +64,52 @@ const runners: Record<string, Runner> = {
   sigmoid: ({ x }) => ({ y: F.sigmoid(x) }),
   tanh: ({ x }) => ({ y: F.tanh(x) }),
   elu: ({ x }, a) => ({ y: F.elu(x, num(a.alpha)) }),
-  gelu: ({ x }) => ({ y: F.gelu(x) }),
+  gelu: ({ x }, a) => ({ y: F.gelu(x, { approximate: (a.approximate as "tanh" | undefined) ?? "none" }) }),
   silu: ({ x }) => ({ y: F.silu(x) }),
   maxout: ({ x }, a) => ({ y: F.maxout(x, num(a.pieces)) }),
   softmax: ({ x }, a) => ({ y: F.softmax(x, num(a.dim)) }),
   log_softmax: ({ x }, a) => ({ y: F.logSoftmax(x, num(a.dim)) }),
-  cross_entropy: ({ input, target }, a) => ({
+  cross_entropy: ({ input, target, weight }, a) => ({
     loss: F.crossEntropy(input, target, {
       reduction: a.reduction as F.Reduction,
       labelSmoothing: num(a.label_smoothing),
+      weight,
+      ignoreIndex: a.ignore_index as number | undefined,
+    }),
+  }),
+  multi_margin_loss: ({ input, target, weight }, a) => ({
+    loss: F.multiMarginLoss(input, target, {
+      p: a.p as 1 | 2,
+      margin: num(a.margin),
+      weight,
+      reduction: a.reduction as F.Reduction,
+    }),
+  }),
+  smooth_l1_loss: ({ input, target }, a) => ({
+    loss: F.smoothL1Loss(input, target, { beta: num(a.beta), reduction: a.reduction as F.Reduction }),
+  }),
+  huber_loss: ({ input, target }, a) => ({
+    loss: F.huberLoss(input, target, { delta: num(a.delta), reduction: a.reduction as F.Reduction }),
+  }),
+  kl_div: ({ input, target }, a) => ({
+    loss: F.klDiv(input, target, {
+      reduction: a.reduction as F.Reduction | "batchmean",
+      logTarget: a.log_target as boolean,
+    }),
+  }),
+  layer_norm: ({ x, weight, bias }, a) => ({
+    y: F.layerNorm(x, a.normalized_shape as number[], { weight, bias, eps: num(a.eps) }),
+  }),
+  layer_norm2d: ({ x, weight, bias }, a) => ({ y: F.layerNorm2d(x, { weight, bias, eps: num(a.eps) }) }),
+  group_norm: ({ x, weight, bias }, a) => ({
+    y: F.groupNorm(x, num(a.num_groups), { weight, bias, eps: num(a.eps) }),
+  }),
+  conv1d: ({ x, weight, bias }, a) => ({
+    y: F.conv1d(x, weight, bias, {
+      stride: num(a.stride),
+      padding: a.padding as number | "same",
+      dilation: num(a.dilation),
+      groups: num(a.groups),
     }),
   }),
   nll_loss: ({ input, target }, a) => ({
@@ -111,7 +148,43 @@ const runners: Record<string, Runner> = {
   concat: ({ a, b, c }, at) => ({ y: F.concat([a, b, c], num(at.dim)) }),
   flatten: ({ x }, a) => ({ y: F.flatten(x, num(a.start_dim), num(a.end_dim)) }),
   reshape: ({ x }, a) => ({ y: F.reshape(x, a.shape as number[]) }),
-  pad: ({ x }, a) => ({ y: F.pad(x, a.pad as number[], num(a.value)) }),
+  pad: ({ x }, a) => ({
+    y: F.pad(x, a.pad as number[], {
+      mode: (a.mode as F.PadMode | undefined) ?? "constant",
+      value: num(a.value),
+    }),
+  }),
+  conv2d_padding_mode: ({ x, weight, bias }, a) => {
+    const [kh, kw] = weight.shape.slice(2);
+    const [[top, bottom], [left, right]] =
+      a.padding === "same"
+        ? [F.samePadding(kh, 1), F.samePadding(kw, 1)]
+        : pairOf(a.padding).map((p) => [p, p]);
+    const padded = F.pad(x, [left, right, top, bottom], a.padding_mode as F.PadMode);
+    return { y: F.conv2d(padded, weight, bias, { stride: pairOf(a.stride) }) };
+  },
+  adaptive_max_pool2d: ({ x }, a) => ({ y: F.adaptiveMaxPool2d(x, pairOf(a.output_size)) }),
+  interpolate: ({ x }, a) => ({
+    y: F.interpolate(x, {
+      size: (a.size as number[] | null) ?? undefined,
+      scaleFactor: (a.scale_factor as number | null) ?? undefined,
+      mode: a.mode as F.InterpolateMode,
+      alignCorners: (a.align_corners as boolean | null) ?? undefined,
+    }),
+  }),
+  prelu: ({ x, weight }) => ({ y: F.prelu(x, weight) }),
+  hardswish: ({ x }) => ({ y: F.hardswish(x) }),
+  hardsigmoid: ({ x }) => ({ y: F.hardsigmoid(x) }),
+  mish: ({ x }) => ({ y: F.mish(x) }),
+  erf: ({ x }) => ({ y: F.erf(x) }),
+  sign: ({ x }) => ({ y: F.sign(x) }),
+  softplus: ({ x }, a) => ({ y: F.softplus(x, { beta: num(a.beta), threshold: num(a.threshold) }) }),
+  clamp: ({ x }, a) => ({ y: F.clamp(x, a.min as number | null, a.max as number | null) }),
+  clamp_tensor: ({ x, low, high }) => ({ y: F.clamp(x, low, high) }),
+  gather: ({ x, index }, a) => ({ y: F.gather(x, num(a.dim), index) }),
+  where: ({ cond, a, b }) => ({ y: F.where(cond, a, b) }),
+  topk: ({ x }, a) =>
+    F.topk(x, num(a.k), { dim: num(a.dim), largest: a.largest as boolean, sorted: a.sorted as boolean }),
   mean: ({ x }, a) => ({ y: F.mean(x, a.dim as number[], a.keepdim as boolean) }),
   box_iou: ({ boxes1, boxes2 }) => ({ iou: F.boxIou(boxes1, boxes2) }),
   nms: ({ boxes, scores }, a) => ({ keep: F.nms(boxes, scores, num(a.iou_threshold)) }),
@@ -133,7 +206,14 @@ const runners: Record<string, Runner> = {
 // Families with their own harness elsewhere (different layouts): optimizers and lr_schedulers in
 // test/optim, end_to_end in test/e2e, models in test/models. Every other fixture file is an op family and
 // runs here, so a new file or case needs no new code (a new op needs one runner above).
-const handledElsewhere = new Set(["optimizers", "lr_schedulers", "end_to_end", "models"]);
+const handledElsewhere = new Set([
+  "optimizers",
+  "optimizers_extra",
+  "swa_utils",
+  "lr_schedulers",
+  "end_to_end",
+  "models",
+]);
 const families = fixtureFamilies().filter((f) => !handledElsewhere.has(f));
 
 test("every fixture file is run by a harness", () => {

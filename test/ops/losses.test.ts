@@ -364,3 +364,144 @@ test("crossEntropy: wasm matches js forward and backward (soft targets needing g
     });
   }
 });
+
+// Issue 15: class weights and ignored targets in crossEntropy/nllLoss, multiMarginLoss, smoothL1Loss,
+// huberLoss and klDiv.
+const weights = () => tensor([0.5, 2, 1, 1.5], undefined, { dtype: "float64" });
+
+gradcheckCases("losses (issue 15)", [
+  {
+    name: "crossEntropy weight + ignoreIndex + labelSmoothing, mean",
+    inputs: () => [logits([5, 4], 71)],
+    f: (x) => F.crossEntropy(x, labels([1, -100, 3, 0, 2]), { weight: weights(), labelSmoothing: 0.1 }),
+  },
+  {
+    name: "crossEntropy ignoreIndex 2 on [N, C, d], sum",
+    inputs: () => [logits([2, 4, 3], 72)],
+    f: (x) => F.crossEntropy(x, labels([2, 1, 0, 3, 2, 2], [2, 3]), { ignoreIndex: 2, reduction: "sum" }),
+  },
+  {
+    name: "nllLoss weight, mean",
+    inputs: () => [logits([4, 4], 73)],
+    f: (x) => F.nllLoss(F.logSoftmax(x, 1), labels([3, 1, 1, 0]), { weight: weights() }),
+  },
+  ...reductions.map((reduction) => ({
+    name: `multiMarginLoss p=2 margin 0.7, ${reduction}`,
+    inputs: () => [logits([4, 5], 74)],
+    f: (x: Tensor) => F.multiMarginLoss(x, labels([0, 4, 2, 2]), { p: 2, margin: 0.7, reduction }),
+  })),
+  {
+    name: "multiMarginLoss p=1 with weight",
+    inputs: () => [logits([4, 4], 75)],
+    f: (x) => F.multiMarginLoss(x, labels([0, 3, 2, 1]), { weight: weights() }),
+  },
+  {
+    name: "smoothL1Loss beta 0.5 (input and target)",
+    inputs: () => [logits([3, 4], 76), logits([3, 4], 77)],
+    f: (x, t) => F.smoothL1Loss(x, t, { beta: 0.5 }),
+  },
+  {
+    name: "huberLoss delta 0.8, none",
+    inputs: () => [logits([3, 4], 78), logits([3, 4], 79)],
+    f: (x, t) => F.huberLoss(x, t, { delta: 0.8, reduction: "none" }),
+  },
+  {
+    name: "klDiv batchmean (input and target)",
+    inputs: () => [F.logSoftmax(logits([3, 4], 80), 1), probabilities([3, 4], 81)],
+    f: (x, t) => F.klDiv(x, t, { reduction: "batchmean" }),
+  },
+  {
+    name: "klDiv logTarget, sum",
+    inputs: () => [F.logSoftmax(logits([3, 4], 82), 1), F.logSoftmax(logits([3, 4], 83), 1)],
+    f: (x, t) => F.klDiv(x, t, { reduction: "sum", logTarget: true }),
+  },
+]);
+
+test("crossEntropy with class weights divides by the weights of the counted targets (torch's mean)", () => {
+  const x = f64([
+    [1, 2, 0.5, -1],
+    [0.3, -0.2, 2, 1],
+    [2, 1, 0, -1],
+  ]);
+  const w = weights();
+  const perRow = naiveCrossEntropy(x.toList() as number[][], [1, 2, 0]);
+  const wv = [2, 1, 0.5];
+  const expected = (perRow[0] * wv[0] + perRow[2] * wv[2]) / (wv[0] + wv[2]);
+  const loss = F.crossEntropy(x, labels([1, -100, 0]), { weight: w }).item();
+  assert.ok(Math.abs(loss - expected) < 1e-12, `${loss} vs ${expected}`);
+  const none = F.crossEntropy(x, labels([1, 7, 0]), { ignoreIndex: 7, reduction: "none" }).toArray();
+  assert.equal(Math.abs(none[1]), 0);
+  assert.ok(Math.abs(none[0] - perRow[0]) < 1e-12);
+});
+
+test("multiMarginLoss is ConvNetJS's SVM loss: Σ_{j≠y} max(0, 1 - x_y + x_j) / C", () => {
+  const x = f64([[3, 2.5, -1, 4]]);
+  const expected = (Math.max(0, 1 - 3 + 2.5) + 0 + Math.max(0, 1 - 3 + 4)) / 4;
+  assert.ok(Math.abs(F.multiMarginLoss(x, labels([0])).item() - expected) < 1e-12);
+});
+
+test("smoothL1Loss, huberLoss and klDiv follow their definitions; 0·log 0 counts as 0", () => {
+  const a = tensor([0, 0.3, 2, -3], undefined, { dtype: "float64" });
+  const b = tensor([0, 0, 0, 0], undefined, { dtype: "float64" });
+  assert.deepEqual(Array.from(F.smoothL1Loss(a, b, { reduction: "none" }).toArray()), [0, 0.045, 1.5, 2.5]);
+  assert.deepEqual(
+    Array.from(F.smoothL1Loss(a, b, { beta: 0, reduction: "none" }).toArray()),
+    [0, 0.3, 2, 3],
+  );
+  assert.deepEqual(
+    Array.from(F.huberLoss(a, b, { delta: 2, reduction: "none" }).toArray()),
+    [0, 0.045, 2, 4],
+  );
+  const t = tensor([[0, 1]], undefined, { dtype: "float64", requiresGrad: true });
+  const kl = F.klDiv(tensor([[Math.log(0.5), Math.log(0.5)]], undefined, { dtype: "float64" }), t, {
+    reduction: "sum",
+  });
+  assert.ok(Math.abs(kl.item() - Math.log(2)) < 1e-12);
+  kl.backward();
+  assert.ok(t.grad!.toArray().every(Number.isFinite), "no NaN from 0·log 0 in the target's gradient");
+});
+
+test("errors: the issue-15 losses name the op and the bad argument", () => {
+  const x = f32([3, 4]);
+  assert.throws(
+    () => F.crossEntropy(x, labels([0, 1, 2]), { weight: f32([3]) }),
+    /crossEntropy: weight \[3\] must have one value per class, \[4\], for input \[3,4\]/,
+  );
+  assert.throws(
+    () => F.crossEntropy(x, labels([0, -100, 9])),
+    /crossEntropy: label 9 at position 2 is out of range for 4 classes \(input \[3,4\]\)/,
+  );
+  assert.throws(
+    () => F.crossEntropy(x, labels([0, 1, 2]), { ignoreIndex: 0.5 }),
+    /crossEntropy: ignoreIndex must be an integer, got 0.5/,
+  );
+  assert.throws(
+    () => F.nllLoss(x, labels([0, 1, 2]), { weight: f32([2]) }),
+    /nllLoss: weight \[2\] must have one value per class/,
+  );
+  assert.throws(
+    () => F.multiMarginLoss(x, labels([0, 1, 2]), { p: 3 as 1 }),
+    /multiMarginLoss: p must be 1 or 2, got 3/,
+  );
+  assert.throws(
+    () => F.multiMarginLoss(f32([3, 4, 2]), labels([0, 1, 2])),
+    /multiMarginLoss: input must be \[N, C\], got \[3,4,2\]/,
+  );
+  assert.throws(
+    () => F.multiMarginLoss(x, labels([0, 1, 5])),
+    /multiMarginLoss: label 5 at position 2 is out of range/,
+  );
+  assert.throws(
+    () => F.smoothL1Loss(x, x, { beta: -1 }),
+    /smoothL1Loss: beta must be a non-negative number, got -1/,
+  );
+  assert.throws(() => F.huberLoss(x, x, { delta: 0 }), /huberLoss: delta must be a positive number, got 0/);
+  assert.throws(
+    () => F.huberLoss(x, f32([4])),
+    /huberLoss: input \[3,4\] and target \[4\] must have the same shape/,
+  );
+  assert.throws(
+    () => F.klDiv(x, x, { reduction: "avg" as "mean" }),
+    /klDiv: reduction must be 'mean', 'batchmean', 'sum' or 'none', got 'avg'/,
+  );
+});

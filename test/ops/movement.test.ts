@@ -208,3 +208,52 @@ test("errors: concat and stack of mismatched tensors list every shape", () => {
   assert.throws(() => F.stack([a, b]), /stack: shapes \[2,3\], \[2,2\] must all be equal/);
   assert.throws(() => F.stack([]), /stack: no tensors given/);
 });
+
+// Issue 15: reflect, replicate and circular padding.
+gradcheckCases("pad modes (issue 15)", [
+  {
+    name: "reflect 2-D (1,2,2,1)",
+    inputs: () => [randomInput([1, 2, 4, 5], { seed: 11 })],
+    f: (x) => F.pad(x, [1, 2, 2, 1], "reflect"),
+  },
+  {
+    name: "replicate 2-D (2,0,1,3)",
+    inputs: () => [randomInput([1, 2, 3, 4], { seed: 12 })],
+    f: (x) => F.pad(x, [2, 0, 1, 3], { mode: "replicate" }),
+  },
+  {
+    name: "circular 1-D (3,1)",
+    inputs: () => [randomInput([2, 2, 4], { seed: 13 })],
+    f: (x) => F.pad(x, [3, 1], { mode: "circular" }),
+  },
+]);
+
+test("pad modes give torch's layouts on a ramp", () => {
+  const x = tensor([[[1, 2, 3, 4]]]);
+  assert.deepEqual(F.pad(x, [2, 1], "reflect").toList(), [[[3, 2, 1, 2, 3, 4, 3]]]);
+  assert.deepEqual(F.pad(x, [2, 1], "replicate").toList(), [[[1, 1, 1, 2, 3, 4, 4]]]);
+  assert.deepEqual(F.pad(x, [2, 1], "circular").toList(), [[[3, 4, 1, 2, 3, 4, 1]]]);
+  assert.deepEqual(F.pad(x, [1, 0], { value: 9 }).toList(), [[[9, 1, 2, 3, 4]]]);
+  assert.deepEqual(F.pad(x, [1, 0], 7).toList(), [[[7, 1, 2, 3, 4]]]);
+});
+
+test("errors: pad modes reject widths the mode cannot fill and unknown modes", () => {
+  const x = tensor(new Float32Array(2 * 3 * 4), [2, 3, 4]);
+  assert.throws(
+    () => F.pad(x, [4, 0], "reflect"),
+    /pad: reflect padding \(4, 0\) of dim 2 needs widths below its size 4; input \[2,3,4\]/,
+  );
+  assert.throws(
+    () => F.pad(x, [0, 5], "circular"),
+    /pad: circular padding \(0, 5\) of dim 2 needs widths at most/,
+  );
+  assert.throws(
+    () => F.pad(x, [1, 1, 1, 1, 1, 1], "replicate"),
+    /pad: replicate padding \[1,1,1,1,1,1\] pads 3 dims of \[2,3,4\]; at most 2/,
+  );
+  assert.throws(
+    () => F.pad(x, [1, 1], "mirror" as F.PadMode),
+    /pad: mode must be one of constant, reflect, replicate, circular, got "mirror"/,
+  );
+  assert.throws(() => F.pad(x, [1, 1], { value: NaN }), /pad: value must be a number, got null/);
+});

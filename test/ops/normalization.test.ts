@@ -386,3 +386,84 @@ test("errors: localResponseNorm rank and size, l2Penalty without weights", () =>
   );
   assert.throws(() => F.l2Penalty([], 0.1), /l2Penalty: no weights given/);
 });
+
+// Issue 15: layer norm, group norm and ConvNeXt's channels-first layer norm.
+gradcheckCases("per-sample normalisation (issue 15)", [
+  {
+    name: "layerNorm over [4, 3] with weight and bias",
+    inputs: () => [
+      randomInput([2, 4, 3], { seed: 41 }),
+      randomInput([4, 3], { seed: 42 }),
+      randomInput([4, 3], { seed: 43 }),
+    ],
+    f: (x, w, b) => F.layerNorm(x, [4, 3], { weight: w, bias: b }),
+  },
+  {
+    name: "layerNorm over [5], no affine, eps 1e-3",
+    inputs: () => [randomInput([3, 5], { seed: 44 })],
+    f: (x) => F.layerNorm(x, [5], { eps: 1e-3 }),
+  },
+  {
+    name: "groupNorm 2 groups of 2 channels",
+    inputs: () => [
+      randomInput([2, 4, 2, 3], { seed: 45 }),
+      randomInput([4], { seed: 46 }),
+      randomInput([4], { seed: 47 }),
+    ],
+    f: (x, w, b) => F.groupNorm(x, 2, { weight: w, bias: b }),
+  },
+  {
+    name: "layerNorm2d",
+    inputs: () => [
+      randomInput([2, 3, 2, 2], { seed: 48 }),
+      randomInput([3], { seed: 49 }),
+      randomInput([3], { seed: 50 }),
+    ],
+    f: (x, w, b) => F.layerNorm2d(x, { weight: w, bias: b, eps: 1e-6 }),
+  },
+]);
+
+test("layerNorm2d equals layerNorm over C in channels-last order; groupNorm with C groups is instance norm", () => {
+  const x = randomInput([2, 3, 2, 4], { seed: 51 });
+  const w = randomInput([3], { seed: 52 });
+  const b = randomInput([3], { seed: 53 });
+  const channelsLast = F.permute(
+    F.layerNorm(F.permute(x, [0, 2, 3, 1]), [3], { weight: w, bias: b }),
+    [0, 3, 1, 2],
+  );
+  const direct = F.layerNorm2d(x, { weight: w, bias: b });
+  const a = direct.toArray();
+  channelsLast.toArray().forEach((v, i) => assert.ok(Math.abs(v - a[i]) < 1e-12));
+  const inst = F.groupNorm(x, 3).toArray();
+  const byHand = F.div(
+    F.sub(x, F.mean(x, [2, 3], true)),
+    F.sqrt(F.add(F.variance(x, [2, 3], { unbiased: false, keepdim: true }), 1e-5)),
+  ).toArray();
+  byHand.forEach((v, i) => assert.ok(Math.abs(v - inst[i]) < 1e-12));
+});
+
+test("errors: layerNorm, groupNorm and layerNorm2d name the op and the shapes", () => {
+  const x = f32([2, 6, 3]);
+  assert.throws(
+    () => F.layerNorm(x, [6]),
+    /layerNorm: normalizedShape \[6\] must be the trailing dims of input \[2,6,3\]/,
+  );
+  assert.throws(
+    () => F.layerNorm(x, [3], { weight: f32([4]) }),
+    /layerNorm: weight \[4\] must have shape \[3\] for input \[2,6,3\]/,
+  );
+  assert.throws(
+    () => F.layerNorm(x, [3], { eps: -1 }),
+    /layerNorm: eps must be a non-negative number, got -1/,
+  );
+  assert.throws(
+    () => F.groupNorm(x, 4),
+    /groupNorm: numGroups=4 must divide the 6 channels of input \[2,6,3\]/,
+  );
+  assert.throws(() => F.groupNorm(f32([6]), 2), /groupNorm: input must be \[N, C, …\], got \[6\]/);
+  assert.throws(() => F.groupNorm(x, 3, { bias: f32([3]) }), /groupNorm: bias \[3\] must have shape \[6\]/);
+  assert.throws(
+    () => F.layerNorm2d(x, { weight: f32([3]) }),
+    /layerNorm2d: weight \[3\] must have shape \[6\]/,
+  );
+});

@@ -227,3 +227,60 @@ test("errors: adaptive pooling of an empty plane instead of 0/0", () => {
     /adaptiveAvgPool2d: input \[1,1,0,4\] has an empty spatial dim/,
   );
 });
+
+// Issue 15: adaptive and global max pooling.
+gradcheckCases("adaptive max pooling (issue 15)", [
+  {
+    name: "7x5 -> 3x2 (overlapping windows)",
+    inputs: () => [distinctInput([1, 2, 7, 5], { seed: 21 })],
+    f: (x) => F.adaptiveMaxPool2d(x, [3, 2]),
+  },
+  {
+    name: "6x4 -> 3x2 (divisible: max pooling)",
+    inputs: () => [distinctInput([2, 1, 6, 4], { seed: 22 })],
+    f: (x) => F.adaptiveMaxPool2d(x, [3, 2]),
+  },
+  {
+    name: "global max",
+    inputs: () => [distinctInput([2, 3, 3, 4], { seed: 23 })],
+    f: F.globalMaxPool2d,
+  },
+]);
+
+test("adaptive max pooling to 1x1 is the global max; windows follow torch's rule", () => {
+  const x = tensor([
+    [
+      [
+        [1, 9, 2],
+        [4, 3, 8],
+      ],
+    ],
+  ]);
+  assert.deepEqual(F.adaptiveMaxPool2d(x, 1).toList(), [[[[9]]]]);
+  assert.deepEqual(F.globalMaxPool2d(x).toList(), [[[[9]]]]);
+  // Columns 0-1 and 1-2 (overlapping at 1) for two outputs from three.
+  assert.deepEqual(F.adaptiveMaxPool2d(x, [1, 2]).toList(), [[[[9, 9]]]]);
+  assert.deepEqual(F.adaptiveMaxPool2d(x, [2, 2]).toList(), [
+    [
+      [
+        [9, 9],
+        [4, 8],
+      ],
+    ],
+  ]);
+});
+
+test("errors: adaptive and global max pooling check rank and output size", () => {
+  const x3 = tensor(new Float32Array(12), [3, 2, 2]);
+  assert.throws(() => F.adaptiveMaxPool2d(x3, 1), /adaptiveMaxPool2d: input must be 4-D NCHW, got \[3,2,2\]/);
+  assert.throws(() => F.globalMaxPool2d(x3), /globalMaxPool2d: input must be 4-D NCHW, got \[3,2,2\]/);
+  const x = tensor(new Float32Array(12), [1, 3, 2, 2]);
+  assert.throws(
+    () => F.adaptiveMaxPool2d(x, [0, 2]),
+    /adaptiveMaxPool2d: outputSize must be positive, got \[0,2\]/,
+  );
+  assert.throws(
+    () => F.adaptiveMaxPool2d(tensor(new Float32Array(0), [1, 3, 0, 2]), 1),
+    /adaptiveMaxPool2d: input \[1,3,0,2\] has an empty spatial dim/,
+  );
+});

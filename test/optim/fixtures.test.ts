@@ -27,6 +27,9 @@ const optimizers: Record<string, Ctor> = {
   rmsprop: optim.RMSprop as unknown as Ctor,
   adam: optim.Adam as unknown as Ctor,
   adamw: optim.AdamW as unknown as Ctor,
+  nadam: optim.NAdam as unknown as Ctor,
+  radam: optim.RAdam as unknown as Ctor,
+  lamb: optim.LAMB as unknown as Ctor,
 };
 
 // README: "optimizer cases need a little more" than single ops; per-step float32 rounding compounds over 5 steps.
@@ -34,9 +37,9 @@ const ATOL = 1e-6;
 const RTOL = 1e-5;
 
 for (const backend of computingBackends()) {
-  test(`optimizers.json: every trajectory matches torch [${backend}]`, () => {
+  test(`optimizers.json, optimizers_extra.json: every trajectory matches torch [${backend}]`, () => {
     const worst: Record<string, { ratio: number; abs: number; name: string }> = {};
-    for (const c of loadFixture("optimizers").cases) {
+    for (const c of [...loadFixture("optimizers").cases, ...loadFixture("optimizers_extra").cases]) {
       const Optim = optimizers[c.op];
       assert.ok(Optim, `no optimizer for fixture op '${c.op}'`);
       const param = tensor(decode(c.inputs.param), c.inputs.param.shape, { requiresGrad: true, backend });

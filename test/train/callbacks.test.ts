@@ -71,6 +71,17 @@ test("EarlyStopping on val_accuracy treats higher as better", () => {
   assert.equal(es.stoppedEpoch, 3);
 });
 
+test("EarlyStopping: a NaN or infinite metric is never an improvement nor the best epoch", () => {
+  const model = new Linear(2, 1);
+  const ctx = fakeContext(model, new History());
+  const es = new EarlyStopping({ monitor: "val_loss", patience: 3 });
+  es.onTrainBegin();
+  for (const [i, loss] of [Number.NaN, 0.8, Number.NaN, Number.NEGATIVE_INFINITY].entries())
+    es.onEpochEnd(ctx as unknown as TrainContext, logs(i + 1, loss));
+  assert.equal(es.best, 0.8);
+  assert.equal(es.bestEpoch, 2);
+});
+
 test("inside fit: stops after the val loss worsens and ends with the best epoch's weights", async () => {
   const model = new Linear(4, 3);
   const data: Batch[] = Array.from({ length: 4 }, (_, i) => ({

@@ -8,6 +8,7 @@ import { F, manualSeed, nn, noGrad, optim, tensor, type Tensor } from "../../src
 import { call, getModel } from "../../src/models/index.js";
 import { extractFeatures, parameterBlocks, prepareFinetune } from "../../src/train/finetune.js";
 import { loadMnist } from "../../src/node/data/index.js";
+import { selectClasses, type TensorDataset } from "../../src/data/dataset.js";
 
 const small = { numClasses: 10, backend: "meta" };
 
@@ -85,23 +86,11 @@ test("prepareFinetune and extractFeatures reject bad options clearly", () => {
   );
 });
 
-/** MNIST digits of the given classes, relabelled 0.., the first `perClass` of each. */
-function digits(
-  ds: Awaited<ReturnType<typeof loadMnist>>,
-  classes: number[],
-  perClass: number,
-): [Tensor, Tensor] {
-  const picked: number[] = [];
-  const counts = new Map<number, number>();
-  ds.labels.forEach((label, i) => {
-    if (!classes.includes(label) || (counts.get(label) ?? 0) >= perClass) return;
-    counts.set(label, (counts.get(label) ?? 0) + 1);
-    picked.push(i);
-  });
-  const x = new Float32Array(picked.length * 784);
-  picked.forEach((i, k) => x.set(ds.images.subarray(i * 784, (i + 1) * 784), k * 784));
-  const y = Int32Array.from(picked, (i) => classes.indexOf(ds.labels[i]));
-  return [tensor(x, [picked.length, 1, 28, 28]), tensor(y, [picked.length], { dtype: "int32" })];
+/** MNIST digits of the given classes, relabelled 0.., the first `perClass` of each, as tensors. */
+function digits(ds: TensorDataset, classes: number[], perClass: number): [Tensor, Tensor] {
+  const picked = selectClasses(ds, classes, { perClass });
+  const n = picked.labels.length;
+  return [tensor(picked.images, [n, 1, 28, 28]), tensor(picked.labels, [n], { dtype: "int32" })];
 }
 
 function train(

@@ -9,7 +9,14 @@ import { crossEntropy } from "../../src/ops/losses.js";
 import { noGrad } from "../../src/autograd/engine.js";
 import { manualSeed } from "../../src/tensor/rng.js";
 import { tensor, type Tensor } from "../../src/tensor/tensor.js";
-import { NonFiniteLossError, evaluate, fit, predict, type Batch } from "../../src/train/fit.js";
+import {
+  NonFiniteLossError,
+  NonFiniteWeightsError,
+  evaluate,
+  fit,
+  predict,
+  type Batch,
+} from "../../src/train/fit.js";
 import { mnistLoader, smallCnn } from "./helpers.js";
 
 test("fit on 512 real MNIST digits lowers the loss and clearly beats chance", async () => {
@@ -182,4 +189,43 @@ test("ReduceLROnPlateau is stepped with the monitored metric at each epoch end",
   });
   // Epoch 1 sets the best val_loss; epochs 2 and 3 do not improve it, so the lr halves after epoch 3.
   assert.deepEqual(history.get("lr"), [1e-9, 1e-9, 1e-9, 5e-10]);
+});
+
+test("a finite loss whose step overflows the weights (SGD lr 1e300) stops fit, names the parameter and restores the weights", async () => {
+  manualSeed(2);
+  const model = smallCnn();
+  const initial = new Map([...model.stateDict()].map(([k, t]) => [k, t.toArray()]));
+  const train = await mnistLoader("train", 64, { batchSize: 64 });
+  const error = await fit(model, {
+    train,
+    epochs: 2,
+    optimizer: new SGD(model.parameters(), { lr: 1e300 }),
+  }).then(
+    () => assert.fail("fit should throw"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof NonFiniteWeightsError);
+  assert.equal(error.tensorName, "0.weight");
+  assert.match(
+    error.message,
+    /parameter '0\.weight' is -?(NaN|Infinity) \(first at index \d+\) after the step at epoch 1, batch 1 \(lr 1e\+300\) although the loss was finite/,
+  );
+  assert.equal(error.history.stopReason, "non-finite-weights");
+  // The weights are those before the step that broke them, not NaN.
+  for (const [k, t] of model.stateDict()) assert.deepEqual(t.toArray(), initial.get(k), k);
+});
+
+test("a NaN prediction is never counted correct, so val_acc cannot be 100% with val_loss NaN", async () => {
+  const logits = tensor([Number.NaN, 0, 0, 1, 0, 0, Number.NaN, Number.NaN, Number.NaN], [3, 3]);
+  const labels = tensor([0, 0, 2], [3], { dtype: "int32" });
+  const batches: Batch[] = [{ x: tensor([1, 2, 3], [3, 1]), y: labels }];
+  class Fixed extends Module {
+    forward(): Tensor {
+      return logits;
+    }
+  }
+  const result = await evaluate(new Fixed(), batches);
+  assert.ok(Number.isNaN(result.loss));
+  // Row 0 is NaN where the label is; row 2 is all NaN; only row 1 (argmax 0, label 0) is correct.
+  assert.equal(result.accuracy, 1 / 3);
 });

@@ -18,6 +18,23 @@ export class UsageError extends Error {
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 export type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * Joins `--flag -1` into `--flag=-1` for string flags: parseArgs would otherwise take the negative number
+ * for an option and fail with "argument is ambiguous", instead of the range check naming the flag.
+ */
+function joinNegativeNumbers(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : "";
+    const next = argv[i + 1];
+    if (options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
 /** Parses argv for `command`; `--help` is always accepted. */
 export function parse(
   command: string,
@@ -26,7 +43,7 @@ export function parse(
 ): { values: Values; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeNumbers(argv, options),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,

@@ -15,7 +15,8 @@ import { subset, randomSplit, type LoaderDataset } from "../../data/index.js";
 import { loadMnist } from "../data/mnist.js";
 import { loadCifar10 } from "../data/cifar.js";
 import { loadImageFolder, readImageFile } from "../data/image-folder.js";
-import { loadModel, type CheckpointConfig } from "../checkpoint.js";
+import { isCheckpointDir, loadModel, type CheckpointConfig } from "../checkpoint.js";
+import { parseJsonBounded } from "../../io/json.js";
 import { UsageError } from "./args.js";
 
 /** Thrown for a missing or unreadable input file (exit status 1, message only). */
@@ -48,9 +49,10 @@ export async function resolveArchitecture(arg: string, target: ModelTarget): Pro
   if (existsSync(arg) && statSync(arg).isFile()) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(arg, "utf8"));
+      // Bounded (size and nesting depth): a spec is a few kilobytes and a handful of levels deep.
+      parsed = parseJsonBounded(await readFile(arg, "utf8"), arg, { maxBytes: 16 * 1024 * 1024 });
     } catch (error) {
-      throw new InputError(`model file ${arg} is not valid JSON: ${(error as Error).message}`);
+      throw new InputError(`model file ${(error as Error).message}`);
     }
     const defs = (parsed as { layer_defs?: unknown })?.layer_defs ?? parsed;
     if (isConvNetJsLayerDefs(defs)) return { kind: "convnetjs", layerDefs: defs };
@@ -83,22 +85,30 @@ export function build(architecture: ArchitectureConfig): Module {
   return buildArchitecture(architecture, (name, options) => getModel(name, options));
 }
 
+/**
+ * The checkpoint directory an argument names: `dir` itself, or a run directory's best/ (else last/).
+ * Throws an InputError when there is none.
+ */
+export async function resolveCheckpointDir(
+  dir: string,
+  prefer: readonly string[] = ["best", "last"],
+): Promise<string> {
+  if (!existsSync(dir)) throw new InputError(`checkpoint directory not found: ${dir}`);
+  if (statSync(dir).isDirectory() && (await isCheckpointDir(dir))) return dir;
+  // A run's output directory holds best/ and last/.
+  for (const sub of prefer) if (await isCheckpointDir(join(dir, sub))) return join(dir, sub);
+  throw new InputError(
+    `${dir} is not a checkpoint directory (no checkpoint in it, nor in ${prefer.join("/ or ")}/)`,
+  );
+}
+
 /** A checkpoint directory's model with its weights (eval mode). */
 export async function loadCheckpointModel(dir: string): Promise<{ model: Module; config: CheckpointConfig }> {
-  if (!existsSync(dir)) throw new InputError(`checkpoint directory not found: ${dir}`);
-  if (!statSync(dir).isDirectory() || !existsSync(join(dir, "config.json"))) {
-    // A run's output directory holds best/ and last/; accept it and prefer best.
-    for (const sub of ["best", "last"]) {
-      if (existsSync(join(dir, sub, "config.json"))) return loadCheckpointModel(join(dir, sub));
-    }
-    throw new InputError(`${dir} is not a checkpoint directory (no config.json, best/ or last/)`);
-  }
-  try {
-    const { model, config } = await loadModel(dir, { zoo: (name, options) => getModel(name, options) });
-    return { model, config };
-  } catch (error) {
-    throw new InputError(`could not load the checkpoint in ${dir}: ${(error as Error).message}`);
-  }
+  const checkpointDir = await resolveCheckpointDir(dir);
+  const { model, config } = await loadModel(checkpointDir, {
+    zoo: (name, options) => getModel(name, options),
+  });
+  return { model, config };
 }
 
 export const DATASETS = ["mnist", "fashion-mnist", "cifar10"] as const;
@@ -177,6 +187,17 @@ export async function loadData(
   }
   const shape = splits.train.shape;
   if (!shape) throw new InputError(`dataset ${name} has no image shape`);
+  // An empty split would train on nothing or report val_acc NaN% (a tiny folder split 90/10).
+  for (const [split, data] of [
+    ["train", splits.train],
+    ["test", splits.test],
+  ] as const) {
+    if (data.length === 0)
+      throw new InputError(
+        `dataset ${name}: the ${split} split has no images (${splits.train.length} train, ${splits.test.length} test); ` +
+          `add images, or give the folder train/ and test/ sub-folders`,
+      );
+  }
   const classes = [...(splits.train.classes ?? [])];
   return {
     train: firstN(splits.train, options.limit),

@@ -5,6 +5,7 @@ import { formatSummary, listModels, summary } from "../../models/index.js";
 import { optionalInt, parse, str, UsageError } from "./args.js";
 import { build, loadCheckpointModel, resolveArchitecture } from "./resources.js";
 import { existsSync, statSync } from "node:fs";
+import { convnetJsToSpec } from "../../spec/convnetjs.js";
 
 export const SUMMARY_USAGE = `Usage: striate summary <model> [options]
 
@@ -58,7 +59,9 @@ export async function summaryCommand(argv: string[]): Promise<number> {
       : (zoo?.inputSize ?? (arg === "convnetjs-cifar10" ? [3, 32, 32] : [1, 28, 28]));
     const numClasses = optionalInt(values, "classes", 1) ?? zoo?.numClasses ?? 10;
     const architecture = await resolveArchitecture(arg, { numClasses, inputShape: input });
-    if (architecture.kind === "spec") input = raw ? input : architecture.spec.input;
+    // A spec or ConvNetJS file declares its own input shape (a CIFAR layer_defs file is 3x32x32).
+    if (!raw && architecture.kind === "spec") input = architecture.spec.input;
+    if (!raw && architecture.kind === "convnetjs") input = convnetJsToSpec(architecture.layerDefs).input;
     // Zoo models are built on the shape-only meta backend: a 224x224 VGG summary computes nothing.
     if (architecture.kind === "zoo") architecture.options = { ...architecture.options, backend: "meta" };
     model = build(architecture);

@@ -2,7 +2,6 @@
 // final test evaluation in the output directory. Ctrl-C finishes the current step, saves `<out>/last` and
 // exits with status 130; `--resume <dir>` continues such a run exactly where it stopped.
 
-import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   DataLoader,
@@ -42,7 +41,7 @@ import { CsvLogger, JsonlLogger, ModelCheckpoint } from "../callbacks.js";
 import { createProgressReporter } from "../progress.js";
 import { writePlots } from "../plots.js";
 import { choice, list, num, optionalInt, parse, str, UsageError } from "./args.js";
-import { build, InputError, loadData, resolveArchitecture } from "./resources.js";
+import { build, InputError, loadData, resolveArchitecture, resolveCheckpointDir } from "./resources.js";
 import { selectBackend } from "./backend.js";
 
 export const OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"] as const;
@@ -72,7 +71,9 @@ Options:
   --seed <n>             random seed (default 0)
   --limit <n>            use only the first n training and n test images (quick runs)
   --out <dir>            output directory (default runs/<model>)
-  --resume <dir>         continue a run from its checkpoint (e.g. runs/lenet5/last)
+  --resume <dir>         continue a run from its checkpoint (e.g. runs/lenet5/last) with the
+                         settings it was started with; only --epochs (to train longer), --out
+                         and --backend may be given with it
   --backend <name>       compute backend (default: the library default)
   -h, --help             show this help
 `;
@@ -203,6 +204,26 @@ function settingsFromFlags(
   };
 }
 
+/** Flags --resume accepts; every other setting is the saved run's (it is what makes the resume exact). */
+const RESUME_FLAGS = new Set(["resume", "epochs", "out", "backend", "help"]);
+
+/** Rejects flags a resume would otherwise silently ignore. */
+function checkResumeFlags(values: Record<string, string | boolean | undefined>, positionals: string[]): void {
+  const ignored = Object.keys(values).filter((k) => values[k] !== undefined && !RESUME_FLAGS.has(k));
+  if (positionals.length > 0)
+    throw new UsageError(
+      `--resume continues the saved run's model; remove '${positionals.join(" ")}'`,
+      "train",
+    );
+  if (ignored.length > 0) {
+    throw new UsageError(
+      `--resume keeps the settings the run was started with; ${ignored.map((k) => `--${k}`).join(", ")} ` +
+        `cannot be changed (only --epochs, --out and --backend can be given with --resume)`,
+      "train",
+    );
+  }
+}
+
 /** Runs `striate train`; returns the exit status. */
 export async function trainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse("train", argv, OPTIONS);
@@ -216,12 +237,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let architecture: ArchitectureConfig | undefined;
   let checkpointDir: string | undefined;
   if (resumeDir) {
-    checkpointDir = existsSync(join(resumeDir, "last", "config.json")) ? join(resumeDir, "last") : resumeDir;
-    if (!existsSync(join(checkpointDir, "config.json")))
-      throw new InputError(`--resume: no checkpoint in ${resumeDir} (no config.json)`);
+    checkResumeFlags(values, positionals);
+    checkpointDir = await resolveCheckpointDir(resumeDir, ["last"]);
     const { config } = await loadCheckpoint(checkpointDir);
     if (!config.architecture)
-      throw new InputError(`--resume: ${checkpointDir}/config.json has no architecture`);
+      throw new InputError(`--resume: the checkpoint in ${checkpointDir} has no architecture`);
     architecture = config.architecture;
     settings = { ...(config.hyperParameters as unknown as TrainSettings) };
     if (str(values, "epochs") !== undefined)
@@ -319,8 +339,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     process.stderr.write(`striate: ${error.message}\n`);
+    // Checkpoints are only written with finite weights (saveCheckpoint refuses others), so what was
+    // written before the failure is good.
     if (checkpoint.written.length > 0)
       process.stderr.write(`striate: the last good checkpoint is ${checkpoint.lastDir}\n`);
+    else
+      process.stderr.write(
+        `striate: no checkpoint was written (the failure came before the first epoch ended)\n`,
+      );
     return 1;
   } finally {
     process.off("SIGINT", onSigint);
