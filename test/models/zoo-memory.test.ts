@@ -1,7 +1,7 @@
 // Models that are no longer referenced give their memory back: torchvision-shaped zoo models built, run on a
 // small input and dropped one after another in one process fit in a wasm memory capped below what they
 // need together, because freed blocks of one model's sizes are merged and carved for the next model's
-// (a size-class allocator alone ran out at mobilenet_v2 with this cap). All 18 torchvision models at the
+// (a size-class allocator alone ran out at mobilenet_v2 with this cap). All the torchvision-shaped models at the
 // default 2 GiB cap: `npm run soak:memory -- --zoo` (docs/performance.md has its figures).
 import { it } from "node:test";
 import assert from "node:assert/strict";
