@@ -12,13 +12,16 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
 import { type CaseSpec, type CaseResult, RESULT_PREFIX } from "./common.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const jsonOut = args.includes("--json") ? args[args.indexOf("--json") + 1] : null;
-const only = args.includes("--only") ? args[args.indexOf("--only") + 1].split(",") : null;
+const { values: flags } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, json: { type: "string" }, only: { type: "string" } },
+});
+const quick = flags.quick;
+const jsonOut = flags.json ?? null;
+const only = flags.only?.split(",") ?? null;
 const CASE_TIMEOUT_MS = quick ? 120_000 : 300_000;
 /** Rounds over the whole plan (see runPlan). */
 const ROUNDS = quick ? 1 : 2;

@@ -13,7 +13,8 @@
 //      [--backward]   (the input gradient instead of the forward: dx from dy and w)
 //      [--cold]   (overwrite 64 MiB before each timed run: weights and data come from memory, as in a network)
 import { F, tensor } from "../src/index.js";
-import { conv2dBackwardInput, conv2dForward, type Conv2dShape } from "../src/backend/wasm/conv.js";
+import type { Conv2dGeometry } from "../src/backend/backend.js";
+import { conv2dBackwardInput, conv2dForward } from "../src/backend/wasm/conv.js";
 import { createWasmRuntime, type WasmRuntime } from "../src/backend/wasm/runtime.js";
 import { WasmStorage } from "../src/backend/wasm/storage.js";
 import {
@@ -65,8 +66,23 @@ const LAYERS: Layer[] =
           return [c, o, Number(size), pad === undefined ? (K - 1) / 2 : Number(pad)];
         });
 
-function convShape(N: number, [C, O, S, pad]: Layer): Conv2dShape {
-  return { N, C, H: S, W: S, O, KH: K, KW: K, padH: pad, padW: pad };
+function convShape(N: number, layer: Layer): Conv2dGeometry {
+  const [C, O, S, pad] = layer;
+  const out = outSize(layer);
+  return {
+    ...{
+      batch: N,
+      inChannels: C,
+      inH: S,
+      inW: S,
+      outChannels: O,
+      outH: out,
+      outW: out,
+      kernelH: K,
+      kernelW: K,
+    },
+    ...{ strideH: 1, strideW: 1, padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1 },
+  };
 }
 
 /** Output height = width of a layer. */
@@ -75,7 +91,7 @@ function outSize([, , S, pad]: Layer): number {
 }
 type Run = (
   rt: WasmRuntime,
-  s: Conv2dShape,
+  s: Conv2dGeometry,
   x: number,
   w: number,
   b: number,
@@ -91,14 +107,14 @@ function winograd(options: WinogradOptions, cached = false): Run {
   const opts = (storage: WasmStorage) => (cached ? { ...options, weightStorage: storage } : options);
   return BACKWARD
     ? (rt, s, x, w, _b, y, st) => winogradConv2dBackwardInput(rt, s, y, w, x, opts(st))
-    : (rt, s, x, w, b, y, st) => winogradConv2dForward(rt, s, x, w, b, y, false, opts(st));
+    : (rt, s, x, w, b, y, st) => winogradConv2dForward(rt, s, x, w, b, y, opts(st));
 }
 
 function conv(algorithm: "auto" | "im2col", cached = false): Run {
   const key = (storage: WasmStorage) => (cached ? storage : undefined);
   return BACKWARD
     ? (rt, s, x, w, _b, y, st) => conv2dBackwardInput(rt, s, y, w, x, false, algorithm, key(st))
-    : (rt, s, x, w, b, y, st) => conv2dForward(rt, s, x, w, b, y, false, algorithm, key(st));
+    : (rt, s, x, w, b, y, st) => conv2dForward(rt, s, x, w, b, y, algorithm, key(st));
 }
 
 const RUNS: Record<string, { label: string; run: Run }> = {

@@ -98,7 +98,7 @@ export function conv2dPackFlippedWeights(w: usize, O: i32, Cg: i32, KK: i32, G: 
   }
 }
 
-/** y = conv2d(x, w) + bias (bias may be 0), then ReLU if act == 1. Units [u0, u1) of N*ceil(P/chunk). */
+/** y = conv2d(x, w) + bias (bias may be 0). Units [u0, u1) of N*ceil(P/chunk). */
 export function conv2dForward(
   x: usize,
   wp: usize,
@@ -120,7 +120,6 @@ export function conv2dForward(
   G: i32,
   OH: i32,
   OW: i32,
-  act: i32,
   chunk: i32,
   ws: usize,
   u0: i32,
@@ -143,7 +142,7 @@ export function conv2dForward(
       setA(true, wp + <usize>g * gStride, Kg, false);
       setB(1, 0, 0, false);
       const b: usize = bias == 0 ? 0 : bias + <usize>(g * Og * 4);
-      setC(0, y + <usize>((n * O + g * Og) * P * 4), P, 1, 0, b, 1, act);
+      setC(0, y + <usize>((n * O + g * Og) * P * 4), P, 1, 0, b, 1);
       gemmCore(Og, Kg, j0, j1, ws);
     }
   }
@@ -189,7 +188,7 @@ export function conv2dBackwardInput(
       setConvGeom(dx + <usize>((n * C + g * Cg) * HW * 4), H, W, KH, KW, sh, sw, ph, pw, dh, dw, OW);
       setA(true, wpT + <usize>g * gStride, Og, true);
       setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, false);
-      setC(1, 0, 0, 1, 1, 0, 0, 0);
+      setC(1, 0, 0, 1, 1, 0, 0);
       const padded = usePaddedGrad(Cg, OH, Kg, ws + WS_PAD, ws + WS_TABLES);
       gemmCore(Kg, Og, 0, P, ws);
       if (padded) foldPaddedGrad(Cg);
@@ -245,7 +244,7 @@ export function conv2dBackwardWeight(
         setIm2colRow0(i0);
         setAIm2col();
         setB(0, dy + <usize>((n * O + g * Og) * P * 4), P, true);
-        setC(0, dW + <usize>((g * Og * Kg + i0) * 4), Kg, 1, n == 0 ? beta : 1, 0, 0, 0);
+        setC(0, dW + <usize>((g * Og * Kg + i0) * 4), Kg, 1, n == 0 ? beta : 1, 0, 0);
         setCTransposed();
         gemmCore(i1 - i0, P, 0, Og, ws);
       }
@@ -261,39 +260,8 @@ export function conv2dBackwardWeight(
       usePaddedImage(Cg, OH, ws + WS_PAD);
       setA(false, dy + <usize>((n * O + g * Og) * P * 4), P, false);
       setB(2, 0, 0, false);
-      setC(0, dW + <usize>(g * Og * Kg * 4), Kg, 1, n == 0 ? beta : 1, 0, 0, 0);
+      setC(0, dW + <usize>(g * Og * Kg * 4), Kg, 1, n == 0 ? beta : 1, 0, 0);
       gemmCore(Og, P, j0, j1, ws);
     }
-  }
-}
-
-/** db[o] = beta*db[o] + sum over n, p of dy[n][o][p], for channels [o0, o1). */
-export function conv2dBackwardBias(
-  dy: usize,
-  db: usize,
-  N: i32,
-  O: i32,
-  P: i32,
-  beta: f32,
-  o0: i32,
-  o1: i32,
-): void {
-  for (let o = o0; o < o1; o++) {
-    let acc = f32x4.splat(0);
-    let tail: f32 = 0;
-    for (let n = 0; n < N; n++) {
-      const row = dy + <usize>((n * O + o) * P * 4);
-      let p = 0;
-      for (; p + 4 <= P; p += 4) acc = f32x4.add(acc, v128.load(row + <usize>(p * 4)));
-      for (; p < P; p++) tail += load<f32>(row + <usize>(p * 4));
-    }
-    let s: f32 =
-      f32x4.extract_lane(acc, 0) +
-      f32x4.extract_lane(acc, 1) +
-      f32x4.extract_lane(acc, 2) +
-      f32x4.extract_lane(acc, 3);
-    s += tail;
-    const d = db + <usize>(o * 4);
-    store<f32>(d, beta == 0 ? s : beta * load<f32>(d) + s);
   }
 }

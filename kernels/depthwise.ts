@@ -25,7 +25,7 @@ const enum TapOp {
 // The three kernels walk the same output rows and taps; they differ only in what they do with a run.
 // taps, axpy and dot are @inline static methods (a decorator on a plain function does not parse for
 // prettier): inlined, `op` is a constant, so each kernel keeps only its own branch, as if written out in
-// place. fill, relu and sum have one caller each, which Binaryen inlines by itself.
+// place. fill and sum have one caller each, which Binaryen inlines by itself.
 class Rows {
   /**
    * Every tap of one output row, whose first input row is ih0 (= oh*sh - ph): kernel rows that fall
@@ -113,20 +113,6 @@ class Rows {
     for (; i < n; i++) store<f32>(row + <usize>(i * 4), v);
   }
 
-  /** row[i] = max(row[i], 0) for i < n; NaN stays NaN. */
-  static relu(row: usize, n: i32): void {
-    const zero = f32x4.splat(0);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const d = row + <usize>(i * 4);
-      v128.store(d, f32x4.max(v128.load(d), zero));
-    }
-    for (; i < n; i++) {
-      const d = row + <usize>(i * 4);
-      if (load<f32>(d) < 0) store<f32>(d, 0);
-    }
-  }
-
   /** sum row[i] for i < n (the bias gradient). */
   static sum(row: usize, n: i32): f32 {
     let acc = f32x4.splat(0);
@@ -168,7 +154,6 @@ export function depthwiseConv2dForward(
   dw: i32,
   OH: i32,
   OW: i32,
-  act: i32,
   _ws: usize,
   u0: i32,
   u1: i32,
@@ -184,7 +169,6 @@ export function depthwiseConv2dForward(
       const yr = y + <usize>((u * OH + oh) * OW * 4);
       Rows.fill(yr, OW, b);
       Rows.taps(TapOp.Forward, yr, xp, wp, oh * sh - ph, H, W, KH, KW, sw, pw, dh, dw, OW);
-      if (act == 1) Rows.relu(yr, OW);
     }
   }
 }

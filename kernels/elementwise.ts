@@ -1,7 +1,7 @@
-// Elementwise kernels: unary ops (and their gradients) and binary ops with broadcasting.
+// Elementwise kernels: unary ops and binary ops with broadcasting (gradients are written with these ops).
 //
 // Memory layout
-// - unary: x, y (and dy, dx) are n contiguous f32; y may alias x. Units are elements [u0, u1).
+// - unary: x, y are n contiguous f32; y may alias x. Units are elements [u0, u1).
 // - binary: the output is a dense 4-D box [d0][d1][d2][d3]; a and b are read through element strides
 //   (sa0..sa3, sb0..sb3), 0 on broadcast axes. The wrapper merges axes so d3 is the longest run; rows
 //   (d0*d1*d2 of them) are the units. Inner loops use f32x4 when both inputs are contiguous or one is
@@ -14,30 +14,7 @@
 // derivative are built on erfc so that the negative tail does not cancel; log and pow are scalar.
 
 import { fmadd } from "./simd";
-
-// Unary op codes (keep in sync with src/backend/wasm/elementwise.ts).
-const U_COPY = 0;
-const U_NEG = 1;
-const U_ABS = 2;
-const U_RELU = 3;
-const U_LEAKY = 4;
-const U_SIGMOID = 5;
-const U_TANH = 6;
-const U_EXP = 7;
-const U_LOG = 8;
-const U_SQRT = 9;
-const U_SQUARE = 10;
-const U_RECIP = 11;
-const U_AFFINE = 12; // alpha*x + beta
-const U_CLAMP = 13; // min(max(x, alpha), beta)
-const U_SIGN = 14;
-const U_RELU6 = 15;
-const U_ERF = 16;
-const U_GELU = 17; // x * Phi(x)
-const U_GELU_GRAD = 18; // Phi(x) + x * phi(x)
-const U_ELU = 19; // x > 0 ? x : alpha * (exp(x) - 1)
-const U_POW = 20; // x ** alpha
-const U_GT_SCALAR = 21; // x > alpha ? 1 : 0
+import { BinaryCode, UnaryCode } from "../src/backend/wasm/op-codes";
 
 export function vexp(x: v128): v128 {
   const hi = f32x4.splat(88.3762626647949);
@@ -165,64 +142,60 @@ function logLanes(v: v128): v128 {
 
 function unaryVec(op: i32, v: v128, a: v128, b: v128, e: f64): v128 {
   switch (op) {
-    case U_COPY:
-      return v;
-    case U_NEG:
+    case UnaryCode.neg:
       return f32x4.neg(v);
-    case U_ABS:
+    case UnaryCode.abs:
       return f32x4.abs(v);
-    case U_RELU:
+    case UnaryCode.relu:
       return v128.bitselect(f32x4.splat(0), v, f32x4.lt(v, f32x4.splat(0)));
-    case U_LEAKY:
+    case UnaryCode.leakyRelu:
       return v128.bitselect(f32x4.mul(v, a), v, f32x4.lt(v, f32x4.splat(0)));
-    case U_SIGMOID:
+    case UnaryCode.sigmoid:
       return vsigmoid(v);
-    case U_TANH:
+    case UnaryCode.tanh:
       return vtanh(v);
-    case U_EXP:
+    case UnaryCode.exp:
       return vexp(v);
-    case U_SQRT:
+    case UnaryCode.sqrt:
       return f32x4.sqrt(v);
-    case U_SQUARE:
+    case UnaryCode.square:
       return f32x4.mul(v, v);
-    case U_RECIP:
+    case UnaryCode.reciprocal:
       return f32x4.div(f32x4.splat(1), v);
-    case U_AFFINE:
-      return fmadd(v, a, b);
-    case U_CLAMP:
+    case UnaryCode.clamp:
       return f32x4.min(f32x4.max(v, a), b);
-    case U_SIGN: {
+    case UnaryCode.sign: {
       // 1 or -1, and x itself for 0, -0 and NaN.
       const pos = v128.bitselect(f32x4.splat(1), v, f32x4.gt(v, f32x4.splat(0)));
       return v128.bitselect(f32x4.splat(-1), pos, f32x4.lt(v, f32x4.splat(0)));
     }
-    case U_RELU6: {
+    case UnaryCode.relu6: {
       const r = v128.bitselect(f32x4.splat(0), v, f32x4.lt(v, f32x4.splat(0)));
       return v128.bitselect(f32x4.splat(6), r, f32x4.gt(r, f32x4.splat(6)));
     }
-    case U_ERF:
+    case UnaryCode.erf:
       return verf(v);
-    case U_GELU:
+    case UnaryCode.gelu:
       return f32x4.mul(v, vphi(v));
-    case U_GELU_GRAD: {
+    case UnaryCode.geluGrad: {
       const pdf = f32x4.mul(
         vexp(f32x4.mul(f32x4.mul(v, v), f32x4.splat(-0.5))),
         f32x4.splat(0.3989422804014327),
       );
       return fmadd(v, pdf, vphi(v));
     }
-    case U_ELU:
+    case UnaryCode.elu:
       return v128.bitselect(v, f32x4.mul(a, vexpm1(v)), f32x4.gt(v, f32x4.splat(0)));
-    case U_POW: {
+    case UnaryCode.powScalar: {
       if (e == 2) return f32x4.mul(v, v);
       if (e == 1) return v;
       if (e == 0.5) return f32x4.sqrt(v);
       return powLanes(v, e);
     }
-    case U_GT_SCALAR:
+    case UnaryCode.greaterScalar:
       return v128.and(f32x4.gt(v, a), f32x4.splat(1));
     default:
-      // U_LOG: scalar per lane.
+      // UnaryCode.log: scalar per lane.
       return logLanes(v);
   }
 }
@@ -242,18 +215,18 @@ export function unary(
   const b = f32x4.splat(<f32>beta);
   let i = u0;
   const end4 = u0 + ((u1 - u0) & ~3);
-  // The cheap ops (ReLU, the ReLU-gradient mask, affine, clamp) get their own loops: through unaryVec
+  // The cheap ops (ReLU, the ReLU-gradient mask, clamp) get their own loops: through unaryVec
   // (too large to inline) they cost a call and a switch per vector, several times the op itself.
   const zero = f32x4.splat(0);
   switch (op) {
-    case U_RELU:
+    case UnaryCode.relu:
       for (; i < end4; i += 4) {
         const o = <usize>(i * 4);
         const v = v128.load(x + o);
         v128.store(y + o, v128.bitselect(zero, v, f32x4.lt(v, zero)));
       }
       break;
-    case U_GT_SCALAR: {
+    case UnaryCode.greaterScalar: {
       const one = f32x4.splat(1);
       for (; i < end4; i += 4) {
         const o = <usize>(i * 4);
@@ -261,13 +234,7 @@ export function unary(
       }
       break;
     }
-    case U_AFFINE:
-      for (; i < end4; i += 4) {
-        const o = <usize>(i * 4);
-        v128.store(y + o, fmadd(v128.load(x + o), a, b));
-      }
-      break;
-    case U_CLAMP:
+    case UnaryCode.clamp:
       for (; i < end4; i += 4) {
         const o = <usize>(i * 4);
         v128.store(y + o, f32x4.min(f32x4.max(v128.load(x + o), a), b));
@@ -285,87 +252,6 @@ export function unary(
   }
 }
 
-/** The gradient of op given x (input), y (output of the forward op) and dy; dx may alias dy. */
-function unaryGradVec(op: i32, x: v128, y: v128, g: v128, a: v128): v128 {
-  const zero = f32x4.splat(0);
-  const one = f32x4.splat(1);
-  switch (op) {
-    case U_COPY:
-      return g;
-    case U_NEG:
-      return f32x4.neg(g);
-    case U_ABS: {
-      const s = v128.bitselect(f32x4.splat(-1), one, f32x4.lt(x, zero));
-      return f32x4.mul(g, v128.bitselect(zero, s, f32x4.eq(x, zero)));
-    }
-    case U_RELU:
-      return v128.and(g, f32x4.gt(x, zero));
-    case U_LEAKY:
-      return v128.bitselect(g, f32x4.mul(g, a), f32x4.gt(x, zero));
-    case U_SIGMOID:
-      return f32x4.mul(g, f32x4.mul(y, f32x4.sub(one, y)));
-    case U_TANH:
-      return f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y)));
-    case U_EXP:
-      return f32x4.mul(g, y);
-    case U_LOG:
-      return f32x4.div(g, x);
-    case U_SQRT:
-      return f32x4.div(f32x4.mul(g, f32x4.splat(0.5)), y);
-    case U_SQUARE:
-      return f32x4.mul(g, f32x4.add(x, x));
-    case U_RECIP:
-      return f32x4.neg(f32x4.mul(g, f32x4.mul(y, y)));
-    case U_AFFINE:
-      return f32x4.mul(g, a);
-    default:
-      return g;
-  }
-}
-
-/** dx[i] = dy[i] * op'(x[i]) (using y = op(x) where cheaper), i in [u0, u1). Not for U_CLAMP. */
-export function unaryBackward(
-  op: i32,
-  x: usize,
-  y: usize,
-  dy: usize,
-  dx: usize,
-  alpha: f32,
-  _ws: usize,
-  u0: i32,
-  u1: i32,
-): void {
-  const a = f32x4.splat(alpha);
-  let i = u0;
-  for (; i + 4 <= u1; i += 4) {
-    const o = <usize>(i * 4);
-    v128.store(dx + o, unaryGradVec(op, v128.load(x + o), v128.load(y + o), v128.load(dy + o), a));
-  }
-  for (; i < u1; i++) {
-    const o = <usize>(i * 4);
-    const r = unaryGradVec(
-      op,
-      f32x4.splat(load<f32>(x + o)),
-      f32x4.splat(load<f32>(y + o)),
-      f32x4.splat(load<f32>(dy + o)),
-      a,
-    );
-    store<f32>(dx + o, f32x4.extract_lane(r, 0));
-  }
-}
-
-// Binary op codes.
-const B_ADD = 0;
-const B_SUB = 1;
-const B_MUL = 2;
-const B_DIV = 3;
-const B_MAX = 4;
-const B_MIN = 5;
-const B_POW = 6;
-const B_EQ = 7;
-const B_GT = 8;
-const B_LT = 9;
-
 function powPairs(a: v128, b: v128): v128 {
   return f32x4(
     <f32>Math.pow(<f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(b, 0)),
@@ -377,23 +263,23 @@ function powPairs(a: v128, b: v128): v128 {
 
 function binVec(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case B_ADD:
+    case BinaryCode.add:
       return f32x4.add(a, b);
-    case B_SUB:
+    case BinaryCode.sub:
       return f32x4.sub(a, b);
-    case B_MUL:
+    case BinaryCode.mul:
       return f32x4.mul(a, b);
-    case B_DIV:
+    case BinaryCode.div:
       return f32x4.div(a, b);
-    case B_MAX:
+    case BinaryCode.maximum:
       return f32x4.max(a, b);
-    case B_MIN:
+    case BinaryCode.minimum:
       return f32x4.min(a, b);
-    case B_POW:
+    case BinaryCode.pow:
       return powPairs(a, b);
-    case B_EQ:
+    case BinaryCode.eq:
       return v128.and(f32x4.eq(a, b), f32x4.splat(1));
-    case B_GT:
+    case BinaryCode.gt:
       return v128.and(f32x4.gt(a, b), f32x4.splat(1));
     default:
       return v128.and(f32x4.lt(a, b), f32x4.splat(1));
@@ -411,17 +297,17 @@ function binRow(op: i32, a: usize, b: usize, y: usize, n: i32, sa: i32, sb: i32)
   // add/sub/mul get their own loops (gradients, optimizer updates): through binVec (not inlined) they
   // cost a call and a switch per vector.
   if (sa == 1 && sb == 1) {
-    if (op == B_ADD) {
+    if (op == BinaryCode.add) {
       for (; j < end4; j += 4) {
         const o = <usize>(j * 4);
         v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
       }
-    } else if (op == B_MUL) {
+    } else if (op == BinaryCode.mul) {
       for (; j < end4; j += 4) {
         const o = <usize>(j * 4);
         v128.store(y + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
       }
-    } else if (op == B_SUB) {
+    } else if (op == BinaryCode.sub) {
       for (; j < end4; j += 4) {
         const o = <usize>(j * 4);
         v128.store(y + o, f32x4.sub(v128.load(a + o), v128.load(b + o)));
@@ -434,12 +320,12 @@ function binRow(op: i32, a: usize, b: usize, y: usize, n: i32, sa: i32, sb: i32)
     }
   } else if (sa == 1 && sb == 0) {
     const vb = v128.load32_splat(b);
-    if (op == B_MUL) {
+    if (op == BinaryCode.mul) {
       for (; j < end4; j += 4) {
         const o = <usize>(j * 4);
         v128.store(y + o, f32x4.mul(v128.load(a + o), vb));
       }
-    } else if (op == B_ADD) {
+    } else if (op == BinaryCode.add) {
       for (; j < end4; j += 4) {
         const o = <usize>(j * 4);
         v128.store(y + o, f32x4.add(v128.load(a + o), vb));

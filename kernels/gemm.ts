@@ -16,7 +16,7 @@
 //
 // The B source can be a strided matrix or an image read through im2col (im2col.ts), so conv2d packs its
 // columns straight into B panels; the C sink can be a strided matrix with a fused epilogue (beta, bias per
-// row or column, ReLU) or a col2im scatter-add into an image (the input gradient of conv2d).
+// row or column) or a col2im scatter-add into an image (the input gradient of conv2d).
 
 import { fmadd } from "./simd";
 import { PAD_FLOATS, packAIm2col, packBIm2col, packBIm2colT, scatterTileCol2im } from "./im2col";
@@ -61,8 +61,6 @@ let gBeta: f32 = 0;
 let gBias: usize = 0;
 /** 0 no bias, 1 bias[i] per row, 2 bias[j] per column. */
 let gBiasMode: i32 = 0;
-/** 0 none, 1 ReLU. */
-let gAct: i32 = 0;
 /** Strided C stored transposed: element (i, j) at C[j*ldc + i]. Set by setCTransposed, reset by setC. */
 let gCTrans: bool = false;
 
@@ -92,16 +90,7 @@ export function setB(mode: i32, b: usize, ldb: i32, transB: bool): void {
   gTransB = transB;
 }
 
-export function setC(
-  mode: i32,
-  c: usize,
-  ldc: i32,
-  alpha: f32,
-  beta: f32,
-  bias: usize,
-  biasMode: i32,
-  act: i32,
-): void {
+export function setC(mode: i32, c: usize, ldc: i32, alpha: f32, beta: f32, bias: usize, biasMode: i32): void {
   gCMode = mode;
   gC = c;
   gLdc = ldc;
@@ -109,7 +98,6 @@ export function setC(
   gBeta = beta;
   gBias = bias;
   gBiasMode = bias == 0 ? 0 : biasMode;
-  gAct = act;
   gCTrans = false;
 }
 
@@ -293,7 +281,7 @@ export function micro2x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
   v128.store(tile, c11, 48);
 }
 
-/** C[i.., j..] (mr x nr) = alpha*tile + beta'*C, then bias and activation on the last K block. */
+/** C[i.., j..] (mr x nr) = alpha*tile + beta'*C, then the bias on the last K block. */
 function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: bool, last: bool): void {
   const beta: f32 = first ? gBeta : 1;
   if (gCTrans) {
@@ -302,7 +290,6 @@ function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: 
   }
   const alpha = gAlpha;
   const biasMode = last ? gBiasMode : 0;
-  const relu = last && gAct == 1;
   const ldc = gLdc;
   if (nr == NR) {
     const va = f32x4.splat(alpha);
@@ -334,10 +321,6 @@ function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: 
         v0 = f32x4.add(v0, colBias0);
         v1 = f32x4.add(v1, colBias1);
       }
-      if (relu) {
-        v0 = f32x4.max(v0, zero);
-        v1 = f32x4.max(v1, zero);
-      }
       v128.store(c, v0);
       v128.store(c, v1, 16);
     }
@@ -352,7 +335,6 @@ function storeTileStrided(tile: usize, i: i32, j: i32, mr: i32, nr: i32, first: 
         else if (beta != 0) v += beta * load<f32>(p);
         if (biasMode == 1) v += load<f32>(gBias + <usize>((i + r) * 4));
         else if (biasMode == 2) v += load<f32>(gBias + <usize>((j + jj) * 4));
-        if (relu && !(v > 0)) v = v != v ? v : 0;
         store<f32>(p, v);
       }
     }
@@ -439,7 +421,7 @@ export function gemmCore(M: i32, K: i32, j0: i32, j1: i32, ws: usize): void {
 // ---- exported entry points ----
 
 /**
- * Columns [j0, j1) of C = alpha*op(A)*op(B) + beta*C (+ bias, ReLU). If aPacked != 0, `a` is the output of
+ * Columns [j0, j1) of C = alpha*op(A)*op(B) + beta*C (+ bias). If aPacked != 0, `a` is the output of
  * sgemmPackA for the same op(A) and lda/transA are ignored. biasMode: 0 none, 1 per row, 2 per column.
  */
 export function sgemmRange(
@@ -457,7 +439,6 @@ export function sgemmRange(
   ldc: i32,
   bias: usize,
   biasMode: i32,
-  act: i32,
   aPacked: i32,
   ws: usize,
   j0: i32,
@@ -465,7 +446,7 @@ export function sgemmRange(
 ): void {
   setA(aPacked != 0, a, lda, transA != 0);
   setB(0, b, ldb, transB != 0);
-  setC(0, c, ldc, alpha, beta, bias, biasMode, act);
+  setC(0, c, ldc, alpha, beta, bias, biasMode);
   gemmCore(M, K, j0, j1, ws);
 }
 
@@ -486,5 +467,5 @@ export function sgemm(
   ldc: i32,
   ws: usize,
 ): void {
-  sgemmRange(transA, transB, M, K, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, 0, 0, ws, 0, N);
+  sgemmRange(transA, transB, M, K, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, 0, ws, 0, N);
 }

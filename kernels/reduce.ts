@@ -16,10 +16,7 @@
 // and inner, never on the threads, so every thread count gives the same bits.
 
 import { hmax, hmin, hsum64 } from "./simd";
-
-const R_SUM = 0;
-const R_MAX = 1;
-const R_MIN = 2;
+import { ReduceCode } from "../src/backend/wasm/op-codes";
 
 /** Floats of a row (inner == 1) summed in f32 lanes before the partial moves to f64: 32 per lane. */
 const BLOCK: i32 = 512;
@@ -39,14 +36,14 @@ function at64(p: usize, i: i32): usize {
 }
 
 function combine(op: i32, a: v128, b: v128): v128 {
-  if (op == R_SUM) return f32x4.add(a, b);
-  if (op == R_MAX) return f32x4.max(a, b);
+  if (op == ReduceCode.sum) return f32x4.add(a, b);
+  if (op == ReduceCode.max) return f32x4.max(a, b);
   return f32x4.min(a, b);
 }
 
 function combineScalar(op: i32, acc: f32, v: f32): f32 {
-  if (op == R_SUM) return acc + v;
-  if (op == R_MAX) return v > acc || v != v ? v : acc;
+  if (op == ReduceCode.sum) return acc + v;
+  if (op == ReduceCode.max) return v > acc || v != v ? v : acc;
   return v < acc || v != v ? v : acc;
 }
 
@@ -86,7 +83,7 @@ function sumRow(p: usize, r: i32): f64 {
 }
 
 /**
- * y[o] = max or min of row o of x (op R_MAX or R_MIN), o in [u0, u1). Rows of SHORT_ROW or more use four
+ * y[o] = max or min of row o of x (op ReduceCode.max or ReduceCode.min), o in [u0, u1). Rows of SHORT_ROW or more use four
  * accumulators to hide the latency of f32x4.max/min; the result does not depend on how lanes are grouped
  * (both are commutative and associative in wasm, NaN included, and order +0 above −0), so it is the
  * single-accumulator result.
@@ -94,7 +91,7 @@ function sumRow(p: usize, r: i32): f64 {
 function extremesOfRows(op: i32, x: usize, y: usize, r: i32, u0: i32, u1: i32): void {
   for (let o = u0; o < u1; o++) {
     const p = x + ((<usize>o * <usize>r) << 2);
-    let s: f32 = op == R_MAX ? -Infinity : Infinity;
+    let s: f32 = op == ReduceCode.max ? -Infinity : Infinity;
     let k = 0;
     if (r >= 4) {
       let acc = f32x4.splat(s);
@@ -111,7 +108,7 @@ function extremesOfRows(op: i32, x: usize, y: usize, r: i32, u0: i32, u1: i32): 
         acc = combine(op, combine(op, acc, a1), combine(op, a2, a3));
       }
       for (; k + 4 <= r; k += 4) acc = combine(op, acc, v128.load(at(p, k)));
-      s = op == R_MAX ? hmax(acc) : hmin(acc);
+      s = op == ReduceCode.max ? hmax(acc) : hmin(acc);
     }
     for (; k < r; k++) s = combineScalar(op, s, load<f32>(at(p, k)));
     store<f32>(at(y, o), s);
@@ -189,7 +186,7 @@ function scaleInPlace(y: usize, w: i32, scale: f64): void {
 function sumRows(xo: usize, yo: usize, r: i32, inner: i32, scale: f64, ws: usize): void {
   const stride = (<usize>inner) << 2;
   if (r <= ROW_BLOCK) {
-    combineRows(R_SUM, xo, yo, r, stride, inner);
+    combineRows(ReduceCode.sum, xo, yo, r, stride, inner);
     if (scale != 1) scaleInPlace(yo, inner, scale);
     return;
   }
@@ -199,7 +196,7 @@ function sumRows(xo: usize, yo: usize, r: i32, inner: i32, scale: f64, ws: usize
     const yc = at(yo, c0);
     for (let k0 = 0; k0 < r; k0 += ROW_BLOCK) {
       const rows = min<i32>(ROW_BLOCK, r - k0);
-      combineRows(R_SUM, xc + <usize>k0 * stride, yc, rows, stride, w);
+      combineRows(ReduceCode.sum, xc + <usize>k0 * stride, yc, rows, stride, w);
       addToTotal(ws, yc, w, k0 == 0);
     }
     storeScaled(yc, ws, w, scale);
@@ -217,7 +214,7 @@ export function reduce(
   u0: i32,
   u1: i32,
 ): void {
-  if (inner == 1 && op != R_SUM) {
+  if (inner == 1 && op != ReduceCode.sum) {
     extremesOfRows(op, x, y, r, u0, u1);
     return;
   }
@@ -225,7 +222,7 @@ export function reduce(
   for (let o = u0; o < u1; o++) {
     const xo = x + <usize>o * <usize>r * stride;
     const yo = at(y, o * inner);
-    if (op != R_SUM) combineRows(op, xo, yo, r, stride, inner);
+    if (op != ReduceCode.sum) combineRows(op, xo, yo, r, stride, inner);
     else if (inner == 1) store<f32>(yo, <f32>(sumRow(xo, r) * scale));
     else sumRows(xo, yo, r, inner, scale, ws);
   }

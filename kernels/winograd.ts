@@ -26,7 +26,7 @@
 //     table    [TB/4] i32      per group of 4 tiles: y offset of their top-left pixel, or -1 (per-lane path)
 //     U group  [xi][4][c][5]   fused mode only: the transformed weights of FUSED_ROWS output channels
 //   the input transform (skipped when the previous unit of this call had the same block), the t*t GEMMs,
-//   then the output transform A^T M A + bias (+ ReLU) into y.
+//   then the output transform A^T M A + bias into y.
 // - Transforms are vectorised across 4 tiles (one f32x4 lane per tile): loads from the band and stores to
 //   y are (de)interleaved with shuffles; tiles that straddle a tile row, a panel or the image border take a
 //   per-lane path through the scratch vectors.
@@ -949,17 +949,16 @@ function at6(z0: v128, z1: v128, z2: v128, z3: v128, z4: v128, z5: v128, dst: us
   v128.store(dst + 3 * stride, f32x4.add(f32x4.add(m12, f32x4.mul(f32x4.splat(8), m34)), z5));
 }
 
-/** bias, then ReLU (max with 0, as gemm.ts stores it; NaN stays NaN) if act == 1. */
-function epilogue(v: v128, bias: v128, act: i32): v128 {
-  const r = f32x4.add(v, bias);
-  return act == 1 ? f32x4.max(r, f32x4.splat(0)) : r;
+/** The bias added to an output vector. */
+function epilogue(v: v128, bias: v128): v128 {
+  return f32x4.add(v, bias);
 }
 
 /**
  * F(2x2, 3x3) output transform of 4 tiles (lanes) whose GEMM results are at src + xi*xiStride: Y[k][l] to
  * out + (2k + l)*16. A^T rows: (1,1,1,0) (0,1,-1,-1).
  */
-function outputTransform4x2(src: usize, xiStride: usize, out: usize, bias: v128, act: i32): void {
+function outputTransform4x2(src: usize, xiStride: usize, out: usize, bias: v128): void {
   // Along each row i: u[i][l].
   let r = src;
   let z0 = v128.load(r);
@@ -990,17 +989,17 @@ function outputTransform4x2(src: usize, xiStride: usize, out: usize, bias: v128,
   const u30 = f32x4.add(f32x4.add(z0, z1), z2);
   const u31 = f32x4.sub(f32x4.sub(z1, z2), z3);
   // Down each column l.
-  v128.store(out, epilogue(f32x4.add(f32x4.add(u00, u10), u20), bias, act));
-  v128.store(out, epilogue(f32x4.add(f32x4.add(u01, u11), u21), bias, act), 16);
-  v128.store(out, epilogue(f32x4.sub(f32x4.sub(u10, u20), u30), bias, act), 32);
-  v128.store(out, epilogue(f32x4.sub(f32x4.sub(u11, u21), u31), bias, act), 48);
+  v128.store(out, epilogue(f32x4.add(f32x4.add(u00, u10), u20), bias));
+  v128.store(out, epilogue(f32x4.add(f32x4.add(u01, u11), u21), bias), 16);
+  v128.store(out, epilogue(f32x4.sub(f32x4.sub(u10, u20), u30), bias), 32);
+  v128.store(out, epilogue(f32x4.sub(f32x4.sub(u11, u21), u31), bias), 48);
 }
 
 /**
  * F(4x4, 3x3) output transform of 4 tiles (lanes): Y[k][l] to out + (4k + l)*16. `tmp` holds 24 vectors.
  * A^T rows: (1,1,1,1,1,0) (0,1,-1,2,-2,0) (0,1,1,4,4,0) (0,1,-1,8,-8,1).
  */
-function outputTransform4x4(src: usize, xiStride: usize, tmp: usize, out: usize, bias: v128, act: i32): void {
+function outputTransform4x4(src: usize, xiStride: usize, tmp: usize, out: usize, bias: v128): void {
   // Along each row i: u[i][l] at tmp + (4i + l)*16.
   for (let i = 0; i < 6; i++) {
     const r = src + <usize>(i * 6) * xiStride;
@@ -1031,7 +1030,7 @@ function outputTransform4x4(src: usize, xiStride: usize, tmp: usize, out: usize,
   }
   for (let i = 0; i < 16; i++) {
     const p = out + <usize>(i * 16);
-    v128.store(p, epilogue(v128.load(p), bias, act));
+    v128.store(p, epilogue(v128.load(p), bias));
   }
 }
 
@@ -1050,7 +1049,7 @@ function at62row1(z1: v128, z2: v128, z3: v128, z4: v128, z5: v128): v128 {
  * F(2x2, 5x5) output transform of 4 tiles (lanes) whose GEMM results are at src + xi*xiStride (6x6): Y[k][l]
  * to out + (2k + l)*16. A^T rows: (1,1,1,1,1,0) (0,1,-1,2,-2,1) (the points of F(4x4, 3x3)).
  */
-function outputTransform2x5(src: usize, xiStride: usize, tmp: usize, out: usize, bias: v128, act: i32): void {
+function outputTransform2x5(src: usize, xiStride: usize, tmp: usize, out: usize, bias: v128): void {
   // Along each row i: u[i][l] at tmp + (2i + l)*16.
   for (let i = 0; i < 6; i++) {
     const r = src + <usize>(i * 6) * xiStride;
@@ -1069,8 +1068,8 @@ function outputTransform2x5(src: usize, xiStride: usize, tmp: usize, out: usize,
     const z2 = v128.load(c, 64);
     const z3 = v128.load(c, 96);
     const z4 = v128.load(c, 128);
-    v128.store(out + <usize>(l * 16), epilogue(at62row0(v128.load(c), z1, z2, z3, z4), bias, act));
-    v128.store(out + <usize>(32 + l * 16), epilogue(at62row1(z1, z2, z3, z4, v128.load(c, 160)), bias, act));
+    v128.store(out + <usize>(l * 16), epilogue(at62row0(v128.load(c), z1, z2, z3, z4), bias));
+    v128.store(out + <usize>(32 + l * 16), epilogue(at62row1(z1, z2, z3, z4, v128.load(c, 160)), bias));
   }
 }
 
@@ -1183,7 +1182,6 @@ function transformOutputBlock(
   o1: i32,
   ocSize: i32,
   mb: usize,
-  act: i32,
   scratch: usize,
   table: usize,
 ): void {
@@ -1198,9 +1196,9 @@ function transformOutputBlock(
     const row = mb + <usize>((o - o0) * NR * 4);
     for (let j = 0; j < tb; j += 4) {
       const src = row + <usize>(j >> 3) * mPanel + <usize>((j & 7) * 4);
-      if (r == 5) outputTransform2x5(src, xiStride, tmp, out, vb, act);
-      else if (m == 2) outputTransform4x2(src, xiStride, out, vb, act);
-      else outputTransform4x4(src, xiStride, tmp, out, vb, act);
+      if (r == 5) outputTransform2x5(src, xiStride, tmp, out, vb);
+      else if (m == 2) outputTransform4x2(src, xiStride, out, vb);
+      else outputTransform4x4(src, xiStride, tmp, out, vb);
       const off = load<i32>(table + <usize>j);
       if (off >= 0) storeTiles4(m, out, y + <usize>((off + o * P) * 4), OW);
       else storeTilesClipped(m, out, y, O, o, OH, OW, tilesH, tilesW, T0 + j, min<i32>(4, tb - j));
@@ -1212,7 +1210,7 @@ function transformOutputBlock(
 
 /**
  * y = conv2d(x, w) (r x r, stride 1, padding ph/pw; (m, r) one of (2, 3), (4, 3), (2, 5)) + bias (bias may
- * be 0), then ReLU if act == 1, from the transformed weights `up` (winogradWeights), or with flags & 1 from
+ * be 0), from the transformed weights `up` (winogradWeights), or with flags & 1 from
  * the weights themselves (up = w, transformed per unit: only for a single tile block, ocSize a multiple of
  * FUSED_ROWS; flags & 2: w laid out as setWeightLayout's `transposed`, for an input gradient). Units
  * [u0, u1) of ceil(tiles/TB) * ceil(O/ocSize), block-major.
@@ -1235,7 +1233,6 @@ export function winogradConv2dForward(
   r: i32,
   TB: i32,
   ocSize: i32,
-  act: i32,
   flags: i32,
   ws: usize,
   u0: i32,
@@ -1290,7 +1287,6 @@ export function winogradConv2dForward(
       o1,
       ocSize,
       mb,
-      act,
       scratch,
       table,
     );

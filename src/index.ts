@@ -32,6 +32,8 @@ export * as train from "./train/index.js";
 export * as spec from "./spec/index.js";
 export * as io from "./io/index.js";
 export * as explain from "./explain/index.js";
+export { importOnnx, exportOnnx, OnnxModel } from "./io/onnx.js";
+export type { OnnxExportOptions } from "./io/onnx.js";
 export { withBackwardOverride } from "./autograd/primitive.js";
 export type { BackwardOverride } from "./autograd/primitive.js";
 export * as tune from "./tune/index.js";

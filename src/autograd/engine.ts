@@ -15,6 +15,8 @@ import type { Tensor } from "../tensor/tensor.js";
 export interface GradNode {
   readonly op: string;
   inputs: readonly Tensor[];
+  /** The primitive's attributes (geometry, axes, …), for tools that read the graph such as ONNX export. */
+  readonly attrs?: unknown;
   /** Null once the graph has been released by a backward pass. */
   backward: ((grad: Tensor) => readonly (Tensor | null)[]) | null;
   /**

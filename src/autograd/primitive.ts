@@ -15,7 +15,7 @@ export interface Rule<A> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type RuleTable = { readonly [name: string]: Rule<any> };
 
-/** Every primitive registered so far, for the generated coverage matrix. */
+/** Every primitive registered so far (withBackwardOverride checks the names it is given against it). */
 export const primitiveNames = new Set<string>();
 
 /**
@@ -94,6 +94,7 @@ export function registerRules<T extends RuleTable>(table: T) {
       output.attachGradFn({
         op: name,
         inputs,
+        attrs,
         backward: (grad) => backward(grad, inputs, output, attrs),
       });
     }

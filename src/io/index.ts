@@ -1,4 +1,4 @@
-// Model formats over bytes (browser-safe): safetensors weights, ONNX export and bounded JSON parsing.
+// Model formats over bytes (browser-safe): safetensors weights, ONNX import and export, bounded JSON parsing.
 
 export * from "./safetensors.js";
 export * from "./onnx.js";

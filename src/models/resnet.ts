@@ -119,8 +119,10 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // The main path first, as torchvision: forward hooks then fire in the same order.
+    const out = this.residual(x);
     const identity = this.downsample ? call(this.downsample, x) : x;
-    return relu(add(this.residual(x), identity));
+    return relu(add(out, identity));
   }
 }
 

@@ -8,4 +8,6 @@ export * from "./progress.js";
 export * from "./plots.js";
 export * from "./data/index.js";
 export { main as cliMain } from "./cli/main.js";
+export { loadOnnx, saveOnnx } from "./onnx.js";
 export * from "./tune.js";
+export * from "./pictures.js";

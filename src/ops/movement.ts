@@ -383,7 +383,9 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   }
   if (tensors.length === 1) return first;
-  return apply("concat", tensors, axis);
+  // The graph records its own copy: a caller that pushes to its array afterwards (DenseNet's running list of
+  // feature maps) would otherwise change the recorded inputs and make the graph cyclic.
+  return apply("concat", [...tensors], axis);
 }
 
 /** Joins tensors along a new dim. */

@@ -27,7 +27,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export const PAGE_HTML = `<!doctype html>
-<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>striate browser test</title></head>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>striate browser test</title>
+<script type="importmap">{"imports": {"protobufjs/light.js": "./vendor/protobufjs-light.js"}}</script></head>
 <body>striate wasm backend test page</body></html>
 `;
 
@@ -49,6 +50,17 @@ function resolveFile(rest: string): string | null {
 
 async function respond(rest: string): Promise<{ body: string | Buffer; type: string } | null> {
   if (rest === "test/browser/index.html") return { body: PAGE_HTML, type: CONTENT_TYPES[".html"] };
+  // The package's one runtime dependency in the browser entry (ONNX): what a bundler would provide, here an
+  // ES module over protobufjs's own browser build (which sets globalThis.protobuf), named by the import map.
+  if (rest === "test/browser/vendor/protobufjs-light.js")
+    return {
+      body: 'import "./protobuf-light.js";\nexport default globalThis.protobuf;\n',
+      type: CONTENT_TYPES[".js"],
+    };
+  if (rest === "test/browser/vendor/protobuf-light.js") {
+    const umd = join(ROOT, "node_modules", "protobufjs", "dist", "light", "protobuf.js");
+    return { body: await readFile(umd), type: CONTENT_TYPES[".js"] };
+  }
   const testModule = /^test\/browser\/([a-z0-9-]+)\.js$/.exec(rest);
   if (testModule) {
     const source = join(TEST_DIR, `${testModule[1]}.ts`);

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { F, nn, optim, type Tensor } from "../../src/index.js";
-import { compareArrays, loadFixture, toTensor, type FixtureTensor } from "../helpers/fixtures.js";
+import { loadFixture, toTensor, type FixtureTensor } from "../helpers/fixtures.js";
+import { compareArrays } from "../helpers/close.js";
 import { computingBackends } from "../helpers/backends.js";
 
 interface Step {

@@ -6,9 +6,6 @@ import { initWasm, listBackends } from "../../src/index.js";
 
 await initWasm({ setDefault: false });
 
-/** Kept for callers written before wasm loaded itself here; nothing left to register. */
-export function registerTestBackends(): void {}
-
 export function computingBackends(): string[] {
   return listBackends().filter((name) => name !== "meta");
 }

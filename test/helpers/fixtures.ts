@@ -5,6 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tensor, type Tensor } from "../../src/index.js";
 
+// The comparison lives with the other tolerance helpers; re-exported for the fixture tests that import it here.
+export { compareArrays, type Comparison } from "./close.js";
+
 export const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "torch");
 
 export interface FixtureTensor {
@@ -59,34 +62,4 @@ export function toTensor(
   options: { requiresGrad?: boolean; backend?: string } = {},
 ): Tensor {
   return tensor(decode(t), t.shape, { requiresGrad: options.requiresGrad, backend: options.backend });
-}
-
-export interface Comparison {
-  maxAbs: number;
-  /** Largest |a-b| / (atol + rtol·|b|); <= 1 passes. */
-  worstRatio: number;
-  index: number;
-}
-
-export function compareArrays(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  atol = 1e-5,
-  rtol = 1e-4,
-): Comparison {
-  if (actual.length !== expected.length)
-    throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let maxAbs = 0;
-  let worstRatio = 0;
-  let index = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i] - expected[i]);
-    const ratio = Number.isNaN(diff) ? Infinity : diff / (atol + rtol * Math.abs(expected[i]));
-    if (diff > maxAbs || Number.isNaN(diff)) maxAbs = Number.isNaN(diff) ? Infinity : diff;
-    if (ratio > worstRatio) {
-      worstRatio = ratio;
-      index = i;
-    }
-  }
-  return { maxAbs, worstRatio, index };
 }

@@ -1,58 +1,37 @@
-// ONNX export: the protobuf writer against the encoding examples of the protobuf documentation, and
-// exported models run in ONNX Runtime (onnxruntime-node) against Striate's own forward on the same input.
+// ONNX export: the fields written (decoded back with protobufjs), exported models run in ONNX Runtime
+// (onnxruntime-node) against Striate's own forward on the same input, and re-imported with importOnnx.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as ort from "onnxruntime-node";
 import { F, Tensor, nn, models, noGrad, rand, randn, manualSeed } from "../../src/index.js";
-import { ProtoWriter, exportOnnx } from "../../src/io/onnx.js";
+import { exportOnnx, importOnnx } from "../../src/io/onnx.js";
+import { decodeModel } from "../../src/io/onnx/proto.js";
+import { maxScaledDiff, runOrt } from "./onnx-harness.js";
 
-const bytes = (w: ProtoWriter) => [...w.finish()];
-
-test("ProtoWriter encodes varints, floats and strings as the protobuf docs show", () => {
-  // "A simple message": field 1 = 150 is 08 96 01.
-  assert.deepEqual(bytes(new ProtoWriter().int(1, 150)), [0x08, 0x96, 0x01]);
-  assert.deepEqual(bytes(new ProtoWriter().varint(300)), [0xac, 0x02]);
-  assert.deepEqual(bytes(new ProtoWriter().varint(1)), [0x01]);
-  // Negative int64: ten bytes of two's complement.
-  assert.deepEqual(bytes(new ProtoWriter().varint(-1)), [...new Array(9).fill(0xff), 0x01]);
-  // 2^53 does not fit a 32-bit shift; int64 fields need it.
-  assert.deepEqual(bytes(new ProtoWriter().varint(2 ** 35)), [0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
-  // Field 2 = "testing" is 12 07 74 65 73 74 69 6e 67.
-  assert.deepEqual(bytes(new ProtoWriter().string(2, "testing")), [
-    0x12,
-    0x07,
-    ...new TextEncoder().encode("testing"),
+test("exportOnnx writes onnx.proto's fields: opset 13, named input/output with a symbolic batch, named initializers", () => {
+  manualSeed(1);
+  const model = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.ReLU()).eval();
+  const m = decodeModel(exportOnnx(model, randn([1, 3, 8, 8])));
+  assert.equal(m.ir_version, 7);
+  assert.deepEqual(
+    m.opset_import.map((o) => o.version),
+    [13],
+  );
+  const g = m.graph!;
+  assert.deepEqual(
+    g.node.map((n) => n.op_type),
+    ["Conv", "Relu"],
+  );
+  assert.deepEqual(g.initializer.map((t) => [t.name, t.dims]).sort(), [
+    ["0.bias", [4]],
+    ["0.weight", [4, 3, 3, 3]],
   ]);
-  // Fixed32 (wire type 5) little-endian IEEE float: 1.0f = 0x3f800000.
-  assert.deepEqual(bytes(new ProtoWriter().float(2, 1)), [0x15, 0x00, 0x00, 0x80, 0x3f]);
-  // Embedded message: field 3 = { field 1 = 150 } is 1a 03 08 96 01.
-  assert.deepEqual(bytes(new ProtoWriter().message(3, (m) => m.int(1, 150))), [0x1a, 0x03, 0x08, 0x96, 0x01]);
+  assert.deepEqual(
+    g.input[0].type!.tensor_type!.shape!.dim.map((d) => d.dim_param ?? d.dim_value),
+    ["N", 3, 8, 8],
+  );
+  assert.equal(g.output[0].name, "output");
 });
-
-async function runOrt(
-  model: Uint8Array,
-  x: Tensor,
-): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const session = await ort.InferenceSession.create(model);
-  assert.deepEqual(session.inputNames, ["input"]);
-  assert.deepEqual(session.outputNames, ["output"]);
-  const feeds = { input: new ort.Tensor("float32", Float32Array.from(x.toArray()), [...x.shape]) };
-  const out = (await session.run(feeds)).output;
-  await session.release();
-  return { data: out.data as Float32Array, dims: out.dims };
-}
-
-/** Largest |a - b| relative to max(1, largest |b|): 1e-4 means agreement to float32 rounding of the ops. */
-function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 async function assertSameAsOrt(model: nn.Module, x: Tensor, exportInput = x): Promise<number> {
   const onnx = exportOnnx(model, exportInput);
@@ -61,6 +40,8 @@ async function assertSameAsOrt(model: nn.Module, x: Tensor, exportInput = x): Pr
   assert.deepEqual([...got.dims], [...want.shape]);
   const diff = maxScaledDiff(got.data, want.toArray());
   assert.ok(diff <= 1e-4, `ONNX Runtime and Striate differ by ${diff} (scaled)`);
+  const again = noGrad(() => importOnnx(onnx).eval().forward(x));
+  assert.ok(maxScaledDiff(again.toArray(), want.toArray()) <= 1e-5, "export -> import changes the outputs");
   return diff;
 }
 
@@ -104,34 +85,80 @@ test("exportOnnx: a graph with every supported op runs in ONNX Runtime like Stri
   await assertSameAsOrt(model, randn([2, 3, 28, 36]));
 });
 
-test("exportOnnx: ResNet-18 (torchvision layout) matches ONNX Runtime, at another batch size too", async () => {
-  manualSeed(4);
-  const model = models.getModel("resnet18", { numClasses: 10 }).eval();
-  // Traced at batch 1; the file's batch dimension is symbolic, so batch 3 runs too.
-  await assertSameAsOrt(model, randn([3, 3, 64, 64]), randn([1, 3, 64, 64]));
-});
-
-test("exportOnnx: a Sequential LeNet-5 with flatten and ReLU modules exports", async () => {
+test("exportOnnx: LeNet-5 traced at batch 1 runs at batch 4 (symbolic batch through Flatten)", async () => {
   manualSeed(5);
   const model = new models.LeNet5().eval();
-  await assertSameAsOrt(model, rand([4, 1, 28, 28]));
+  await assertSameAsOrt(model, rand([4, 1, 28, 28]), rand([1, 1, 28, 28]));
 });
 
-test("exportOnnx: refuses a batch norm in training mode and a functional conv", () => {
+/** What the zoo writes as functions in forward(): a masked conv, channel shuffle, ReLU6, constant pad,
+ * strided slice, pooling with ceil mode, uneven adaptive pooling, a transposed conv and exact GELU. */
+class Functional extends nn.Module {
+  conv = new nn.Conv2d(3, 8, 3, { padding: 1 });
+  mask = rand([8, 3, 3, 3]);
+  up = new nn.ConvTranspose2d(8, 4, 3, { stride: 2, padding: 1, outputPadding: 1 });
+
+  forward(x: Tensor): Tensor {
+    let h = F.conv2d(x, F.mul(this.conv.weight, this.mask), this.conv.bias, { padding: 1 });
+    const [n, c, hh, ww] = h.shape;
+    h = F.reshape(F.permute(F.reshape(h, [n, 2, c / 2, hh, ww]), [0, 2, 1, 3, 4]), [n, c, hh, ww]);
+    h = F.maxPool2d(F.relu6(h), 3, { stride: 2, ceilMode: true });
+    h = F.slice(F.pad(h, [1, 0, 0, 1], 0.5), 3, 0, undefined, 2);
+    h = F.gelu(this.up.forward(F.adaptiveAvgPool2d(h, [3, 5])));
+    return F.sum(h, [2, 3]);
+  }
+}
+
+test("exportOnnx: functional ops map from the autograd graph's primitives and attributes", async () => {
+  manualSeed(6);
+  await assertSameAsOrt(new Functional().eval(), randn([2, 3, 11, 13]));
+});
+
+test("exportOnnx: hardswish, softplus (beta, threshold), sign, step, prelu, reflect/replicate pad and interpolate", async () => {
+  manualSeed(9);
+  class Activations extends nn.Module {
+    slope = new nn.Conv2d(3, 3, 1).bias!;
+    forward(x: Tensor): Tensor {
+      let h = F.pad(x, [1, 2, 2, 1], "reflect");
+      h = F.pad(h, [1, 0, 0, 1], "replicate");
+      h = F.add(F.hardswish(h.mul(4)), F.softplus(h, { beta: 2, threshold: 1 }));
+      h = F.add(h, F.mul(F.sign(x.mean([2, 3], true)), F.step(x.sum([2, 3], true))));
+      h = F.prelu(h, this.slope);
+      return F.interpolate(h, { scaleFactor: 1.5, mode: "bilinear" });
+    }
+  }
+  await assertSameAsOrt(new Activations().eval(), randn([2, 3, 6, 7]));
+});
+
+test("exportOnnx: LocalResponseNorm and Softmax layers export as LRN and Softmax", async () => {
+  manualSeed(8);
+  const model = new nn.Sequential(
+    new nn.Conv2d(3, 6, 3),
+    new nn.LocalResponseNorm(5, { k: 2, alpha: 1e-2 }),
+    new nn.Softmax(1),
+  ).eval();
+  await assertSameAsOrt(model, randn([2, 3, 7, 7]));
+});
+
+test("exportOnnx: refuses a batch norm in training mode, functional softmax and an op without ONNX form", () => {
   const bn = new nn.Sequential(new nn.Conv2d(3, 4, 3), new nn.BatchNorm2d(4));
   assert.throws(
     () => exportOnnx(bn, randn([1, 3, 8, 8])),
     /BatchNorm2d\(4\) is in training mode; call model.eval\(\)/,
   );
-
-  class Functional extends nn.Module {
-    w = randn([4, 3, 3, 3]);
+  class FunctionalSoftmax extends nn.Module {
     forward(x: Tensor): Tensor {
-      return F.conv2d(x, this.w);
+      return F.softmax(x, 1);
     }
   }
   assert.throws(
-    () => exportOnnx(new Functional(), randn([1, 3, 8, 8])),
-    /cannot export the op 'conv2d'.*use nn\.Conv2d/,
+    () => exportOnnx(new FunctionalSoftmax(), randn([2, 5])),
+    /outside the autograd graph.*nn\.Softmax/,
   );
+  class TwoOutputs extends nn.Module {
+    forward(x: Tensor): Tensor[] {
+      return [x, x];
+    }
+  }
+  assert.throws(() => exportOnnx(new TwoOutputs(), randn([2, 5])), /must return one Tensor/);
 });

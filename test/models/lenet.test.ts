@@ -4,7 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compareArrays, decode, loadFixture, toTensor, type FixtureTensor } from "../helpers/fixtures.js";
+import { decode, loadFixture, toTensor, type FixtureTensor } from "../helpers/fixtures.js";
+import { compareArrays } from "../helpers/close.js";
 import {
   LeNet5,
   LeNet5Classic,

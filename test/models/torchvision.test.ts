@@ -1,6 +1,6 @@
 // The zoo against torchvision (test/fixtures/torch/models.json): for every model torchvision has, the same
 // state_dict keys in the same order with the same shapes and kinds, the same parameter count, the same
-// output shape at 1x3x224x224 and the same MACs per Conv2d/Linear call. Models are built on the meta backend,
+// output shape at 1x3x224x224, the same MACs per Conv2d/Linear call and the same call order. Models are built on the meta backend,
 // so these checks compute shapes only.
 
 import { test } from "node:test";
@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixtureDir } from "../helpers/fixtures.js";
 import { getModel, summary } from "../../src/models/index.js";
-import type { Module } from "../../src/nn/index.js";
+import { Conv2d, Linear, type Module } from "../../src/nn/index.js";
+import { zeros, type Tensor } from "../../src/tensor/tensor.js";
 
 interface ModelCase {
   name: string;
@@ -39,6 +40,24 @@ const ZOO: Record<string, [string, Record<string, unknown>]> = {
 function kinds(model: Module): Map<string, "param" | "buffer"> {
   const params = new Set(model.namedParameters().map(([name]) => name));
   return new Map([...model.stateDict().keys()].map((key) => [key, params.has(key) ? "param" : "buffer"]));
+}
+
+/** Names of the Conv2d and Linear modules in the order their forward calls finish (what forward hooks see). */
+function callOrder(model: Module, inputShape: number[]): string[] {
+  const order: string[] = [];
+  const handles = model
+    .namedModules()
+    .filter(([, m]) => m instanceof Conv2d || m instanceof Linear)
+    .map(([name, m]) => m.registerForwardHook(() => order.push(name)));
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    (model as unknown as { forward(x: Tensor): unknown }).forward(zeros(inputShape, { backend: "meta" }));
+  } finally {
+    for (const h of handles) h.remove();
+    model.train(wasTraining);
+  }
+  return order;
 }
 
 test("the fixtures cover the 18 torchvision models", () => {
@@ -75,6 +94,13 @@ for (const c of cases) {
       .filter((r) => r.type === "Conv2d" || r.type === "Linear")
       .map((r) => [r.name, r.type, r.outputShape, r.macs]);
     assert.deepEqual(layers, c.layers);
+    // The fixture lists the layers in torchvision's call order (its forward hooks): a block that ran its
+    // downsample before its main path would put downsample.0 before conv3.
+    assert.deepEqual(
+      callOrder(model, c.input_shape),
+      c.layers.map(([layer]) => layer),
+      "forward hooks fire in torchvision's order",
+    );
 
     if (c.train_mode_output_shapes) {
       const train = summary(model, c.input_shape, { training: true });

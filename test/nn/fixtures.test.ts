@@ -6,7 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { F, nn, type Tensor } from "../../src/index.js";
-import { compareArrays, loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { compareArrays } from "../helpers/close.js";
 import { runForward } from "../helpers/layer.js";
 
 type Attrs = Record<string, unknown>;

@@ -5,7 +5,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { F, full, nn, randn, Rng, type Tensor } from "../../src/index.js";
-import { compareArrays, loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { loadFixture, toTensor, type FixtureCase } from "../helpers/fixtures.js";
+import { assertClose } from "../helpers/close.js";
 import { gradCheck, runLayerTest } from "../helpers/layer.js";
 
 const rng = new Rng(31);
@@ -23,12 +24,6 @@ const bnBuffers = (c: number) =>
     ["running_var", [c]],
     ["num_batches_tracked", []],
   ] as const;
-
-function assertClose(label: string, actual: Tensor, expected: Tensor): void {
-  assert.deepEqual(actual.shape, expected.shape, label);
-  const { worstRatio, maxAbs } = compareArrays(actual.toArray(), expected.toArray());
-  assert.ok(worstRatio <= 1, `${label}: max |diff| ${maxAbs}`);
-}
 
 function fixtureCase(name: string): FixtureCase {
   const found = loadFixture("batch_norm").cases.find((c) => c.name === name);
@@ -86,14 +81,14 @@ describe("BatchNorm2d", () => {
     const bn = layerFor(c, () => new nn.BatchNorm2d(3));
     const x = toTensor(c.inputs.x, { requiresGrad: true });
     const y = bn.forward(x);
-    assertClose("y", y, toTensor(c.outputs.y));
-    assertClose("running_mean", bn.getBuffer("running_mean"), toTensor(c.outputs.running_mean));
-    assertClose("running_var", bn.getBuffer("running_var"), toTensor(c.outputs.running_var));
+    assertClose(y, toTensor(c.outputs.y), {}, "y");
+    assertClose(bn.getBuffer("running_mean"), toTensor(c.outputs.running_mean), {}, "running_mean");
+    assertClose(bn.getBuffer("running_var"), toTensor(c.outputs.running_var), {}, "running_var");
     assert.equal(bn.getBuffer("num_batches_tracked").item(), 1);
     y.backward(toTensor(c.upstream!.y));
-    assertClose("grad x", x.grad!, toTensor(c.grads!.x));
-    assertClose("grad weight", bn.weight!.grad!, toTensor(c.grads!.weight));
-    assertClose("grad bias", bn.bias!.grad!, toTensor(c.grads!.bias));
+    assertClose(x.grad!, toTensor(c.grads!.x), {}, "grad x");
+    assertClose(bn.weight!.grad!, toTensor(c.grads!.weight), {}, "grad weight");
+    assertClose(bn.bias!.grad!, toTensor(c.grads!.bias), {}, "grad bias");
     // The buffers carry no autograd history and the counter keeps counting.
     assert.equal(bn.getBuffer("running_mean").requiresGrad, false);
     bn.forward(x);
@@ -106,9 +101,9 @@ describe("BatchNorm2d", () => {
     const bn = layerFor(c, (affine) => new nn.BatchNorm2d(3, { affine }));
     assert.equal(bn.weight, null);
     assert.equal(bn.parameters().length, 0);
-    assertClose("y", bn.forward(toTensor(c.inputs.x)), toTensor(c.outputs.y));
-    assertClose("running_mean", bn.getBuffer("running_mean"), toTensor(c.outputs.running_mean));
-    assertClose("running_var", bn.getBuffer("running_var"), toTensor(c.outputs.running_var));
+    assertClose(bn.forward(toTensor(c.inputs.x)), toTensor(c.outputs.y), {}, "y");
+    assertClose(bn.getBuffer("running_mean"), toTensor(c.outputs.running_mean), {}, "running_mean");
+    assertClose(bn.getBuffer("running_var"), toTensor(c.outputs.running_var), {}, "running_var");
   });
 
   it("normalises with the running statistics in eval (batch_norm2d_eval) and leaves them alone", () => {
@@ -116,11 +111,11 @@ describe("BatchNorm2d", () => {
     const bn = layerFor(c, () => new nn.BatchNorm2d(3));
     const x = toTensor(c.inputs.x, { requiresGrad: true });
     const y = bn.forward(x);
-    assertClose("y", y, toTensor(c.outputs.y));
+    assertClose(y, toTensor(c.outputs.y), {}, "y");
     y.backward(toTensor(c.upstream!.y));
-    assertClose("grad x", x.grad!, toTensor(c.grads!.x));
-    assertClose("grad weight", bn.weight!.grad!, toTensor(c.grads!.weight));
-    assertClose("running_mean", bn.getBuffer("running_mean"), toTensor(c.inputs.running_mean));
+    assertClose(x.grad!, toTensor(c.grads!.x), {}, "grad x");
+    assertClose(bn.weight!.grad!, toTensor(c.grads!.weight), {}, "grad weight");
+    assertClose(bn.getBuffer("running_mean"), toTensor(c.inputs.running_mean), {}, "running_mean");
     assert.equal(bn.getBuffer("num_batches_tracked").item(), 0);
   });
 
@@ -130,9 +125,9 @@ describe("BatchNorm2d", () => {
     for (const x of batches) bn.forward(x);
     // Equal-size batches: the running mean is the mean of the batch means.
     const expected = F.mean(F.stack(batches.map((x) => F.mean(x, [0, 2, 3]))), 0);
-    assertClose("running_mean", bn.getBuffer("running_mean"), expected);
+    assertClose(bn.getBuffer("running_mean"), expected, {}, "running_mean");
     const unbiased = batches.map((x) => F.variance(x, [0, 2, 3]));
-    assertClose("running_var", bn.getBuffer("running_var"), F.mean(F.stack(unbiased), 0));
+    assertClose(bn.getBuffer("running_var"), F.mean(F.stack(unbiased), 0), {}, "running_var");
     assert.equal(bn.getBuffer("num_batches_tracked").item(), 3);
   });
 
@@ -199,13 +194,13 @@ describe("BatchNorm1d", () => {
   it("matches torch in training (batch_norm1d_train) and eval (batch_norm1d_eval)", () => {
     const train = fixtureCase("batch_norm1d_train");
     const bn = layerFor(train, () => new nn.BatchNorm1d(5));
-    assertClose("train y", bn.forward(toTensor(train.inputs.x)), toTensor(train.outputs.y));
-    assertClose("running_mean", bn.getBuffer("running_mean"), toTensor(train.outputs.running_mean));
-    assertClose("running_var", bn.getBuffer("running_var"), toTensor(train.outputs.running_var));
+    assertClose(bn.forward(toTensor(train.inputs.x)), toTensor(train.outputs.y), {}, "train y");
+    assertClose(bn.getBuffer("running_mean"), toTensor(train.outputs.running_mean), {}, "running_mean");
+    assertClose(bn.getBuffer("running_var"), toTensor(train.outputs.running_var), {}, "running_var");
     assert.equal(bn.getBuffer("num_batches_tracked").item(), 1);
     const evalCase = fixtureCase("batch_norm1d_eval");
     const bnEval = layerFor(evalCase, () => new nn.BatchNorm1d(5));
-    assertClose("eval y", bnEval.forward(toTensor(evalCase.inputs.x)), toTensor(evalCase.outputs.y));
+    assertClose(bnEval.forward(toTensor(evalCase.inputs.x)), toTensor(evalCase.outputs.y), {}, "eval y");
   });
 
   it("names the layer and the shapes on a wrong channel count or rank", () => {

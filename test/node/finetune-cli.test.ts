@@ -1,5 +1,5 @@
-// striate finetune: from a checkpoint and from a model name with safetensors weights; the result is a
-// checkpoint that loadModel opens; bad weights and spec-built sources are clear errors.
+// striate finetune: from a checkpoint and from a model name with safetensors or ONNX weights; the result is
+// a checkpoint that loadModel opens; weights that do not fit the model are a clear error.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
+import { exportOnnx } from "../../src/io/onnx/export.js";
 import { getModel } from "../../src/models/index.js";
 import { loadModel } from "../../src/node/checkpoint.js";
 import { tensor } from "../../src/tensor/tensor.js";
@@ -60,6 +61,25 @@ test("striate finetune trains a new head from safetensors weights and from a che
     assert.match(second.stdout, /test accuracy \d+\.\d+%/);
 
     await writeFile(join(dir, "bad.safetensors"), encodeSafetensors({ "stem.weight": tensor([1, 2, 3]) }));
+    const onnx = join(dir, "lenet5.onnx");
+    await writeFile(
+      onnx,
+      exportOnnx(getModel("lenet5", { numClasses: 10 }), tensor(new Float32Array(784), [1, 1, 28, 28])),
+    );
+    const fromOnnx = cli(
+      "finetune",
+      "lenet5",
+      "--weights",
+      onnx,
+      "--epochs",
+      "1",
+      "--limit",
+      "128",
+      "--out",
+      join(dir, "d"),
+    );
+    assert.equal(fromOnnx.status, 0, fromOnnx.stderr);
+
     const bad = cli(
       "finetune",
       "lenet5",

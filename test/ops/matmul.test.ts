@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as F from "../../src/ops/index.js";
 import { tensor, type Tensor } from "../../src/tensor/tensor.js";
 import { gradcheckCases, randomInput, type GradCase } from "../helpers/gradcheck.js";
+import { assertClose } from "../helpers/close.js";
 
 const r =
   (shape: number[], seed = 1) =>
@@ -91,11 +92,6 @@ function naiveMatmul(a: Tensor, b: Tensor): number[] {
   return out;
 }
 
-function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string) {
-  assert.equal(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-12, `${what} at ${i}`);
-}
-
 test("matmul matches a naive loop for 2-D, 3-D×2-D and 4-D×2-D", () => {
   const b = randomInput([4, 3], { seed: 9 });
   for (const shape of [
@@ -106,7 +102,7 @@ test("matmul matches a naive loop for 2-D, 3-D×2-D and 4-D×2-D", () => {
     const a = randomInput(shape, { seed: 8 });
     const y = F.matmul(a, b);
     assert.deepEqual(y.shape, [...shape.slice(0, -1), 3]);
-    assertClose(y.toArray(), naiveMatmul(a, b), `[${shape}]`);
+    assertClose(y.toArray(), naiveMatmul(a, b), { atol: 1e-12, rtol: 0 }, `[${shape}]`);
   }
 });
 
@@ -114,7 +110,7 @@ test("gemm transpose flags equal an explicit transpose", () => {
   const a = randomInput([4, 3], { seed: 1 });
   const b = randomInput([5, 4], { seed: 2 });
   const want = F.matmul(F.transpose(a, 0, 1), F.transpose(b, 0, 1));
-  assertClose(F.gemm(a, b, true, true).toArray(), want.toArray(), "gemm(aᵀ, bᵀ)");
+  assertClose(F.gemm(a, b, true, true).toArray(), want.toArray(), { atol: 1e-12, rtol: 0 }, "gemm(aᵀ, bᵀ)");
 });
 
 test("broadcast batch matmul equals a matmul per batch entry", () => {
@@ -124,7 +120,7 @@ test("broadcast batch matmul equals a matmul per batch entry", () => {
   assert.deepEqual(y.shape, [2, 3, 2]);
   for (let i = 0; i < 2; i++) {
     const want = F.matmul(F.reshape(a, [3, 4]), F.reshape(F.slice(b, 0, i, i + 1), [4, 2]));
-    assertClose(F.slice(y, 0, i, i + 1).toArray(), want.toArray(), `batch ${i}`);
+    assertClose(F.slice(y, 0, i, i + 1).toArray(), want.toArray(), { atol: 1e-12, rtol: 0 }, `batch ${i}`);
   }
   assert.deepEqual(F.matmul(randomInput([4]), randomInput([4])).shape, []);
 });
@@ -217,6 +213,11 @@ test("matmul broadcasts leading batch dims like torch: [2,1,3,4] · [5,4,6] -> [
   for (let i = 0; i < 2; i++)
     for (let j = 0; j < 5; j++) {
       const want = F.matmul(at(at(a, i, 0), 0, 0), at(b, j, 0));
-      assertClose(at(at(y, i, 0), j, 0).toArray(), want.toArray(), `batch (${i}, ${j})`);
+      assertClose(
+        at(at(y, i, 0), j, 0).toArray(),
+        want.toArray(),
+        { atol: 1e-12, rtol: 0 },
+        `batch (${i}, ${j})`,
+      );
     }
 });

@@ -126,6 +126,22 @@ test("split, concat and stack round-trip", () => {
   assert.deepEqual(F.slice(s, 1, 1, 2).reshape([3, 4]).toList(), x.mul(2).toList());
 });
 
+test("concat records a copy of its argument array: pushing to it afterwards leaves the graph as it was", () => {
+  const a = randomInput([2, 3], { seed: 1 }).requiresGrad_();
+  const b = randomInput([2, 1], { seed: 2 }).requiresGrad_();
+  const features = [a, b];
+  const joined = F.concat(features, 1);
+  features.push(joined); // DenseNet's pattern: the result joins the list it was made from
+  assert.deepEqual(joined.gradFn!.inputs, [a, b]);
+  F.concat(features, 1).sum().backward();
+  // a and b reach the sum twice each: directly and through `joined`.
+  assert.deepEqual(a.grad!.toList(), [
+    [2, 2, 2],
+    [2, 2, 2],
+  ]);
+  assert.deepEqual(b.grad!.toList(), [[2], [2]]);
+});
+
 test("expand copies along new and size-1 dims", () => {
   const x = tensor([[1], [2]]);
   assert.deepEqual(F.expand(x, [2, 2, 3]).toList(), [

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { optim, tensor } from "../../src/index.js";
-import { compareArrays, decode, loadFixture, type FixtureCase } from "../helpers/fixtures.js";
+import { decode, loadFixture, type FixtureCase } from "../helpers/fixtures.js";
+import { compareArrays } from "../helpers/close.js";
 import { computingBackends } from "../helpers/backends.js";
 
 // torch's names are snake_case, apart from the odd capital (T_max): weight_decay -> weightDecay, T_max -> tMax.

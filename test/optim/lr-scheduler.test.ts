@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { optim, tensor } from "../../src/index.js";
+import { assertClose } from "../helpers/close.js";
 
 const param = () => tensor([1, 2], [2], { requiresGrad: true });
 const sgd = (lr = 0.1, params = [param()]) => new optim.SGD(params, { lr, momentum: 0.9 });
@@ -19,19 +20,12 @@ function lrsOver(opt: optim.Optimizer, sched: { step(): void }, n: number, group
   return out;
 }
 
-function assertClose(actual: number[], expected: number[], what: string, tol = 1e-12): void {
-  assert.equal(actual.length, expected.length, what);
-  actual.forEach((a, i) =>
-    assert.ok(Math.abs(a - expected[i]) <= tol, `${what} epoch ${i}: ${a} vs ${expected[i]}`),
-  );
-}
-
 test("MultiStepLR: lr = base·gamma^(milestones passed), repeated milestones counting twice", () => {
   const opt = sgd(0.8);
   const milestones = [9, 2, 5, 5]; // unsorted on purpose
   const sched = new optim.MultiStepLR(opt, { milestones, gamma: 0.5 });
   const expected = Array.from({ length: 12 }, (_, e) => 0.8 * 0.5 ** milestones.filter((m) => m <= e).length);
-  assertClose(lrsOver(opt, sched, 12), expected, "MultiStepLR");
+  assertClose(lrsOver(opt, sched, 12), expected, { atol: 1e-12, rtol: 0 }, "MultiStepLR");
   assert.equal(expected[5], 0.8 * 0.5 ** 3); // the double milestone really applies gamma twice
 });
 
@@ -39,7 +33,7 @@ test("LinearWarmup ramps linearly over warmupSteps and then leaves the lr alone"
   const opt = sgd(0.2);
   const sched = new optim.LinearWarmup(opt, { warmupSteps: 4, startFactor: 0.25 });
   const expected = Array.from({ length: 8 }, (_, e) => 0.2 * (0.25 + (0.75 * Math.min(e, 4)) / 4));
-  assertClose(lrsOver(opt, sched, 8), expected, "LinearWarmup");
+  assertClose(lrsOver(opt, sched, 8), expected, { atol: 1e-12, rtol: 0 }, "LinearWarmup");
   assert.deepEqual(expected.slice(4), [0.2, 0.2, 0.2, 0.2]);
 });
 
@@ -51,7 +45,7 @@ test("SequentialLR hands over from a warmup to cosine annealing at the milestone
   const expected = Array.from({ length: 10 }, (_, e) =>
     e < 3 ? 0.1 * (0.1 + (0.9 * e) / 3) : 0.01 + ((0.1 - 0.01) * (1 + Math.cos((Math.PI * (e - 3)) / 5))) / 2,
   );
-  assertClose(lrsOver(opt, sched, 10), expected, "warmup then cosine");
+  assertClose(lrsOver(opt, sched, 10), expected, { atol: 1e-12, rtol: 0 }, "warmup then cosine");
   assert.deepEqual(sched.getLastLr(), [opt.paramGroups[0].lr]);
 });
 
@@ -62,7 +56,7 @@ test("ChainedScheduler multiplies a warmup with an exponential decay", () => {
     new optim.ExponentialLR(opt, { gamma: 0.9 }),
   ]);
   const expected = Array.from({ length: 8 }, (_, e) => 0.1 * (0.5 + (0.5 * Math.min(e, 4)) / 4) * 0.9 ** e);
-  assertClose(lrsOver(opt, sched, 8), expected, "warmup × exponential");
+  assertClose(lrsOver(opt, sched, 8), expected, { atol: 1e-12, rtol: 0 }, "warmup × exponential");
 });
 
 test("CosineAnnealingLR's recursive form equals the closed form, also past tMax", () => {
@@ -72,13 +66,13 @@ test("CosineAnnealingLR's recursive form equals the closed form, also past tMax"
     { length: 25 },
     (_, e) => 0.05 + (0.25 * (1 + Math.cos((Math.PI * e) / 7))) / 2,
   );
-  assertClose(lrsOver(opt, sched, 25), expected, "cosine", 1e-12);
+  assertClose(lrsOver(opt, sched, 25), expected, { atol: 1e-12, rtol: 0 }, "cosine");
 });
 
 test("schedules use each parameter group's own base lr", () => {
   const opt = new optim.SGD([{ params: [param()], lr: 1 }, { params: [param()] }], { lr: 0.1 });
   const sched = new optim.StepLR(opt, { stepSize: 2, gamma: 0.5 });
-  assertClose(lrsOver(opt, sched, 6, 0), [1, 1, 0.5, 0.5, 0.25, 0.25], "group 0");
+  assertClose(lrsOver(opt, sched, 6, 0), [1, 1, 0.5, 0.5, 0.25, 0.25], { atol: 1e-12, rtol: 0 }, "group 0");
   assert.deepEqual(sched.getLastLr(), [0.125, 0.0125]);
   assert.deepEqual(sched.baseLrs, [1, 0.1]);
 });
@@ -115,8 +109,8 @@ test("OneCycleLR three-phase linear schedule, cycling Adam's beta1", () => {
     assert.equal(opt.paramGroups[0].betas[1], 0.99);
     sched.step();
   }
-  assertClose(lrs, expectedLr, "lr");
-  assertClose(betas, expectedBeta1, "beta1");
+  assertClose(lrs, expectedLr, { atol: 1e-12, rtol: 0 }, "lr");
+  assertClose(betas, expectedBeta1, { atol: 1e-12, rtol: 0 }, "beta1");
   // The 10th step (the last of a 10-batch loop) holds the final lr; an 11th is one too many, as in torch.
   assert.ok(Math.abs(opt.paramGroups[0].lr - end) < 1e-15);
   assert.throws(() => sched.step(), /OneCycleLR: stepped 11 times, but totalSteps is 10/);
@@ -156,7 +150,7 @@ test("ReduceLROnPlateau in max mode with a relative threshold", () => {
   const sched = new optim.ReduceLROnPlateau(opt, { mode: "max", patience: 0, threshold: 0.1 });
   // Improving needs > best·1.1: 0.5 best; 0.54 not enough → drop; 0.56 > 0.55 best; 0.6 < 0.616 → drop.
   const lrs = [0.5, 0.54, 0.56, 0.6].map((m) => (sched.step(m), opt.paramGroups[0].lr));
-  assertClose(lrs, [0.1, 0.01, 0.01, 0.001], "max/rel");
+  assertClose(lrs, [0.1, 0.01, 0.01, 0.001], { atol: 1e-12, rtol: 0 }, "max/rel");
 });
 
 test("scheduler state survives JSON: a fresh optimizer + scheduler continues identically", () => {

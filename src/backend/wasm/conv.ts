@@ -1,167 +1,115 @@
-// Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias/ReLU, input gradient,
-// weight gradient and bias gradient. NCHW activations, OIHW weights; addresses are byte offsets.
+// Typed wrappers of the conv2d kernels (kernels/conv.ts): forward with fused bias, input gradient,
+// weight gradient. NCHW activations, OIHW weights; addresses are byte offsets. They take
+// the Backend's Conv2dGeometry as the ops computed it (output size included) and flatten it for the kernels
+// in one place, convArgs.
 
+import type { Backend, Conv2dGeometry } from "../backend.js";
+import type { WasmContext } from "./context.js";
+import type { DropLast, GeometryArgs } from "./exports.js";
+import * as dw from "./depthwise.js";
 import type { WasmRuntime } from "./runtime.js";
 import type { WasmStorage } from "./storage.js";
 import { binary } from "./elementwise.js";
 import {
   winogradApplies,
-  winogradBackwardShape,
+  winogradBackwardGeometry,
   winogradConv2dBackwardInput,
   winogradConv2dForward,
   type WinogradTile,
 } from "./winograd.js";
 
-export interface Conv2dShape {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  /** Output channels. */
-  O: number;
-  KH: number;
-  KW: number;
-  strideH?: number;
-  strideW?: number;
-  padH?: number;
-  padW?: number;
-  dilationH?: number;
-  dilationW?: number;
-  groups?: number;
-  /**
-   * Output size, when the caller has it (default: computed from the input). Conv-transpose passes it:
-   * with output padding the "input" (its output) may have rows no output pixel reaches.
-   */
-  OH?: number;
-  OW?: number;
+/** The geometry parameters of the conv kernels (C … OW), as kernels/conv.ts declares them. */
+type ConvArgs = DropLast<GeometryArgs<"conv2dBackwardInput", 3>>;
+
+/** The kernels' geometry arguments: the one place a Conv2dGeometry becomes positional numbers. */
+export function convArgs(g: Conv2dGeometry): ConvArgs {
+  const [C, H, W, O, KH, KW] = [g.inChannels, g.inH, g.inW, g.outChannels, g.kernelH, g.kernelW];
+  return [
+    C,
+    H,
+    W,
+    O,
+    KH,
+    KW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilationH,
+    g.dilationW,
+    g.groups,
+    g.outH,
+    g.outW,
+  ];
 }
 
-interface Geom {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  O: number;
-  KH: number;
-  KW: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  G: number;
-  OH: number;
-  OW: number;
-  Kg: number;
-  P: number;
-}
-
-export function conv2dOutputSize(s: Conv2dShape): { OH: number; OW: number } {
-  const g = geom(s);
-  return { OH: g.OH, OW: g.OW };
-}
-
-function geom(s: Conv2dShape): Geom {
-  const sh = s.strideH ?? 1;
-  const sw = s.strideW ?? 1;
-  const ph = s.padH ?? 0;
-  const pw = s.padW ?? 0;
-  const dh = s.dilationH ?? 1;
-  const dw = s.dilationW ?? 1;
-  const G = s.groups ?? 1;
-  const OH = s.OH ?? Math.floor((s.H + 2 * ph - dh * (s.KH - 1) - 1) / sh) + 1;
-  const OW = s.OW ?? Math.floor((s.W + 2 * pw - dw * (s.KW - 1) - 1) / sw) + 1;
-  if (s.C % G !== 0 || s.O % G !== 0)
-    throw new Error(`conv2d: channels ${s.C}->${s.O} not divisible by ${G} groups`);
-  if (OH <= 0 || OW <= 0) throw new Error(`conv2d: empty output ${OH}x${OW}`);
-  return { ...s, sh, sw, ph, pw, dh, dw, G, OH, OW, Kg: (s.C / G) * s.KH * s.KW, P: OH * OW };
-}
-
-function geomArgs(g: Geom): number[] {
-  return [g.C, g.H, g.W, g.O, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.G, g.OH, g.OW];
-}
+/** Taps per output value: the GEMM depth Kg = C/G·KH·KW. */
+const taps = (g: Conv2dGeometry) => (g.inChannels / g.groups) * g.kernelH * g.kernelW;
+/** Output pixels per plane, P = OH·OW. */
+const pixels = (g: Conv2dGeometry) => g.outH * g.outW;
+/** Multiply-adds of the conv (the work that decides the thread split). */
+const macs = (g: Conv2dGeometry) => g.batch * g.outChannels * pixels(g) * taps(g);
 
 function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
-function packWeights(rt: WasmRuntime, g: Geom, w: number, trans: 0 | 1): number {
-  const floats = rt.exports.conv2dPackedWeightsSize(g.O, g.Kg, g.G, trans);
-  const packed = rt.mem.alloc(floats * 4);
-  rt.exports.conv2dPackWeights(w, g.O, g.Kg, g.G, trans, packed);
-  return packed;
-}
-
 /** How conv2dForward computes: "auto" picks by winogradTileFor; the others force a path (tests, benches). */
 export type Conv2dAlgorithm = "auto" | "im2col" | "winograd";
+
+function packWeights(rt: WasmRuntime, g: Conv2dGeometry, w: number, trans: 0 | 1): number {
+  const floats = rt.exports.conv2dPackedWeightsSize(g.outChannels, taps(g), g.groups, trans);
+  const packed = rt.mem.alloc(floats * 4);
+  rt.exports.conv2dPackWeights(w, g.outChannels, taps(g), g.groups, trans, packed);
+  return packed;
+}
 
 /**
  * The Winograd output tile for a conv2d forward (or an input gradient computed as one), or 0 for the im2col
  * GEMM. The cost compared is the GEMM work in micro-kernel columns: (m+r-1)^2 transform positions x tiles
  * (rounded up to the 8-column panel) for F(m x m, r x r), r^2 taps x output pixels for im2col.
- * Measured (node --import tsx bench/winograd.ts, medians of 15 alternating runs, 1 thread): on ResNet-18's
- * 3x3 layers F(4x4) is 2.3-3.0x faster than im2col and 1.3-1.5x faster than F(2x2) at batch 1 and 16,
- * except 512 channels at 7x7, batch 1 (4 tiles fill half a panel), where F(2x2) is 1.7x faster than im2col
- * and F(4x4) 1.3x. Hence: F(4x4) when its work is below 0.75 of F(2x2)'s (14x14 batch 1: 0.64, F(4x4) 1.3x
- * faster; 8x8 batch 1: 1.13, F(2x2) 1.3x faster), and Winograd only when its work is below 0.7 of im2col's
- * (7x7 batch 1: 0.51, 1.7x faster; 4x4 batch 1: 0.89, 0.84x) and C and O are at least 8 (3 -> 16 channels
- * at 32x32: 0.86-0.91x, the transforms outweigh the multiplies).
- * 5x5 kernels have F(2x2, 5x5) only (36 instead of 100 multiplies per 4 outputs), under the same rule.
- * Measured (bench/winograd.ts --kernel 5 [--backward], medians of 9-41 alternating runs, im2col ÷
- * F(2x2,5x5), 1 / 2 threads): the CIFAR net at batch 64, 16 -> 20 channels at 16x16 forward 1.96x / 1.92x,
- * input gradient 2.59x / 2.53x, 20 -> 20 at 8x8 2.08x / 2.09x and 2.79x / 2.71x; 64 channels at 28x28,
- * batch 16, 2.3x and 2.5x (1 thread); 8 channels at 16x16 1.5x, input gradient 2.8x. Fewer channels: 3 -> 16
- * (the CIFAR net's conv1) 0.98x / 0.93x, 4 -> 16 0.92x; LeNet's conv2 (6 -> 16 at 14x14, no padding) forward
- * 1.04-1.13x, but its input gradient (6 output channels) 0.68x / 0.70x. LeNet's conv2 forward stays on
- * im2col (C >= 8 as for 3x3): at most ~1 % of its training step, and LeNet training on 2 threads, too noisy
- * on the shared machine to resolve that, came out slower in 4 of 6 alternating pairs with it on Winograd.
- * Batch 1, 64-256 channels: 6x6 outputs (0.58 of im2col's columns) 1.13x, 4x4 and 3x3 (0.72) 0.77-0.95x,
- * 2x2 (1.44) 0.66x: the same 0.7 bound.
+ * 5x5 kernels have F(2x2, 5x5) only, under the same rule.
+ * The thresholds are fitted to measurements: docs/performance.md, "Kernel choices in the wasm backend".
  */
-export function winogradTileFor(s: Conv2dShape): WinogradTile | 0 {
-  if (!winogradApplies(s) || s.C < 8 || s.O < 8) return 0;
-  const { OH, OW } = conv2dOutputSize(s);
-  const m = winogradTile(s);
-  const r = s.KH;
-  return winogradColumns(s.N, OH, OW, m, r) < 0.7 * r * r * roundUp(s.N * OH * OW, 8) ? m : 0;
+export function winogradTileFor(g: Conv2dGeometry): WinogradTile | 0 {
+  if (!winogradApplies(g) || g.inChannels < 8 || g.outChannels < 8) return 0;
+  const m = winogradTile(g);
+  const r = g.kernelH;
+  return winogradColumns(g, m, r) < 0.7 * r * r * roundUp(g.batch * pixels(g), 8) ? m : 0;
 }
 
-function winogradColumns(N: number, OH: number, OW: number, m: number, r: number): number {
-  return (m + r - 1) * (m + r - 1) * roundUp(N * Math.ceil(OH / m) * Math.ceil(OW / m), 8);
+function winogradColumns(g: Conv2dGeometry, m: number, r: number): number {
+  return (m + r - 1) * (m + r - 1) * roundUp(g.batch * Math.ceil(g.outH / m) * Math.ceil(g.outW / m), 8);
 }
 
 /** The faster Winograd tile for this conv (see winogradTileFor); 5x5 kernels have F(2x2, 5x5) only. */
-export function winogradTile(s: Conv2dShape): WinogradTile {
-  if (s.KH === 5) return 2;
-  const { OH, OW } = conv2dOutputSize(s);
-  return winogradColumns(s.N, OH, OW, 4, 3) < 0.75 * winogradColumns(s.N, OH, OW, 2, 3) ? 4 : 2;
+export function winogradTile(g: Conv2dGeometry): WinogradTile {
+  if (g.kernelH === 5) return 2;
+  return winogradColumns(g, 4, 3) < 0.75 * winogradColumns(g, 2, 3) ? 4 : 2;
 }
 
 /**
- * y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu). `weightStorage`, the storage at `w` when
+ * y = conv2d(x, w) (+ bias[O] if bias != 0). `weightStorage`, the storage at `w` when
  * the caller has one, lets Winograd cache the transformed weights between calls (winograd-cache.ts).
  */
 export function conv2dForward(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   x: number,
   w: number,
   bias: number,
   y: number,
-  relu = false,
   algorithm: Conv2dAlgorithm = "auto",
   weightStorage?: WasmStorage,
 ): void {
-  const tile = algorithm === "im2col" ? 0 : algorithm === "winograd" ? winogradTile(s) : winogradTileFor(s);
+  const tile = algorithm === "im2col" ? 0 : algorithm === "winograd" ? winogradTile(g) : winogradTileFor(g);
   if (tile !== 0) {
-    winogradConv2dForward(rt, s, x, w, bias, y, relu, { tile, weightStorage });
+    winogradConv2dForward(rt, g, x, w, bias, y, { tile, weightStorage });
     return;
   }
-  const g = geom(s);
   const packed = packWeights(rt, g, w, 0);
   try {
-    forwardPacked(rt, g, x, packed, bias, y, relu);
+    forwardPacked(rt, g, x, packed, bias, y);
   } finally {
     rt.mem.free(packed);
   }
@@ -169,15 +117,14 @@ export function conv2dForward(
 
 /**
  * dx = gradient of conv2d w.r.t. its input (dx += ... when accumulate). For a 3x3 stride-1 conv that is a
- * 3x3 stride-1 conv of dy (winogradBackwardShape), so winogradTileFor decides as for a forward; measured
- * (bench/winograd.ts --backward, 1 thread) 2.2-2.9x faster than im2col at batch 1 and 2.4-3.2x at batch 16
- * on ResNet-18's layers, and at batch 1 with 2 threads 3.4-4.7x, since im2col splits this kernel by sample.
+ * 3x3 stride-1 conv of dy (winogradBackwardGeometry), so winogradTileFor decides as for a forward
+ * (2.2-4.7x faster than im2col on ResNet-18's layers: docs/performance.md).
  * `weightStorage` as for conv2dForward (the input gradient's transform is cached under its own key).
  * Otherwise it runs on the im2col GEMM in the form `im2colForm` (Conv2dBackwardInputForm, dgradAsForward).
  */
 export function conv2dBackwardInput(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   dy: number,
   w: number,
   dx: number,
@@ -186,24 +133,23 @@ export function conv2dBackwardInput(
   weightStorage?: WasmStorage,
   im2colForm: Conv2dBackwardInputForm = "auto",
 ): void {
-  const back = accumulate || algorithm === "im2col" ? null : winogradBackwardShape(s);
+  const back = accumulate || algorithm === "im2col" ? null : winogradBackwardGeometry(g);
   const tile = back === null ? 0 : algorithm === "winograd" ? winogradTile(back) : winogradTileFor(back);
   if (back !== null && tile !== 0) {
-    winogradConv2dBackwardInput(rt, s, dy, w, dx, { tile, weightStorage });
+    winogradConv2dBackwardInput(rt, g, dy, w, dx, { tile, weightStorage });
     return;
   }
-  if (im2colForm === "forward" || (im2colForm === "auto" && dgradAsForward(rt, s))) {
-    conv2dBackwardInputAsForward(rt, s, dy, w, dx, accumulate);
+  if (im2colForm === "forward" || (im2colForm === "auto" && dgradAsForward(rt, g))) {
+    conv2dBackwardInputAsForward(rt, g, dy, w, dx, accumulate);
     return;
   }
-  const g = geom(s);
   const packed = packWeights(rt, g, w, 1);
   try {
     rt.parallel({
       name: "conv2dBackwardInput",
-      args: [dy, packed, dx, ...geomArgs(g), accumulate ? 1 : 0],
-      units: g.N,
-      work: g.N * g.O * g.P * g.Kg,
+      args: [dy, packed, dx, ...convArgs(g), accumulate ? 1 : 0],
+      units: g.batch,
+      work: macs(g),
     });
   } finally {
     rt.mem.free(packed);
@@ -213,24 +159,24 @@ export function conv2dBackwardInput(
 /**
  * How conv2dBackwardInput computes when Winograd does not: "scatter" is dcols = Wᵀ·dy with the col2im
  * scatter fused into the GEMM's store, "forward" the stride-1 input gradient as a forward conv of dy
- * (dgradForwardShape), "auto" picks by dgradAsForward. Forcing is for tests and benches.
+ * (dgradForwardGeometry), "auto" picks by dgradAsForward. Forcing is for tests and benches.
  */
 export type Conv2dBackwardInputForm = "auto" | "scatter" | "forward";
 
 /**
- * The forward conv whose output is the input gradient of conv `s`, or null when there is none: for stride 1,
+ * The forward conv whose output is the input gradient of conv `g`, or null when there is none: for stride 1,
  * dx = conv2d(dy, W') with padding d·(k−1) − p (so p ≤ d·(k−1)), the same dilation and groups, and
- * W' = conv2dFlipWeights(W). Its output size is given as H x W explicitly: a conv-transpose's explicit OH/OW
- * may leave input rows that no dy row reaches, which the forward's padded copy then fills with zeros.
+ * W' = conv2dFlipWeights(W). Its output size is H x W: a conv-transpose's explicit OH/OW may leave input
+ * rows that no dy row reaches, which the forward's padded copy then fills with zeros.
  */
-export function dgradForwardShape(s: Conv2dShape): Conv2dShape | null {
-  const g = geom(s);
-  const ph = g.dh * (g.KH - 1) - g.ph;
-  const pw = g.dw * (g.KW - 1) - g.pw;
-  if (g.sh !== 1 || g.sw !== 1 || ph < 0 || pw < 0) return null;
+export function dgradForwardGeometry(g: Conv2dGeometry): Conv2dGeometry | null {
+  const padH = g.dilationH * (g.kernelH - 1) - g.padH;
+  const padW = g.dilationW * (g.kernelW - 1) - g.padW;
+  if (g.strideH !== 1 || g.strideW !== 1 || padH < 0 || padW < 0) return null;
   return {
-    ...{ N: g.N, C: g.O, H: g.OH, W: g.OW, O: g.C, KH: g.KH, KW: g.KW, padH: ph, padW: pw },
-    ...{ dilationH: g.dh, dilationW: g.dw, groups: g.G, OH: g.H, OW: g.W },
+    ...g,
+    ...{ inChannels: g.outChannels, inH: g.outH, inW: g.outW, outChannels: g.inChannels },
+    ...{ outH: g.inH, outW: g.inW, padH, padW },
   };
 }
 
@@ -241,44 +187,18 @@ export function dgradForwardShape(s: Conv2dShape): Conv2dShape | null {
  * - scatter: panelRows(Kg)·P·(Og + 8): depth Og, plus ~8 per dcols element for the tile's scatter-add;
  * - forward: Og·KH·KW·H·W·(panelRows(Cg) + 2): every im2col element of dy (padding zeros included: a 5x5
  *   conv without padding reads 14x14 windows of a 10x10 dy) times the rows, plus ~2 to pack it.
- * The constants are a least-squares fit of the measured ratios below; with them the model picks the faster
- * form wherever the two differ by more than ~10 %, except 5x5 3 -> 8 channels (model 0.86: scatter kept,
- * forward 1.25x faster). Ties (1x1 expansions such as 64 -> 256, model 1.00) measured 0.87-1.07.
+ * The constants are a least-squares fit of measured ratios (docs/performance.md, "Kernel choices in the wasm
+ * backend"): the model picks the faster form wherever the two differ by more than ~10 %.
  * The scatter form splits threads by sample only, the forward form also by pixel ranges (batch < threads).
- * Measured (/tmp bench, not committed: scatter vs forward ms, shared 2-core Zen 5, medians of 15
- * alternating runs; channels in -> out, batch b; the form the rule picks and, in brackets, the model's
- * scatter/forward cost ratio), 1 thread:
- *   LeNet conv2 6->16 5x5 14x14 pad 0 b64    1.15 vs 2.48  scatter (0.51)
- *   CIFAR conv2 16->20 5x5 16x16 pad 2 b64   7.75 vs 6.39  forward (1.18)
- *   CIFAR conv3 20->20 5x5 8x8 pad 2 b64     2.49 vs 1.81  forward (1.27)
- *   1x1 256->64 56x56 b16                   64.9 vs 33.8   forward (1.12; scatter's padded grad > pad area)
- *   1x1 64->256 56x56 b16                   35.3 vs 35.6   forward (1.00)
- *   1x1 2048->512 2x2 b8                     3.81 vs 3.33  forward (1.01)
- *   3x3 512->512 4x4 pad 1 b8               17.8 vs 14.6   forward (1.01; when Winograd declines)
- *   7x7 32->32 28x28 pad 3 b16              29.3 vs 25.9   forward (1.18)
- *   7x7 8->16 20x20 pad 0 b16                1.34 vs 2.38  scatter (0.49)
- *   5x5 16->32 12x12 pad 0 b64               2.46 vs 6.08  scatter (0.47)
- *   3x3 4->16 32x32 pad 1 b64                2.71 vs 2.93  scatter (0.88)
- *   3x3 6->6 32x32 pad 1 b16                 0.69 vs 0.39  forward (1.58)
- *   3x3 16->16 groups 2 32x32 pad 1 b16      1.88 vs 1.19  forward (1.33)
- *   3x3 32->32 dilation 2 28x28 pad 2 b16    5.42 vs 5.06  forward (1.18)
- * 2 threads: batches of 8-64 split by sample either way and keep these ratios (CIFAR conv2 3.79 vs 3.17,
- * LeNet conv2 0.58 vs 1.26). At batch 1 only the forward form splits (below PARALLEL_THRESHOLD neither
- * does: CIFAR conv2 0.125 vs 0.110): 1x1 256->64 56x56 3.75 vs 1.06, 7x7 16->16 32x32 pad 3 0.81 vs
- * 0.33, 3x3 512->512 2x2 pad 1 3.85 vs 2.08, 5x5 32->32 28x28 pad 0 0.69 vs 0.45 (forward on 2 threads
- * only: 0.69 vs 0.85 on one), 7x7 8->16 20x20 pad 0 0.090 vs 0.093 (scatter kept).
  */
-export function dgradAsForward(rt: WasmRuntime, s: Conv2dShape): boolean {
-  const f = dgradForwardShape(s);
+export function dgradAsForward(rt: WasmRuntime, g: Conv2dGeometry): boolean {
+  const f = dgradForwardGeometry(g);
   if (f === null) return false;
-  const g = geom(s);
-  const Og = g.O / g.G;
-  const KK = g.KH * g.KW;
-  const scatter = panelRows(g.Kg) * g.P * (Og + 8);
-  const forward = Og * KK * g.H * g.W * (panelRows(g.C / g.G) + 2);
-  const fg = geom(f);
-  const scatterThreads = rt.threadsFor(g.N * g.O * g.P * g.Kg, g.N);
-  const forwardThreads = rt.threadsFor(fg.N * fg.O * fg.P * fg.Kg, forwardSplit(rt, fg).units);
+  const Og = g.outChannels / g.groups;
+  const scatter = panelRows(taps(g)) * pixels(g) * (Og + 8);
+  const forward = Og * g.kernelH * g.kernelW * g.inH * g.inW * (panelRows(g.inChannels / g.groups) + 2);
+  const scatterThreads = rt.threadsFor(macs(g), g.batch);
+  const forwardThreads = rt.threadsFor(macs(f), forwardSplit(rt, f).units);
   return forward / forwardThreads <= scatter / scatterThreads;
 }
 
@@ -289,33 +209,32 @@ function panelRows(M: number): number {
 }
 
 /**
- * dx (+)= the input gradient of stride-1 conv `s` as the forward conv dgradForwardShape(s), on the im2col
+ * dx (+)= the input gradient of stride-1 conv `g` as the forward conv dgradForwardGeometry(g), on the im2col
  * kernel (whether Winograd pays was decided before, by conv2dBackwardInput). The flipped weights are
  * packed straight into the forward's A panels. The forward kernel only writes, so accumulating goes
  * through a temporary and an add (1-6 % more; no caller on the training path accumulates).
  */
 function conv2dBackwardInputAsForward(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   dy: number,
   w: number,
   dx: number,
   accumulate: boolean,
 ): void {
-  const f = dgradForwardShape(s);
+  const f = dgradForwardGeometry(g);
   if (f === null) {
     throw new Error(
-      `conv2dBackwardInput: the forward form needs stride 1 and padding <= dilation*(kernel-1); got ${JSON.stringify(s)}`,
+      `conv2dBackwardInput: the forward form needs stride 1 and padding <= dilation*(kernel-1); got ${JSON.stringify(g)}`,
     );
   }
-  const g = geom(s);
-  const fg = geom(f);
-  const packed = rt.mem.alloc(rt.exports.conv2dPackedWeightsSize(fg.O, fg.Kg, fg.G, 0) * 4);
-  const size = g.N * g.C * g.H * g.W;
+  const packed = rt.mem.alloc(rt.exports.conv2dPackedWeightsSize(f.outChannels, taps(f), f.groups, 0) * 4);
+  const size = g.batch * g.inChannels * g.inH * g.inW;
   const out = accumulate ? rt.mem.alloc(size * 4) : dx;
   try {
-    rt.exports.conv2dPackFlippedWeights(w, g.O, g.C / g.G, g.KH * g.KW, g.G, packed);
-    forwardPacked(rt, fg, dy, packed, 0, out, false);
+    const Cg = g.inChannels / g.groups;
+    rt.exports.conv2dPackFlippedWeights(w, g.outChannels, Cg, g.kernelH * g.kernelW, g.groups, packed);
+    forwardPacked(rt, f, dy, packed, 0, out);
     if (accumulate) binary(rt, "add", dx, [size], out, [size], dx);
   } finally {
     rt.mem.free(packed);
@@ -324,23 +243,22 @@ function conv2dBackwardInputAsForward(
 }
 
 /**
- * y = conv2d(x, packed weights) (+ bias if bias != 0) (then ReLU if relu) on the im2col kernel.
+ * y = conv2d(x, packed weights) (+ bias if bias != 0) on the im2col kernel.
  */
 function forwardPacked(
   rt: WasmRuntime,
-  g: Geom,
+  g: Conv2dGeometry,
   x: number,
   packed: number,
   bias: number,
   y: number,
-  relu: boolean,
 ): void {
   const { chunk, units } = forwardSplit(rt, g);
   rt.parallel({
     name: "conv2dForward",
-    args: [x, packed, bias, y, g.N, ...geomArgs(g), relu ? 1 : 0, chunk],
+    args: [x, packed, bias, y, g.batch, ...convArgs(g), chunk],
     units,
-    work: g.N * g.O * g.P * g.Kg,
+    work: macs(g),
   });
 }
 
@@ -348,10 +266,11 @@ function forwardPacked(
  * Output pixels per unit and units of a forward conv: whole samples per unit when there are enough of
  * them for the threads; otherwise each sample's pixels split in ranges.
  */
-function forwardSplit(rt: WasmRuntime, g: Geom): { chunk: number; units: number } {
-  const threads = rt.threadsFor(g.N * g.O * g.P * g.Kg, g.N * g.P, 8);
-  const chunk = g.N >= threads ? g.P : roundUp(Math.ceil(g.P / threads), 8);
-  return { chunk, units: g.N * Math.ceil(g.P / chunk) };
+function forwardSplit(rt: WasmRuntime, g: Conv2dGeometry): { chunk: number; units: number } {
+  const P = pixels(g);
+  const threads = rt.threadsFor(macs(g), g.batch * P, 8);
+  const chunk = g.batch >= threads ? P : roundUp(Math.ceil(P / threads), 8);
+  return { chunk, units: g.batch * Math.ceil(P / chunk) };
 }
 
 /**
@@ -368,37 +287,71 @@ export function conv2dWeightGradTransposed(Og: number, Kg: number): boolean {
 /** dw = beta*dw + gradient of conv2d w.r.t. its weights (summed over the batch). */
 export function conv2dBackwardWeight(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   x: number,
   dy: number,
   dw: number,
   beta = 0,
   orientation: "auto" | "normal" | "transposed" = "auto",
 ): void {
-  const g = geom(s);
-  const work = g.N * g.O * g.P * g.Kg;
+  const Kg = taps(g);
   const trans =
-    orientation === "auto" ? conv2dWeightGradTransposed(g.O / g.G, g.Kg) : orientation === "transposed";
-  const threads = rt.threadsFor(work, g.G * g.Kg, 8);
+    orientation === "auto"
+      ? conv2dWeightGradTransposed(g.outChannels / g.groups, Kg)
+      : orientation === "transposed";
+  const threads = rt.threadsFor(macs(g), g.groups * Kg, 8);
   // Transposed, a unit is a range of dW rows of the GEMM (taps), best in whole 5-row panels.
-  const chunk = g.G >= threads ? g.Kg : roundUp(Math.ceil(g.Kg / threads), trans ? 5 : 8);
+  const chunk = g.groups >= threads ? Kg : roundUp(Math.ceil(Kg / threads), trans ? 5 : 8);
   rt.parallel({
     name: "conv2dBackwardWeight",
-    args: [x, dy, dw, g.N, ...geomArgs(g), beta, trans ? 1 : 0, chunk],
-    units: g.G * Math.ceil(g.Kg / chunk),
-    work,
+    args: [x, dy, dw, g.batch, ...convArgs(g), beta, trans ? 1 : 0, chunk],
+    units: g.groups * Math.ceil(Kg / chunk),
+    work: macs(g),
   });
 }
 
-/** db[o] = beta*db[o] + sum of dy over batch and pixels. */
-export function conv2dBackwardBias(
-  rt: WasmRuntime,
-  N: number,
-  O: number,
-  P: number,
-  dy: number,
-  db: number,
-  beta = 0,
-): void {
-  rt.exports.conv2dBackwardBias(dy, db, N, O, P, beta, 0, O);
+type ConvMethods = Pick<Backend, "conv2d" | "conv2dBackwardInput" | "conv2dBackwardWeight">;
+
+/** groups == C (with any channel multiplier): the direct depthwise kernels beat a GEMM per channel. */
+const isDepthwise = (g: Conv2dGeometry) =>
+  g.groups > 1 && g.groups === g.inChannels && g.outChannels % g.inChannels === 0;
+
+/** The Backend's conv methods (spread into the wasm Backend object); empty convs never reach a kernel. */
+export function createConvMethods(cx: WasmContext): ConvMethods {
+  const { rt, ptr, alloc } = cx;
+  return {
+    conv2d(x, w, bias, g) {
+      const px = ptr(x);
+      const pw = ptr(w);
+      const pb = bias ? ptr(bias) : 0;
+      const out = alloc(x.dtype, g.batch * g.outChannels * g.outH * g.outW);
+      if (out.size === 0) return out;
+      // ptr(w) checked that w is a WasmStorage: its identity keys the Winograd weight cache.
+      if (isDepthwise(g)) dw.depthwiseConv2dForward(rt, g, px, pw, pb, out.ptr);
+      else conv2dForward(rt, g, px, pw, pb, out.ptr, "auto", w as WasmStorage);
+      return out;
+    },
+
+    conv2dBackwardInput(gy, w, g) {
+      const pg = ptr(gy);
+      const pw = ptr(w);
+      const size = g.batch * g.inChannels * g.inH * g.inW;
+      if (g.batch * g.outChannels * g.outH * g.outW === 0) return cx.full(gy.dtype, size, 0);
+      const out = alloc(gy.dtype, size);
+      if (isDepthwise(g)) dw.depthwiseConv2dBackwardInput(rt, g, pg, pw, out.ptr);
+      else conv2dBackwardInput(rt, g, pg, pw, out.ptr, false, "auto", w as WasmStorage);
+      return out;
+    },
+
+    conv2dBackwardWeight(x, gy, g) {
+      const px = ptr(x);
+      const pg = ptr(gy);
+      const size = g.outChannels * (g.inChannels / g.groups) * g.kernelH * g.kernelW;
+      if (g.batch * g.outH * g.outW === 0) return cx.full(x.dtype, size, 0);
+      const out = alloc(x.dtype, size);
+      if (isDepthwise(g)) dw.depthwiseConv2dBackwardWeight(rt, g, px, pg, out.ptr, 0);
+      else conv2dBackwardWeight(rt, g, px, pg, out.ptr);
+      return out;
+    },
+  };
 }

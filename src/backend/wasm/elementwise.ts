@@ -1,53 +1,12 @@
 // Typed wrappers of the elementwise and reduction kernels (kernels/elementwise.ts, kernels/reduce.ts):
-// unary ops and their gradients, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
+// unary ops, binary ops with NumPy/PyTorch broadcasting, sum/max/mean over axes.
 
+import type { Backend, BinaryKind, ReduceKind, UnaryKind } from "../backend.js";
+import { jsBackend } from "../js/index.js";
+import { sizeOf } from "../../tensor/shape.js";
+import type { WasmContext } from "./context.js";
+import { BinaryCode, ReduceCode, UnaryCode } from "./op-codes.js";
 import type { WasmRuntime } from "./runtime.js";
-
-export const UNARY_OPS = {
-  copy: 0,
-  neg: 1,
-  abs: 2,
-  relu: 3,
-  leakyRelu: 4,
-  sigmoid: 5,
-  tanh: 6,
-  exp: 7,
-  log: 8,
-  sqrt: 9,
-  square: 10,
-  reciprocal: 11,
-  /** alpha*x + beta */
-  affine: 12,
-  /** min(max(x, alpha), beta) */
-  clamp: 13,
-  sign: 14,
-  relu6: 15,
-  erf: 16,
-  gelu: 17,
-  geluGrad: 18,
-  /** x > 0 ? x : alpha * (exp(x) - 1) */
-  elu: 19,
-  /** x ** alpha */
-  pow: 20,
-  /** x > alpha ? 1 : 0 */
-  greaterScalar: 21,
-} as const;
-export type UnaryOp = keyof typeof UNARY_OPS;
-
-/** Comparisons (eq, gt, lt) give 0/1 floats; max and min propagate NaN. */
-export const BINARY_OPS = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  max: 4,
-  min: 5,
-  pow: 6,
-  eq: 7,
-  gt: 8,
-  lt: 9,
-} as const;
-export type BinaryOp = keyof typeof BINARY_OPS;
 
 function product(s: readonly number[]): number {
   return s.reduce((p, q) => p * q, 1);
@@ -56,10 +15,10 @@ function product(s: readonly number[]): number {
 // Memory-bound kernels: weigh an element like this many multiply-adds for the thread threshold.
 const ELEMENT_WORK = 16;
 
-/** y = op(x) over n floats (y may equal x). alpha: leaky slope / affine scale / clamp min; beta likewise. */
+/** y = op(x) over n floats (y may equal x). alpha: leaky slope / elu scale / power / clamp min; beta: clamp max. */
 export function unary(
   rt: WasmRuntime,
-  op: UnaryOp,
+  op: UnaryKind,
   x: number,
   y: number,
   n: number,
@@ -68,28 +27,7 @@ export function unary(
 ): void {
   rt.parallel({
     name: "unary",
-    args: [UNARY_OPS[op], x, y, alpha, beta],
-    units: n,
-    work: n * ELEMENT_WORK,
-    granularity: 16,
-  });
-}
-
-/** dx = dy * op'(x), with y = op(x) from the forward pass (ops 0-12 only: not clamp and later codes). */
-export function unaryBackward(
-  rt: WasmRuntime,
-  op: UnaryOp,
-  x: number,
-  y: number,
-  dy: number,
-  dx: number,
-  n: number,
-  alpha = 0,
-): void {
-  if (UNARY_OPS[op] >= UNARY_OPS.clamp) throw new Error(`unaryBackward: ${op} has no kernel gradient`);
-  rt.parallel({
-    name: "unaryBackward",
-    args: [UNARY_OPS[op], x, y, dy, dx, alpha],
+    args: [UnaryCode[op], x, y, alpha, beta],
     units: n,
     work: n * ELEMENT_WORK,
     granularity: 16,
@@ -151,7 +89,7 @@ function collapse(out: number[], sa: number[], sb: number[]): { d: number[]; sa:
 /** y (dense, broadcast shape) = a op b. */
 export function binary(
   rt: WasmRuntime,
-  op: BinaryOp,
+  op: BinaryKind,
   a: number,
   aShape: readonly number[],
   b: number,
@@ -178,10 +116,11 @@ export function binary(
     }
     rt.parallel({
       name: "binary",
+      // prettier-ignore
       args: [
-        ...[BINARY_OPS[op], a + 4 * offA, b + 4 * offB, y + 4 * l * inner, d[1], d[2], d[3]],
-        ...c.sa.slice(lead),
-        ...c.sb.slice(lead),
+        BinaryCode[op], a + 4 * offA, b + 4 * offB, y + 4 * l * inner, d[1], d[2], d[3],
+        c.sa[lead], c.sa[lead + 1], c.sa[lead + 2], c.sa[lead + 3],
+        c.sb[lead], c.sb[lead + 1], c.sb[lead + 2], c.sb[lead + 3],
       ],
       units: d[0] * d[1] * d[2],
       work: inner * ELEMENT_WORK,
@@ -190,7 +129,8 @@ export function binary(
   return out;
 }
 
-export type ReduceOp = "sum" | "mean" | "max" | "min";
+/** The Backend's reductions and mean (a sum scaled by 1/count in the kernel). */
+export type ReduceOp = ReduceKind | "mean";
 
 /**
  * y = reduction of x (shape) over `axes`, as a dense tensor of the kept axes (keepdim is only a reshape).
@@ -216,10 +156,10 @@ export function reduce(
     if (last !== undefined && last.red === red.has(i)) last.size *= shape[i];
     else runs.push({ size: shape[i], red: red.has(i) });
   }
-  const kernelOp = op === "max" ? 1 : op === "min" ? 2 : 0;
+  const kernelOp = ReduceCode[op === "mean" ? "sum" : op];
   if (!runs.some((r) => r.red)) {
     const n = shape.reduce((p, q) => p * q, 1);
-    rt.exports.unary(0, x, y, 0, 0, 0, 0, n);
+    rt.mem.u8().copyWithin(y, x, x + 4 * n);
     return;
   }
   let src = x;
@@ -259,4 +199,92 @@ export function reduce(
   } finally {
     for (const t of temps) rt.mem.free(t);
   }
+}
+
+type ElementwiseMethods = Pick<Backend, "cast" | "unary" | "binary" | "where" | "reduce" | "argmax">;
+
+/**
+ * The Backend's elementwise and reduction methods (spread into the wasm Backend object). int32 tensors
+ * (labels, counters) take the js reference kernels on copies, except cast and where.
+ */
+export function createElementwiseMethods(cx: WasmContext): ElementwiseMethods {
+  const { rt, ptr, alloc } = cx;
+  return {
+    cast(x, dtype) {
+      const p = ptr(x);
+      if (dtype === x.dtype) return cx.copy(x);
+      const out = alloc(dtype, x.size);
+      rt.parallel({
+        name: "cast",
+        args: [p, out.ptr, dtype === "int32" ? 1 : 0],
+        units: x.size,
+        work: x.size * ELEMENT_WORK,
+        granularity: 16,
+      });
+      return out;
+    },
+
+    unary(kind, x, params) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.unary(kind, j, params));
+      const p = ptr(x);
+      const out = alloc(x.dtype, x.size);
+      if (x.size > 0) unary(rt, kind, p, out.ptr, x.size, params.a ?? 0, params.b ?? 0);
+      return out;
+    },
+
+    binary(kind, a, aShape, b, bShape, outShape) {
+      if (a.dtype === "int32") {
+        return cx.viaJs([a, b], ([ja, jb]) => jsBackend.binary(kind, ja, aShape, jb, bShape, outShape));
+      }
+      const pa = ptr(a);
+      const pb = ptr(b);
+      const out = alloc(a.dtype, sizeOf(outShape));
+      binary(rt, kind, pa, aShape, pb, bShape, out.ptr);
+      return out;
+    },
+
+    where(cond, a, b) {
+      const pc = ptr(cond);
+      const pa = ptr(a);
+      const pb = ptr(b);
+      const out = alloc(a.dtype, a.size);
+      rt.parallel({
+        name: "where",
+        args: [pc, pa, pb, out.ptr, cond.dtype === "int32" ? 1 : 0],
+        units: a.size,
+        work: a.size * ELEMENT_WORK,
+        granularity: 16,
+      });
+      return out;
+    },
+
+    reduce(kind, x, shape, axes) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.reduce(kind, j, shape, axes));
+      const p = ptr(x);
+      const outSize = sizeOf(shape.filter((_, i) => !axes.includes(i)));
+      if (x.size === 0)
+        return cx.full(x.dtype, outSize, kind === "sum" ? 0 : kind === "max" ? -Infinity : Infinity);
+      const out = alloc(x.dtype, outSize);
+      reduce(rt, kind, p, shape, axes, out.ptr);
+      return out;
+    },
+
+    argmax(x, shape, axis) {
+      if (x.dtype === "int32") return cx.viaJs([x], ([j]) => jsBackend.argmax(j, shape, axis));
+      const p = ptr(x);
+      const outer = sizeOf(shape.slice(0, axis));
+      const len = shape[axis];
+      const inner = sizeOf(shape.slice(axis + 1));
+      const out = alloc("int32", outer * inner);
+      if (out.size > 0) {
+        rt.parallel({
+          name: "argmax",
+          args: [p, out.ptr, len, inner],
+          units: outer,
+          work: x.size * ELEMENT_WORK,
+        });
+      }
+      return out;
+    },
+  };
 }

@@ -2,8 +2,8 @@
 // logits and target probabilities; threads split rows.
 
 import type { Backend } from "../backend.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
-import type { StorageManager } from "./storage.js";
 
 // An exp and a few flops per element: weigh it like this many multiply-adds for the thread threshold.
 const EXP_WORK = 32;
@@ -49,7 +49,7 @@ export function softmaxCrossEntropyBackward(
 type LossMethods = Pick<Backend, "softmaxCrossEntropy" | "softmaxCrossEntropyBackward">;
 
 /** The Backend's fused-loss methods over storages of `storages` (spread into the wasm Backend object). */
-export function createLossMethods(rt: WasmRuntime, storages: StorageManager): LossMethods {
+export function createLossMethods({ rt, storages }: WasmContext): LossMethods {
   return {
     softmaxCrossEntropy(logits, target, rows, classes) {
       const [px, pt] = [storages.ptr(logits), storages.ptr(target)];

@@ -2,6 +2,9 @@
 // view of a buffer, the kernels behind permute, slice, expand, pad and concat. Addresses are byte offsets;
 // strides and offsets are in elements (4-byte values, float32 or int32 alike).
 
+import type { Backend } from "../backend.js";
+import { sizeOf } from "../../tensor/shape.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
 
 // Memory-bound: weigh an element like this many multiply-adds for the thread threshold.
@@ -58,12 +61,51 @@ export function stridedCopy(
     }
     rt.parallel({
       name: "stridedCopy",
+      // prettier-ignore
       args: [
-        ...[strided + 4 * off, dense + 4 * l * inner, d[lead + 1], d[lead + 2], d[lead + 3]],
-        ...[s[lead], s[lead + 1], s[lead + 2], s[lead + 3], scatter ? 1 : 0],
+        strided + 4 * off, dense + 4 * l * inner, d[lead + 1], d[lead + 2], d[lead + 3],
+        s[lead], s[lead + 1], s[lead + 2], s[lead + 3], scatter ? 1 : 0,
       ],
       units: d[lead] * d[lead + 1] * d[lead + 2],
       work: inner * ELEMENT_WORK,
     });
   }
+}
+
+type MovementMethods = Pick<Backend, "gather" | "scatterInto" | "concat">;
+
+/** The Backend's movement methods over stridedCopy (spread into the wasm Backend object). */
+export function createMovementMethods(cx: WasmContext): MovementMethods {
+  const { rt, ptr, alloc } = cx;
+  return {
+    gather(x, shape, strides, offset) {
+      const p = ptr(x);
+      const out = alloc(x.dtype, sizeOf(shape));
+      stridedCopy(rt, p, offset, out.ptr, shape, strides, false);
+      return out;
+    },
+
+    scatterInto(dst, src, shape, strides, offset) {
+      const ps = ptr(src);
+      const out = cx.copy(dst);
+      stridedCopy(rt, out.ptr, offset, ps, shape, strides, true);
+      return out;
+    },
+
+    concat(parts, shapes, axis) {
+      const ptrs = parts.map(ptr);
+      const outShape = [...shapes[0]];
+      outShape[axis] = shapes.reduce((s, sh) => s + sh[axis], 0);
+      const out = alloc(parts[0].dtype, sizeOf(outShape));
+      const outer = sizeOf(outShape.slice(0, axis));
+      const outRow = sizeOf(outShape.slice(axis));
+      let start = 0;
+      parts.forEach((_, i) => {
+        const row = sizeOf(shapes[i].slice(axis));
+        stridedCopy(rt, out.ptr, start, ptrs[i], [outer, row], [outRow, 1], true);
+        start += row;
+      });
+      return out;
+    },
+  };
 }

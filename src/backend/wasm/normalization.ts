@@ -2,50 +2,46 @@
 // vectors of C floats, a weight or bias address of 0 meaning none. Threads split by channel ranges.
 
 import type { Backend, BatchNormGeometry, Storage } from "../backend.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
-import type { StorageManager } from "./storage.js";
-
-export interface BatchNormShape {
-  N: number;
-  C: number;
-  /** Product of the dims after C (1 for [N, C]). */
-  S: number;
-}
 
 /** Memory-bound passes: weighed per element like the elementwise kernels (ELEMENT_WORK in backend.ts). */
 const PASS_WORK = 16;
 
-function work(s: BatchNormShape, passes: number): number {
-  return s.N * s.C * s.S * PASS_WORK * passes;
+function work(g: BatchNormGeometry, passes: number): number {
+  return g.batch * g.channels * g.spatial * PASS_WORK * passes;
 }
+
+/** The kernels' geometry arguments (kernels/normalization.ts): N, C, S. */
+const bnArgs = (g: BatchNormGeometry): [number, number, number] => [g.batch, g.channels, g.spatial];
 
 /**
  * With S = 1 the kernels take channels four at a time from c0 on: splitting at multiples of 4 keeps the
  * same groups whatever the thread count, so results do not depend on it.
  */
-const granularity = (s: BatchNormShape) => (s.S === 1 ? 4 : 1);
+const granularity = (g: BatchNormGeometry) => (g.spatial === 1 ? 4 : 1);
 
 /** mean[c] and biased variance[c] (two passes over x, f64 totals of blocked f32x4 sums). */
 export function batchNormStats(
   rt: WasmRuntime,
-  s: BatchNormShape,
+  g: BatchNormGeometry,
   x: number,
   mean: number,
   variance: number,
 ) {
   rt.parallel({
     name: "batchNormStats",
-    args: [x, mean, variance, s.N, s.C, s.S],
-    units: s.C,
-    work: work(s, 2),
-    granularity: granularity(s),
+    args: [x, mean, variance, ...bnArgs(g)],
+    units: g.channels,
+    work: work(g, 2),
+    granularity: granularity(g),
   });
 }
 
 /** y = (x − mean)·invStd·weight + bias per channel. */
 export function batchNormForward(
   rt: WasmRuntime,
-  s: BatchNormShape,
+  g: BatchNormGeometry,
   x: number,
   mean: number,
   invStd: number,
@@ -55,17 +51,17 @@ export function batchNormForward(
 ): void {
   rt.parallel({
     name: "batchNormForward",
-    args: [x, mean, invStd, weight, bias, y, s.N, s.C, s.S],
-    units: s.C,
-    work: work(s, 1),
-    granularity: granularity(s),
+    args: [x, mean, invStd, weight, bias, y, ...bnArgs(g)],
+    units: g.channels,
+    work: work(g, 1),
+    granularity: granularity(g),
   });
 }
 
 /** dx, dWeight = Σ gy·x̂ and dBias = Σ gy; dx takes the batch statistics' gradient when training. */
 export function batchNormBackward(
   rt: WasmRuntime,
-  s: BatchNormShape,
+  g: BatchNormGeometry,
   gy: number,
   x: number,
   mean: number,
@@ -76,32 +72,31 @@ export function batchNormBackward(
 ): void {
   rt.parallel({
     name: "batchNormBackward",
-    args: [gy, x, mean, invStd, weight, out.dx, out.dWeight, out.dBias, s.N, s.C, s.S, training ? 1 : 0],
-    units: s.C,
-    work: work(s, 2),
-    granularity: granularity(s),
+    args: [gy, x, mean, invStd, weight, out.dx, out.dWeight, out.dBias, ...bnArgs(g), training ? 1 : 0],
+    units: g.channels,
+    work: work(g, 2),
+    granularity: granularity(g),
   });
 }
 
 type BatchNormMethods = Pick<Backend, "batchNormStats" | "batchNormForward" | "batchNormBackward">;
 
 /** The Backend's batch-norm methods over storages of `storages` (spread into the wasm Backend object). */
-export function createBatchNormMethods(rt: WasmRuntime, storages: StorageManager): BatchNormMethods {
+export function createBatchNormMethods({ rt, storages }: WasmContext): BatchNormMethods {
   const ptr = (s: Storage) => storages.ptr(s);
   const optionalPtr = (s: Storage | null) => (s === null ? 0 : storages.ptr(s));
-  const shape = (g: BatchNormGeometry): BatchNormShape => ({ N: g.batch, C: g.channels, S: g.spatial });
   return {
     batchNormStats(x, g) {
       const px = ptr(x);
       const mean = storages.alloc(x.dtype, g.channels);
       const variance = storages.alloc(x.dtype, g.channels);
-      batchNormStats(rt, shape(g), px, mean.ptr, variance.ptr);
+      batchNormStats(rt, g, px, mean.ptr, variance.ptr);
       return { mean, variance };
     },
     batchNormForward(x, mean, invStd, weight, bias, g) {
       const args = [ptr(x), ptr(mean), ptr(invStd), optionalPtr(weight), optionalPtr(bias)] as const;
       const y = storages.alloc(x.dtype, x.size);
-      batchNormForward(rt, shape(g), ...args, y.ptr);
+      batchNormForward(rt, g, ...args, y.ptr);
       return y;
     },
     batchNormBackward(gy, x, mean, invStd, weight, training, g) {
@@ -109,7 +104,7 @@ export function createBatchNormMethods(rt: WasmRuntime, storages: StorageManager
       const dx = storages.alloc(gy.dtype, gy.size);
       const dWeight = storages.alloc(gy.dtype, g.channels);
       const dBias = storages.alloc(gy.dtype, g.channels);
-      batchNormBackward(rt, shape(g), ...args, training, {
+      batchNormBackward(rt, g, ...args, training, {
         dx: dx.ptr,
         dWeight: dWeight.ptr,
         dBias: dBias.ptr,

@@ -3,8 +3,9 @@
 
 import type { AdamKernelParams, Backend, SgdKernelParams, Storage } from "../backend.js";
 import { adamBiasCorrections } from "../js/optim.js";
+import type { WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
-import type { StorageManager, WasmStorage } from "./storage.js";
+import type { WasmStorage } from "./storage.js";
 
 // Memory-bound (3-9 streams of f32 per element): weigh an element like this many multiply-adds.
 const ELEMENT_WORK = 16;
@@ -74,11 +75,12 @@ export function adamUpdate(rt: WasmRuntime, n: number, a: AdamAddresses, h: Adam
   const { stepSize, bias2Sqrt } = adamBiasCorrections(h);
   rt.parallel({
     name: "adamUpdate",
+    // prettier-ignore
     args: [
-      ...[a.param, a.grad, a.expAvg, a.expAvgSq, a.maxExpAvgSq],
-      ...[a.outParam, a.outExpAvg, a.outExpAvgSq, a.outMaxExpAvgSq],
-      ...[h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, 1 - h.lr * h.weightDecay],
-      ...[stepSize, bias2Sqrt, flags],
+      a.param, a.grad, a.expAvg, a.expAvgSq, a.maxExpAvgSq,
+      a.outParam, a.outExpAvg, a.outExpAvgSq, a.outMaxExpAvgSq,
+      h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, h.weightDecay, 1 - h.lr * h.weightDecay,
+      stepSize, bias2Sqrt, flags,
     ],
     units: n,
     work: n * ELEMENT_WORK,
@@ -94,7 +96,7 @@ function wroteInPlace(storages: (WasmStorage | null)[]): void {
 }
 
 /** The Backend's fused optimizer updates over storages of `storages` (spread into the wasm Backend object). */
-export function createOptimMethods(rt: WasmRuntime, storages: StorageManager): OptimMethods {
+export function createOptimMethods({ rt, storages }: WasmContext): OptimMethods {
   const ptr = (s: Storage | null) => (s === null ? 0 : storages.ptr(s));
   const like = (s: Storage) => storages.alloc(s.dtype, s.size);
   const addr = (s: WasmStorage | null) => (s === null ? 0 : s.ptr);

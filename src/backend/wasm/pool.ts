@@ -1,92 +1,45 @@
 // Typed wrappers of the pooling kernels (kernels/pool.ts). Planes = N*C of an NCHW tensor; argmax indices
 // are int32 flat positions ih*W + iw within each input plane. Threads split by planes.
 
-import type { AdaptivePool2dGeometry } from "../backend.js";
+import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Backend, Pool2dGeometry } from "../backend.js";
+import type { WasmContext } from "./context.js";
+import type { GeometryArgs } from "./exports.js";
 import type { WasmRuntime } from "./runtime.js";
 
-export interface Pool2dShape {
-  /** Number of H x W planes (N*C). */
-  planes: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  /** Default: the kernel size (as in PyTorch). */
-  strideH?: number;
-  strideW?: number;
-  padH?: number;
-  padW?: number;
-  dilationH?: number;
-  dilationW?: number;
-  ceilMode?: boolean;
-  /** Output size when the caller has computed it (then padding and ceilMode are not re-checked). */
-  OH?: number;
-  OW?: number;
+/** The one place a pool geometry becomes positional numbers: the window, then each kernel's own tail. */
+function windowArgs(g: Pool2dGeometry) {
+  return [g.inH, g.inW, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padH, g.padW] as const;
 }
 
-export interface AvgPoolOptions {
-  countIncludePad?: boolean;
-  divisorOverride?: number;
+/** Max pooling's arguments: the window, dilations, OH, OW. */
+function maxPoolArgs(g: Pool2dGeometry): GeometryArgs<"maxPool2dForward", 3> {
+  return [...windowArgs(g), g.dilationH, g.dilationW, g.outH, g.outW];
 }
 
-function outSize(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
-  const span = size + 2 * p - d * (k - 1) - 1;
-  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-  // PyTorch: with ceil_mode the last window must start inside the input or its left padding.
-  if (ceil && (out - 1) * s >= size + p) out--;
-  return out;
+/** Average pooling's arguments: the window (no dilation), OH, OW, countIncludePad, divisor (0: none). */
+function avgPoolArgs(g: AvgPool2dGeometry): GeometryArgs<"avgPool2dForward", 2> {
+  if (g.dilationH !== 1 || g.dilationW !== 1) throw new Error("avgPool2d: no dilation");
+  const countIncludePad = g.countIncludePad ? 1 : 0;
+  return [...windowArgs(g), g.outH, g.outW, countIncludePad, g.divisorOverride ?? 0];
 }
 
-interface Geom {
-  planes: number;
-  H: number;
-  W: number;
-  KH: number;
-  KW: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-  OH: number;
-  OW: number;
-}
+const planes = (g: AdaptivePool2dGeometry) => g.batch * g.channels;
 
-function geom(s: Pool2dShape): Geom {
-  const sh = s.strideH ?? s.KH;
-  const sw = s.strideW ?? s.KW;
-  const ph = s.padH ?? 0;
-  const pw = s.padW ?? 0;
-  const dh = s.dilationH ?? 1;
-  const dw = s.dilationW ?? 1;
-  const given = s.OH !== undefined && s.OW !== undefined;
-  if (!given && (ph > Math.floor(((s.KH - 1) * dh + 1) / 2) || pw > Math.floor(((s.KW - 1) * dw + 1) / 2))) {
-    throw new Error("pool2d: padding must be at most half the (dilated) kernel size");
-  }
-  const OH = s.OH ?? outSize(s.H, s.KH, sh, ph, dh, !!s.ceilMode);
-  const OW = s.OW ?? outSize(s.W, s.KW, sw, pw, dw, !!s.ceilMode);
-  if (OH <= 0 || OW <= 0) throw new Error(`pool2d: empty output ${OH}x${OW}`);
-  return { planes: s.planes, H: s.H, W: s.W, KH: s.KH, KW: s.KW, sh, sw, ph, pw, dh, dw, OH, OW };
-}
-
-export function pool2dOutputSize(s: Pool2dShape): { OH: number; OW: number } {
-  const g = geom(s);
-  return { OH: g.OH, OW: g.OW };
-}
-
-function work(g: Geom): number {
-  // Pooling is memory-bound: weigh it like a GEMM of similar run time.
-  return g.planes * g.OH * g.OW * g.KH * g.KW * 8;
-}
+/** Pooling is memory-bound: weigh it like a GEMM of similar run time. */
+const work = (g: Pool2dGeometry) => planes(g) * g.outH * g.outW * g.kernelH * g.kernelW * 8;
 
 /** y = max-pool(x), idx = argmax (flat ih*W+iw within the plane). */
-export function maxPool2dForward(rt: WasmRuntime, s: Pool2dShape, x: number, y: number, idx: number): void {
-  const g = geom(s);
+export function maxPool2dForward(
+  rt: WasmRuntime,
+  g: Pool2dGeometry,
+  x: number,
+  y: number,
+  idx: number,
+): void {
   rt.parallel({
     name: "maxPool2dForward",
-    args: [x, y, idx, g.H, g.W, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, g.OH, g.OW],
-    units: g.planes,
+    args: [x, y, idx, ...maxPoolArgs(g)],
+    units: planes(g),
     work: work(g),
   });
 }
@@ -94,51 +47,35 @@ export function maxPool2dForward(rt: WasmRuntime, s: Pool2dShape, x: number, y: 
 /** dx = scatter of dy by idx (dx += ... when accumulate). */
 export function maxPool2dBackward(
   rt: WasmRuntime,
-  s: Pool2dShape,
+  g: Pool2dGeometry,
   dy: number,
   idx: number,
   dx: number,
   accumulate = false,
 ): void {
-  const g = geom(s);
   rt.parallel({
     name: "maxPool2dBackward",
-    args: [dy, idx, dx, g.H * g.W, g.OH * g.OW, accumulate ? 1 : 0],
-    units: g.planes,
+    args: [dy, idx, dx, g.inH * g.inW, g.outH * g.outW, accumulate ? 1 : 0],
+    units: planes(g),
     work: work(g),
   });
 }
 
-function avgArgs(g: Geom, o: AvgPoolOptions): number[] {
-  if (g.dh !== 1 || g.dw !== 1) throw new Error("avgPool2d: no dilation");
-  const cip = (o.countIncludePad ?? true) ? 1 : 0;
-  return [g.H, g.W, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.OH, g.OW, cip, o.divisorOverride ?? 0];
-}
-
-export function avgPool2dForward(
-  rt: WasmRuntime,
-  s: Pool2dShape,
-  x: number,
-  y: number,
-  o: AvgPoolOptions = {},
-): void {
-  const g = geom(s);
-  rt.parallel({ name: "avgPool2dForward", args: [x, y, ...avgArgs(g, o)], units: g.planes, work: work(g) });
+export function avgPool2dForward(rt: WasmRuntime, g: AvgPool2dGeometry, x: number, y: number): void {
+  rt.parallel({ name: "avgPool2dForward", args: [x, y, ...avgPoolArgs(g)], units: planes(g), work: work(g) });
 }
 
 export function avgPool2dBackward(
   rt: WasmRuntime,
-  s: Pool2dShape,
+  g: AvgPool2dGeometry,
   dy: number,
   dx: number,
-  o: AvgPoolOptions = {},
   accumulate = false,
 ): void {
-  const g = geom(s);
   rt.parallel({
     name: "avgPool2dBackward",
-    args: [dy, dx, ...avgArgs(g, o), accumulate ? 1 : 0],
-    units: g.planes,
+    args: [dy, dx, ...avgPoolArgs(g), accumulate ? 1 : 0],
+    units: planes(g),
     work: work(g),
   });
 }
@@ -165,16 +102,80 @@ export function adaptiveAvgPool2dBackward(
 /** Both adaptive kernels take (from, to, H, W, OH, OW) over planes. */
 function adaptiveCall(
   rt: WasmRuntime,
-  name: string,
+  name: "adaptiveAvgPool2dForward" | "adaptiveAvgPool2dBackward",
   g: AdaptivePool2dGeometry,
   from: number,
   to: number,
 ): void {
-  const planes = g.batch * g.channels;
   rt.parallel({
     name,
     args: [from, to, g.inH, g.inW, g.outH, g.outW],
-    units: planes,
-    work: planes * g.inH * g.inW * 8,
+    units: planes(g),
+    work: planes(g) * g.inH * g.inW * 8,
   });
+}
+
+type PoolMethods = Pick<
+  Backend,
+  | "maxPool2d"
+  | "maxPool2dBackward"
+  | "avgPool2d"
+  | "avgPool2dBackward"
+  | "adaptiveAvgPool2d"
+  | "adaptiveAvgPool2dBackward"
+>;
+
+/** The Backend's pooling methods (spread into the wasm Backend object); empty outputs never reach a kernel. */
+export function createPoolMethods(cx: WasmContext): PoolMethods {
+  const { rt, ptr, alloc } = cx;
+  // Every pool geometry (max, average, adaptive) has these six sizes.
+  const outSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.outH * g.outW;
+  const inSize = (g: AdaptivePool2dGeometry) => g.batch * g.channels * g.inH * g.inW;
+  return {
+    maxPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      const indices = alloc("int32", outSize(g));
+      if (y.size > 0) maxPool2dForward(rt, g, px, y.ptr, indices.ptr);
+      return { y, indices };
+    },
+
+    maxPool2dBackward(gy, indices, g) {
+      const pg = ptr(gy);
+      const pi = ptr(indices);
+      if (outSize(g) === 0) return cx.full(gy.dtype, inSize(g), 0);
+      const dx = alloc(gy.dtype, inSize(g));
+      maxPool2dBackward(rt, g, pg, pi, dx.ptr);
+      return dx;
+    },
+
+    avgPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      if (y.size > 0) avgPool2dForward(rt, g, px, y.ptr);
+      return y;
+    },
+
+    avgPool2dBackward(gy, g) {
+      const pg = ptr(gy);
+      if (outSize(g) === 0) return cx.full(gy.dtype, inSize(g), 0);
+      const dx = alloc(gy.dtype, inSize(g));
+      avgPool2dBackward(rt, g, pg, dx.ptr);
+      return dx;
+    },
+
+    adaptiveAvgPool2d(x, g) {
+      const px = ptr(x);
+      const y = alloc(x.dtype, outSize(g));
+      if (y.size > 0) adaptiveAvgPool2dForward(rt, g, px, y.ptr);
+      return y;
+    },
+
+    adaptiveAvgPool2dBackward(gy, g) {
+      const pg = ptr(gy);
+      const dx = alloc(gy.dtype, inSize(g));
+      if (dx.size > 0) adaptiveAvgPool2dBackward(rt, g, pg, dx.ptr);
+      return dx;
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // Loads the kernel module (feature probe -> relaxed-SIMD FMA build or plain SIMD build), owns the one
 // memory, the per-thread GEMM workspaces and the thread pool, and runs range-splittable kernels.
 
-import type { KernelExports } from "./exports.js";
+import type { KernelArgs, KernelExports, RangeKernel } from "./exports.js";
 import { WasmMemory, sharedMemorySupported, type MemoryOptions } from "./memory.js";
 import { relaxedSimdSupported, simdSupported } from "./probe.js";
 import { ThreadPool, type SpawnWorker } from "./threads.js";
@@ -36,10 +36,10 @@ export function kernelFileName(relaxed: boolean, shared: boolean): string {
   return `striate-${relaxed ? "relaxed" : "simd"}${shared ? "-shared" : ""}.wasm`;
 }
 
-/** A parallel kernel call: `fn(...args, ws, u0, u1)` over units [0, units). */
-export interface ParallelCall {
-  name: string;
-  args: number[];
+/** A parallel kernel call: `fn(...args, ws, u0, u1)` over units [0, units); args are checked against fn. */
+export interface ParallelCall<K extends RangeKernel = RangeKernel> {
+  name: K;
+  args: KernelArgs<K>;
   units: number;
   /** Rough work (e.g. multiply-adds); below PARALLEL_THRESHOLD the call stays on the calling thread. */
   work: number;
@@ -122,13 +122,15 @@ export class WasmRuntime {
   }
 
   /** Runs a range-splittable kernel, across the pool when it is big enough. */
-  parallel(call: ParallelCall): void {
-    const fn = this.exports[call.name];
+  parallel<K extends RangeKernel>(call: ParallelCall<K>): void {
+    const fn = this.exports[call.name] as unknown as (...args: number[]) => void;
     if (typeof fn !== "function") throw new Error(`wasm kernel ${call.name} does not exist`);
+    // The arguments were checked against the kernel's parameters by the caller's type (ParallelCall).
+    const args = call.args as unknown as number[];
     const g = call.granularity ?? 1;
     const threads = this.threadsFor(call.work, call.units, g);
     if (threads <= 1 || this.pool === null) {
-      fn(...call.args, this.workspace(0), 0, call.units);
+      fn(...args, this.workspace(0), 0, call.units);
       return;
     }
     const bounds: number[] = [0];
@@ -138,7 +140,7 @@ export class WasmRuntime {
     const ws: number[] = [];
     for (let t = 0; t < threads; t++) ws.push(this.workspace(t));
     this.splitCalls++;
-    this.pool.run(call.name, call.args, ws, bounds, (t) => fn(...call.args, ws[t], bounds[t], bounds[t + 1]));
+    this.pool.run(call.name, args, ws, bounds, (t) => fn(...args, ws[t], bounds[t], bounds[t + 1]));
   }
 
   /** How much work the thread pool has taken so far: lets a test (or a user) see that workers ran. */

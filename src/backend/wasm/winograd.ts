@@ -5,7 +5,7 @@
 // the second call with the same weight storage on, once into the transformed-weight cache of
 // winograd-cache.ts), and runs the units across the thread pool. conv.ts decides when this path is used.
 
-import type { Conv2dShape } from "./conv.js";
+import type { Conv2dGeometry } from "../backend.js";
 import type { WasmRuntime } from "./runtime.js";
 import type { WasmStorage } from "./storage.js";
 import { winogradWeightCache, type CachedWeights } from "./winograd-cache.js";
@@ -28,16 +28,9 @@ export interface WinogradOptions {
    * "transformed": transform all weights first (one pass, read by every tile block); "fused": each unit
    * transforms the weights of its output channels on the fly (the call must be one tile block; with
    * several threads each repeats the input transform); "auto" (default): fused when all tiles fit one block
-   * of FUSED_BYTES and there are many output channels per tile (O >= 1.5 x tiles x threads). Measured
-   * (bench/winograd.ts, batch 1, F(4x4) unless noted, fused vs transformed ms): 1 thread 128 ch at 28x28
-   * 1.71 vs 1.85, 256 at 14x14 2.31 vs 3.06, 512 at 7x7 F(2x2) 4.60 vs 6.54, 64 at 56x56 1.63 vs 1.57;
-   * 2 threads 256 at 14x14 1.30 vs 1.55, 512 at 7x7 F(2x2) 2.45 vs 3.27, 128 at 28x28 1.11 vs 1.02.
+   * of FUSED_BYTES and there are many output channels per tile (O >= 1.5 x tiles x threads).
    * Weights found in the cache (`weightStorage`) are used by "auto" and "transformed" without a transform:
-   * faster than fused on every layer measured, although U then comes from memory (bench/winograd.ts
-   * --cold, batch 1, fused vs cached ms, 1 thread: 64 ch at 56x56 1.80 vs 1.58, 128 at 28x28 1.71 vs 1.60,
-   * 256 at 14x14 2.08 vs 1.57, 512 at 7x7 F(2x2) 3.98 vs 2.80; 2 threads 256 at 14x14 2.58 vs 2.05, 512 at
-   * 7x7 F(2x2) 4.17 vs 2.99; input gradient, 1 thread, dispatch without vs with cache: 2.25 vs 1.63 and
-   * 4.04 vs 2.89 ms), so no layer keeps the fused transform once its weights are cached.
+   * cached beat fused on every layer measured (docs/performance.md, "Kernel choices in the wasm backend").
    */
   weights?: "auto" | "fused" | "transformed";
   /**
@@ -59,18 +52,18 @@ const FUSED_ROWS = 20;
  * Whether the Winograd kernels can compute this conv2d at all: 3x3 or 5x5, stride 1, dilation 1, groups 1,
  * and the output size the input gives (conv-transpose passes a larger one).
  */
-export function winogradApplies(s: Conv2dShape): boolean {
-  const r = s.KH;
+export function winogradApplies(g: Conv2dGeometry): boolean {
+  const r = g.kernelH;
   return (
     (r === 3 || r === 5) &&
-    s.KW === r &&
-    (s.strideH ?? 1) === 1 &&
-    (s.strideW ?? 1) === 1 &&
-    (s.dilationH ?? 1) === 1 &&
-    (s.dilationW ?? 1) === 1 &&
-    (s.groups ?? 1) === 1 &&
-    (s.OH === undefined || s.OH === s.H + 2 * (s.padH ?? 0) - (r - 1)) &&
-    (s.OW === undefined || s.OW === s.W + 2 * (s.padW ?? 0) - (r - 1))
+    g.kernelW === r &&
+    g.strideH === 1 &&
+    g.strideW === 1 &&
+    g.dilationH === 1 &&
+    g.dilationW === 1 &&
+    g.groups === 1 &&
+    g.outH === g.inH + 2 * g.padH - (r - 1) &&
+    g.outW === g.inW + 2 * g.padW - (r - 1)
   );
 }
 
@@ -145,78 +138,73 @@ function plan(
   return { TB, ocSize, fused: false, units: Math.ceil(tiles / TB) * Math.ceil(O / ocSize) };
 }
 
-/** y = conv2d(x, w) (+ bias[O] if bias != 0) (then ReLU if relu), by Winograd F(m x m, r x r). */
+/** y = conv2d(x, w) (+ bias[O] if bias != 0), by Winograd F(m x m, r x r). */
 export function winogradConv2dForward(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   x: number,
   w: number,
   bias: number,
   y: number,
-  relu = false,
   options: WinogradOptions = {},
 ): void {
-  if (!winogradApplies(s)) {
+  if (!winogradApplies(g)) {
     throw new Error(
-      `winogradConv2d: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(s)}`,
+      `winogradConv2d: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1; got ${JSON.stringify(g)}`,
     );
   }
-  run(rt, s, x, w, bias, y, relu, false, options);
+  run(rt, g, x, w, bias, y, false, options);
 }
 
 /**
- * The input gradient of an r x r (3 or 5), stride-1 conv2d (shape `s`, padding at most r - 1): dx =
+ * The input gradient of an r x r (3 or 5), stride-1 conv2d (geometry `g`, padding at most r - 1): dx =
  * conv2d(dy, w rotated by 180 degrees with O and C swapped), padding r - 1 - p, by Winograd. Overwrites dx.
  */
 export function winogradConv2dBackwardInput(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   dy: number,
   w: number,
   dx: number,
   options: WinogradOptions = {},
 ): void {
-  const g = winogradBackwardShape(s);
-  if (g === null) {
+  const back = winogradBackwardGeometry(g);
+  if (back === null) {
     throw new Error(
-      `winogradConv2dBackwardInput: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1, padding < kernel size; got ${JSON.stringify(s)}`,
+      `winogradConv2dBackwardInput: needs a 3x3 or 5x5 kernel, stride 1, dilation 1, groups 1, padding < kernel size; got ${JSON.stringify(g)}`,
     );
   }
-  run(rt, g, dy, w, 0, dx, false, true, options);
+  run(rt, back, dy, w, 0, dx, true, options);
 }
 
-/** The forward conv that computes the input gradient of conv `s` (null if Winograd cannot run it). */
-export function winogradBackwardShape(s: Conv2dShape): Conv2dShape | null {
-  const ph = s.padH ?? 0;
-  const pw = s.padW ?? 0;
-  const r = s.KH;
-  if (!winogradApplies(s) || ph > r - 1 || pw > r - 1) return null;
-  const OH = s.H + 2 * ph - (r - 1);
-  const OW = s.W + 2 * pw - (r - 1);
-  if (OH <= 0 || OW <= 0) return null;
-  return { N: s.N, C: s.O, H: OH, W: OW, O: s.C, KH: r, KW: r, padH: r - 1 - ph, padW: r - 1 - pw };
+/** The forward conv that computes the input gradient of conv `g` (null if Winograd cannot run it). */
+export function winogradBackwardGeometry(g: Conv2dGeometry): Conv2dGeometry | null {
+  const r = g.kernelH;
+  if (!winogradApplies(g) || g.padH > r - 1 || g.padW > r - 1 || g.outH <= 0 || g.outW <= 0) return null;
+  return {
+    ...g,
+    ...{ inChannels: g.outChannels, inH: g.outH, inW: g.outW, outChannels: g.inChannels },
+    ...{ outH: g.inH, outW: g.inW, padH: r - 1 - g.padH, padW: r - 1 - g.padW },
+  };
 }
 
 function run(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   x: number,
   w: number,
   bias: number,
   y: number,
-  relu: boolean,
   transposed: boolean,
   options: WinogradOptions,
 ): void {
-  const r = s.KH;
+  const r = g.kernelH;
   const m = options.tile ?? (r === 3 ? 4 : 2);
   if (!tileFits(m, r)) throw new Error(`winogradConv2d: no F(${m}x${m}, ${r}x${r}) kernels (tile ${m})`);
   const t = m + r - 1;
-  const { N, C, H, W, O } = s;
-  const OH = H + 2 * (s.padH ?? 0) - (r - 1);
-  const OW = W + 2 * (s.padW ?? 0) - (r - 1);
+  const { batch: N, inChannels: C, inH: H, inW: W, outChannels: O, outH: OH, outW: OW } = g;
   if (OH <= 0 || OW <= 0) {
-    throw new Error(`winogradConv2d: empty output ${OH}x${OW} for ${JSON.stringify(s)}`);
+    throw new Error(`winogradConv2d: empty output ${OH}x${OW} for ${JSON.stringify(g)}`);
   }
   const tiles = N * Math.ceil(OH / m) * Math.ceil(OW / m);
   const work = N * O * OH * OW * C * r * r;
@@ -228,7 +216,7 @@ function run(
       units: Math.ceil(O / 20),
       work: O * C * t * t * 16,
     });
-  const cached = cachedWeights(rt, s, w, m, transposed, weightBytes, transformWeights, options);
+  const cached = cachedWeights(rt, g, w, m, transposed, weightBytes, transformWeights, options);
   const p = plan(
     rt,
     m,
@@ -240,12 +228,12 @@ function run(
     work,
     cached === null ? options : { ...options, weights: "transformed" },
   );
-  const args = [N, C, H, W, O, s.padH ?? 0, s.padW ?? 0, OH, OW, m, r, p.TB, p.ocSize, relu ? 1 : 0];
   const layout = transposed ? 2 : 0;
   const forward = (up: number, flags: number) =>
     rt.parallel({
       name: "winogradConv2dForward",
-      args: [x, up, bias, y, ...args, flags],
+      // prettier-ignore
+      args: [x, up, bias, y, N, C, H, W, O, g.padH, g.padW, OH, OW, m, r, p.TB, p.ocSize, flags],
       units: p.units,
       work,
     });
@@ -270,7 +258,7 @@ function run(
  */
 function cachedWeights(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  g: Conv2dGeometry,
   w: number,
   m: number,
   transposed: boolean,
@@ -284,7 +272,7 @@ function cachedWeights(
   const cache = winogradWeightCache(rt);
   // U depends only on the weights, the tile, the kernel size and the orientation (O, C and r pin down how w
   // is read).
-  const key = `${m}${transposed ? "t" : "f"}${s.O}x${s.C}x${s.KH}`;
+  const key = `${m}${transposed ? "t" : "f"}${g.outChannels}x${g.inChannels}x${g.kernelH}`;
   const got: CachedWeights | null = cache.acquire(storage, key, bytes);
   if (got === null) return null;
   if (got.fresh) {

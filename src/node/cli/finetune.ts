@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { existsSync, statSync } from "node:fs";
 import { DataLoader } from "../../data/index.js";
 import { decodeSafetensors } from "../../io/safetensors.js";
+import { importOnnx } from "../../io/onnx/import.js";
 import type { Module } from "../../nn/module.js";
 import { Linear } from "../../nn/linear.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -35,7 +36,8 @@ strategy says (frozen batch norms stay in eval mode), trains the rest and writes
                     with --weights
 
 Options:
-  --weights <file>        safetensors weights with the model's (torchvision) names, for a model name
+  --weights <file>        weights with the model's (torchvision) names, for a model name: a .safetensors
+                          file, or an .onnx file (its initializers)
   --dataset <name>        mnist (default), fashion-mnist, cifar10, or an image folder
   --data-dir <dir>        folder with the dataset files (fashion-mnist, cifar10)
   --strategy <name>       linear-probe (head only), top-k (default: head + the top --top-k blocks), full
@@ -107,7 +109,9 @@ async function loadSource(
   }
   let tensors: Map<string, Tensor>;
   try {
-    tensors = decodeSafetensors(new Uint8Array(await readFile(weights)));
+    const bytes = new Uint8Array(await readFile(weights));
+    // An ONNX file's initializers carry the exporter's (PyTorch's) parameter names.
+    tensors = weights.endsWith(".onnx") ? importOnnx(bytes).stateDict() : decodeSafetensors(bytes);
   } catch (error) {
     throw new InputError(`${weights}: ${(error as Error).message}`);
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `striate` command line: train, eval, predict and summary. Usage mistakes print the command's help
-// hint and exit with status 2; any other error prints `striate: <message>` and exits with status 1 (the
-// stack trace only with --debug or STRIATE_DEBUG=1); an interrupted training run exits with 130 after
-// saving its checkpoint.
+// The `striate` command line: train, eval, predict, summary, tune, finetune, explain, visualize and
+// attack. Usage mistakes print the command's help hint and exit with status 2; any other error prints
+// `striate: <message>` and exits with status 1 (the stack trace only with --debug or STRIATE_DEBUG=1); an
+// interrupted training run exits with 130 after saving its checkpoint.
 
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,9 @@ import { PREDICT_USAGE, predictCommand } from "./predict.js";
 import { SUMMARY_USAGE, summaryCommand } from "./summary.js";
 import { TUNE_USAGE, tuneCommand } from "./tune.js";
 import { FINETUNE_USAGE, finetuneCommand } from "./finetune.js";
+import { EXPLAIN_USAGE, explainCommand } from "./explain.js";
+import { VISUALIZE_USAGE, visualizeCommand } from "./visualize.js";
+import { ATTACK_USAGE, attackCommand } from "./attack.js";
 
 const USAGE = `Usage: striate <command> [options]
 
@@ -23,6 +26,9 @@ Commands:
   summary   print a model's layers, output shapes and parameter counts
   tune      search hyperparameters (random, grid, coarse-to-fine, successive halving)
   finetune  transfer a trained model to new classes (linear probe, top-k blocks, or everything)
+  explain   attribution maps (Grad-CAM, saliency, integrated gradients, occlusion, …) for images
+  visualize draw a model's filters, feature maps, class models and feature visualisations
+  attack    accuracy under FGSM/PGD adversarial attacks, with example images
 
 Run 'striate <command> --help' for a command's options. Global flags: --version, --debug (print stack
 traces of errors; also STRIATE_DEBUG=1).
@@ -48,6 +54,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   summary: { run: summaryCommand, usage: SUMMARY_USAGE },
   tune: { run: tuneCommand, usage: TUNE_USAGE },
   finetune: { run: finetuneCommand, usage: FINETUNE_USAGE },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
+  visualize: { run: visualizeCommand, usage: VISUALIZE_USAGE },
+  attack: { run: attackCommand, usage: ATTACK_USAGE },
 };
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit status. */

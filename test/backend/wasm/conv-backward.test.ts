@@ -1,4 +1,4 @@
-// The conv2d input gradient computed as a forward conv of dy (stride 1: dgradForwardShape) against the js
+// The conv2d input gradient computed as a forward conv of dy (stride 1: dgradForwardGeometry) against the js
 // reference on random geometries (kernel 1-7, dilation 1-2, padding 0..d(k-1), groups 1/2/3 and groups ==
 // C, batch 1 and 3, accumulate), 1 vs 2 threads, the dispatch rule (dgradAsForward) as conv2dBackwardInput
 // applies it, and the backend's routing of groups == C to the depthwise kernels.
@@ -6,11 +6,9 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   conv2dBackwardInput,
-  conv2dOutputSize,
   dgradAsForward,
-  dgradForwardShape,
+  dgradForwardGeometry,
   type Conv2dBackwardInputForm,
-  type Conv2dShape,
 } from "../../../src/backend/wasm/conv.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { initWasm } from "../../../src/backend/wasm/index.js";
@@ -18,21 +16,12 @@ import type { WasmBackend } from "../../../src/backend/wasm/backend.js";
 import { getBackend } from "../../../src/index.js";
 import { conv2dBackwardInput as jsConv2dBackwardInput } from "../../../src/backend/js/conv.js";
 import { arr, wrap } from "../../../src/backend/js/storage.js";
-import type { Conv2dGeometry } from "../../../src/backend/backend.js";
-import { VARIANTS, assertClose, randInt, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randInt, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
+import { convGeometry, type ConvSpec } from "./reference.js";
 
-function geometry(s: Conv2dShape): Conv2dGeometry {
-  const { OH, OW } = conv2dOutputSize(s);
-  return {
-    ...{ batch: s.N, inChannels: s.C, inH: s.H, inW: s.W, outChannels: s.O, outH: OH, outW: OW },
-    ...{ kernelH: s.KH, kernelW: s.KW, strideH: s.strideH ?? 1, strideW: s.strideW ?? 1 },
-    ...{ padH: s.padH ?? 0, padW: s.padW ?? 0, dilationH: s.dilationH ?? 1, dilationW: s.dilationW ?? 1 },
-    groups: s.groups ?? 1,
-  };
-}
-
-function sizes(s: Conv2dShape) {
-  const g = geometry(s);
+function sizes(s: ConvSpec) {
+  const g = convGeometry(s);
   return {
     x: g.batch * g.inChannels * g.inH * g.inW,
     w: g.outChannels * (g.inChannels / g.groups) * g.kernelH * g.kernelW,
@@ -41,11 +30,11 @@ function sizes(s: Conv2dShape) {
 }
 
 /** The js backend's input gradient, in float64. */
-function reference(s: Conv2dShape, dy: Float32Array, w: Float32Array): Float64Array {
+function reference(s: ConvSpec, dy: Float32Array, w: Float32Array): Float64Array {
   const out = jsConv2dBackwardInput(
     wrap(Float64Array.from(dy), "float64"),
     wrap(Float64Array.from(w), "float64"),
-    geometry(s),
+    convGeometry(s),
   );
   return arr(out) as Float64Array;
 }
@@ -53,7 +42,7 @@ function reference(s: Conv2dShape, dy: Float32Array, w: Float32Array): Float64Ar
 /** conv2dBackwardInput on the im2col path in `form`, into NaNs or (accumulating) onto `dx0`. */
 function wasmGrad(
   rt: WasmRuntime,
-  s: Conv2dShape,
+  s: ConvSpec,
   dy: Float32Array,
   w: Float32Array,
   form: Conv2dBackwardInputForm,
@@ -64,7 +53,7 @@ function wasmGrad(
   const pw = upload(rt, w);
   const pdx = upload(rt, dx0 ?? new Float32Array(n).fill(NaN));
   try {
-    conv2dBackwardInput(rt, s, pdy, pw, pdx, dx0 !== undefined, "im2col", undefined, form);
+    conv2dBackwardInput(rt, convGeometry(s), pdy, pw, pdx, dx0 !== undefined, "im2col", undefined, form);
     return rt.mem.readF32(pdx, n);
   } finally {
     for (const p of [pdy, pw, pdx]) rt.mem.free(p);
@@ -72,7 +61,7 @@ function wasmGrad(
 }
 
 /** A random stride-1 conv whose padding the forward form takes (p <= d·(k-1)). */
-function randomShape(rand: (lo?: number, hi?: number) => number, i: number): Conv2dShape {
+function randomShape(rand: (lo?: number, hi?: number) => number, i: number): ConvSpec {
   const KH = randInt(rand, 1, 7);
   const KW = randInt(rand, 1, 7);
   const dilationH = randInt(rand, 1, 2);
@@ -92,15 +81,19 @@ function randomShape(rand: (lo?: number, hi?: number) => number, i: number): Con
 }
 
 /** All three forms against the reference, writing and accumulating. */
-function checkForms(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
-  assert.notEqual(dgradForwardShape(s), null, `forward form exists for ${JSON.stringify(s)}`);
+function checkForms(rt: WasmRuntime, s: ConvSpec, seed: number): void {
+  assert.notEqual(
+    dgradForwardGeometry(convGeometry(s)),
+    null,
+    `forward form exists for ${JSON.stringify(s)}`,
+  );
   const rand = rng(seed);
   const n = sizes(s);
   const dy = randomArray(n.y, rand);
   const w = randomArray(n.w, rand);
   const dx0 = randomArray(n.x, rand);
   const ref = reference(s, dy, w);
-  const g = geometry(s);
+  const g = convGeometry(s);
   const tol = 1e-4 * Math.sqrt((g.outChannels / g.groups) * g.kernelH * g.kernelW);
   for (const form of ["forward", "scatter", "auto"] as const) {
     const what = `input grad (${form}) ${JSON.stringify(s)}`;
@@ -114,7 +107,7 @@ function checkForms(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   }
 }
 
-const FIXED: Conv2dShape[] = [
+const FIXED: ConvSpec[] = [
   // LeNet conv2, the CIFAR net's conv2 and conv3 (small batch), a ResNet-style 1x1.
   { N: 1, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 },
   { N: 1, C: 16, H: 16, W: 16, O: 20, KH: 5, KW: 5, padH: 2, padW: 2 },
@@ -149,7 +142,7 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
   it("gives the same bits with 1 and 2 threads (pixel ranges at batch 1, samples at batch 3)", async () => {
     const rt1 = await runtime(true, 1);
     const rt2 = await runtime(true, 2);
-    const shapes: Conv2dShape[] = [
+    const shapes: ConvSpec[] = [
       { N: 1, C: 16, H: 32, W: 32, O: 16, KH: 5, KW: 5, padH: 2, padW: 2 },
       { N: 3, C: 12, H: 40, W: 41, O: 18, KH: 3, KW: 3, padH: 1, padW: 1, groups: 3 },
       { N: 1, C: 32, H: 28, W: 28, O: 32, KH: 7, KW: 7, padH: 3, padW: 3 },
@@ -168,7 +161,7 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
 
   it("dgradAsForward takes the forward form where the cost model says, and only for stride 1, p <= d(k-1)", async () => {
     const rt = await runtime(true, 1);
-    const picks = (shapes: Conv2dShape[]) => shapes.map((s) => dgradAsForward(rt, s));
+    const picks = (shapes: ConvSpec[]) => shapes.map((s) => dgradAsForward(rt, convGeometry(s)));
     assert.deepEqual(
       picks([
         { N: 64, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 }, // LeNet conv2: 2x the work in dy's padding
@@ -184,14 +177,14 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
     );
     // With 2 threads the forward form also splits a single sample's pixels; the scatter form cannot.
     const rt2 = await runtime(true, 2);
-    const oneSample: Conv2dShape = { N: 1, C: 32, H: 28, W: 28, O: 32, KH: 5, KW: 5 };
-    assert.equal(dgradAsForward(rt, oneSample), false);
-    assert.equal(dgradAsForward(rt2, oneSample), true);
+    const oneSample: ConvSpec = { N: 1, C: 32, H: 28, W: 28, O: 32, KH: 5, KW: 5 };
+    assert.equal(dgradAsForward(rt, convGeometry(oneSample)), false);
+    assert.equal(dgradAsForward(rt2, convGeometry(oneSample)), true);
   });
 
   it("conv2dBackwardInput runs the kernel the rule picks, and refuses a forced forward form without one", async () => {
     const rt = await runtime(true, 1);
-    const shapes: Conv2dShape[] = [
+    const shapes: ConvSpec[] = [
       { N: 2, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 },
       { N: 2, C: 16, H: 16, W: 16, O: 20, KH: 5, KW: 5, padH: 2, padW: 2 },
       { N: 2, C: 16, H: 16, W: 16, O: 16, KH: 3, KW: 3, padH: 1, padW: 1, groups: 2 },
@@ -209,11 +202,11 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
         const n = sizes(s);
         const rand = rng(7500);
         wasmGrad(rt, s, randomArray(n.y, rand), randomArray(n.w, rand), "auto");
-        const expected = dgradAsForward(rt, s) ? "conv2dForward" : "conv2dBackwardInput";
+        const expected = dgradAsForward(rt, convGeometry(s)) ? "conv2dForward" : "conv2dBackwardInput";
         assert.deepEqual(kernels, [expected], JSON.stringify(s));
       }
       assert.deepEqual(
-        shapes.map((s) => dgradAsForward(rt, s)),
+        shapes.map((s) => dgradAsForward(rt, convGeometry(s))),
         [false, true, true, false],
       );
       const strided = shapes[3];
@@ -230,7 +223,7 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
   it("the backend sends groups == C to the depthwise kernels, not to this path", async () => {
     await initWasm({ setDefault: false, threads: 1 });
     const wasm = getBackend("wasm") as WasmBackend;
-    const s: Conv2dShape = { N: 2, C: 6, H: 12, W: 12, O: 12, KH: 5, KW: 5, padH: 2, padW: 2, groups: 6 };
+    const s: ConvSpec = { N: 2, C: 6, H: 12, W: 12, O: 12, KH: 5, KW: 5, padH: 2, padW: 2, groups: 6 };
     const rand = rng(7600);
     const n = sizes(s);
     const dy = randomArray(n.y, rand);
@@ -243,7 +236,7 @@ describe("conv2d input gradient as a forward conv: threads and dispatch", () => 
       original.call(rt, call);
     };
     try {
-      const dx = wasm.conv2dBackwardInput(wasm.fromArray(dy), wasm.fromArray(w), geometry(s));
+      const dx = wasm.conv2dBackwardInput(wasm.fromArray(dy), wasm.fromArray(w), convGeometry(s));
       assertClose(wasm.toArray(dx), reference(s, dy, w), 1e-4 * 5, "depthwise input grad");
     } finally {
       rt.parallel = original;

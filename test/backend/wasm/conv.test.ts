@@ -1,22 +1,21 @@
 // conv2d kernels (im2col packed straight into GEMM panels) against direct nested loops: forward with
-// bias and ReLU, input, weight and bias gradients; strides, padding, dilation, groups, odd sizes, both the
+// bias, input and weight gradients; strides, padding, dilation, groups, odd sizes, both the
 // gather packers (padded copy or in place) and the bounds-checked fallback.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  conv2dBackwardBias,
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
   conv2dWeightGradTransposed,
-  type Conv2dShape,
 } from "../../../src/backend/wasm/conv.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { convDims, forEachTap } from "./reference.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { convDims, convGeometry, forEachTap, type ConvSpec } from "./reference.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
-function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
+function check(rt: WasmRuntime, s: ConvSpec, seed: number): void {
   const g = convDims(s);
   const rand = rng(seed);
   const xLen = g.N * g.C * g.H * g.W;
@@ -30,29 +29,28 @@ function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   const tol = 1e-4 * Math.sqrt(Math.max(K, g.N * g.OH * g.OW, g.Og * g.KH * g.KW));
   const name = JSON.stringify(s);
 
-  // forward (+ bias, ReLU)
+  // forward (+ bias)
   const yRef = new Float64Array(yLen);
   forEachTap(s, (xi, wi, yi) => (yRef[yi] += x[xi] * w[wi]));
   const P = g.OH * g.OW;
   const yBias = yRef.map((v, i) => v + bias[Math.floor(i / P) % g.O]);
-  const yRelu = yBias.map((v) => Math.max(v, 0));
   const px = upload(rt, x);
   const pw = upload(rt, w);
   const pb = upload(rt, bias);
   const py = upload(rt, new Float32Array(yLen).fill(NaN));
-  conv2dForward(rt, s, px, pw, 0, py);
+  conv2dForward(rt, convGeometry(s), px, pw, 0, py);
   assertClose(rt.mem.readF32(py, yLen), yRef, tol, `conv2d forward ${name}`);
-  conv2dForward(rt, s, px, pw, pb, py, true);
-  assertClose(rt.mem.readF32(py, yLen), yRelu, tol, `conv2d forward bias+relu ${name}`);
+  conv2dForward(rt, convGeometry(s), px, pw, pb, py);
+  assertClose(rt.mem.readF32(py, yLen), yBias, tol, `conv2d forward bias ${name}`);
 
   // input gradient
   const dxRef = new Float64Array(xLen);
   forEachTap(s, (xi, wi, yi) => (dxRef[xi] += w[wi] * dy[yi]));
   const pdy = upload(rt, dy);
   const pdx = upload(rt, new Float32Array(xLen).fill(NaN));
-  conv2dBackwardInput(rt, s, pdy, pw, pdx);
+  conv2dBackwardInput(rt, convGeometry(s), pdy, pw, pdx);
   assertClose(rt.mem.readF32(pdx, xLen), dxRef, tol, `conv2d input grad ${name}`);
-  conv2dBackwardInput(rt, s, pdy, pw, pdx, true);
+  conv2dBackwardInput(rt, convGeometry(s), pdy, pw, pdx, true);
   assertClose(
     rt.mem.readF32(pdx, xLen),
     dxRef.map((v) => 2 * v),
@@ -64,9 +62,9 @@ function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   const dwRef = new Float64Array(wLen);
   forEachTap(s, (xi, wi, yi) => (dwRef[wi] += x[xi] * dy[yi]));
   const pdw = upload(rt, new Float32Array(wLen).fill(NaN));
-  conv2dBackwardWeight(rt, s, px, pdy, pdw);
+  conv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw);
   assertClose(rt.mem.readF32(pdw, wLen), dwRef, tol, `conv2d weight grad ${name}`);
-  conv2dBackwardWeight(rt, s, px, pdy, pdw, 1);
+  conv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw, 1);
   assertClose(
     rt.mem.readF32(pdw, wLen),
     dwRef.map((v) => 2 * v),
@@ -74,17 +72,10 @@ function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
     `conv2d weight grad accumulate ${name}`,
   );
 
-  // bias gradient
-  const dbRef = new Float64Array(g.O);
-  for (let i = 0; i < yLen; i++) dbRef[Math.floor(i / P) % g.O] += dy[i];
-  const pdb = upload(rt, new Float32Array(g.O).fill(NaN));
-  conv2dBackwardBias(rt, g.N, g.O, P, pdy, pdb);
-  assertClose(rt.mem.readF32(pdb, g.O), dbRef, tol, `conv2d bias grad ${name}`);
-
-  for (const p of [px, pw, pb, py, pdy, pdx, pdw, pdb]) rt.mem.free(p);
+  for (const p of [px, pw, pb, py, pdy, pdx, pdw]) rt.mem.free(p);
 }
 
-const CASES: Conv2dShape[] = [
+const CASES: ConvSpec[] = [
   { N: 1, C: 1, H: 5, W: 5, O: 1, KH: 3, KW: 3 },
   { N: 2, C: 3, H: 9, W: 11, O: 7, KH: 3, KW: 3, padH: 1, padW: 1 },
   { N: 3, C: 4, H: 13, W: 10, O: 6, KH: 5, KW: 3, strideH: 2, strideW: 1, padH: 2, padW: 0 },
@@ -122,7 +113,7 @@ for (const v of VARIANTS) {
         const [sh, sw] = a.stride as number[];
         const [ph, pw] = a.padding as number[];
         const [dh, dw] = a.dilation as number[];
-        const s: Conv2dShape = {
+        const s: ConvSpec = {
           ...{ N, C, H, W, O, KH, KW, strideH: sh, strideW: sw, padH: ph, padW: pw },
           ...{ dilationH: dh, dilationW: dw, groups: a.groups as number },
         };
@@ -136,18 +127,13 @@ for (const v of VARIANTS) {
         const dx = rt.mem.alloc(xLen * 4);
         const wLen = decode(c.inputs.weight).length;
         const dW = rt.mem.alloc(wLen * 4);
-        const db = rt.mem.alloc(O * 4);
-        conv2dForward(rt, s, x, w, b, y);
-        conv2dBackwardInput(rt, s, dy, w, dx);
-        conv2dBackwardWeight(rt, s, x, dy, dW);
+        conv2dForward(rt, convGeometry(s), x, w, b, y);
+        conv2dBackwardInput(rt, convGeometry(s), dy, w, dx);
+        conv2dBackwardWeight(rt, convGeometry(s), x, dy, dW);
         assertClose(rt.mem.readF32(y, yRef.length), yRef, 1e-5, `${c.name} y`);
         assertClose(rt.mem.readF32(dx, xLen), decode(c.grads!.x), 1e-5, `${c.name} dx`);
         assertClose(rt.mem.readF32(dW, wLen), decode(c.grads!.weight), 1e-5, `${c.name} dweight`);
-        if (c.grads!.bias) {
-          conv2dBackwardBias(rt, N, O, yRef.length / (N * O), dy, db);
-          assertClose(rt.mem.readF32(db, O), decode(c.grads!.bias), 1e-5, `${c.name} dbias`);
-        }
-        for (const p of [x, w, dy, y, dx, dW, db]) rt.mem.free(p);
+        for (const p of [x, w, dy, y, dx, dW]) rt.mem.free(p);
         if (b) rt.mem.free(b);
         checked++;
       }
@@ -157,7 +143,7 @@ for (const v of VARIANTS) {
 }
 
 /** The weight gradient in a forced orientation (dy·colsᵀ or the transposed cols·dyᵀ) against direct loops. */
-function checkWeightGrad(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
+function checkWeightGrad(rt: WasmRuntime, s: ConvSpec, seed: number): void {
   const g = convDims(s);
   const rand = rng(seed);
   const xLen = g.N * g.C * g.H * g.W;
@@ -173,9 +159,9 @@ function checkWeightGrad(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   for (const orientation of ["normal", "transposed"] as const) {
     const name = `conv2d weight grad (${orientation}) ${JSON.stringify(s)}`;
     rt.mem.writeF32(pdw, new Float32Array(wLen).fill(NaN));
-    conv2dBackwardWeight(rt, s, px, pdy, pdw, 0, orientation);
+    conv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw, 0, orientation);
     assertClose(rt.mem.readF32(pdw, wLen), dwRef, tol, name);
-    conv2dBackwardWeight(rt, s, px, pdy, pdw, 0.5, orientation);
+    conv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw, 0.5, orientation);
     assertClose(
       rt.mem.readF32(pdw, wLen),
       dwRef.map((v) => 1.5 * v),
@@ -186,7 +172,7 @@ function checkWeightGrad(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   for (const p of [px, pdy, pdw]) rt.mem.free(p);
 }
 
-const WEIGHT_GRAD_CASES: Conv2dShape[] = [
+const WEIGHT_GRAD_CASES: ConvSpec[] = [
   // LeNet conv1 / conv2 and the CIFAR net's conv2 / conv3: few output channels, many taps.
   { N: 3, C: 1, H: 28, W: 28, O: 6, KH: 5, KW: 5, padH: 2, padW: 2 },
   { N: 2, C: 6, H: 14, W: 14, O: 16, KH: 5, KW: 5 },

@@ -2,7 +2,6 @@
 // dilation, odd widths for the SIMD tails) and against the PyTorch depthwise fixtures.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import type { Conv2dShape } from "../../../src/backend/wasm/conv.js";
 import {
   depthwiseConv2dBackwardInput,
   depthwiseConv2dBackwardWeight,
@@ -10,10 +9,11 @@ import {
 } from "../../../src/backend/wasm/depthwise.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
-import { convDims, forEachTap } from "./reference.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
+import { convDims, convGeometry, forEachTap, type ConvSpec } from "./reference.js";
 
-function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
+function check(rt: WasmRuntime, s: ConvSpec, seed: number): void {
   const g = convDims(s);
   const rand = rng(seed);
   const xLen = g.N * g.C * g.H * g.W;
@@ -44,21 +44,14 @@ function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   const pdx = upload(rt, new Float32Array(xLen).fill(NaN));
   const pdw = upload(rt, new Float32Array(wLen).fill(NaN));
   const pdb = upload(rt, new Float32Array(g.O).fill(NaN));
-  depthwiseConv2dForward(rt, s, px, pw, pb, py);
+  depthwiseConv2dForward(rt, convGeometry(s), px, pw, pb, py);
   assertClose(rt.mem.readF32(py, yLen), yRef, tol, `depthwise forward ${name}`);
-  depthwiseConv2dForward(rt, s, px, pw, pb, py, true);
-  assertClose(
-    rt.mem.readF32(py, yLen),
-    yRef.map((v) => Math.max(v, 0)),
-    tol,
-    `depthwise forward relu ${name}`,
-  );
-  depthwiseConv2dBackwardInput(rt, s, pdy, pw, pdx);
+  depthwiseConv2dBackwardInput(rt, convGeometry(s), pdy, pw, pdx);
   assertClose(rt.mem.readF32(pdx, xLen), dxRef, tol, `depthwise input grad ${name}`);
-  depthwiseConv2dBackwardWeight(rt, s, px, pdy, pdw, pdb);
+  depthwiseConv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw, pdb);
   assertClose(rt.mem.readF32(pdw, wLen), dwRef, tol, `depthwise weight grad ${name}`);
   assertClose(rt.mem.readF32(pdb, g.O), dbRef, tol, `depthwise bias grad ${name}`);
-  depthwiseConv2dBackwardWeight(rt, s, px, pdy, pdw, pdb, 1);
+  depthwiseConv2dBackwardWeight(rt, convGeometry(s), px, pdy, pdw, pdb, 1);
   assertClose(
     rt.mem.readF32(pdw, wLen),
     dwRef.map((v) => 2 * v),
@@ -68,7 +61,7 @@ function check(rt: WasmRuntime, s: Conv2dShape, seed: number): void {
   for (const p of [px, pw, pb, pdy, py, pdx, pdw, pdb]) rt.mem.free(p);
 }
 
-const CASES: Conv2dShape[] = [
+const CASES: ConvSpec[] = [
   { N: 2, C: 3, H: 7, W: 7, O: 3, KH: 3, KW: 3, padH: 1, padW: 1, groups: 3 },
   { N: 1, C: 4, H: 13, W: 19, O: 8, KH: 3, KW: 3, padH: 1, padW: 1, groups: 4 },
   { N: 2, C: 5, H: 12, W: 11, O: 5, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 5 },
@@ -93,7 +86,7 @@ for (const v of VARIANTS) {
         const [N, C, H, W] = c.inputs.x.shape;
         const [O, , KH, KW] = c.inputs.weight.shape;
         const a = c.attrs as Record<string, number[]>;
-        const s: Conv2dShape = {
+        const s: ConvSpec = {
           ...{ N, C, H, W, O, KH, KW, strideH: a.stride[0], strideW: a.stride[1], padH: a.padding[0] },
           ...{ padW: a.padding[1], dilationH: a.dilation[0], dilationW: a.dilation[1], groups: C },
         };
@@ -108,9 +101,9 @@ for (const v of VARIANTS) {
         const dx = rt.mem.alloc(xLen * 4);
         const dw = rt.mem.alloc(wLen * 4);
         const db = rt.mem.alloc(O * 4);
-        depthwiseConv2dForward(rt, s, x, w, b, y);
-        depthwiseConv2dBackwardInput(rt, s, dy, w, dx);
-        depthwiseConv2dBackwardWeight(rt, s, x, dy, dw, db);
+        depthwiseConv2dForward(rt, convGeometry(s), x, w, b, y);
+        depthwiseConv2dBackwardInput(rt, convGeometry(s), dy, w, dx);
+        depthwiseConv2dBackwardWeight(rt, convGeometry(s), x, dy, dw, db);
         assertClose(rt.mem.readF32(y, yRef.length), yRef, 1e-5, `${c.name} y`);
         assertClose(rt.mem.readF32(dx, xLen), decode(c.grads!.x), 1e-5, `${c.name} dx`);
         assertClose(rt.mem.readF32(dw, wLen), decode(c.grads!.weight), 1e-5, `${c.name} dweight`);

@@ -1,40 +1,30 @@
-// Elementwise and reduction kernels against plain Math loops: unary ops and gradients (with SIMD tails),
+// Elementwise and reduction kernels against plain Math loops: unary ops (with SIMD tails),
 // broadcasting binary ops, sum/mean/max over axis sets; activations also against the PyTorch fixtures.
 import { describe, it } from "node:test";
-import {
-  binary,
-  broadcastShape,
-  reduce,
-  unary,
-  unaryBackward,
-  type BinaryOp,
-  type UnaryOp,
-} from "../../../src/backend/wasm/elementwise.js";
+import { binary, broadcastShape, reduce, unary } from "../../../src/backend/wasm/elementwise.js";
 import { erf } from "../../../src/backend/js/elementwise.js";
+import type { BinaryKind, UnaryKind } from "../../../src/backend/backend.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 const ALPHA = 0.1;
-type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "pow" | "greaterScalar";
-const REF: Record<
-  Exclude<UnaryOp, "clamp" | "affine" | ForwardOnly>,
-  [(x: number) => number, (x: number, y: number) => number]
-> = {
-  copy: [(x) => x, () => 1],
-  neg: [(x) => -x, () => -1],
-  abs: [Math.abs, (x) => Math.sign(x)],
-  relu: [(x) => Math.max(x, 0), (x) => (x > 0 ? 1 : 0)],
-  leakyRelu: [(x) => (x < 0 ? ALPHA * x : x), (x) => (x > 0 ? 1 : ALPHA)],
-  sigmoid: [(x) => 1 / (1 + Math.exp(-x)), (_x, y) => y * (1 - y)],
-  tanh: [Math.tanh, (_x, y) => 1 - y * y],
-  exp: [Math.exp, (_x, y) => y],
-  log: [Math.log, (x) => 1 / x],
-  sqrt: [Math.sqrt, (_x, y) => 0.5 / y],
-  square: [(x) => x * x, (x) => 2 * x],
-  reciprocal: [(x) => 1 / x, (_x, y) => -y * y],
+type ForwardOnly = "sign" | "relu6" | "erf" | "gelu" | "geluGrad" | "elu" | "powScalar" | "greaterScalar";
+const REF: Record<Exclude<UnaryKind, "clamp" | ForwardOnly>, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  relu: (x) => Math.max(x, 0),
+  leakyRelu: (x) => (x < 0 ? ALPHA * x : x),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  square: (x) => x * x,
+  reciprocal: (x) => 1 / x,
 };
 
-// Forward-only codes (their gradients are written with ops), with the js reference's formulas.
+// Codes with a parameter or an erf, with the js reference's formulas.
 const FORWARD: Record<ForwardOnly, [(x: number) => number, number]> = {
   sign: [Math.sign, 0],
   relu6: [(x) => Math.min(Math.max(x, 0), 6), 0],
@@ -45,7 +35,7 @@ const FORWARD: Record<ForwardOnly, [(x: number) => number, number]> = {
     0,
   ],
   elu: [(x) => (x > 0 ? x : 0.7 * Math.expm1(x)), 0.7],
-  pow: [(x) => Math.pow(Math.abs(x), 1.7), 1.7],
+  powScalar: [(x) => Math.pow(Math.abs(x), 1.7), 1.7],
   greaterScalar: [(x) => (x > 0.25 ? 1 : 0), 0.25],
 };
 
@@ -84,7 +74,7 @@ for (const v of VARIANTS) {
         ][]) {
           const x = randomArray(n, rand, -6, 6);
           if (n > 4) x.set([0, -0.3, 0.3, 1e-4, -1e-4].slice(0, n));
-          if (op === "pow") for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
+          if (op === "powScalar") for (let i = 0; i < n; i++) x[i] = Math.abs(x[i]);
           const px = upload(rt, x);
           const py = rt.mem.alloc(n * 4);
           unary(rt, op, px, py, n, alpha);
@@ -94,27 +84,19 @@ for (const v of VARIANTS) {
       }
     });
 
-    it("unary ops and their gradients match Math", async () => {
+    it("unary ops match Math", async () => {
       const rt = await runtime(v.relaxed);
       const rand = rng(77);
       for (const n of [1, 3, 4, 7, 37, 1000]) {
-        for (const [op, [f, df]] of Object.entries(REF) as [UnaryOp, (typeof REF)["relu"]][]) {
+        for (const [op, f] of Object.entries(REF) as [UnaryKind, (x: number) => number][]) {
           const positive = op === "log" || op === "sqrt" || op === "reciprocal";
           const scale = op === "exp" || op === "sigmoid" || op === "tanh" ? 12 : 3;
           const x = randomArray(n, rand, positive ? 0.1 : -scale, scale);
-          const dy = randomArray(n, rand);
           const px = upload(rt, x);
           const py = rt.mem.alloc(n * 4);
-          const pdy = upload(rt, dy);
-          const pdx = rt.mem.alloc(n * 4);
           unary(rt, op, px, py, n, ALPHA);
-          const y = rt.mem.readF32(py, n);
-          const yRef = Array.from(x, f);
-          assertClose(y, yRef, 2e-6, `${op} n=${n}`);
-          unaryBackward(rt, op, px, py, pdy, pdx, n, ALPHA);
-          const dxRef = Array.from(x, (xi, i) => dy[i] * df(xi, y[i]));
-          assertClose(rt.mem.readF32(pdx, n), dxRef, 1e-5, `${op}' n=${n}`);
-          for (const p of [px, py, pdy, pdx]) rt.mem.free(p);
+          assertClose(rt.mem.readF32(py, n), Array.from(x, f), 2e-6, `${op} n=${n}`);
+          for (const p of [px, py]) rt.mem.free(p);
         }
       }
     });
@@ -174,7 +156,18 @@ for (const v of VARIANTS) {
       ];
       for (const [as, bs] of pairs) {
         const out = broadcastShape(as, bs);
-        for (const op of ["add", "sub", "mul", "div", "max", "min", "pow", "eq", "gt", "lt"] as const) {
+        for (const op of [
+          "add",
+          "sub",
+          "mul",
+          "div",
+          "maximum",
+          "minimum",
+          "pow",
+          "eq",
+          "gt",
+          "lt",
+        ] as const) {
           const a = randomArray(product(as), rand);
           const b = randomArray(product(bs), rand, 0.5, 2);
           // Equal pairs for eq; positive bases for pow.
@@ -189,13 +182,13 @@ for (const v of VARIANTS) {
             sub: (p: number, q: number) => p - q,
             mul: (p: number, q: number) => p * q,
             div: (p: number, q: number) => p / q,
-            max: Math.max,
-            min: Math.min,
+            maximum: Math.max,
+            minimum: Math.min,
             pow: Math.pow,
             eq: (p: number, q: number) => (p === q ? 1 : 0),
             gt: (p: number, q: number) => (p > q ? 1 : 0),
             lt: (p: number, q: number) => (p < q ? 1 : 0),
-          }[op satisfies BinaryOp];
+          }[op satisfies BinaryKind];
           const ref = Array.from({ length: product(out) }, (_, i) => {
             const idx = index(out, i);
             return f(a[offset(as, idx)], b[offset(bs, idx)]);
@@ -252,7 +245,7 @@ for (const v of VARIANTS) {
 
     it("activations match the PyTorch fixtures", async () => {
       const rt = await runtime(v.relaxed);
-      const map: Record<string, UnaryOp> = {
+      const map: Record<string, UnaryKind> = {
         relu: "relu",
         leaky_relu: "leakyRelu",
         sigmoid: "sigmoid",
@@ -266,20 +259,16 @@ for (const v of VARIANTS) {
         const n = x.length;
         const px = upload(rt, x);
         const py = rt.mem.alloc(n * 4);
-        const pdy = upload(rt, decode(c.upstream!.y));
-        const pdx = rt.mem.alloc(n * 4);
         unary(rt, op, px, py, n, slope);
-        unaryBackward(rt, op, px, py, pdy, pdx, n, slope);
         assertClose(rt.mem.readF32(py, n), decode(c.outputs.y), 1e-5, `${c.name} y`);
-        assertClose(rt.mem.readF32(pdx, n), decode(c.grads!.x), 1e-5, `${c.name} dx`);
-        for (const p of [px, py, pdy, pdx]) rt.mem.free(p);
+        for (const p of [px, py]) rt.mem.free(p);
       }
     });
   });
 }
 
 describe("elementwise: the dedicated loops of the cheap ops", () => {
-  it("relu, greaterScalar, affine, clamp and add/sub/mul (dense and by a scalar) match Math, tails and NaN included", async () => {
+  it("relu, greaterScalar, clamp and add/sub/mul (dense and by a scalar) match Math, tails and NaN included", async () => {
     for (const v of VARIANTS) {
       const rt = await runtime(v.relaxed);
       const rand = rng(4242);
@@ -288,21 +277,20 @@ describe("elementwise: the dedicated loops of the cheap ops", () => {
         if (n > 5) x[5] = NaN;
         const px = upload(rt, x);
         const py = rt.mem.alloc(n * 4);
-        const unaryCases: [UnaryOp, number, number, (t: number) => number][] = [
+        const unaryCases: [UnaryKind, number, number, (t: number) => number][] = [
           ["relu", 0, 0, (t) => (t < 0 ? 0 : t)],
           ["greaterScalar", 0.5, 0, (t) => (t > 0.5 ? 1 : 0)],
-          ["affine", 1.5, -0.25, (t) => Math.fround(1.5 * t) - 0.25],
           ["clamp", -1, 2, (t) => Math.min(Math.max(t, -1), 2)],
         ];
         for (const [op, a, b, f] of unaryCases) {
           unary(rt, op, px, py, n, a, b);
           const ref = Array.from(x, f);
-          // NaN stays NaN through relu, affine and clamp (PyTorch); greaterScalar gives 0.
+          // NaN stays NaN through relu and clamp (PyTorch); greaterScalar gives 0.
           assertClose(rt.mem.readF32(py, n), ref, 1e-6, `${v.name} ${op} n=${n}`);
         }
         const y = randomArray(n, rand, -3, 3);
         const pz = upload(rt, y);
-        const ops: [BinaryOp, (p: number, q: number) => number][] = [
+        const ops: [BinaryKind, (p: number, q: number) => number][] = [
           ["add", (p, q) => p + q],
           ["sub", (p, q) => p - q],
           ["mul", (p, q) => p * q],

@@ -1,6 +1,4 @@
-// Shared helpers for the wasm kernel tests: runtimes per build variant, a seeded RNG, upload/download, and
-// a tolerance check against reference loops.
-import assert from "node:assert/strict";
+// Shared helpers for the wasm kernel tests: runtimes per build variant, a seeded RNG, and upload/download.
 import { createWasmRuntime, type WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 
 const runtimes = new Map<string, Promise<WasmRuntime>>();
@@ -59,33 +57,4 @@ export function uploadI32(rt: WasmRuntime, data: ArrayLike<number>): number {
   const ptr = rt.mem.alloc(Math.max(1, data.length) * 4);
   rt.mem.writeI32(ptr, data);
   return ptr;
-}
-
-/** Asserts |actual - expected| <= tol * (1 + |expected|) element-wise (NaN must match NaN). */
-export function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tol: number,
-  what: string,
-): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let worst = 0;
-  let worstAt = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e) || Number.isNaN(a)) {
-      assert.ok(Number.isNaN(e) && Number.isNaN(a), `${what}: [${i}] = ${a}, expected ${e}`);
-      continue;
-    }
-    const err = Math.abs(a - e) / (1 + Math.abs(e));
-    if (err > worst) {
-      worst = err;
-      worstAt = i;
-    }
-  }
-  assert.ok(
-    worst <= tol,
-    `${what}: worst relative error ${worst} at [${worstAt}] (${actual[worstAt]} vs ${expected[worstAt]}) > ${tol}`,
-  );
 }

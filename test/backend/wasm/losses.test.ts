@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../../../src/backend/wasm/losses.js";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 type Targets = "one-hot" | "smoothed" | "soft";
 

@@ -9,11 +9,11 @@ import {
   batchNormBackward,
   batchNormForward,
   batchNormStats,
-  type BatchNormShape,
 } from "../../../src/backend/wasm/normalization.js";
 import type { BatchNormGeometry } from "../../../src/backend/backend.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
 
 interface Inputs {
   x: Float32Array;
@@ -31,6 +31,13 @@ interface Outputs {
   dx: Float32Array | Float64Array;
   dWeight: Float32Array | Float64Array;
   dBias: Float32Array | Float64Array;
+}
+
+/** x as [N, C, S], as the tests write it. */
+interface BatchNormShape {
+  N: number;
+  C: number;
+  S: number;
 }
 
 const size = (s: BatchNormShape) => s.N * s.C * s.S;
@@ -85,9 +92,9 @@ function runWasm(rt: WasmRuntime, s: BatchNormShape, i: Inputs, training: boolea
   const [mean, variance, dWeight, dBias] = [0, 0, 0, 0].map(() => rt.mem.alloc(Math.max(1, C) * 4));
   const y = rt.mem.alloc(Math.max(1, size(s)) * 4);
   const dx = rt.mem.alloc(Math.max(1, size(s)) * 4);
-  batchNormStats(rt, s, x, mean, variance);
-  batchNormForward(rt, s, x, mean, invStd, weight, bias, y);
-  batchNormBackward(rt, s, gy, x, mean, invStd, weight, training, { dx, dWeight, dBias });
+  batchNormStats(rt, geometry(s), x, mean, variance);
+  batchNormForward(rt, geometry(s), x, mean, invStd, weight, bias, y);
+  batchNormBackward(rt, geometry(s), gy, x, mean, invStd, weight, training, { dx, dWeight, dBias });
   const out = {
     mean: rt.mem.readF32(mean, C),
     variance: rt.mem.readF32(variance, C),
@@ -216,7 +223,7 @@ describe("wasm batch-norm statistics: large mean, small spread, many values", ()
         const p = upload(rt, x);
         const mean = rt.mem.alloc(s.C * 4);
         const variance = rt.mem.alloc(s.C * 4);
-        batchNormStats(rt, s, p, mean, variance);
+        batchNormStats(rt, geometry(s), p, mean, variance);
         const gotMean = rt.mem.readF32(mean, s.C);
         const gotVar = rt.mem.readF32(variance, s.C);
         for (let c = 0; c < s.C; c++) {

@@ -8,6 +8,7 @@ import { F, Rng, getBackend, tensor, type Tensor } from "../../../src/index.js";
 import { initWasm, setNumThreads } from "../../../src/backend/wasm/index.js";
 import type { Backend, BinaryKind, UnaryKind } from "../../../src/backend/backend.js";
 import { sizeOf, stridesOf } from "../../../src/tensor/shape.js";
+import { assertClose } from "../../helpers/close.js";
 
 const rng = new Rng(20240601);
 
@@ -18,27 +19,6 @@ function randomData(n: number, lo = -1, hi = 1): Float32Array {
 }
 
 const randInt = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
-
-/** Largest |a-b| / (atol + rtol·|b|); the arrays pass when it is <= 1. */
-function assertNear(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  what: string,
-  atol = 2e-5,
-  rtol = 1e-4,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (Number.isNaN(e)) {
-      assert.ok(Number.isNaN(a), `${what}: [${i}] = ${a}, expected NaN`);
-      continue;
-    }
-    if (a === e) continue;
-    assert.ok(Math.abs(a - e) <= atol + rtol * Math.abs(e), `${what}: [${i}] = ${a}, expected ${e}`);
-  }
-}
 
 interface Input {
   data: Float32Array;
@@ -70,8 +50,8 @@ function parity(name: string, inputs: Input[], f: (xs: Tensor[]) => Tensor, atol
     results.push({ y: y.toArray(), grads });
   }
   const [js, wasm] = results;
-  assertNear(wasm.y, js.y, `${name}: output`, atol, rtol);
-  js.grads.forEach((g, k) => assertNear(wasm.grads[k], g, `${name}: grad ${k}`, atol, rtol));
+  assertClose(wasm.y, js.y, { atol: atol, rtol: rtol }, `${name}: output`);
+  js.grads.forEach((g, k) => assertClose(wasm.grads[k], g, { atol: atol, rtol: rtol }, `${name}: grad ${k}`));
 }
 
 interface ConvCase {
@@ -421,7 +401,12 @@ describe("wasm backend parity with js", () => {
         const b = randomData(batch * k * n);
         const g = { batch, m, n, k, transA, transB, batchStrideA: 0, batchStrideB: k * n };
         const run = (be: Backend) => be.toArray(be.gemm(be.fromArray(a), be.fromArray(b), g));
-        assertNear(run(wasm), run(getBackend("js")), `gemm transA=${transA} transB=${transB}`);
+        assertClose(
+          run(wasm),
+          run(getBackend("js")),
+          { atol: 2e-5, rtol: 1e-4 },
+          `gemm transA=${transA} transB=${transB}`,
+        );
       }
     }
   });
@@ -478,15 +463,15 @@ describe("wasm backend parity with js", () => {
     ];
     for (const [kind, params] of kinds) {
       const [a, b] = both((be) => be.toArray(be.unary(kind, be.fromArray(x), params)));
-      assertNear(a, b, `unary ${kind}`);
+      assertClose(a, b, { atol: 2e-5, rtol: 1e-4 }, `unary ${kind}`);
     }
     const pos = x.map((v) => Math.abs(v) + 0.1);
     for (const kind of ["log", "sqrt", "reciprocal"] as UnaryKind[]) {
       const [a, b] = both((be) => be.toArray(be.unary(kind, be.fromArray(pos), {})));
-      assertNear(a, b, `unary ${kind}`);
+      assertClose(a, b, { atol: 2e-5, rtol: 1e-4 }, `unary ${kind}`);
     }
     const [pa, pb] = both((be) => be.toArray(be.unary("powScalar", be.fromArray(pos), { a: -1.7 })));
-    assertNear(pa, pb, "unary powScalar");
+    assertClose(pa, pb, { atol: 2e-5, rtol: 1e-4 }, "unary powScalar");
     const y = randomData(103, -4, 4);
     y[5] = x[5];
     const kindsB: BinaryKind[] = ["add", "sub", "mul", "div", "maximum", "minimum", "eq", "gt", "lt"];
@@ -494,12 +479,12 @@ describe("wasm backend parity with js", () => {
       const [a, b] = both((be) =>
         be.toArray(be.binary(kind, be.fromArray(x), [103], be.fromArray(y), [103], [103])),
       );
-      assertNear(a, b, `binary ${kind}`);
+      assertClose(a, b, { atol: 2e-5, rtol: 1e-4 }, `binary ${kind}`);
     }
     const [wa, wb] = both((be) =>
       be.toArray(be.binary("pow", be.fromArray(pos), [103], be.fromArray(y), [103], [103])),
     );
-    assertNear(wa, wb, "binary pow");
+    assertClose(wa, wb, { atol: 2e-5, rtol: 1e-4 }, "binary pow");
     const cond = x.map((v) => (v > 0 ? 1 : 0));
     const [ca, cb] = both((be) => be.toArray(be.where(be.fromArray(cond), be.fromArray(x), be.fromArray(y))));
     assert.deepEqual(ca, cb);
@@ -602,6 +587,6 @@ describe("wasm threads: 1 and 2 threads give the same results", () => {
     const one = run();
     await setNumThreads(2);
     const two = run();
-    one.forEach((a, i) => assertNear(two[i], a, `output ${i}`, 1e-6, 1e-6));
+    one.forEach((a, i) => assertClose(two[i], a, { atol: 1e-6, rtol: 1e-6 }, `output ${i}`));
   });
 });

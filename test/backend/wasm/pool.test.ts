@@ -7,12 +7,12 @@ import {
   avgPool2dForward,
   maxPool2dBackward,
   maxPool2dForward,
-  pool2dOutputSize,
-  type Pool2dShape,
 } from "../../../src/backend/wasm/pool.js";
 import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { decode, loadFixtures } from "./fixtures.js";
-import { VARIANTS, assertClose, randomArray, rng, runtime, upload } from "./helpers.js";
+import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose } from "../../helpers/close.js";
+import { pool2dOutputSize, poolGeometry, type PoolSpec } from "./reference.js";
 
 interface Ref {
   y: Float64Array;
@@ -21,7 +21,7 @@ interface Ref {
 }
 
 function refPool(
-  s: Pool2dShape,
+  s: PoolSpec,
   x: Float32Array,
   dy: Float32Array,
   kind: "max" | "avg",
@@ -79,7 +79,7 @@ function refPool(
   return { y, idx, dx };
 }
 
-function runMax(rt: WasmRuntime, s: Pool2dShape, x: Float32Array, dy: Float32Array) {
+function runMax(rt: WasmRuntime, s: PoolSpec, x: Float32Array, dy: Float32Array) {
   const { OH, OW } = pool2dOutputSize(s);
   const n = s.planes * OH * OW;
   const px = upload(rt, x);
@@ -87,34 +87,28 @@ function runMax(rt: WasmRuntime, s: Pool2dShape, x: Float32Array, dy: Float32Arr
   const pi = rt.mem.alloc(n * 4);
   const pdy = upload(rt, dy);
   const pdx = upload(rt, new Float32Array(x.length).fill(NaN));
-  maxPool2dForward(rt, s, px, py, pi);
-  maxPool2dBackward(rt, s, pdy, pi, pdx);
+  maxPool2dForward(rt, poolGeometry(s), px, py, pi);
+  maxPool2dBackward(rt, poolGeometry(s), pdy, pi, pdx);
   const out = { y: rt.mem.readF32(py, n), idx: rt.mem.readI32(pi, n), dx: rt.mem.readF32(pdx, x.length) };
   for (const p of [px, py, pi, pdy, pdx]) rt.mem.free(p);
   return out;
 }
 
-function runAvg(
-  rt: WasmRuntime,
-  s: Pool2dShape,
-  x: Float32Array,
-  dy: Float32Array,
-  countIncludePad: boolean,
-) {
+function runAvg(rt: WasmRuntime, s: PoolSpec, x: Float32Array, dy: Float32Array, countIncludePad: boolean) {
   const { OH, OW } = pool2dOutputSize(s);
   const n = s.planes * OH * OW;
   const px = upload(rt, x);
   const py = upload(rt, new Float32Array(n));
   const pdy = upload(rt, dy);
   const pdx = upload(rt, new Float32Array(x.length).fill(NaN));
-  avgPool2dForward(rt, s, px, py, { countIncludePad });
-  avgPool2dBackward(rt, s, pdy, pdx, { countIncludePad });
+  avgPool2dForward(rt, poolGeometry(s, { countIncludePad }), px, py);
+  avgPool2dBackward(rt, poolGeometry(s, { countIncludePad }), pdy, pdx);
   const out = { y: rt.mem.readF32(py, n), dx: rt.mem.readF32(pdx, x.length) };
   for (const p of [px, py, pdy, pdx]) rt.mem.free(p);
   return out;
 }
 
-const SHAPES: Pool2dShape[] = [
+const SHAPES: PoolSpec[] = [
   { planes: 3, H: 8, W: 8, KH: 2, KW: 2 },
   { planes: 2, H: 7, W: 9, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 },
   { planes: 5, H: 11, W: 6, KH: 3, KW: 2, strideH: 1, strideW: 2, padH: 1, padW: 1, ceilMode: true },
@@ -123,7 +117,7 @@ const SHAPES: Pool2dShape[] = [
   { planes: 2, H: 13, W: 12, KH: 4, KW: 5, strideH: 3, strideW: 2, padH: 2, padW: 2 },
 ];
 
-const DILATED: Pool2dShape[] = [
+const DILATED: PoolSpec[] = [
   {
     planes: 2,
     H: 10,
@@ -159,7 +153,7 @@ for (const v of VARIANTS) {
 
     it("max pool with column stride 2 on wide rows (the f32x4 paths): values, first-max ties, argmax", async () => {
       const rt = await runtime(v.relaxed);
-      const shapes: Pool2dShape[] = [
+      const shapes: PoolSpec[] = [
         { planes: 3, H: 23, W: 37, KH: 3, KW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 },
         { planes: 2, H: 17, W: 40, KH: 3, KW: 3, strideH: 2, strideW: 2 },
         { planes: 2, H: 15, W: 31, KH: 5, KW: 4, strideH: 1, strideW: 2, padH: 2, padW: 2, ceilMode: true },
@@ -218,7 +212,7 @@ for (const v of VARIANTS) {
         const st = a.stride as number[];
         const pd = a.padding as number[];
         const dl = (a.dilation as number[] | undefined) ?? [1, 1];
-        const s: Pool2dShape = {
+        const s: PoolSpec = {
           planes: N * C,
           H,
           W,
@@ -286,7 +280,7 @@ describe("max pool 2x2 / stride 2 (f32x4 path)", () => {
     for (const v of VARIANTS) {
       const rt = await runtime(v.relaxed);
       const rand = rng(77);
-      const shapes: Pool2dShape[] = [
+      const shapes: PoolSpec[] = [
         { planes: 3, H: 9, W: 21, KH: 2, KW: 2 },
         { planes: 2, H: 7, W: 13, KH: 2, KW: 2, ceilMode: true },
         { planes: 2, H: 28, W: 28, KH: 2, KW: 2, strideH: 2, strideW: 2 },

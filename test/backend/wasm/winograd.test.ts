@@ -22,11 +22,10 @@ import {
   conv2dForward,
   winogradTile,
   winogradTileFor,
-  type Conv2dShape,
 } from "../../../src/backend/wasm/conv.js";
 import {
   winogradApplies,
-  winogradBackwardShape,
+  winogradBackwardGeometry,
   winogradConv2dBackwardInput,
   winogradConv2dForward,
   type WinogradOptions,
@@ -35,6 +34,8 @@ import type { WasmRuntime } from "../../../src/backend/wasm/runtime.js";
 import { WasmStorage } from "../../../src/backend/wasm/storage.js";
 import { winogradWeightCache } from "../../../src/backend/wasm/winograd-cache.js";
 import { randomArray, rng, runtime, upload } from "./helpers.js";
+import { assertClose, relativeToMax } from "../../helpers/close.js";
+import { convGeometry, type ConvSpec } from "./reference.js";
 
 const TOL = { 2: 3e-6, 4: 4e-5 } as const;
 /** F(2x2, 5x5). */
@@ -100,7 +101,7 @@ const THREADED5: Case[] = [
   { N: 1, C: 19, H: 30, W: 31, O: 26, pad: 0, k: 5 },
 ];
 
-function shape(c: Case): Conv2dShape {
+function shape(c: Case): ConvSpec {
   const k = c.k ?? 3;
   return { N: c.N, C: c.C, H: c.H, W: c.W, O: c.O, KH: k, KW: k, padH: c.pad, padW: c.padW ?? c.pad };
 }
@@ -115,9 +116,8 @@ interface Data {
   x: Float32Array;
   w: Float32Array;
   b: Float32Array;
-  /** float64 reference of conv + bias on the js backend, and its ReLU. */
+  /** float64 reference of conv + bias on the js backend. */
   y: number[];
-  yRelu: number[];
   scale: number;
 }
 
@@ -134,37 +134,18 @@ function data(c: Case, seed: number): Data {
   }).toArray();
   const y = Array.from(ref);
   const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  return { x, w, b, y, yRelu: y.map((v) => Math.max(v, 0)), scale };
-}
-
-function assertWithin(actual: Float32Array, expected: number[], tol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    if (Number.isNaN(actual[i])) assert.fail(`${what}: [${i}] is NaN (not written?)`);
-    const e = Math.abs(actual[i] - expected[i]);
-    if (e > worst) {
-      worst = e;
-      at = i;
-    }
-  }
-  assert.ok(
-    worst <= tol * scale + 1e-7,
-    `${what}: worst error ${worst} at [${at}] (${actual[at]} vs ${expected[at]}), max |y| ${scale}, tol ${tol}`,
-  );
+  return { x, w, b, y, scale };
 }
 
 /** Runs the Winograd forward into a NaN-filled output and returns it. */
-function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean, relu: boolean) {
+function run(rt: WasmRuntime, c: Case, d: Data, options: WinogradOptions, withBias: boolean) {
   const n = d.y.length;
   const px = upload(rt, d.x);
   const pw = upload(rt, d.w);
   const pb = withBias ? upload(rt, d.b) : 0;
   const py = upload(rt, new Float32Array(n).fill(NaN));
   try {
-    winogradConv2dForward(rt, shape(c), px, pw, pb, py, relu, options);
+    winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, pb, py, options);
     return rt.mem.readF32(py, n);
   } finally {
     for (const p of [px, pw, pb, py]) if (p !== 0) rt.mem.free(p);
@@ -205,8 +186,8 @@ function runBackward(
   const pw = upload(rt, d.w);
   const pdx = upload(rt, new Float32Array(n).fill(NaN));
   try {
-    if (typeof how === "string") conv2dBackwardInput(rt, shape(c), pdy, pw, pdx, false, how);
-    else winogradConv2dBackwardInput(rt, shape(c), pdy, pw, pdx, how);
+    if (typeof how === "string") conv2dBackwardInput(rt, convGeometry(shape(c)), pdy, pw, pdx, false, how);
+    else winogradConv2dBackwardInput(rt, convGeometry(shape(c)), pdy, pw, pdx, how);
     return rt.mem.readF32(pdx, n);
   } finally {
     for (const p of [pdy, pw, pdx]) rt.mem.free(p);
@@ -224,13 +205,17 @@ after(async () => {
 describe("winograd conv2d forward vs the js reference (float64)", () => {
   for (const m of [2, 4] as const) {
     for (const weights of ["fused", "transformed"] as const) {
-      it(`F(${m}x${m},3x3), weights ${weights}: odd sizes, bias, ReLU`, async () => {
+      it(`F(${m}x${m},3x3), weights ${weights}: odd sizes, bias`, async () => {
         const rt = await runtime(true);
         CASES.forEach((c, i) => {
           const d = data(c, 100 + i);
           const what = `${name(c)} F(${m}) ${weights}`;
-          assertWithin(run(rt, c, d, { tile: m, weights }, true, false), d.y, TOL[m], `${what} bias`);
-          assertWithin(run(rt, c, d, { tile: m, weights }, true, true), d.yRelu, TOL[m], `${what} bias+relu`);
+          assertClose(
+            run(rt, c, d, { tile: m, weights }, true),
+            d.y,
+            relativeToMax(d.y, TOL[m]),
+            `${what} bias`,
+          );
         });
       });
     }
@@ -241,14 +226,24 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
       const d = data(c, 7);
       const P = (c.H + 2 * c.pad - 2) * (c.W + 2 * (c.padW ?? c.pad) - 2);
       const y = d.y.map((v, j) => v - d.b[Math.floor(j / P) % c.O]);
-      assertWithin(run(rt, c, d, { tile: m }, false, false), y, TOL[m], `${name(c)} F(${m}) no bias`);
+      assertClose(
+        run(rt, c, d, { tile: m }, false),
+        y,
+        relativeToMax(y, TOL[m]),
+        `${name(c)} F(${m}) no bias`,
+      );
     });
 
     it(`F(${m}x${m},3x3) in the plain-SIMD build`, async () => {
       const rt = await runtime(false);
       CASES.slice(0, 4).forEach((c, i) => {
         const d = data(c, 200 + i);
-        assertWithin(run(rt, c, d, { tile: m }, true, true), d.yRelu, TOL[m], `${name(c)} F(${m}) simd`);
+        assertClose(
+          run(rt, c, d, { tile: m }, true),
+          d.y,
+          relativeToMax(d.y, TOL[m]),
+          `${name(c)} F(${m}) simd`,
+        );
       });
     });
 
@@ -259,10 +254,10 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
         const d = data(c, 300 + i);
         for (const weights of ["auto", "transformed"] as const) {
           const before = rt2.threadStats().splitCalls;
-          const y2 = run(rt2, c, d, { tile: m, weights }, true, true);
+          const y2 = run(rt2, c, d, { tile: m, weights }, true);
           assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
-          const y1 = run(rt1, c, d, { tile: m, weights }, true, true);
-          assertWithin(y1, d.yRelu, TOL[m], `${name(c)} F(${m}) ${weights} 1 thread`);
+          const y1 = run(rt1, c, d, { tile: m, weights }, true);
+          assertClose(y1, d.y, relativeToMax(d.y, TOL[m]), `${name(c)} F(${m}) ${weights} 1 thread`);
           assert.deepEqual(y2, y1, `${name(c)} F(${m}) ${weights}: 2 threads differ from 1`);
         }
       });
@@ -274,8 +269,8 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
     const c = CASES[9];
     const d = data(c, 11);
     for (const m of [2, 4] as const) {
-      const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true, false);
-      assertWithin(y, d.y, TOL[m], `${name(c)} F(${m}) 8-tile blocks`);
+      const y = run(rt, c, d, { tile: m, weights: "transformed", blockBytes: 1 }, true);
+      assertClose(y, d.y, relativeToMax(d.y, TOL[m]), `${name(c)} F(${m}) 8-tile blocks`);
     }
   });
 
@@ -285,9 +280,9 @@ describe("winograd conv2d forward vs the js reference (float64)", () => {
     const bads = [{ strideH: 2 }, { dilationW: 2 }, { KH: 5 }, { KH: 7, KW: 7 }, { groups: 2, O: 4, C: 4 }];
     for (const bad of bads) {
       const t = { ...s, ...bad };
-      assert.equal(winogradApplies(t), false, JSON.stringify(bad));
+      assert.equal(winogradApplies(convGeometry(t)), false, JSON.stringify(bad));
       assert.throws(
-        () => winogradConv2dForward(rt, t, 0, 0, 0, 0),
+        () => winogradConv2dForward(rt, convGeometry(t), 0, 0, 0, 0),
         /winogradConv2d: needs a 3x3 or 5x5 kernel/,
       );
     }
@@ -301,10 +296,10 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
       CASES.forEach((c, i) => {
         const d = backwardData(c, 400 + i);
         for (const weights of ["fused", "transformed"] as const) {
-          assertWithin(
+          assertClose(
             runBackward(rt, c, d, { tile: m, weights }),
             d.dx,
-            TOL[m],
+            relativeToMax(d.dx, TOL[m]),
             `${name(c)} F(${m}) ${weights} dx`,
           );
         }
@@ -320,7 +315,7 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
         const dx2 = runBackward(rt2, c, d, { tile: m });
         assert.ok(rt2.threadStats().splitCalls > before, `${name(c)}: not split across threads`);
         const dx1 = runBackward(rt1, c, d, { tile: m });
-        assertWithin(dx1, d.dx, TOL[m], `${name(c)} F(${m}) dx 1 thread`);
+        assertClose(dx1, d.dx, relativeToMax(d.dx, TOL[m]), `${name(c)} F(${m}) dx 1 thread`);
         assert.deepEqual(dx2, dx1, `${name(c)} F(${m}): 2 threads differ from 1`);
       });
     });
@@ -328,45 +323,46 @@ describe("winograd conv2d input gradient vs the js reference (float64)", () => {
 
   it("is the forward conv with O and C swapped and padding 2 - p; refuses padding above 2", () => {
     const s = shape({ N: 2, C: 5, H: 9, W: 8, O: 7, pad: 1 });
-    assert.deepEqual(winogradBackwardShape(s), {
-      N: 2,
-      C: 7,
-      H: 9,
-      W: 8,
-      O: 5,
-      KH: 3,
-      KW: 3,
-      padH: 1,
-      padW: 1,
-    });
-    assert.equal(winogradBackwardShape({ ...s, padH: 3, padW: 3 }), null);
-    assert.equal(winogradBackwardShape({ ...s, strideW: 2 }), null);
+    assert.deepEqual(
+      winogradBackwardGeometry(convGeometry(s)),
+      convGeometry({ N: 2, C: 7, H: 9, W: 8, O: 5, KH: 3, KW: 3, padH: 1, padW: 1 }),
+    );
+    assert.equal(winogradBackwardGeometry(convGeometry({ ...s, padH: 3, padW: 3 })), null);
+    assert.equal(winogradBackwardGeometry(convGeometry({ ...s, strideW: 2 })), null);
   });
 
   it("conv2dBackwardInput takes it where the forward rule would, and agrees with im2col", async () => {
     const rt = await runtime(true);
     const c: Case = { N: 2, C: 12, H: 16, W: 11, O: 20, pad: 1 };
-    const back = winogradBackwardShape(shape(c))!;
+    const back = winogradBackwardGeometry(convGeometry(shape(c)))!;
     assert.notEqual(winogradTileFor(back), 0);
     const d = backwardData(c, 13);
     const [auto, im2col, winograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
       runBackward(rt, c, d, how),
     );
     assert.deepEqual(auto, winograd, "auto takes the Winograd path");
-    assertWithin(im2col, d.dx, 1e-6, "im2col dx");
-    assertWithin(auto, Array.from(im2col), TOL[winogradTile(back)], "auto vs im2col dx");
+    assertClose(im2col, d.dx, relativeToMax(d.dx, 1e-6), "im2col dx");
+    assertClose(
+      auto,
+      Array.from(im2col),
+      relativeToMax(Array.from(im2col), TOL[winogradTile(back)]),
+      "auto vs im2col dx",
+    );
     // Accumulating into dx stays on im2col (the Winograd kernel overwrites).
     const n = d.dx.length;
     const pdy = upload(rt, d.dy);
     const pw = upload(rt, d.w);
     const pdx = upload(rt, new Float32Array(n).fill(1));
-    conv2dBackwardInput(rt, shape(c), pdy, pw, pdx, true);
+    conv2dBackwardInput(rt, convGeometry(shape(c)), pdy, pw, pdx, true);
     const acc = rt.mem.readF32(pdx, n);
     for (const p of [pdy, pw, pdx]) rt.mem.free(p);
-    assertWithin(
+    assertClose(
       acc,
       d.dx.map((v) => v + 1),
-      1e-6,
+      relativeToMax(
+        d.dx.map((v) => v + 1),
+        1e-6,
+      ),
       "accumulated dx",
     );
   });
@@ -438,13 +434,12 @@ describe("F(2x2,5x5)", () => {
   });
 
   for (const weights of ["fused", "transformed"] as const) {
-    it(`forward, weights ${weights}: odd sizes, padding 0-4 and asymmetric, bias, ReLU`, async () => {
+    it(`forward, weights ${weights}: odd sizes, padding 0-4 and asymmetric, bias`, async () => {
       const rt = await runtime(true);
       CASES5.forEach((c, i) => {
         const d = data(c, 600 + i);
         const what = `${name(c)} ${weights}`;
-        assertWithin(run(rt, c, d, { tile: 2, weights }, true, false), d.y, TOL5, `${what} bias`);
-        assertWithin(run(rt, c, d, { tile: 2, weights }, true, true), d.yRelu, TOL5, `${what} bias+relu`);
+        assertClose(run(rt, c, d, { tile: 2, weights }, true), d.y, relativeToMax(d.y, TOL5), `${what} bias`);
       });
     });
   }
@@ -455,13 +450,13 @@ describe("F(2x2,5x5)", () => {
     const [OH, OW] = outSize(c);
     const y = d.y.map((v, j) => v - d.b[Math.floor(j / (OH * OW)) % c.O]);
     const rt = await runtime(true);
-    assertWithin(run(rt, c, d, { tile: 2 }, false, false), y, TOL5, `${name(c)} no bias`);
-    const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true, false);
-    assertWithin(blocks, d.y, TOL5, `${name(c)} 8-tile blocks`);
+    assertClose(run(rt, c, d, { tile: 2 }, false), y, relativeToMax(y, TOL5), `${name(c)} no bias`);
+    const blocks = run(rt, c, d, { tile: 2, weights: "transformed", blockBytes: 1 }, true);
+    assertClose(blocks, d.y, relativeToMax(d.y, TOL5), `${name(c)} 8-tile blocks`);
     const simd = await runtime(false);
     CASES5.slice(0, 4).forEach((cs, i) => {
       const ds = data(cs, 700 + i);
-      assertWithin(run(simd, cs, ds, { tile: 2 }, true, true), ds.yRelu, TOL5, `${name(cs)} simd`);
+      assertClose(run(simd, cs, ds, { tile: 2 }, true), ds.y, relativeToMax(ds.y, TOL5), `${name(cs)} simd`);
     });
   });
 
@@ -471,7 +466,7 @@ describe("F(2x2,5x5)", () => {
       const d = backwardData(c, 800 + i);
       for (const weights of ["fused", "transformed"] as const) {
         const dx = runBackward(rt, c, d, { tile: 2, weights });
-        assertWithin(dx, d.dx, TOL5, `${name(c)} ${weights} dx`);
+        assertClose(dx, d.dx, relativeToMax(d.dx, TOL5), `${name(c)} ${weights} dx`);
       }
     });
   });
@@ -483,10 +478,10 @@ describe("F(2x2,5x5)", () => {
       const d = data(c, 900 + i);
       for (const weights of ["auto", "transformed"] as const) {
         const before = rt2.threadStats().splitCalls;
-        const y2 = run(rt2, c, d, { tile: 2, weights }, true, true);
+        const y2 = run(rt2, c, d, { tile: 2, weights }, true);
         assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} ${weights}: not split across threads`);
-        const y1 = run(rt1, c, d, { tile: 2, weights }, true, true);
-        assertWithin(y1, d.yRelu, TOL5, `${name(c)} ${weights} 1 thread`);
+        const y1 = run(rt1, c, d, { tile: 2, weights }, true);
+        assertClose(y1, d.y, relativeToMax(d.y, TOL5), `${name(c)} ${weights} 1 thread`);
         assert.deepEqual(y2, y1, `${name(c)} ${weights}: 2 threads differ from 1`);
       }
       const b = backwardData(c, 950 + i);
@@ -494,37 +489,37 @@ describe("F(2x2,5x5)", () => {
       const dx2 = runBackward(rt2, c, b, { tile: 2 });
       assert.ok(rt2.threadStats().splitCalls > before, `${name(c)} dx: not split across threads`);
       const dx1 = runBackward(rt1, c, b, { tile: 2 });
-      assertWithin(dx1, b.dx, TOL5, `${name(c)} dx 1 thread`);
+      assertClose(dx1, b.dx, relativeToMax(b.dx, TOL5), `${name(c)} dx 1 thread`);
       assert.deepEqual(dx2, dx1, `${name(c)} dx: 2 threads differ from 1`);
     });
   });
 
   it("the input gradient is the forward conv with O and C swapped and padding 4 - p", () => {
     const s = shape({ N: 2, C: 5, H: 9, W: 8, O: 7, pad: 0, padW: 3, k: 5 });
-    assert.deepEqual(winogradBackwardShape(s), {
-      N: 2,
-      C: 7,
-      H: 5,
-      W: 10,
-      O: 5,
-      KH: 5,
-      KW: 5,
-      padH: 4,
-      padW: 1,
-    });
-    assert.equal(winogradBackwardShape({ ...s, padH: 5 }), null);
-    assert.equal(winogradBackwardShape({ ...s, H: 3, W: 3, padH: 0, padW: 0 }), null, "empty output");
+    assert.deepEqual(
+      winogradBackwardGeometry(convGeometry(s)),
+      convGeometry({ N: 2, C: 7, H: 5, W: 10, O: 5, KH: 5, KW: 5, padH: 4, padW: 1 }),
+    );
+    assert.equal(winogradBackwardGeometry(convGeometry({ ...s, padH: 5 })), null);
+    assert.equal(
+      winogradBackwardGeometry(convGeometry({ ...s, H: 3, W: 3, padH: 0, padW: 0 })),
+      null,
+      "empty output",
+    );
   });
 
   it("has no F(4x4,5x5): tile 4 is refused", async () => {
     const rt = await runtime(true);
     const s = shape(CASES5[0]);
-    assert.throws(() => winogradConv2dForward(rt, s, 0, 0, 0, 0, false, { tile: 4 }), /no F\(4x4, 5x5\)/);
+    assert.throws(
+      () => winogradConv2dForward(rt, convGeometry(s), 0, 0, 0, 0, { tile: 4 }),
+      /no F\(4x4, 5x5\)/,
+    );
   });
 });
 
 describe("conv2d dispatch to Winograd", () => {
-  const resnet = (C: number, S: number, N = 1): Conv2dShape => ({
+  const resnet = (C: number, S: number, N = 1): ConvSpec => ({
     N,
     C,
     H: S,
@@ -537,29 +532,33 @@ describe("conv2d dispatch to Winograd", () => {
   });
 
   it("takes ResNet-18's 3x3 stride-1 layers, F(4x4) except where 7x7 leaves F(4x4) panels half empty", () => {
-    assert.equal(winogradTileFor(resnet(64, 56)), 4);
-    assert.equal(winogradTileFor(resnet(128, 28)), 4);
-    assert.equal(winogradTileFor(resnet(256, 14)), 4);
-    assert.equal(winogradTileFor(resnet(512, 7)), 2);
-    assert.equal(winogradTileFor(resnet(512, 7, 16)), 4);
+    assert.equal(winogradTileFor(convGeometry(resnet(64, 56))), 4);
+    assert.equal(winogradTileFor(convGeometry(resnet(128, 28))), 4);
+    assert.equal(winogradTileFor(convGeometry(resnet(256, 14))), 4);
+    assert.equal(winogradTileFor(convGeometry(resnet(512, 7))), 2);
+    assert.equal(winogradTileFor(convGeometry(resnet(512, 7, 16))), 4);
     // The output size as the backend passes it.
-    assert.equal(winogradTileFor({ ...resnet(64, 56), OH: 56, OW: 56 }), 4);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), OH: 56, OW: 56 })), 4);
   });
 
   it("leaves other convs to im2col", () => {
-    assert.equal(winogradTileFor({ ...resnet(64, 56), strideH: 2, strideW: 2 }), 0);
-    assert.equal(winogradTileFor({ ...resnet(64, 56), groups: 2 }), 0);
-    assert.equal(winogradTileFor({ ...resnet(64, 56), dilationH: 2 }), 0);
-    assert.equal(winogradTileFor({ ...resnet(64, 56), KH: 7, KW: 7, padH: 3, padW: 3 }), 0);
-    assert.equal(winogradTileFor({ ...resnet(64, 56), C: 3 }), 0, "3 input channels");
-    assert.equal(winogradTileFor({ ...resnet(64, 4), O: 6 }), 0, "6 output channels");
-    assert.equal(winogradTileFor(resnet(32, 4)), 0, "4x4 image, batch 1");
-    assert.equal(winogradTileFor(resnet(32, 1, 16)), 0, "1x1 images");
-    assert.equal(winogradTileFor({ ...resnet(64, 56), OH: 57, OW: 57 }), 0, "conv-transpose output size");
-    assert.equal(winogradTile(resnet(64, 8)), 2);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), strideH: 2, strideW: 2 })), 0);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), groups: 2 })), 0);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), dilationH: 2 })), 0);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), KH: 7, KW: 7, padH: 3, padW: 3 })), 0);
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 56), C: 3 })), 0, "3 input channels");
+    assert.equal(winogradTileFor(convGeometry({ ...resnet(64, 4), O: 6 })), 0, "6 output channels");
+    assert.equal(winogradTileFor(convGeometry(resnet(32, 4))), 0, "4x4 image, batch 1");
+    assert.equal(winogradTileFor(convGeometry(resnet(32, 1, 16))), 0, "1x1 images");
+    assert.equal(
+      winogradTileFor(convGeometry({ ...resnet(64, 56), OH: 57, OW: 57 })),
+      0,
+      "conv-transpose output size",
+    );
+    assert.equal(winogradTile(convGeometry(resnet(64, 8))), 2);
   });
 
-  const five = (N: number, C: number, O: number, S: number, pad: number): Conv2dShape => ({
+  const five = (N: number, C: number, O: number, S: number, pad: number): ConvSpec => ({
     N,
     C,
     H: S,
@@ -573,32 +572,40 @@ describe("conv2d dispatch to Winograd", () => {
 
   it("takes 5x5 stride-1 convs to F(2x2,5x5) where measured faster: C and O >= 8, enough tiles", () => {
     // The ConvNetJS CIFAR-10 net at batch 64: conv2 and conv3 forward and input gradient, not conv1.
-    assert.equal(winogradTileFor(five(64, 3, 16, 32, 2)), 0, "conv1: 3 input channels");
+    assert.equal(winogradTileFor(convGeometry(five(64, 3, 16, 32, 2))), 0, "conv1: 3 input channels");
     for (const s of [five(64, 16, 20, 16, 2), five(64, 20, 20, 8, 2)]) {
-      assert.equal(winogradTileFor(s), 2, JSON.stringify(s));
-      assert.equal(winogradTileFor(winogradBackwardShape(s)!), 2, `input gradient of ${JSON.stringify(s)}`);
+      assert.equal(winogradTileFor(convGeometry(s)), 2, JSON.stringify(s));
+      assert.equal(
+        winogradTileFor(winogradBackwardGeometry(convGeometry(s))!),
+        2,
+        `input gradient of ${JSON.stringify(s)}`,
+      );
     }
     // LeNet-5's conv2 (6 input channels), neither forward nor input gradient (6 output channels).
     const lenet = five(64, 6, 16, 14, 0);
-    assert.equal(winogradTileFor(lenet), 0);
-    assert.equal(winogradTileFor(winogradBackwardShape(lenet)!), 0);
-    assert.equal(winogradTileFor(five(64, 8, 8, 16, 2)), 2, "8 channels");
-    assert.equal(winogradTileFor(five(16, 64, 64, 28, 2)), 2);
-    assert.equal(winogradTileFor({ ...five(16, 64, 64, 28, 2), OH: 28, OW: 28 }), 2, "OH, OW passed");
+    assert.equal(winogradTileFor(convGeometry(lenet)), 0);
+    assert.equal(winogradTileFor(winogradBackwardGeometry(convGeometry(lenet))!), 0);
+    assert.equal(winogradTileFor(convGeometry(five(64, 8, 8, 16, 2))), 2, "8 channels");
+    assert.equal(winogradTileFor(convGeometry(five(16, 64, 64, 28, 2))), 2);
+    assert.equal(
+      winogradTileFor(convGeometry({ ...five(16, 64, 64, 28, 2), OH: 28, OW: 28 })),
+      2,
+      "OH, OW passed",
+    );
     // Batch 1: 6x6 outputs (9 tiles) pay, 4x4 (4 tiles, half a panel) and 2x2 do not.
-    assert.equal(winogradTileFor(five(1, 64, 64, 6, 2)), 2);
-    assert.equal(winogradTileFor(five(1, 64, 64, 4, 2)), 0);
-    assert.equal(winogradTileFor(five(1, 256, 256, 2, 2)), 0);
-    assert.equal(winogradTileFor({ ...five(16, 64, 64, 28, 2), strideH: 2, strideW: 2 }), 0);
-    assert.equal(winogradTile(five(1, 64, 64, 56, 2)), 2, "5x5 has F(2x2) only");
+    assert.equal(winogradTileFor(convGeometry(five(1, 64, 64, 6, 2))), 2);
+    assert.equal(winogradTileFor(convGeometry(five(1, 64, 64, 4, 2))), 0);
+    assert.equal(winogradTileFor(convGeometry(five(1, 256, 256, 2, 2))), 0);
+    assert.equal(winogradTileFor(convGeometry({ ...five(16, 64, 64, 28, 2), strideH: 2, strideW: 2 })), 0);
+    assert.equal(winogradTile(convGeometry(five(1, 64, 64, 56, 2))), 2, "5x5 has F(2x2) only");
   });
 
   it("5x5: conv2dForward and conv2dBackwardInput take F(2x2,5x5) on auto and agree with im2col", async () => {
     const rt = await runtime(true);
     const c: Case = { N: 2, C: 16, H: 11, W: 10, O: 20, pad: 2, k: 5 };
     const s = shape(c);
-    assert.equal(winogradTileFor(s), 2);
-    assert.equal(winogradTileFor(winogradBackwardShape(s)!), 2);
+    assert.equal(winogradTileFor(convGeometry(s)), 2);
+    assert.equal(winogradTileFor(winogradBackwardGeometry(convGeometry(s))!), 2);
     const d = data(c, 19);
     const n = d.y.length;
     const px = upload(rt, d.x);
@@ -606,28 +613,32 @@ describe("conv2d dispatch to Winograd", () => {
     const pb = upload(rt, d.b);
     const [auto, im2col, winograd] = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
       const py = upload(rt, new Float32Array(n).fill(NaN));
-      conv2dForward(rt, s, px, pw, pb, py, true, algorithm);
+      conv2dForward(rt, convGeometry(s), px, pw, pb, py, algorithm);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(py);
       return y;
     });
     for (const p of [px, pw, pb]) rt.mem.free(p);
     assert.deepEqual(auto, winograd, "forward: auto takes the Winograd path");
-    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
-    assertWithin(auto, Array.from(im2col), TOL5, "auto vs im2col");
+    assertClose(im2col, d.y, relativeToMax(d.y, 1e-6), "im2col");
+    assertClose(auto, Array.from(im2col), relativeToMax(Array.from(im2col), TOL5), "auto vs im2col");
     const b = backwardData(c, 23);
     const [dxAuto, dxIm2col, dxWinograd] = (["auto", "im2col", "winograd"] as const).map((how) =>
       runBackward(rt, c, b, how),
     );
     assert.deepEqual(dxAuto, dxWinograd, "input gradient: auto takes the Winograd path");
-    assertWithin(dxIm2col, b.dx, 1e-6, "im2col dx");
-    assertWithin(dxAuto, Array.from(dxIm2col), TOL5, "auto vs im2col dx");
+    assertClose(dxIm2col, b.dx, relativeToMax(b.dx, 1e-6), "im2col dx");
+    assertClose(dxAuto, Array.from(dxIm2col), relativeToMax(Array.from(dxIm2col), TOL5), "auto vs im2col dx");
   });
 
   it("5x5 through the wasm backend: forward and input gradient agree with the js backend", async () => {
     await initWasm({ setDefault: false });
     const c: Case = { N: 3, C: 8, H: 13, W: 12, O: 10, pad: 2, k: 5 };
-    assert.equal(winogradTileFor({ ...shape(c), OH: 13, OW: 12 }), 2, "the backend passes OH, OW");
+    assert.equal(
+      winogradTileFor(convGeometry({ ...shape(c), OH: 13, OW: 12 })),
+      2,
+      "the backend passes OH, OW",
+    );
     const d = data(c, 29);
     const b = backwardData(c, 29);
     const x = tensor(d.x, [c.N, c.C, c.H, c.W], { backend: "wasm", requiresGrad: true });
@@ -637,18 +648,18 @@ describe("conv2d dispatch to Winograd", () => {
       tensor(d.b, [c.O], { backend: "wasm" }),
       { padding: 2 },
     );
-    assertWithin(y.toArray() as Float32Array, d.y, TOL5, "F.conv2d on wasm");
+    assertClose(y.toArray() as Float32Array, d.y, relativeToMax(d.y, TOL5), "F.conv2d on wasm");
     // d(sum(y * dy))/dx with b's weights is b's input gradient.
     const y2 = F.conv2d(x, tensor(b.w, [c.O, c.C, 5, 5], { backend: "wasm" }), null, { padding: 2 });
     F.sum(F.mul(y2, tensor(b.dy, y2.shape, { backend: "wasm" }))).backward();
-    assertWithin(x.grad!.toArray() as Float32Array, b.dx, TOL5, "x.grad on wasm");
+    assertClose(x.grad!.toArray() as Float32Array, b.dx, relativeToMax(b.dx, TOL5), "x.grad on wasm");
   });
 
   it("a conv that qualifies gives the im2col result (forced), with bias and ReLU", async () => {
     const rt = await runtime(true);
     const c: Case = { N: 2, C: 24, H: 15, W: 12, O: 20, pad: 1 };
     const s = shape(c);
-    assert.notEqual(winogradTileFor(s), 0);
+    assert.notEqual(winogradTileFor(convGeometry(s)), 0);
     const d = data(c, 5);
     const n = d.y.length;
     const px = upload(rt, d.x);
@@ -656,7 +667,7 @@ describe("conv2d dispatch to Winograd", () => {
     const pb = upload(rt, d.b);
     const outs = (["auto", "im2col", "winograd"] as const).map((algorithm) => {
       const py = upload(rt, new Float32Array(n).fill(NaN));
-      conv2dForward(rt, s, px, pw, pb, py, true, algorithm);
+      conv2dForward(rt, convGeometry(s), px, pw, pb, py, algorithm);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(py);
       return y;
@@ -664,14 +675,23 @@ describe("conv2d dispatch to Winograd", () => {
     for (const p of [px, pw, pb]) rt.mem.free(p);
     const [auto, im2col, winograd] = outs;
     assert.deepEqual(auto, winograd, "auto takes the Winograd path");
-    assertWithin(im2col, d.yRelu, 1e-6, "im2col");
-    assertWithin(auto, Array.from(im2col), TOL[winogradTile(s)], "auto vs im2col");
+    assertClose(im2col, d.y, relativeToMax(d.y, 1e-6), "im2col");
+    assertClose(
+      auto,
+      Array.from(im2col),
+      relativeToMax(Array.from(im2col), TOL[winogradTile(convGeometry(s))]),
+      "auto vs im2col",
+    );
   });
 
   it("the wasm backend's conv2d (with its output size) agrees with the js backend", async () => {
     await initWasm({ setDefault: false });
     const c: Case = { N: 2, C: 16, H: 12, W: 10, O: 12, pad: 1 };
-    assert.notEqual(winogradTileFor({ ...shape(c), OH: 12, OW: 10 }), 0, "the backend passes OH, OW");
+    assert.notEqual(
+      winogradTileFor(convGeometry({ ...shape(c), OH: 12, OW: 10 })),
+      0,
+      "the backend passes OH, OW",
+    );
     const d = data(c, 9);
     const y = F.conv2d(
       tensor(d.x, [c.N, c.C, c.H, c.W], { backend: "wasm" }),
@@ -679,7 +699,7 @@ describe("conv2d dispatch to Winograd", () => {
       tensor(d.b, [c.O], { backend: "wasm" }),
       { padding: 1 },
     ).toArray() as Float32Array;
-    assertWithin(y, d.y, TOL[winogradTile(shape(c))], "F.conv2d on wasm");
+    assertClose(y, d.y, relativeToMax(d.y, TOL[winogradTile(convGeometry(shape(c)))]), "F.conv2d on wasm");
   });
 });
 
@@ -706,8 +726,8 @@ describe("transformed weights cached between calls", () => {
     };
     if (weights === "none") options.weightStorage = undefined;
     try {
-      if (backward) winogradConv2dBackwardInput(rt, s, px, w, py, options);
-      else winogradConv2dForward(rt, s, px, w, 0, py, true, options);
+      if (backward) winogradConv2dBackwardInput(rt, convGeometry(s), px, w, py, options);
+      else winogradConv2dForward(rt, convGeometry(s), px, w, 0, py, options);
       return rt.mem.readF32(py, n);
     } finally {
       rt.mem.free(px);
@@ -741,8 +761,8 @@ describe("transformed weights cached between calls", () => {
             const n = uncached[0].length;
             const px = upload(rt, x);
             const py = upload(rt, new Float32Array(n).fill(NaN));
-            if (backward) winogradConv2dBackwardInput(rt, shape(c), px, pw, py, options);
-            else winogradConv2dForward(rt, shape(c), px, pw, 0, py, true, options);
+            if (backward) winogradConv2dBackwardInput(rt, convGeometry(shape(c)), px, pw, py, options);
+            else winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, options);
             const y = rt.mem.readF32(py, n);
             rt.mem.free(px);
             rt.mem.free(py);
@@ -775,7 +795,7 @@ describe("transformed weights cached between calls", () => {
       const px = upload(rt, x);
       const py = upload(rt, new Float32Array(n).fill(NaN));
       const options: WinogradOptions = { tile: 2, weightStorage: cached ? storage : undefined };
-      winogradConv2dForward(rt, shape(c), px, pw, 0, py, false, options);
+      winogradConv2dForward(rt, convGeometry(shape(c)), px, pw, 0, py, options);
       const y = rt.mem.readF32(py, n);
       rt.mem.free(px);
       rt.mem.free(py);
@@ -860,7 +880,10 @@ describe("transformed weights cached between calls", () => {
       ...W,
       requiresGrad: true,
     });
-    assert.notEqual(winogradTileFor({ N: 4, C: 16, H: 8, W: 8, O: 16, KH: 3, KW: 3, padH: 1, padW: 1 }), 0);
+    assert.notEqual(
+      winogradTileFor(convGeometry({ N: 4, C: 16, H: 8, W: 8, O: 16, KH: 3, KW: 3, padH: 1, padW: 1 })),
+      0,
+    );
     const net = (a = w1, b = w2) =>
       F.conv2d(F.relu(F.conv2d(x, a, null, { padding: 1 })), b, null, { padding: 1 });
     const opt = new optim.SGD([w1, w2], { lr: 0.01, momentum: 0.9 });
