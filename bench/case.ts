@@ -6,6 +6,10 @@ import { type CaseSpec, type CaseResult, TooSlow, errorMessage, printResult } fr
 
 async function dispatch(spec: CaseSpec): Promise<CaseResult> {
   // Imported on demand: loading tfjs or onnxruntime costs time and memory the other cases should not pay.
+  if (spec.task === "loop") {
+    const loop = await import("./loop.js");
+    return spec.impl === "striate-chromium" ? loop.runChromiumLoopCase(spec) : loop.runLoopCase(spec);
+  }
   if (spec.impl.startsWith("striate")) {
     if (spec.task === "sgemm") return (await import("./sgemm-case.js")).runSgemm(spec);
     return (await import("./striate.js")).runStriate(spec);

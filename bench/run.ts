@@ -3,7 +3,8 @@
 // apart are much steadier). Every case runs in a fresh process (bench/case.ts for the JavaScript ones,
 // bench/peers/torch_bench.py for PyTorch and NumPy) and reports the median of its timed runs after warm-up.
 // Flags: --quick (short budgets, slow peers left out: a smoke run of a minute or two), --json FILE (also
-// write the raw results), --only SECTION[,SECTION] (lenet, cifar, resnet18, resnet50, sgemm).
+// write the raw results), --only SECTION[,SECTION] (lenet, cifar, resnet18, resnet50, sgemm, loop: the
+// hand-written training loop against fit(), in Node and Chromium, bench/loop.ts).
 // Progress goes to stderr; the tables go to stdout.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -120,6 +121,7 @@ function runCase(spec: CaseSpec): Promise<CaseResult> {
 const LABELS: Record<string, string> = {
   "striate-wasm": "Striate (wasm)",
   "striate-js": "Striate (js)",
+  "striate-chromium": "Striate (wasm, Chromium)",
   convnetjs: "ConvNetJS",
   "tfjs-cpu": "TF.js cpu",
   "tfjs-wasm": "TF.js wasm",
@@ -281,6 +283,13 @@ if (wanted("sgemm")) {
   for (const threads of [1, 2]) measure(section, "sgemm", "torch", threads, 0, "sgemm", "fast", { shapes });
 }
 
+if (wanted("loop")) {
+  const section = `hand-written loop: README example, ${quick ? 300 : 2000} steps, batch 64 (figure: the loop)`;
+  // One round each: a case times 2 x 2,000 steps already (loop and fit alternated inside it).
+  for (const threads of [1, 2]) measure(section, "loop", "striate-wasm", threads, 64, "train", "slow");
+  measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
+}
+
 await runPlan();
 
 // ---- tables --------------------------------------------------------------------------------------------
@@ -432,6 +441,25 @@ const verdict = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "*
     "SGEMM ≥ 40 GFLOP/s per thread (every shape, 1 and 2 threads)",
     worst === undefined ? "—" : `lowest ${fmt(worst)} GFLOP/s per thread`,
     verdict(worst === undefined ? undefined : worst >= 40),
+  ]);
+}
+
+{
+  const loopRows = rows.filter((r) => r.section.startsWith("hand-written loop"));
+  for (const threads of [1, 2]) {
+    const ratio = loopRows.find((r) => r.impl === "striate-wasm" && r.threads === threads)?.result.values
+      ?.ratio;
+    targets.push([
+      `hand-written loop ≥ 0.9× fit() (${threads} thread${threads > 1 ? "s" : ""})`,
+      ratio === undefined ? "—" : `${ratio.toFixed(2)}×`,
+      verdict(ratio === undefined ? undefined : ratio >= 0.9),
+    ]);
+  }
+  const inBrowser = loopRows.find((r) => r.impl === "striate-chromium")?.result.values?.ratio;
+  targets.push([
+    "hand-written loop in Chromium ≥ 0.8× Node (1 thread)",
+    inBrowser === undefined ? "—" : `${inBrowser.toFixed(2)}×`,
+    verdict(inBrowser === undefined ? undefined : inBrowser >= 0.8),
   ]);
 }
 

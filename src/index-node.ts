@@ -1,10 +1,7 @@
 // Striate's entry point in Node (package.json "exports" condition "node"): the same API as src/index.ts,
-// with the wasm backend loaded and made the default before the first tensor is created. The top-level
-// await compiles the kernels and starts one worker per core (workers are unref'd: they never keep the
-// process alive).
+// with the wasm backend loaded and made the default before the first tensor is created
+// (backend/node-default.ts).
 
-import { initWasm } from "./backend/wasm/index.js";
+import "./backend/node-default.js";
 
 export * from "./index.js";
-
-await initWasm();

@@ -2,7 +2,14 @@
 // and a closure that maps the output's gradient to the inputs' gradients (written with ops, so it runs on
 // every backend). backward() walks the nodes in reverse topological order, sums gradients per tensor, adds
 // them to leaves' .grad, and then drops the closures so saved tensors are released at once.
+//
+// It also owns the memory of a training step (docs/design.md, "Memory"): a module's forward hands what it
+// allocated and did not return (the intermediates its graph saved for backward) to the graph of its output
+// (forwardScope); backward frees those once it has run, frees its own temporaries (every gradient but the
+// leaves'), and ends the step, which moves tensors nobody is known to own out of the wasm memory.
 
+import type { Backend, Storage } from "../backend/backend.js";
+import { scope, startStep } from "../backend/registry.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface GradNode {
@@ -12,7 +19,15 @@ export interface GradNode {
   readonly attrs?: unknown;
   /** Null once the graph has been released by a backward pass. */
   backward: ((grad: Tensor) => readonly (Tensor | null)[]) | null;
+  /**
+   * Frees what the module call that produced this node allocated and did not return (forwardScope); run by
+   * backward once it has passed through the graph.
+   */
+  owned?: (() => void)[];
 }
+
+/** The op of the identity nodes through which backward hooks see gradients (nn/module.ts). */
+const HOOK_OPS = new Set(["backwardHook"]);
 
 let gradEnabled = true;
 
@@ -69,8 +84,39 @@ function reverseTopologicalOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+let backwardDepth = 0;
+
 export function runBackward(root: Tensor, upstream: Tensor, options: BackwardOptions = {}): void {
   const order = reverseTopologicalOrder(root);
+  const retain = options.retainGraph === true;
+  // A backward inside a backward (a hook's) is part of the outer step.
+  const endStep = backwardDepth === 0 && !retain ? startStep() : null;
+  // Gradients are temporaries, freed at the end, unless a hook may have kept one (then the GC owns them).
+  const handsOutGradients = order.some((t) => t.gradFn !== null && HOOK_OPS.has(t.gradFn.op));
+  backwardDepth++;
+  try {
+    scope(() => accumulate(order, root, upstream, retain), {
+      release: handsOutGradients ? "collector" : "free",
+    });
+  } finally {
+    backwardDepth--;
+  }
+  if (!retain) {
+    for (const t of order) {
+      const node = t.gradFn;
+      if (!node) continue;
+      node.inputs = [];
+      for (const free of node.owned ?? []) free();
+      node.owned = undefined;
+    }
+  }
+  // Leaves that require gradients are parameters (or inputs being optimised): long-lived, never spilled.
+  for (const t of order) if (t.isLeaf) t.backend.pin?.(t.storage);
+  endStep?.();
+}
+
+/** The backward pass proper: gradients flow from `root` to the leaves' .grad. */
+function accumulate(order: Tensor[], root: Tensor, upstream: Tensor, retain: boolean): void {
   const grads = new Map<Tensor, Tensor>([[root, upstream]]);
   noGrad(() => {
     for (const t of order) {
@@ -95,10 +141,53 @@ export function runBackward(root: Tensor, upstream: Tensor, options: BackwardOpt
         const previous = grads.get(input);
         grads.set(input, previous ? previous.add(ig) : ig);
       });
-      if (!options.retainGraph) node.backward = null;
+      if (!retain) node.backward = null;
     }
   });
-  if (!options.retainGraph) {
-    for (const t of order) if (t.gradFn) t.gradFn.inputs = [];
+}
+
+/**
+ * @internal Runs a module's forward in a memory scope (nn/module.ts). Without gradients, what it allocated
+ * and neither returned nor stored on `owner` is freed when it returns. With gradients those storages are
+ * what its graph saved for backward: they are handed to the graph of the output and freed by backward; if
+ * the output has no graph, nothing can need them and they are freed at once.
+ */
+export function forwardScope<T>(owner: object, fn: () => T): T {
+  if (!gradEnabled) return scope(fn, { alsoReachable: owner });
+  return scope(fn, { alsoReachable: owner, adopt: adoptIntoGraph });
+}
+
+function adoptIntoGraph(result: unknown, storages: readonly Storage[], backend: Backend): boolean {
+  const nodes = gradNodesIn(result);
+  if (nodes.length === 0) return false;
+  let freed = false;
+  const free = () => {
+    if (freed) return;
+    freed = true;
+    for (const s of storages) backend.free?.(s);
+  };
+  for (const node of nodes) (node.owned ??= []).push(free);
+  return true;
+}
+
+/** Grad nodes of the tensors in a forward's result (a tensor, or arrays, objects and Maps holding them). */
+function gradNodesIn(result: unknown): GradNode[] {
+  const nodes: GradNode[] = [];
+  const seen = new Set<unknown>();
+  const stack: unknown[] = [result];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (isTensor(v)) {
+      if (v.gradFn !== null) nodes.push(v.gradFn);
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (v instanceof Map) stack.push(...v.values());
+    else if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) stack.push(...Object.values(v));
   }
+  return nodes;
+}
+
+function isTensor(v: object): v is Tensor {
+  return "gradFn" in v && "storage" in v && "backend" in v;
 }

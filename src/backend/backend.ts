@@ -136,6 +136,8 @@ export interface MemoryInfo {
   heapBytes?: number;
   /** wasm: garbage collections forced under memory pressure so far. */
   forcedCollections?: number;
+  /** wasm: storages moved out of the wasm memory at the end of backward passes so far (docs/design.md). */
+  spilled?: number;
 }
 
 /** Hyperparameters of one fused SGD step, as torch's `_single_tensor_sgd` uses them. */
@@ -296,12 +298,39 @@ export interface Backend {
   ): { param: Storage; expAvg: Storage; expAvgSq: Storage; maxExpAvgSq: Storage | null };
 
   // Memory (optional: backends whose storage the JavaScript GC reclaims by itself need none of these).
+  // docs/design.md ("Memory") describes the model these methods implement.
   /**
    * Runs fn; at its end frees the storages allocated inside that are neither reachable from the return
-   * value nor kept.
+   * value (or `options.alsoReachable`) nor kept — or, with `options.adopt`, offers them to the autograd graph.
    */
-  scope?<T>(fn: () => T): T;
+  scope?<T>(fn: () => T, options?: ScopeOptions<T>): T;
   /** Marks a storage as escaping every scope (parameters, gradients, optimizer state, buffers). */
   keep?(storage: Storage): void;
+  /** Marks a storage as long-lived (a parameter's values): never moved out at a step boundary. */
+  pin?(storage: Storage): void;
+  /**
+   * Frees a storage that a scope's `adopt` handed to the autograd graph (the engine calls it once backward
+   * has run through that graph), unless it was kept since.
+   */
+  free?(storage: Storage): void;
+  /**
+   * Starts a step (a backward pass); the returned function ends it, moving every storage that nobody is
+   * known to own and that was allocated before the step started out of the backend's memory (its values
+   * stay readable and come back on use).
+   */
+  startStep?(): () => void;
   memory?(): MemoryInfo;
+}
+
+/** How a backend scope ends (see Backend.scope). */
+export interface ScopeOptions<T> {
+  /** Storages reachable from this value survive too (a module whose forward ran: what it stored on itself). */
+  alsoReachable?: unknown;
+  /**
+   * Called with the result and the storages that would be freed; returns true if the autograd graph of the
+   * result took them (they are freed when it has run backward), false to free them now.
+   */
+  adopt?: (result: T, storages: readonly Storage[]) => boolean;
+  /** Hand the unreachable storages to the garbage collector instead of freeing them (user code saw them). */
+  release?: "free" | "collector";
 }

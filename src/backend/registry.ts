@@ -1,6 +1,6 @@
 // Which backend new tensors are created on. Explicit: a backend is registered by the code that imports it.
 
-import type { Backend, MemoryInfo } from "./backend.js";
+import type { Backend, MemoryInfo, ScopeOptions, Storage } from "./backend.js";
 import { jsBackend } from "./js/index.js";
 import { metaBackend } from "./meta/index.js";
 
@@ -39,16 +39,42 @@ export function listBackends(): string[] {
  * that are not reachable from the return value and were not kept (parameters updated with assign,
  * gradients, optimizer state, module buffers). A no-op on js, whose arrays the GC reclaims.
  * Run backward inside the scope: the autograd graph of a returned tensor is not kept.
+ * Training loops do not need it (docs/design.md, "Memory"): it makes freeing explicit where you want that.
  * @example const loss = scope(() => { const l = F.crossEntropy(model.forward(x), y); l.backward(); opt.step(); return l.item(); });
  */
-export function scope<T>(fn: () => T): T {
+export function scope<T>(fn: () => T, options: InternalScopeOptions<T> = {}): T {
   let run = fn;
   for (const backend of backends.values()) {
     if (backend.scope === undefined) continue;
     const inner = run;
-    run = () => backend.scope!(inner);
+    const adopt = options.adopt;
+    const backendOptions: ScopeOptions<T> = {
+      alsoReachable: options.alsoReachable,
+      release: options.release,
+      adopt: adopt && ((result, storages) => adopt(result, storages, backend)),
+    };
+    run = () => backend.scope!(inner, backendOptions);
   }
   return run();
+}
+
+/** @internal Scope options for the engine and Module.forward (see ScopeOptions in backend.ts). */
+export interface InternalScopeOptions<T> {
+  alsoReachable?: unknown;
+  adopt?: (result: T, storages: readonly Storage[], backend: Backend) => boolean;
+  release?: "free" | "collector";
+}
+
+/**
+ * @internal Starts a step (a backward pass) on every backend that manages memory; the returned function
+ * ends it (see Backend.startStep).
+ */
+export function startStep(): () => void {
+  const ends: (() => void)[] = [];
+  for (const backend of backends.values()) if (backend.startStep) ends.push(backend.startStep());
+  return () => {
+    for (const end of ends) end();
+  };
 }
 
 /** Live memory of a backend (default: the current one): storages, bytes and, on wasm, the memory size. */

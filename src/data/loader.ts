@@ -1,6 +1,8 @@
 // The DataLoader (torch.utils.data.DataLoader for in-memory image datasets, browser-safe): batches of tensors,
 // seeded shuffling that differs per epoch yet replays from the seed, per-batch transforms, and prefetching —
-// batch k+1 is assembled and augmented in a macrotask while the consumer awaits its work on batch k.
+// batch k+1 is assembled and augmented in a macrotask while the consumer awaits its work on batch k. At
+// most `prefetchFactor` batches are built ahead, and at most one macrotask is queued per iteration, so a
+// loop whose body never yields to the event loop (a synchronous training step) holds nothing extra.
 // Randomness is derived from (seed, epoch, batch index) rather than drawn from one running stream, so the
 // batches are identical whether or not prefetching ran ahead, and a resumed run can set `epoch` and continue.
 
@@ -35,8 +37,13 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Batch augmentation (use `compose` for several). */
   transform?: Transform;
-  /** Build the next batch in the background while the current one is used (async iteration only). */
+  /** Build the next batches in the background while the current one is used (async iteration only; default true). */
   prefetch?: boolean;
+  /**
+   * With prefetch, how many batches may be built ahead of the one in use (default 1; torch's
+   * `prefetch_factor`). Each holds one batch of memory until it is handed out.
+   */
+  prefetchFactor?: number;
   /** Backend of the yielded tensors; the current default when omitted. */
   backend?: string;
 }
@@ -60,6 +67,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly seed: number;
   readonly transform?: Transform;
   readonly prefetch: boolean;
+  readonly prefetchFactor: number;
   /** The epoch the next iteration will run (0-based); each iteration increments it. Set it to resume. */
   epoch = 0;
   private readonly shape: ImageShape;
@@ -83,6 +91,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.seed = (options.seed ?? globalRng.nextUint32()) >>> 0;
     this.transform = options.transform;
     this.prefetch = options.prefetch ?? true;
+    const factor = options.prefetchFactor ?? 1;
+    if (!Number.isInteger(factor) || factor < 1) {
+      throw new Error(`DataLoader: prefetchFactor must be a positive integer, got ${factor}`);
+    }
+    this.prefetchFactor = factor;
     this.backendName = options.backend;
   }
 
@@ -103,16 +116,15 @@ export class DataLoader implements AsyncIterable<Batch> {
     const epoch = this.epoch++;
     const order = this.order(epoch);
     const count = this.length;
-    let next: Pending | null = count > 0 ? new Pending(() => this.build(order, epoch, 0)) : null;
+    const ahead = new Prefetcher(
+      count,
+      (k) => this.build(order, epoch, k),
+      this.prefetch ? this.prefetchFactor : 0,
+    );
     try {
-      for (let k = 0; k < count; k++) {
-        const raw = next!.take();
-        next = k + 1 < count ? new Pending(() => this.build(order, epoch, k + 1)) : null;
-        if (next && this.prefetch) next.schedule();
-        yield this.toBatch(raw);
-      }
+      for (let k = 0; k < count; k++) yield this.toBatch(ahead.take(k));
     } finally {
-      next?.cancel();
+      ahead.close();
     }
   }
 
@@ -174,30 +186,76 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 }
 
+// The batches after the one in use, up to `depth` of them, built one per macrotask while the consumer awaits.
+// Only one macrotask is ever queued: a consumer that never yields to the event loop would otherwise queue
+// one per batch, each holding its batch until the loop ends.
+class Prefetcher {
+  private readonly waiting = new Map<number, Pending>();
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly count: number,
+    private readonly build: (k: number) => RawBatch,
+    private readonly depth: number,
+  ) {}
+
+  /** Batch k (built now if the background has not built it yet); queues the ones after it. */
+  take(k: number): RawBatch {
+    const pending = this.waiting.get(k) ?? new Pending(() => this.build(k));
+    this.waiting.delete(k);
+    const raw = pending.take();
+    for (let j = k + 1; j <= Math.min(this.count - 1, k + this.depth); j++) {
+      if (!this.waiting.has(j)) this.waiting.set(j, new Pending(() => this.build(j)));
+    }
+    this.schedule();
+    return raw;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed || this.waiting.size === 0) return;
+    this.scheduled = true;
+    scheduleMacrotask(() => {
+      this.scheduled = false;
+      if (this.closed) return;
+      // Maps iterate in insertion order, which is batch order.
+      for (const pending of this.waiting.values()) {
+        if (pending.run()) break;
+      }
+      if ([...this.waiting.values()].some((p) => p.waitingToRun)) this.schedule();
+    });
+  }
+}
+
 // A batch to be built once: in a scheduled macrotask if that runs first, otherwise on demand in take().
 class Pending {
-  private state: "waiting" | "done" | "failed" | "cancelled" = "waiting";
+  private state: "waiting" | "done" | "failed" = "waiting";
   private result: RawBatch | null = null;
   private error: unknown = null;
 
   constructor(private readonly build: () => RawBatch) {}
 
-  schedule(): void {
-    scheduleMacrotask(() => this.run());
+  get waitingToRun(): boolean {
+    return this.state === "waiting";
   }
 
+  /** The batch, handed over once (the Pending no longer holds it). */
   take(): RawBatch {
     this.run();
     if (this.state === "failed") throw this.error;
-    return this.result!;
+    const result = this.result!;
+    this.result = null;
+    return result;
   }
 
-  cancel(): void {
-    if (this.state === "waiting") this.state = "cancelled";
-  }
-
-  private run(): void {
-    if (this.state !== "waiting") return;
+  /** Builds the batch if not built yet; true if this call built it. */
+  run(): boolean {
+    if (this.state !== "waiting") return false;
     try {
       this.result = this.build();
       this.state = "done";
@@ -206,6 +264,7 @@ class Pending {
       this.error = error;
       this.state = "failed";
     }
+    return true;
   }
 }
 

@@ -7,7 +7,8 @@
 // paper predates), including its 3x3 kernel in the "5x5" branch; `branch3KernelSize: 5` gives the paper's.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { flatten } from "../ops/movement.js";
+import { concat, flatten, slice } from "../ops/movement.js";
+import { add, mul } from "../ops/elementwise.js";
 import { relu } from "../ops/activations.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
 import {
@@ -94,7 +95,17 @@ export interface GoogLeNetOptions extends ModelOptions {
   branch3KernelSize?: 3 | 5;
   /** Dropout before the final FC layer: 0.2 in torchvision, 0.4 in the paper. */
   dropout?: number;
+  /**
+   * Re-normalise the input from ImageNet's mean/std normalisation to [-1, 1] scaling, per channel, as
+   * torchvision's `transform_input` does (torchvision turns it on with its pretrained weights, which were
+   * trained on inputs scaled that way). Default false; needs 3 input channels.
+   */
+  transformInput?: boolean;
 }
+
+/** torchvision's transform_input: x·(std/0.5) + (mean − 0.5)/0.5 per RGB channel. */
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 /** What GoogLeNet returns in training mode with auxiliary classifiers: weight the aux losses by 0.3. */
 export interface GoogLeNetOutputs {
@@ -134,9 +145,15 @@ export class GoogLeNet extends Module {
   avgpool: AdaptiveAvgPool2d;
   dropout: Dropout;
   fc: Linear;
+  readonly transformInput: boolean;
 
   constructor(options: GoogLeNetOptions = {}) {
     super();
+    this.transformInput = options.transformInput ?? false;
+    if (this.transformInput && (options.inChannels ?? 3) !== 3)
+      throw new Error(
+        `GoogLeNet: transformInput needs 3 input channels, got inChannels ${options.inChannels}`,
+      );
     const o = layerOptions(options);
     const numClasses = options.numClasses ?? 1000;
     const inc = (name: string): Inception => {
@@ -169,8 +186,16 @@ export class GoogLeNet extends Module {
     initialize(this, { truncNormalStd: 0.01, batchNorm: true });
   }
 
+  /** The input re-scaled per channel as torchvision's transform_input (a no-op when it is off). */
+  private transformed(x: Tensor): Tensor {
+    if (!this.transformInput) return x;
+    const channel = (c: number) =>
+      add(mul(slice(x, 1, c, c + 1), IMAGENET_STD[c] / 0.5), (IMAGENET_MEAN[c] - 0.5) / 0.5);
+    return concat([channel(0), channel(1), channel(2)], 1);
+  }
+
   forward(x: Tensor): Tensor | GoogLeNetOutputs {
-    let h = call(this.maxpool1, call(this.conv1, x));
+    let h = call(this.maxpool1, call(this.conv1, this.transformed(x)));
     h = call(this.maxpool2, call(this.conv3, call(this.conv2, h)));
     h = call(this.maxpool3, call(this.inception3b, call(this.inception3a, h)));
     h = call(this.inception4a, h);

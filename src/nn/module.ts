@@ -3,10 +3,10 @@
 // torchvision); buffers are registered explicitly, because their torch names (`running_mean`) differ from
 // idiomatic property names. forward() calls run through hooks, which summary() and the viz tools use.
 //
-// Without gradients (inference, evaluation) nothing needs a layer's intermediates once the layer has
-// returned, so each forward() runs in a memory scope: what it allocated and neither returned nor stored on
-// the module is freed at once, not left to the garbage collector. A hook may hold on to any intermediate,
-// so while hooks are registered the scopes are off.
+// Each forward() runs in a memory scope (autograd/engine.ts forwardScope, docs/design.md "Memory"): what it
+// allocated and neither returned nor stored on the module is freed when it returns (no gradients) or handed
+// to its output's graph and freed by backward (gradients), not left to the garbage collector. A hook may
+// hold on to any intermediate, so while hooks are registered the scopes are off.
 //
 // Backward hooks (registerFullBackwardHook) see, and may replace, the gradients at a module's boundary: the
 // forward wraps the module's input and output in identity nodes whose backward calls the hooks, so neither
@@ -14,8 +14,7 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { isGradEnabled, noGrad } from "../autograd/engine.js";
-import { scope } from "../backend/registry.js";
+import { forwardScope, isGradEnabled, noGrad } from "../autograd/engine.js";
 import { Parameter } from "./parameter.js";
 
 /**
@@ -58,7 +57,7 @@ export function registerGlobalForwardHook(hook: ForwardHook): HookHandle {
 let moduleHookCount = 0;
 
 function releasesIntermediates(): boolean {
-  return !isGradEnabled() && moduleHookCount === 0 && globalForwardHooks.size === 0;
+  return moduleHookCount === 0 && globalForwardHooks.size === 0;
 }
 
 export abstract class Module {
@@ -79,8 +78,7 @@ export abstract class Module {
         const boundary = this._backwardHooks.size > 0 && isGradEnabled() ? this.backwardBoundary(args) : null;
         const callArgs = boundary ? boundary.args : args;
         let output = releasesIntermediates()
-          ? // The module itself is returned too, so that tensors a forward() stored on it survive.
-            scope(() => [inner.apply(this, callArgs), this] as const)[0]
+          ? forwardScope(this, () => inner.apply(this, callArgs))
           : inner.apply(this, callArgs);
         if (this._hooks.size > 0 || globalForwardHooks.size > 0) {
           for (const hook of this._hooks) {

@@ -66,14 +66,17 @@ export class Tensor {
     // A value from another backend (e.g. a checkpoint read on js) is copied over.
     const storage = value.backend === this.backend ? value.storage : this.backend.fromArray(value.toArray());
     this._storage = value.dtype === this.dtype ? storage : this.backend.cast(storage, this.dtype);
-    // The new values outlive any scope they were computed in.
+    // The new values outlive any scope they were computed in, and live as long as the parameter.
     this.backend.keep?.(this._storage);
+    this.backend.pin?.(this._storage);
     return this;
   }
 
   /**
-   * Keeps this tensor's storage alive past the end of every enclosing `scope` (for tensors stored
-   * somewhere the scope cannot see, e.g. a cache). Returns the tensor.
+   * Keeps this tensor's storage alive past the end of every enclosing `scope` and module forward (for
+   * tensors stored somewhere the scope cannot see, e.g. a cache). Returns the tensor. Like every tensor no
+   * scope owns, its values may leave the wasm memory at the end of a backward pass and come back when used
+   * (docs/design.md, "Memory").
    */
   keep(): this {
     this.backend.keep?.(this._storage);

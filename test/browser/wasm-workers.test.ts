@@ -10,20 +10,10 @@ import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import * as Striate from "../../src/index.js";
 import { ensureBrowserBuild, startServer, type StaticServer } from "./server.js";
+import { CHROMIUM, CHROMIUM_FLAGS, withTimeout } from "./chromium.js";
 import { trainCnn, type TrainResult } from "./train-cnn.js";
 import type { PageReport } from "./page.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SAB_WARNING = "SharedArrayBuffer is unavailable";
 /** Bounds for every browser step: generous (the machine is shared), but a hang must fail. */
 const LAUNCH_MS = 60_000;
@@ -37,14 +27,6 @@ const skip =
   process.env.STRIATE_SKIP_BROWSER === "1"
     ? "STRIATE_SKIP_BROWSER=1: the real-browser test of the wasm backend (Chromium) is skipped"
     : false;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Largest |a-b| over two training results; throws naming the first value outside the tolerance. */
 function assertSameTraining(actual: TrainResult, expected: TrainResult, what: string): number {

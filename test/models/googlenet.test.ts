@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { GoogLeNet, summary, type GoogLeNetOutputs } from "../../src/models/index.js";
 import { Conv2d } from "../../src/nn/index.js";
 import { crossEntropy } from "../../src/ops/losses.js";
-import { manualSeed, noGrad, randn, randint, type Tensor } from "../../src/index.js";
+import { manualSeed, noGrad, randn, randint, tensor, type Tensor } from "../../src/index.js";
 
 interface TableRow {
   /** Modules of our model that make up the row. */
@@ -227,4 +227,34 @@ test("GoogLeNet trains with the auxiliary losses weighted by 0.3", () => {
   }
   const after = evaluate();
   assert.ok(after < before, `loss ${before} -> ${after}`);
+});
+
+test("GoogLeNet transformInput re-scales each channel as torchvision's transform_input", () => {
+  manualSeed(5);
+  const model = new GoogLeNet({ numClasses: 10, auxLogits: false, transformInput: true }).eval();
+  const plain = new GoogLeNet({ numClasses: 10, auxLogits: false }).eval();
+  plain.loadStateDict(model.stateDict());
+  const x = randn([2, 3, 64, 64]);
+  // torchvision: x_ch = x[:, c] * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5 with ImageNet's mean and std.
+  const [mean, std] = [
+    [0.485, 0.456, 0.406],
+    [0.229, 0.224, 0.225],
+  ];
+  const values = x.toArray();
+  const by = Float32Array.from(values, (v, i) => {
+    const c = Math.floor(i / (64 * 64)) % 3;
+    return v * (std[c] / 0.5) + (mean[c] - 0.5) / 0.5;
+  });
+  const expected = noGrad(() => (plain.forward(tensor(by, [2, 3, 64, 64])) as Tensor).toArray());
+  const actual = noGrad(() => (model.forward(x) as Tensor).toArray());
+  actual.forEach((v, i) =>
+    assert.ok(
+      Math.abs(v - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])),
+      `logit ${i}: ${v} vs ${expected[i]}`,
+    ),
+  );
+  assert.throws(
+    () => new GoogLeNet({ inChannels: 1, transformInput: true }),
+    /transformInput needs 3 input channels/,
+  );
 });

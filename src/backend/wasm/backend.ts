@@ -8,7 +8,7 @@
 // (unary, binary, reduce, argmax on int32 go through the js reference kernels), oneHot, full (a native
 // TypedArray.fill) and the same-dtype cast (a native copyWithin).
 
-import type { Backend, MemoryInfo, Storage } from "../backend.js";
+import type { Backend, MemoryInfo, ScopeOptions, Storage } from "../backend.js";
 import type { DType } from "../../tensor/dtype.js";
 import { createContext, type WasmContext } from "./context.js";
 import type { WasmRuntime } from "./runtime.js";
@@ -26,19 +26,22 @@ import { createOptimMethods } from "./optim.js";
 export interface WasmBackend extends Backend {
   readonly runtime: WasmRuntime;
   readonly storages: StorageManager;
-  scope<T>(fn: () => T): T;
+  scope<T>(fn: () => T, options?: ScopeOptions<T>): T;
   keep(storage: Storage): void;
+  pin(storage: Storage): void;
+  free(storage: Storage): void;
+  startStep(): () => void;
   memory(): MemoryInfo;
 }
 
 /** [n] int32 labels -> [n, classes] one-hot, written as a JavaScript loop over the memory. */
 function createOneHot(cx: WasmContext): Backend["oneHot"] {
   return (labels, classes, dtype) => {
-    const pl = cx.ptr(labels) >> 2;
+    const pl = cx.ptr(labels) >>> 2;
     const out = cx.full(dtype, labels.size * classes, 0);
     const l = cx.rt.mem.i32();
     const view = dtype === "int32" ? l : cx.rt.mem.f32();
-    const base = out.ptr >> 2;
+    const base = out.ptr >>> 2;
     for (let i = 0; i < labels.size; i++) view[base + i * classes + l[pl + i]] = 1;
     return out;
   };
@@ -63,8 +66,11 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     ...createBatchNormMethods(cx),
     ...createLossMethods(cx),
     ...createOptimMethods(cx),
-    scope: <T>(fn: () => T) => storages.scope(fn),
+    scope: <T>(fn: () => T, options?: ScopeOptions<T>) => storages.scope(fn, options),
     keep: (s: Storage) => storages.keep(s),
+    pin: (s: Storage) => storages.pin(s),
+    free: (s: Storage) => storages.freeAdopted(s),
+    startStep: () => storages.startStep(),
     memory: () => storages.info(),
   };
 }

@@ -37,13 +37,13 @@ export function createContext(rt: WasmRuntime, storages: StorageManager): WasmCo
   }
 
   function toArray(s: Storage): TypedArray {
-    const p = ptr(s);
-    return s.dtype === "int32" ? mem.readI32(p, s.size) : mem.readF32(p, s.size);
+    // A storage spilled at a step boundary is read from its copy, without bringing it back (storage.ts).
+    return storages.read(s);
   }
 
   function full(dtype: DType, size: number, value: number): WasmStorage {
     const s = alloc(dtype, size);
-    const start = s.ptr >> 2;
+    const start = s.ptr >>> 2;
     if (dtype === "int32") mem.i32().fill(value, start, start + size);
     else mem.f32().fill(value, start, start + size);
     return s;

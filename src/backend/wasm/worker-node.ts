@@ -3,16 +3,17 @@ import { Worker } from "node:worker_threads";
 import type { WorkerHandle } from "./threads.js";
 
 /**
- * The parent's Node flags minus `--input-type`: the pool's worker source is a CommonJS script, and a worker
- * inherits `--input-type=module` from `node --input-type=module -e 'import "striate"'`, which would make
- * `require` undefined in it.
+ * The parent's flags minus those that make eval'd code an ES module (`node --input-type=module -e …` passes
+ * its flags on to workers, and the worker program is a CommonJS script: as a module it found no `require`
+ * and failed with "self is not defined").
  */
 function workerExecArgv(): string[] {
+  const moduleFlags = /^--(input-type|experimental-default-type)(=|$)/;
   const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--input-type") i++;
-    else if (!argv[i].startsWith("--input-type=")) out.push(argv[i]);
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    if (!moduleFlags.test(args[i])) out.push(args[i]);
+    else if (!args[i].includes("=")) i++; // the flag's value is the next argument
   }
   return out;
 }

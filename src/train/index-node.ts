@@ -1,0 +1,6 @@
+// The "striate/train" entry point in Node (package.json "exports" condition "node"): src/train/index.ts with the
+// wasm backend loaded and made the default first (backend/node-default.ts).
+
+import "../backend/node-default.js";
+
+export * from "./index.js";

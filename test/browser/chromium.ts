@@ -1,0 +1,87 @@
+// Debian's Chromium under playwright-core with the test server (server.ts), for tests and benchmarks that
+// run a module of test/browser/ on a page: `const c = await openChromium(); await c.evaluate("open", …)`.
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import { ensureBrowserBuild, startServer, type StaticServer } from "./server.js";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const LAUNCH_MS = 60_000;
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface OpenChromium {
+  /** What ensureBrowserBuild did. */
+  build: string;
+  /**
+   * Opens the test page under a route (isolated: COOP/COEP, open: a plain page) and evaluates `expression`
+   * there (e.g. `import("./loop-page.js").then((m) => m.run())`); page and console errors fail it.
+   */
+  evaluate<T>(route: "isolated" | "open", expression: string, timeoutMs: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openChromium(): Promise<OpenChromium> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y --no-install-recommends chromium), or set STRIATE_SKIP_BROWSER=1 to skip this test`,
+    );
+  }
+  const build = await ensureBrowserBuild();
+  const server: StaticServer = await startServer();
+  let browser: Browser;
+  try {
+    browser = await withTimeout(
+      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: LAUNCH_MS }),
+      LAUNCH_MS,
+      `launching ${CHROMIUM}`,
+    );
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  return {
+    build,
+    async evaluate<T>(route: "isolated" | "open", expression: string, timeoutMs: number): Promise<T> {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on("console", (m) => {
+          if (m.type() === "error") errors.push(`console.error: ${m.text()}`);
+        });
+        page.on("pageerror", (e) => errors.push(`page error: ${e.stack ?? e.message}`));
+        page.on("crash", () => errors.push("the page crashed"));
+        await page.goto(`${server.origin}/${route}/test/browser/index.html`, { timeout: timeoutMs });
+        const result = await withTimeout(page.evaluate(expression), timeoutMs, `the ${route} page`).catch(
+          (e: Error) => {
+            throw new Error(`${route} page: ${e.message}\n${errors.join("\n")}`);
+          },
+        );
+        if (errors.length > 0) throw new Error(`${route} page reported errors:\n${errors.join("\n")}`);
+        return result as T;
+      } finally {
+        await context.close();
+      }
+    },
+    async close() {
+      await withTimeout(browser.close(), 30_000, "closing Chromium").catch((e) => console.error(`# ${e}`));
+      await server.close();
+    },
+  };
+}
