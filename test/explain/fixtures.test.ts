@@ -5,10 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { F, nn, noGrad, type Tensor } from "../../src/index.js";
+import { nn, noGrad, type Tensor } from "../../src/index.js";
 import {
   Deconvolution,
   GradCam,
@@ -21,58 +18,23 @@ import {
   Saliency,
   layerGradient,
 } from "../../src/explain/index.js";
-import { compareArrays, toTensor, type FixtureTensor } from "../helpers/fixtures.js";
+import { compareArrays, toTensor } from "../helpers/fixtures.js";
+import { loadExplainCases, plainNet, type ExplainCase } from "./plain-net.js";
 import { computingBackends } from "../helpers/backends.js";
 
-interface ExplainCase {
-  model: string;
-  params: Record<string, FixtureTensor>;
-  inputs: { x: FixtureTensor; target: FixtureTensor };
-  target_layer: string;
-  references: Record<string, FixtureTensor>;
-  meta: {
-    integrated_gradients: { n_steps: number; method: "riemann_trapezoid" };
-    occlusion: { baseline: number; window: number[]; strides: number[] };
-  };
+/** The fields of a case's meta that the computations read. */
+interface Meta {
+  integrated_gradients: { n_steps: number; method: "riemann_trapezoid" };
+  occlusion: { baseline: number; window: number[]; strides: number[] };
 }
 
-const fixturePath = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "fixtures",
-  "explain",
-  "explain.json",
-);
-const cases = (JSON.parse(readFileSync(fixturePath, "utf8")) as { cases: ExplainCase[] }).cases;
-
-/** PlainNet of the fixtures: conv relu pool conv relu pool | flatten linear, with torch's parameter names. */
-class PlainNet extends nn.Module {
-  features: nn.Sequential;
-  classifier = new nn.Linear(96, 5);
-  constructor(backend: string) {
-    super();
-    this.features = new nn.Sequential(
-      new nn.Conv2d(1, 4, 3, { padding: 1, backend }),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-      new nn.Conv2d(4, 6, 3, { padding: 1, backend }),
-      new nn.ReLU(),
-      new nn.MaxPool2d(2),
-    );
-    this.classifier = new nn.Linear(96, 5, { backend });
-  }
-  forward(x: Tensor): Tensor {
-    return this.classifier.forward(F.flatten(this.features.forward(x), 1));
-  }
-}
-
-const builders: Record<string, (backend: string) => nn.Module> = { PlainNet: (b) => new PlainNet(b) };
+const cases = loadExplainCases();
 
 interface Inputs {
   model: nn.Module;
   x: Tensor;
   target: number[];
-  c: ExplainCase;
+  c: ExplainCase & { meta: Meta };
 }
 
 /** How each reference is computed through the public API. */
@@ -125,13 +87,12 @@ const checkedElsewhere = new Set(["fgsm", "fgsm_logits", "pgd", "class_model"]);
 for (const backend of computingBackends()) {
   for (const c of cases) {
     test(`explain fixtures: ${c.model} attributions match PyTorch [${backend}]`, (t) => {
-      const model = builders[c.model](backend).eval();
-      model.loadStateDict(new Map(Object.entries(c.params).map(([k, v]) => [k, toTensor(v, { backend })])));
+      assert.equal(c.model, "PlainNet", `no model builder for fixture model '${c.model}'`);
       const inputs: Inputs = {
-        model,
+        model: plainNet(c, backend),
         x: toTensor(c.inputs.x, { backend }),
         target: Array.from(toTensor(c.inputs.target).toArray()),
-        c,
+        c: c as ExplainCase & { meta: Meta },
       };
       const unchecked = Object.keys(c.references).filter((r) => !computations[r] && !checkedElsewhere.has(r));
       assert.deepEqual(unchecked, [], "every reference has a computation");

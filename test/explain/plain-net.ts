@@ -19,36 +19,47 @@ export interface ExplainCase {
   meta: Record<string, unknown>;
 }
 
+/** Every case of explain.json. */
+export function loadExplainCases(): ExplainCase[] {
+  return (
+    JSON.parse(readFileSync(join(explainFixtureDir, "explain.json"), "utf8")) as { cases: ExplainCase[] }
+  ).cases;
+}
+
 export function loadExplainCase(model = "PlainNet"): ExplainCase {
-  const file = JSON.parse(readFileSync(join(explainFixtureDir, "explain.json"), "utf8")) as {
-    cases: ExplainCase[];
-  };
-  const found = file.cases.find((c) => c.model === model);
+  const found = loadExplainCases().find((c) => c.model === model);
   if (!found) throw new Error(`explain.json has no case for ${model}`);
   return found;
 }
 
 export class PlainNet extends nn.Module {
-  features = new nn.Sequential(
-    new nn.Conv2d(1, 4, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-    new nn.Conv2d(4, 6, 3, { padding: 1 }),
-    new nn.ReLU(),
-    new nn.MaxPool2d(2),
-  );
+  features: nn.Sequential;
   flatten = new nn.Flatten();
-  classifier = new nn.Linear(96, 5);
+  classifier: nn.Linear;
+
+  /** Parameters on `backend` (default: the current backend), for running the fixtures on each. */
+  constructor(backend?: string) {
+    super();
+    this.features = new nn.Sequential(
+      new nn.Conv2d(1, 4, 3, { padding: 1, backend }),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(4, 6, 3, { padding: 1, backend }),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+    );
+    this.classifier = new nn.Linear(96, 5, { backend });
+  }
 
   forward(x: Tensor): Tensor {
     return this.classifier.forward(this.flatten.forward(this.features.forward(x)));
   }
 }
 
-/** PlainNet with the fixture's weights, in eval mode. */
-export function plainNet(c: ExplainCase): PlainNet {
-  const model = new PlainNet();
-  model.loadStateDict(new Map(Object.entries(c.params).map(([name, t]) => [name, toTensor(t)])));
+/** PlainNet with the fixture's weights, in eval mode, on `backend` (default: the current one). */
+export function plainNet(c: ExplainCase, backend?: string): PlainNet {
+  const model = new PlainNet(backend);
+  model.loadStateDict(new Map(Object.entries(c.params).map(([name, t]) => [name, toTensor(t, { backend })])));
   return model.eval();
 }
 
