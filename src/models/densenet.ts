@@ -149,3 +149,21 @@ export class DenseNet extends Module {
     return call(this.classifier, flatten(adaptiveAvgPool2d(h, [1, 1]), 1));
   }
 }
+
+/** Layers per dense block of torchvision's DenseNets (growth rate 32, 64 initial features). */
+export const DENSENET_BLOCKS = {
+  121: [6, 12, 24, 16],
+  169: [6, 12, 32, 32],
+  201: [6, 12, 48, 32],
+} as const satisfies Record<number, readonly number[]>;
+
+/**
+ * DenseNet-121, -169 or -201 in torchvision's layout: the same stem, growth rate and transitions, with
+ * 6-12-24-16, 6-12-32-32 or 6-12-48-32 layers per dense block (8.0M, 14.1M, 20.0M parameters).
+ * @example densenet(169).forward(x) // x [N, 3, 224, 224] -> [N, 1000]
+ */
+export function densenet(depth: keyof typeof DENSENET_BLOCKS, options: DenseNetOptions = {}): DenseNet {
+  const blockConfig = DENSENET_BLOCKS[depth];
+  if (!blockConfig) throw new Error(`densenet: depth must be 121, 169 or 201, got ${depth}`);
+  return new DenseNet({ ...options, blockConfig });
+}

@@ -10,29 +10,53 @@ import type { Tensor } from "../tensor/tensor.js";
 import { add } from "../ops/elementwise.js";
 import { flatten } from "../ops/movement.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
-import { Module, Sequential, Conv2d, BatchNorm2d, ReLU, ReLU6, Dropout, Linear } from "../nn/index.js";
+import {
+  Module,
+  Sequential,
+  Conv2d,
+  BatchNorm2d,
+  ReLU,
+  ReLU6,
+  Hardswish,
+  SiLU,
+  Dropout,
+  Linear,
+} from "../nn/index.js";
 import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
+/** The activations torchvision's Conv2dNormActivation takes in the zoo's models; "none" leaves it out. */
+export type ConvActivation = "relu" | "relu6" | "hardswish" | "silu" | "none";
+
+function activationLayer(activation: ConvActivation): Module | null {
+  if (activation === "relu") return new ReLU();
+  if (activation === "relu6") return new ReLU6();
+  if (activation === "hardswish") return new Hardswish();
+  if (activation === "silu") return new SiLU();
+  return null;
+}
+
 /**
- * Conv (no bias, "same" padding for odd kernels) + batch norm + activation, as torchvision's
- * Conv2dNormActivation: a Sequential, so its keys are `0.weight` (conv), `1.*` (bn).
+ * Conv (no bias, "same" padding for odd kernels) + batch norm + activation (default ReLU6), as
+ * torchvision's Conv2dNormActivation: a Sequential, so its keys are `0.weight` (conv), `1.*` (bn).
+ * `eps` is the batch norm's (MobileNet v3 uses 0.001).
  */
 export function convBnAct(
   inChannels: number,
   outChannels: number,
   kernelSize: number,
-  o: LayerOptions & { stride?: number; groups?: number; activation?: "relu" | "relu6" },
+  o: LayerOptions & { stride?: number; groups?: number; activation?: ConvActivation; eps?: number },
 ): Sequential {
+  const layer = { dtype: o.dtype, backend: o.backend };
   const conv = new Conv2d(inChannels, outChannels, kernelSize, {
-    dtype: o.dtype,
-    backend: o.backend,
+    ...layer,
     stride: o.stride ?? 1,
     padding: (kernelSize - 1) / 2,
     groups: o.groups ?? 1,
     bias: false,
   });
-  const act = o.activation === "relu" ? new ReLU() : new ReLU6();
-  return new Sequential(conv, new BatchNorm2d(outChannels, { dtype: o.dtype, backend: o.backend }), act);
+  const block = new Sequential(conv, new BatchNorm2d(outChannels, { ...layer, eps: o.eps }));
+  const act = activationLayer(o.activation ?? "relu6");
+  return act ? block.append(act) : block;
 }
 
 /** MobileNet v1's block: depthwise 3x3 (stride) + BN + ReLU, then pointwise 1x1 + BN + ReLU. */

@@ -301,3 +301,13 @@ export class CifarResNet extends Module {
     return call(this.fc, flatten(call(this.avgpool, h), 1));
   }
 }
+
+/**
+ * Wide ResNet-50-2 (Zagoruyko & Komodakis 2016, "Wide residual networks") in torchvision's layout:
+ * ResNet-50 with every bottleneck's inner 1x1 and 3x3 convolutions twice as wide (baseWidth 128); the
+ * outer 1x1 convolutions keep ResNet-50's widths. 68.9M parameters, 11.4 GMACs at 224x224.
+ * @example wideResnet50_2({ numClasses: 10 }).forward(x) // x [N, 3, 224, 224] -> [N, 10]
+ */
+export function wideResnet50_2(options: ResNetOptions = {}): ResNet {
+  return new ResNet({ block: Bottleneck, layers: [3, 4, 6, 3], baseWidth: 128 }, options);
+}

@@ -13,3 +13,12 @@ import { Bottleneck, ResNet, type ResNetOptions } from "./resnet.js";
 export function resnext50_32x4d(options: ResNetOptions = {}): ResNet {
   return new ResNet({ block: Bottleneck, layers: [3, 4, 6, 3], groups: 32, baseWidth: 4 }, options);
 }
+
+/**
+ * ResNeXt-101 32x8d in torchvision's layout: ResNet-101's stages ([3, 4, 23, 3] bottlenecks) with 32 groups
+ * of 8 channels at the first stage (width 256), doubling per stage. 88.8M parameters, 16.4 GMACs at 224x224.
+ * @example resnext101_32x8d({ backend: "meta" }) // summary() without allocating the 355 MB of weights
+ */
+export function resnext101_32x8d(options: ResNetOptions = {}): ResNet {
+  return new ResNet({ block: Bottleneck, layers: [3, 4, 23, 3], groups: 32, baseWidth: 8 }, options);
+}

@@ -6,33 +6,46 @@
 
 import type { Tensor } from "../tensor/tensor.js";
 import { mul } from "../ops/elementwise.js";
-import { relu, sigmoid } from "../ops/activations.js";
+import { hardsigmoid, relu, sigmoid, silu } from "../ops/activations.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
 import { Module, Conv2d } from "../nn/index.js";
 import { call, type LayerOptions } from "./common.js";
 import { Bottleneck, ResNet, type BlockOptions, type ResNetOptions } from "./resnet.js";
 
+export interface SqueezeExcitationOptions extends LayerOptions {
+  /** Between fc1 and fc2: "relu" (default; SENet, MobileNet v3, RegNet) or "silu" (EfficientNet). */
+  activation?: "relu" | "silu";
+  /** The gate: "sigmoid" (default) or "hardsigmoid" (MobileNet v3). */
+  scaleActivation?: "sigmoid" | "hardsigmoid";
+}
+
 /**
  * The SE gate: x · sigmoid(fc2(relu(fc1(mean_hw(x))))), with fc1/fc2 as 1x1 convolutions (the layout of
- * torchvision.ops.SqueezeExcitation).
+ * torchvision.ops.SqueezeExcitation, whose `activation` and `scale_activation` the options mirror).
  * @example new SqueezeExcitation(256, 16).forward(x) // x [N, 256, H, W] -> [N, 256, H, W]
  */
 export class SqueezeExcitation extends Module {
   /** A gate beside the main path: summary() does not count its convs towards the network's depth. */
   readonly excludeFromDepth = true;
+  readonly activation: "relu" | "silu";
+  readonly scaleActivation: "sigmoid" | "hardsigmoid";
   fc1: Conv2d;
   fc2: Conv2d;
 
-  constructor(channels: number, squeezeChannels: number, options: LayerOptions = {}) {
+  constructor(channels: number, squeezeChannels: number, options: SqueezeExcitationOptions = {}) {
     super();
-    this.fc1 = new Conv2d(channels, squeezeChannels, 1, options);
-    this.fc2 = new Conv2d(squeezeChannels, channels, 1, options);
+    const layer = { dtype: options.dtype, backend: options.backend };
+    this.activation = options.activation ?? "relu";
+    this.scaleActivation = options.scaleActivation ?? "sigmoid";
+    this.fc1 = new Conv2d(channels, squeezeChannels, 1, layer);
+    this.fc2 = new Conv2d(squeezeChannels, channels, 1, layer);
   }
 
   forward(x: Tensor): Tensor {
     const squeezed = adaptiveAvgPool2d(x, [1, 1]);
-    const gate = sigmoid(call(this.fc2, relu(call(this.fc1, squeezed))));
-    return mul(x, gate);
+    const hidden = call(this.fc1, squeezed);
+    const scale = call(this.fc2, this.activation === "silu" ? silu(hidden) : relu(hidden));
+    return mul(x, this.scaleActivation === "hardsigmoid" ? hardsigmoid(scale) : sigmoid(scale));
   }
 }
 
