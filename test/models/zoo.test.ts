@@ -24,7 +24,9 @@ interface ModelCase {
 }
 
 function fixtureModels(): ModelCase[] {
-  return (JSON.parse(readFileSync(join(fixtureDir, "models.json"), "utf8")) as { cases: ModelCase[] }).cases;
+  return ["models.json", "models_extra.json"].flatMap(
+    (file) => (JSON.parse(readFileSync(join(fixtureDir, file), "utf8")) as { cases: ModelCase[] }).cases,
+  );
 }
 
 test("listModels describes every family with paper, year and input size; getModel builds each on meta", () => {
@@ -43,12 +45,16 @@ test("listModels describes every family with paper, year and input size; getMode
     "mobilenet",
     "squeezenet",
     "shufflenet",
+    "mnasnet",
+    "efficientnet",
+    "regnet",
+    "convnext",
   ]) {
     assert.ok(families.has(f), f);
   }
   const inFixture = new Set(fixtureModels().map((c) => c.name));
   for (const info of models) {
-    assert.ok(info.paper.length > 10 && info.year >= 1998 && info.year <= 2018, info.name);
+    assert.ok(info.paper.length > 10 && info.year >= 1998 && info.year <= 2022, info.name);
     // Models in models.json get the full check in torchvision.test.ts.
     if (inFixture.has(info.name)) continue;
     const s = summary(getModel(info.name, { ...meta, numClasses: 7 }), [2, ...info.inputSize]);
@@ -116,13 +122,19 @@ test("small-input stems keep 32x32 images from shrinking to nothing", () => {
     "mobilenet_v1",
     "mobilenet_v2",
     "shufflenet_v2_x1_0",
-  ]) {
+    "efficientnet_b0",
+    "mnasnet1_0",
+    "regnet_y_400mf",
+  ] as const) {
     const normal = summary(getModel(name, { ...meta, numClasses: 10 }), [1, 3, 32, 32]);
     const small = summary(getModel(name, { ...meta, numClasses: 10, smallInput: true }), [1, 3, 32, 32]);
     assert.deepEqual(small.outputShape, [1, 10], name);
     // At least one stride-2 step (4x the positions) is gone from the stem.
     assert.ok(small.totalMacs > 3.5 * normal.totalMacs, `${name}: ${small.totalMacs} vs ${normal.totalMacs}`);
   }
+  // MobileNet v3 Small's fixed-size head outweighs its convolutions at 32x32: check the stem's maps instead.
+  const v3 = summary(getModel("mobilenet_v3_small", { ...meta, smallInput: true }), [1, 3, 32, 32]);
+  assert.deepEqual(v3.rows.find((r) => r.name === "features.0")!.outputShape, [1, 16, 32, 32]);
   const dense = summary(getModel("densenet121", { ...meta, smallInput: true }), [1, 3, 32, 32]);
   assert.deepEqual(dense.rows.find((r) => r.name === "features.denseblock1")!.outputShape, [1, 256, 32, 32]);
 });
@@ -175,5 +187,42 @@ test("loadWeights lists every mismatched name and shape", () => {
       ) &&
       /missing keys: .*features\.3\.squeeze\.weight/.test(e.message) &&
       /unexpected keys: classifier\.9\.weight/.test(e.message),
+  );
+});
+
+test("model options are typed per model and unknown keys are rejected, naming the key, the model and the valid ones", () => {
+  assert.throws(
+    // @ts-expect-error -- inChanels is not an option of lenet5 (inChannels misspelled): a type error too.
+    () => getModel("lenet5", { numClasses: 5, inChanels: 3 }),
+    (e: Error) =>
+      e.message ===
+      "getModel: unknown option 'inChanels' for model 'lenet5'; valid options: numClasses, inChannels, dtype, backend",
+  );
+  assert.throws(
+    // @ts-expect-error -- smallInput is a ResNet option, not SqueezeNet's.
+    () => getModel("squeezenet1_1", { smallInput: true, widthMultiplier: 2 }),
+    /unknown options 'smallInput', 'widthMultiplier' for model 'squeezenet1_1'; valid options: numClasses, inChannels, dtype, backend$/,
+  );
+  assert.throws(
+    // @ts-expect-error -- vgg16_bn's depth and batch norm come from its name.
+    () => getModel("vgg16_bn", { depth: 11 }),
+    /unknown option 'depth' for model 'vgg16_bn'.*hiddenFeatures/,
+  );
+  // A name only known at run time takes any options at compile time; the check happens when building.
+  const name: string = "convnext_tiny";
+  assert.throws(
+    () => getModel(name, { ...meta, stochasticDepth: 0.2 }),
+    /unknown option 'stochasticDepth' for model 'convnext_tiny'; valid options: numClasses, inChannels, dtype, backend, stochasticDepthProb, layerScale/,
+  );
+  // Every valid family option still passes through.
+  const convnext = summary(
+    getModel("convnext_tiny", { ...meta, stochasticDepthProb: 0.2, layerScale: 1 }),
+    [1, 3, 64, 64],
+  );
+  assert.deepEqual(convnext.outputShape, [1, 1000]);
+  assert.deepEqual(
+    summary(getModel("resnet20_cifar", { ...meta, shortcut: "B", numClasses: 3 }), [1, 3, 32, 32])
+      .outputShape,
+    [1, 3],
   );
 });

@@ -208,6 +208,8 @@ const handledElsewhere = new Set([
   "lr_schedulers",
   "end_to_end",
   "models",
+  "models_extra",
+  "models_forward",
 ]);
 const families = fixtureFamilies().filter((f) => !handledElsewhere.has(f));
 
