@@ -10,6 +10,8 @@ async function dispatch(spec: CaseSpec): Promise<CaseResult> {
     const loop = await import("./loop.js");
     return spec.impl === "striate-chromium" ? loop.runChromiumLoopCase(spec) : loop.runLoopCase(spec);
   }
+  if (spec.task === "zoo-infer" || spec.task === "zoo-train")
+    return (await import("./zoo-case.js")).runZooCase(spec);
   if (spec.impl.startsWith("striate")) {
     if (spec.task === "sgemm") return (await import("./sgemm-case.js")).runSgemm(spec);
     return (await import("./striate.js")).runStriate(spec);
