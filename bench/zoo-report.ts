@@ -152,7 +152,7 @@ export function runDescription(file: ZooBenchFile): string {
  * cores and load above it and the registered models it did not measure below.
  */
 export function measuredTable(file: ZooBenchFile | null, infos: readonly ModelInfo[]): string {
-  if (file === null) return "_No measurements yet: run `npm run bench:zoo`._";
+  if (file === null) return "_No measurements yet: run `npm run bench -- --zoo`._";
   const byName = new Map(file.models.map((m) => [m.name, m]));
   const header = [
     "Model",
@@ -293,7 +293,7 @@ GoogLeNet adds its auxiliary heads' losses × 0.3), each on random input of the 
 median of as many runs as fit a few seconds after a first run (at least one, so a multi-second step is run
 twice). Memory: the wasm heap's high-water mark in the process that ran the model (weights, activations,
 gradients, optimizer state and kernel workspaces), and the whole process's peak RSS for the training step.
-Each model runs in fresh processes. Regenerate with \`npm run bench:zoo\` (docs/performance.md).
+Each model runs in fresh processes. Regenerate with \`npm run bench -- --zoo\` (docs/performance.md).
 
 ${measuredTable(bench, infos)}
 

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { format, resolveConfig } from "prettier";
 import { listModels } from "../src/models/index.js";
 import { oneOfList, orExit } from "./args.js";
 import { type CaseResult, type CaseSpec, spawnCase } from "./common.js";
@@ -184,7 +185,11 @@ export async function runZoo(options: ZooRunOptions): Promise<ZooBenchFile> {
     file.models.push(entry);
     file.loadAverageEnd = loadavg();
     file.minutes = (performance.now() - t0) / 60_000;
-    writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
+    // Formatted as the repository's files are, so `prettier --check .` passes on the committed results.
+    writeFileSync(
+      out,
+      await format(JSON.stringify(file, null, 2), { ...(await resolveConfig(out)), parser: "json" }),
+    );
   }
   console.log(measuredTable(file, all));
   process.stderr.write(`zoo bench: done in ${file.minutes.toFixed(1)} min; wrote ${out}\n`);
