@@ -121,6 +121,12 @@ const ms = (v: number | undefined) =>
         ? v.toFixed(1)
         : v.toFixed(2);
 const mib = (bytes: number) => Math.round(bytes / MiB).toLocaleString("en-US");
+/** A skipped cell: out-of-memory failures in a few words (the JSON keeps the whole message), others cut short. */
+export function skipCell(reason: string): string {
+  if (/out of memory/i.test(reason)) return "out of memory (wasm32's 4 GiB)";
+  const cell = reason.replace(/\|/g, "/");
+  return cell.length > 90 ? `${cell.slice(0, 89)}…` : cell;
+}
 const loads = (l: readonly number[]) => l.map((v) => v.toFixed(2)).join(" ");
 
 /** True when the load average says other processes took CPU time during the run. */
@@ -171,8 +177,8 @@ export function measuredTable(file: ZooBenchFile | null, infos: readonly ModelIn
     const [c, h, w] = info.inputSize;
     const inf = m.inference;
     const tr = m.training;
-    const infCells = "skip" in inf ? [inf.skip, ""] : [ms(inf.latency1Ms), ms(inf.latency2Ms)];
-    const trCell = "skip" in tr ? tr.skip : ms(tr.stepMs);
+    const infCells = "skip" in inf ? [skipCell(inf.skip), ""] : [ms(inf.latency1Ms), ms(inf.latency2Ms)];
+    const trCell = "skip" in tr ? skipCell(tr.skip) : ms(tr.stepMs);
     const heap = `${"skip" in inf ? "—" : mib(inf.heapPeakBytes)} / ${"skip" in tr ? "—" : mib(tr.heapPeakBytes)}`;
     const rss = "skip" in tr ? "—" : mib(tr.maxRssBytes);
     const head = [`\`${info.name}\``, `${c}x${h}x${w}`, formatCount(m.params), formatCount(m.macs)];

@@ -127,7 +127,9 @@ function fakeRun(load: number): ZooBenchFile {
         params: 61706,
         macs: 416520,
         inference: { latency1Ms: 0.5, latency2Ms: 0.4, reps1: 20, reps2: 20, ...memory },
-        training: { skip: "failed: out of memory" },
+        training: {
+          skip: "failed: wasm backend: out of memory: allocating 49.0 MiB needs the wasm memory to grow",
+        },
       },
     ],
   };
@@ -147,7 +149,7 @@ test("the measured table shows the run's machine, each measured model in registr
     ["`lenet5`", "`resnet18`"],
   );
   assert.equal(rows[1], "| `resnet18` | 3x224x224 | 11.69M | 1.81G | 44.4 | 25.6 | 1,235 | 40 / 40 | 200 |");
-  assert.match(rows[0], /\| failed: out of memory \| 40 \/ — \| — \|$/);
+  assert.match(rows[0], /\| out of memory \(wasm32's 4 GiB\) \| 40 \/ — \| — \|$/);
   const missing = /Not measured in this run: (.*)\.$/m.exec(table)![1].split(", ");
   assert.equal(missing.length, infos.length - 2);
   assert.ok(!missing.includes("`resnet18`") && missing.includes("`vgg16`"));
