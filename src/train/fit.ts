@@ -311,11 +311,18 @@ function stopOnNonFinite(
   }
   const message =
     `fit: parameter ${describeNonFinite(badTensor)} after the step ${where} although the loss was finite (${loss}); ` +
-    `training stopped and the weights from before this step were restored. Earlier checkpoints are kept. ` +
+    `training stopped and ${restoredWeights(run.guard!.stepsBehind)} were restored. Earlier checkpoints are kept. ` +
     `Try a lower learning rate.`;
   history.stopReason = "non-finite-weights";
   history.stopMessage = message;
   run.failure = new NonFiniteWeightsError(message, history, epoch + 1, ctx.batch + 1, lr, badTensor.name);
+}
+
+/** Which weights WeightGuard.restore() brought back, for messages. */
+function restoredWeights(stepsBehind: number): string {
+  if (stepsBehind === 0) return "the weights from before this step";
+  // Large models are copied to the host every few steps only (weight-guard.ts).
+  return `the last weights kept, from ${stepsBehind + 1} steps before,`;
 }
 
 /** Running sums of one epoch's training batches. */
