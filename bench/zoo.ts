@@ -78,33 +78,23 @@ function runZooCase(kind: "infer" | "train", model: string, quick: boolean): Pro
   return spawnCase(process.execPath, args, { ...process.env }, CASE_TIMEOUT_MS[kind]);
 }
 
+/** The memory figures every zoo case reports (bench/zoo-case.ts, memoryFigures). */
+function memoryOf(v: Record<string, number>) {
+  return { heapPeakBytes: v.heapPeakBytes, wasmMemoryBytes: v.wasmMemoryBytes, maxRssBytes: v.maxRssBytes };
+}
+
 function inferenceOf(r: CaseResult): ZooInference {
   const v = r.values;
   if (r.skip !== undefined || v === undefined) return { skip: r.skip ?? "no result" };
-  return {
-    latency1Ms: v.latency1Ms,
-    latency2Ms: v.latency2Ms,
-    reps1: v.reps1,
-    reps2: v.reps2,
-    heapPeakBytes: v.heapPeakBytes,
-    wasmMemoryBytes: v.wasmMemoryBytes,
-    maxRssBytes: v.maxRssBytes,
-    note: r.note,
-  };
+  const latencies = { latency1Ms: v.latency1Ms, latency2Ms: v.latency2Ms, reps1: v.reps1, reps2: v.reps2 };
+  return { ...latencies, ...memoryOf(v), note: r.note };
 }
 
 function trainingOf(r: CaseResult): ZooTraining {
   const v = r.values;
   if (r.skip !== undefined || v === undefined) return { skip: r.skip ?? "no result" };
-  return {
-    stepMs: v.trainMs,
-    reps: v.trainReps,
-    firstMs: v.trainFirstMs,
-    threads: r.actualThreads ?? ZOO_TRAIN_THREADS,
-    heapPeakBytes: v.heapPeakBytes,
-    wasmMemoryBytes: v.wasmMemoryBytes,
-    maxRssBytes: v.maxRssBytes,
-  };
+  const threads = r.actualThreads ?? ZOO_TRAIN_THREADS;
+  return { stepMs: v.trainMs, reps: v.trainReps, firstMs: v.trainFirstMs, threads, ...memoryOf(v) };
 }
 
 /** docs/models.md from the new results (the generator prints what it wrote). */

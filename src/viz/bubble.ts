@@ -142,14 +142,8 @@ export function bubbleChartScene(bubbles: readonly Bubble[], options: BubbleChar
     );
     text(px(t), box.bottom + 6, format(t), "middle");
   }
-  shapes.push({
-    kind: "rect",
-    x: box.left,
-    y: box.top,
-    w: box.right - box.left,
-    h: box.bottom - box.top,
-    stroke: AXIS,
-  });
+  const frame = { x: box.left, y: box.top, w: box.right - box.left, h: box.bottom - box.top };
+  shapes.push({ kind: "rect", ...frame, stroke: AXIS });
   text((box.left + box.right) / 2, box.bottom + 26, options.xLabel, "middle");
   text(box.left - 50, box.top - 14, options.yLabel, "start");
 

@@ -12,12 +12,15 @@ import {
   SECTION_BEGIN,
   SECTION_END,
   type PublishedTop1File,
+  type ZooBenchEntry,
   type ZooBenchFile,
+  type ZooTraining,
   chartData,
   chartSvg,
   isImageNetModel,
   measuredTable,
   readJson,
+  zooFigures,
   zooSection,
 } from "../../bench/zoo-report.js";
 
@@ -94,7 +97,6 @@ test("the chart's SVG plots every model with a published figure, and places high
 
 /** A made-up run of two models (one with a failed training step), to check what the section shows. */
 function fakeRun(load: number): ZooBenchFile {
-  const memory = { heapPeakBytes: 40 * 2 ** 20, wasmMemoryBytes: 64 * 2 ** 20, maxRssBytes: 200 * 2 ** 20 };
   return {
     date: "2026-12-03T14:00:00.000Z",
     cpu: "Test CPU",
@@ -111,28 +113,21 @@ function fakeRun(load: number): ZooBenchFile {
     trainThreads: 2,
     timing: {},
     models: [
-      {
-        name: "resnet18",
-        family: "resnet",
-        inputSize: [3, 224, 224],
-        params: 11689512,
-        macs: 1814073344,
-        inference: { latency1Ms: 44.4, latency2Ms: 25.6, reps1: 20, reps2: 20, ...memory },
-        training: { stepMs: 1234.5, reps: 3, firstMs: 1500, threads: 2, ...memory },
-      },
-      {
-        name: "lenet5",
-        family: "lenet",
-        inputSize: [1, 28, 28],
-        params: 61706,
-        macs: 416520,
-        inference: { latency1Ms: 0.5, latency2Ms: 0.4, reps1: 20, reps2: 20, ...memory },
-        training: {
-          skip: "failed: wasm backend: out of memory: allocating 49.0 MiB needs the wasm memory to grow",
-        },
-      },
+      measured("resnet18", [44.4, 25.6], { stepMs: 1234.5, reps: 3, firstMs: 1500, threads: 2, ...memory }),
+      measured("lenet5", [0.5, 0.4], {
+        skip: "failed: wasm backend: out of memory: allocating 49.0 MiB needs the wasm memory to grow",
+      }),
     ],
   };
+}
+
+const memory = { heapPeakBytes: 40 * 2 ** 20, wasmMemoryBytes: 64 * 2 ** 20, maxRssBytes: 200 * 2 ** 20 };
+
+/** A bench entry of a registered model with its summary's figures and the given (made-up) timings. */
+function measured(name: string, [latency1Ms, latency2Ms]: number[], training: ZooTraining): ZooBenchEntry {
+  const info = infos.find((i) => i.name === name)!;
+  const inference = { latency1Ms, latency2Ms, reps1: 20, reps2: 20, ...memory };
+  return { name, family: info.family, inputSize: info.inputSize, ...zooFigures(info), inference, training };
 }
 
 test("the measured table shows the run's machine, each measured model in registry order and what was not measured", () => {
