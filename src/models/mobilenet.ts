@@ -21,13 +21,14 @@ import {
   SiLU,
   Dropout,
   Linear,
+  type TensorModule,
 } from "../nn/index.js";
-import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /** The activations torchvision's Conv2dNormActivation takes in the zoo's models; "none" leaves it out. */
 export type ConvActivation = "relu" | "relu6" | "hardswish" | "silu" | "none";
 
-function activationLayer(activation: ConvActivation): Module | null {
+function activationLayer(activation: ConvActivation): TensorModule | null {
   if (activation === "relu") return new ReLU();
   if (activation === "relu6") return new ReLU6();
   if (activation === "hardswish") return new Hardswish();
@@ -76,7 +77,7 @@ export class DepthwiseSeparableConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.pointwise, call(this.depthwise, x));
+    return this.pointwise.forward(this.depthwise.forward(x));
   }
 }
 
@@ -144,8 +145,8 @@ export class MobileNetV1 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = flatten(adaptiveAvgPool2d(call(this.features, x), [1, 1]), 1);
-    return call(this.fc, call(this.dropout, h));
+    const h = flatten(adaptiveAvgPool2d(this.features.forward(x), [1, 1]), 1);
+    return this.fc.forward(this.dropout.forward(h));
   }
 }
 
@@ -169,7 +170,7 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = call(this.conv, x);
+    const out = this.conv.forward(x);
     return this.useResidual ? add(x, out) : out;
   }
 }
@@ -233,7 +234,7 @@ export class MobileNetV2 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = flatten(adaptiveAvgPool2d(call(this.features, x), [1, 1]), 1);
-    return call(this.classifier, h);
+    const h = flatten(adaptiveAvgPool2d(this.features.forward(x), [1, 1]), 1);
+    return this.classifier.forward(h);
   }
 }

@@ -8,8 +8,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { mul } from "../ops/elementwise.js";
 import { hardsigmoid, relu, sigmoid, silu } from "../ops/activations.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
-import { Module, Conv2d } from "../nn/index.js";
-import { call, type LayerOptions } from "./common.js";
+import { Module, Conv2d, type TensorModule } from "../nn/index.js";
+import { type LayerOptions } from "./common.js";
 import { Bottleneck, ResNet, type BlockOptions, type ResNetOptions } from "./resnet.js";
 
 export interface SqueezeExcitationOptions extends LayerOptions {
@@ -43,8 +43,8 @@ export class SqueezeExcitation extends Module {
 
   forward(x: Tensor): Tensor {
     const squeezed = adaptiveAvgPool2d(x, [1, 1]);
-    const hidden = call(this.fc1, squeezed);
-    const scale = call(this.fc2, this.activation === "silu" ? silu(hidden) : relu(hidden));
+    const hidden = this.fc1.forward(squeezed);
+    const scale = this.fc2.forward(this.activation === "silu" ? silu(hidden) : relu(hidden));
     return mul(x, this.scaleActivation === "hardsigmoid" ? hardsigmoid(scale) : sigmoid(scale));
   }
 }
@@ -57,7 +57,7 @@ export class SEBottleneck extends Bottleneck {
     inPlanes: number,
     planes: number,
     stride: number,
-    downsample: Module | null,
+    downsample: TensorModule | null,
     o: BlockOptions = {},
   ) {
     super(inPlanes, planes, stride, downsample, o);
@@ -66,7 +66,7 @@ export class SEBottleneck extends Bottleneck {
   }
 
   protected override residual(x: Tensor): Tensor {
-    return call(this.se, super.residual(x));
+    return this.se.forward(super.residual(x));
   }
 }
 
