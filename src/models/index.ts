@@ -3,6 +3,7 @@
 // year, input size). Names follow torchvision where it has the model, and those models have torchvision's
 // state_dict keys and shapes, so its weights load with `loadWeights`.
 
+import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/index.js";
 import type { ModelOptions } from "./common.js";
 import { LeNet5, LeNet5Classic, type LeNet5ClassicOptions } from "./lenet.js";
@@ -185,6 +186,12 @@ export interface ZooModelOptions {
   unet: UNetOptions;
 }
 
+/**
+ * What getModel returns: a module called with one image batch [N, C, H, W]; the output is class logits
+ * [N, classes] (GoogLeNet in training mode: logits and auxiliary logits; U-Net: [N, classes, H, W]).
+ */
+export type ZooModel = Module<[input: Tensor], unknown>;
+
 /** A registered model's name. */
 export type ZooModelName = keyof ZooModelOptions;
 
@@ -225,7 +232,7 @@ interface Entry<N extends ZooModelName = ZooModelName> extends ModelInfo {
   name: N;
   /** The option keys the model accepts (those of ZooModelOptions[N]). */
   optionKeys: readonly string[];
-  build: (options: ZooModelOptions[N]) => Module;
+  build: (options: ZooModelOptions[N]) => ZooModel;
 }
 
 function entry<N extends ZooModelName>(
@@ -233,7 +240,7 @@ function entry<N extends ZooModelName>(
   family: Family,
   year: number,
   inputSize: [number, number, number],
-  build: (options: ZooModelOptions[N]) => Module,
+  build: (options: ZooModelOptions[N]) => ZooModel,
   optionKeys: readonly string[],
   extra: { numClasses?: number; torchvision?: boolean; familyName?: string; task?: ModelInfo["task"] } = {},
 ): Entry<N> {
@@ -426,7 +433,7 @@ export function listModels(): ModelInfo[] {
  * const net = getModel("resnet18", { numClasses: 10, smallInput: true });
  * net.forward(x); // x [N, 3, 32, 32] -> [N, 10]
  */
-export function getModel<N extends string>(name: N, options?: GetModelOptions<N>): Module {
+export function getModel<N extends string>(name: N, options?: GetModelOptions<N>): ZooModel {
   const found = REGISTRY.find((e) => e.name === name) as Entry | undefined;
   if (!found) {
     throw new Error(
@@ -441,5 +448,5 @@ export function getModel<N extends string>(name: N, options?: GetModelOptions<N>
         `for model '${name}'; valid options: ${found.optionKeys.join(", ")}`,
     );
   }
-  return (found.build as (o: ModelOptions) => Module)(given);
+  return (found.build as (o: ModelOptions) => ZooModel)(given);
 }

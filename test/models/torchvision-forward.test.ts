@@ -58,7 +58,7 @@ for (const c of cases) {
       c.input.shape,
       { backend },
     );
-    const y = noGrad(() => (model as unknown as { forward(t: Tensor): Tensor }).forward(x));
+    const y = noGrad(() => model.forward(x) as Tensor);
     const expected = decode(c.output);
     assert.deepEqual(y.shape, c.output.shape);
     const actual = y.toArray() as unknown as ArrayLike<number>;
