@@ -87,6 +87,7 @@ export const CONVNEXT_TINY: readonly ConvNeXtStage[] = [
   { channels: 768, outChannels: null, layers: 3 },
 ];
 
+/** Options of `convnext_tiny` (ConvNeXt), beyond numClasses, inChannels, dtype, backend. */
 export interface ConvNeXtOptions extends ModelOptions {
   /** Stochastic depth rate of the last block, growing linearly from 0 at the first. Default 0.1 (tiny). */
   stochasticDepthProb?: number;

@@ -87,6 +87,7 @@ export const EFFICIENTNET_B0: readonly MBConvStage[] = [
   { expandRatio: 6, kernel: 3, stride: 1, inChannels: 192, outChannels: 320, layers: 1 },
 ];
 
+/** Options of `efficientnet_b0` (EfficientNet), beyond numClasses, inChannels, dtype, backend. */
 export interface EfficientNetOptions extends ModelOptions {
   /** Channels per stage times this (rounded to a multiple of 8). Default 1 (B0). */
   widthMultiplier?: number;

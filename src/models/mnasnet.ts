@@ -74,6 +74,7 @@ function roundToMultipleOf(value: number, divisor: number): number {
   return rounded >= 0.9 * value ? rounded : rounded + divisor;
 }
 
+/** Options of `mnasnet1_0` (MNASNet), beyond numClasses, inChannels, dtype, backend. */
 export interface MNASNetOptions extends ModelOptions {
   /** Depth multiplier alpha on every layer's channels (torchvision's `alpha`; 1.0 for mnasnet1_0). */
   widthMultiplier?: number;

@@ -114,6 +114,7 @@ export const MOBILENET_V3_SMALL: readonly MobileNetV3Block[] = blocks([
   [96, 5, 576, 96, true, "HS", 1],
 ]);
 
+/** Options of `mobilenet_v3_small` / `mobilenet_v3_large` (MobileNetV3), beyond numClasses, inChannels, dtype, backend. */
 export interface MobileNetV3Options extends ModelOptions {
   /** Width multiplier: every block's channels times this, rounded to a multiple of 8. Default 1. */
   widthMultiplier?: number;

@@ -83,6 +83,7 @@ export class ResBottleneckBlock extends Module {
   }
 }
 
+/** Options of `regnet_y_400mf` (RegNet), beyond numClasses, inChannels, dtype, backend. */
 export interface RegNetOptions extends ModelOptions {
   /** Stem conv with stride 1 instead of 2, for 32x32 images. */
   smallInput?: boolean;

@@ -12,6 +12,7 @@ import { Module, Conv2d, type TensorModule } from "../nn/index.js";
 import { type LayerOptions } from "./common.js";
 import { Bottleneck, ResNet, type BlockOptions, type ResNetOptions } from "./resnet.js";
 
+/** Options of SqueezeExcitation: the layer options and torchvision's two activations. */
 export interface SqueezeExcitationOptions extends LayerOptions {
   /** Between fc1 and fc2: "relu" (default; SENet, MobileNet v3, RegNet) or "silu" (EfficientNet). */
   activation?: "relu" | "silu";
