@@ -203,7 +203,10 @@ export type GetModelOptions<N extends string> = N extends ZooModelName
   ? ZooModelOptions[N]
   : ModelOptions & Record<string, unknown>;
 
-/** Every key of an options type beyond ModelOptions, listed once so that run-time checks match the type. */
+/**
+ * Every key of an options type beyond ModelOptions, listed once so that the run-time check matches the type
+ * (a key missing from the list, or listed but not in the type, is a compile error).
+ */
 type OwnKeys<T> = { [K in Exclude<keyof T, keyof ModelOptions>]-?: true };
 
 const COMMON_KEYS: { [K in keyof ModelOptions]-?: true } = {
@@ -213,20 +216,17 @@ const COMMON_KEYS: { [K in keyof ModelOptions]-?: true } = {
   backend: true,
 };
 
-function keys<T extends ModelOptions>(own: OwnKeys<T>): readonly string[] {
-  return [...Object.keys(COMMON_KEYS), ...Object.keys(own)];
-}
-
-const ALEXNET_KEYS = keys<AlexNetOptions>({ dropout: true, hiddenFeatures: true });
-const RESNET_KEYS = keys<ResNetOptions>({ smallInput: true });
-const DENSENET_KEYS = keys<DenseNetFamilyOptions>({
+const ALEXNET_KEYS: OwnKeys<AlexNetOptions> = { dropout: true, hiddenFeatures: true };
+const RESNET_KEYS: OwnKeys<ResNetOptions> = { smallInput: true };
+const DENSENET_KEYS: OwnKeys<DenseNetFamilyOptions> = {
   growthRate: true,
   numInitFeatures: true,
   bnSize: true,
   dropRate: true,
   smallInput: true,
-});
-const MOBILENET_KEYS = keys<MobileNetOptions>({ widthMultiplier: true, dropout: true, smallInput: true });
+};
+const MOBILENET_KEYS: OwnKeys<MobileNetOptions> = { widthMultiplier: true, dropout: true, smallInput: true };
+const NO_KEYS: OwnKeys<ModelOptions> = {};
 
 interface Entry<N extends ZooModelName = ZooModelName> extends ModelInfo {
   name: N;
@@ -241,7 +241,7 @@ function entry<N extends ZooModelName>(
   year: number,
   inputSize: [number, number, number],
   build: (options: ZooModelOptions[N]) => ZooModel,
-  optionKeys: readonly string[],
+  ownKeys: OwnKeys<ZooModelOptions[N]>,
   extra: { numClasses?: number; torchvision?: boolean; familyName?: string; task?: ModelInfo["task"] } = {},
 ): Entry<N> {
   return {
@@ -254,24 +254,23 @@ function entry<N extends ZooModelName>(
     introduced: INTRODUCED[family],
     torchvision: extra.torchvision ?? false,
     task: extra.task ?? "classification",
-    optionKeys,
+    optionKeys: [...Object.keys(COMMON_KEYS), ...Object.keys(ownKeys)],
     build,
   };
 }
 
 const IMAGENET: [number, number, number] = [3, 224, 224];
 const tv = { torchvision: true };
-const COMMON = keys<ModelOptions>({});
 
 const REGISTRY = [
-  entry("lenet5", "lenet", 1998, [1, 28, 28], (o) => new LeNet5(o), COMMON, { numClasses: 10 }),
+  entry("lenet5", "lenet", 1998, [1, 28, 28], (o) => new LeNet5(o), NO_KEYS, { numClasses: 10 }),
   entry(
     "lenet5_classic",
     "lenet",
     1998,
     [1, 32, 32],
     (o) => new LeNet5Classic(o),
-    keys<LeNet5ClassicOptions>({ connectionTable: true }),
+    { connectionTable: true },
     { numClasses: 10 },
   ),
   entry("alexnet", "alexnet", 2012, IMAGENET, (o) => new AlexNet(o), ALEXNET_KEYS, tv),
@@ -295,7 +294,7 @@ const REGISTRY = [
     2015,
     IMAGENET,
     (o) => new GoogLeNet(o),
-    keys<GoogLeNetOptions>({ auxLogits: true, branch3KernelSize: true, dropout: true, transformInput: true }),
+    { auxLogits: true, branch3KernelSize: true, dropout: true, transformInput: true },
     tv,
   ),
   ...([18, 34, 50, 101, 152] as const).map((depth) =>
@@ -308,7 +307,7 @@ const REGISTRY = [
       2016,
       [3, 32, 32],
       (o) => new CifarResNet({ ...o, depth }),
-      keys<CifarOptions>({ shortcut: true }),
+      { shortcut: true },
       { numClasses: 10 },
     ),
   ),
@@ -346,7 +345,7 @@ const REGISTRY = [
     2019,
     IMAGENET,
     (o) => new MNASNet(o),
-    keys<MNASNetOptions>({ widthMultiplier: true, dropout: true, smallInput: true }),
+    { widthMultiplier: true, dropout: true, smallInput: true },
     tv,
   ),
   entry(
@@ -355,13 +354,13 @@ const REGISTRY = [
     2019,
     IMAGENET,
     (o) => efficientnetB0(o),
-    keys<EfficientNetOptions>({
+    {
       widthMultiplier: true,
       depthMultiplier: true,
       dropout: true,
       stochasticDepthProb: true,
       smallInput: true,
-    }),
+    },
     tv,
   ),
   entry("regnet_y_400mf", "regnet", 2020, IMAGENET, (o) => regnetY400mf(o), RESNET_KEYS, tv),
@@ -371,17 +370,17 @@ const REGISTRY = [
     2022,
     IMAGENET,
     (o) => convnextTiny(o),
-    keys<ConvNeXtOptions>({ stochasticDepthProb: true, layerScale: true }),
+    { stochasticDepthProb: true, layerScale: true },
     tv,
   ),
-  entry("squeezenet1_1", "squeezenet", 2016, IMAGENET, (o) => new SqueezeNet(o), COMMON, tv),
+  entry("squeezenet1_1", "squeezenet", 2016, IMAGENET, (o) => new SqueezeNet(o), NO_KEYS, tv),
   entry(
     "shufflenet_v2_x1_0",
     "shufflenet",
     2018,
     IMAGENET,
     (o) => new ShuffleNetV2(o),
-    keys<ShuffleNetV2Options>({ stagesRepeats: true, stagesOutChannels: true, smallInput: true }),
+    { stagesRepeats: true, stagesOutChannels: true, smallInput: true },
     tv,
   ),
   entry(
@@ -390,14 +389,14 @@ const REGISTRY = [
     2007,
     [1, 28, 28],
     (o) => new HMAX(o),
-    keys<HmaxOptions>({
+    {
       s1Sizes: true,
       orientations: true,
       c1Pool: true,
       prototypeSizes: true,
       prototypesPerSize: true,
       beta: true,
-    }),
+    },
     { numClasses: 10 },
   ),
   entry(
@@ -406,7 +405,7 @@ const REGISTRY = [
     2015,
     [1, 32, 32],
     (o) => new UNet(o),
-    keys<UNetOptions>({ baseWidth: true, depth: true }),
+    { baseWidth: true, depth: true },
     { numClasses: 4, task: "segmentation" },
   ),
 ];
