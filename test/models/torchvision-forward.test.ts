@@ -1,6 +1,6 @@
 // The zoo's later models compute what torchvision's compute: with the same weights (rebuilt from their
-// state_dict keys by deterministic-weights.ts, batch-norm statistics from the fixture) and the same
-// [2, 3, 64, 64] input, eval-mode logits match torchvision's (test/fixtures/torch/models_forward.json, made by
+// state_dict keys by deterministic-weights.ts, batch-norm statistics from the fixture) and the same input
+// (2x3x48x48; ConvNeXt 1x3x32x32), eval-mode logits match torchvision's (models_forward.json, made by
 // scripts/fixtures/torchvision_models.py) within float32 rounding. The shapes alone (torchvision.test.ts)
 // would not catch a wrong activation, epsilon, squeeze width or residual placement; this does.
 
