@@ -15,7 +15,17 @@ export function trainFixedBatch(
   model: Module,
   inputShape: number[],
   numClasses: number,
-  options: { steps?: number; lr?: number; seed?: number } = {},
+  options: {
+    steps?: number;
+    lr?: number;
+    seed?: number;
+    /**
+     * Reseed before every training step too, so that dropout and stochastic depth draw the evaluation's
+     * masks: the steps then descend the very function that is evaluated (a deep net with stochastic depth
+     * otherwise takes its few small steps on other masks' losses, which need not lower this one).
+     */
+    fixedMasks?: boolean;
+  } = {},
 ): TrainResult {
   manualSeed(options.seed ?? 7);
   const x = randn(inputShape);
@@ -29,6 +39,7 @@ export function trainFixedBatch(
   const before = evaluate();
   const losses: number[] = [];
   for (let step = 0; step < (options.steps ?? 2); step++) {
+    if (options.fixedMasks) manualSeed(1234);
     const loss = lossOf();
     loss.backward();
     losses.push(loss.item());
