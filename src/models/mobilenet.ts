@@ -39,13 +39,19 @@ function activationLayer(activation: ConvActivation): TensorModule | null {
 /**
  * Conv (no bias, "same" padding for odd kernels) + batch norm + activation (default ReLU6), as
  * torchvision's Conv2dNormActivation: a Sequential, so its keys are `0.weight` (conv), `1.*` (bn).
- * `eps` is the batch norm's (MobileNet v3 uses 0.001).
+ * `eps` and `momentum` are the batch norm's (MobileNet v3 uses 0.001 and 0.01).
  */
 export function convBnAct(
   inChannels: number,
   outChannels: number,
   kernelSize: number,
-  o: LayerOptions & { stride?: number; groups?: number; activation?: ConvActivation; eps?: number },
+  o: LayerOptions & {
+    stride?: number;
+    groups?: number;
+    activation?: ConvActivation;
+    eps?: number;
+    momentum?: number;
+  },
 ): Sequential {
   const layer = { dtype: o.dtype, backend: o.backend };
   const conv = new Conv2d(inChannels, outChannels, kernelSize, {
@@ -55,7 +61,10 @@ export function convBnAct(
     groups: o.groups ?? 1,
     bias: false,
   });
-  const block = new Sequential(conv, new BatchNorm2d(outChannels, { ...layer, eps: o.eps }));
+  const block = new Sequential(
+    conv,
+    new BatchNorm2d(outChannels, { ...layer, eps: o.eps, momentum: o.momentum }),
+  );
   const act = activationLayer(o.activation ?? "relu6");
   return act ? block.append(act) : block;
 }

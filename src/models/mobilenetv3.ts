@@ -24,8 +24,8 @@ export interface MobileNetV3Block {
   stride: 1 | 2;
 }
 
-/** torchvision's MobileNet v3 batch norms: eps 0.001 (and momentum 0.01). */
-const BN = { eps: 0.001 };
+/** torchvision's MobileNet v3 batch norms: eps 0.001, momentum 0.01. */
+const BN = { eps: 0.001, momentum: 0.01 };
 
 /**
  * v3's inverted residual (torchvision's `InvertedResidual`, keys `block.0` …): [1x1 expand + BN + act],

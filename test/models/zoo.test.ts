@@ -15,6 +15,7 @@ import {
   encodeSafetensors,
 } from "../../src/models/index.js";
 import { rand, tensor, type Tensor } from "../../src/index.js";
+import { BatchNorm2d } from "../../src/nn/index.js";
 
 const meta = { backend: "meta" };
 
@@ -225,4 +226,15 @@ test("model options are typed per model and unknown keys are rejected, naming th
       .outputShape,
     [1, 3],
   );
+});
+
+test("batch norms keep torchvision's hyper-parameters: MobileNet v3 eps 0.001 and momentum 0.01, MNASNet momentum 0.0003", () => {
+  const norms = (name: "mobilenet_v3_small" | "mnasnet1_0" | "efficientnet_b0") =>
+    getModel(name, meta)
+      .modules()
+      .filter((m): m is BatchNorm2d => m instanceof BatchNorm2d)
+      .map((m) => [m.eps, m.momentum]);
+  assert.deepEqual(new Set(norms("mobilenet_v3_small").map(String)), new Set(["0.001,0.01"]));
+  assert.deepEqual(new Set(norms("mnasnet1_0").map(String)), new Set([`0.00001,${1 - 0.9997}`]));
+  assert.deepEqual(new Set(norms("efficientnet_b0").map(String)), new Set(["0.00001,0.1"]));
 });
