@@ -223,4 +223,129 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       await close();
     }
   });
+  it("an invalid spec shows the library's message; an edited spec retrains; the URL hash round-trips", async () => {
+    const { page, errors, close } = await open(`${isolated.origin}/`);
+    try {
+      const invalid = JSON.stringify({
+        input: [1, 28, 28],
+        layers: [{ type: "conv3d", outChannels: 4, kernelSize: 3 }],
+      });
+      await page.fill("#spec", invalid);
+      await page.click("#apply");
+      await page.waitForSelector("#model-error:not([hidden])", { timeout: PAGE_MS });
+      assert.equal(
+        await page.textContent("#model-error"),
+        "model spec, layer 0 (conv3d): unknown layer type 'conv3d'; did you mean 'conv2d'?",
+      );
+
+      const tiny = JSON.stringify({
+        input: [1, 28, 28],
+        layers: [
+          { type: "conv2d", outChannels: 4, kernelSize: 3, padding: 1 },
+          { type: "relu" },
+          { type: "maxpool2d", kernelSize: 2 },
+          { type: "flatten" },
+          { type: "linear", outFeatures: 10 },
+        ],
+      });
+      await page.fill("#spec", tiny);
+      await page.click("#apply");
+      // 4·9 + 4 conv parameters, 784·10 + 10 linear ones.
+      await page.waitForSelector("#summary[data-total='7890']", { timeout: PAGE_MS });
+      assert.equal(await page.isHidden("#model-error"), true);
+      assert.equal(await stepOf(page), 0);
+      await page.click("#start");
+      await page.waitForFunction(
+        () => Number((document.querySelector("#step") as HTMLElement).dataset.step) >= 20,
+        undefined,
+        {
+          timeout: PAGE_MS,
+        },
+      );
+      await page.click("#pause");
+      await page.waitForSelector("#val-acc[data-step]:not([data-step='0'])", { timeout: PAGE_MS });
+
+      await page.selectOption("#optimizer", "sgd");
+      await page.fill("#lr", "0.01");
+      await page.dispatchEvent("#lr", "change");
+      await page.fill("#batch", "32");
+      await page.dispatchEvent("#batch", "change");
+      await page.check('input[name="augment"][value="translate"]');
+      const hash = await page.evaluate(() => location.hash);
+      assert.deepEqual(errors, []);
+
+      const linked = await open(`${isolated.origin}/${hash}`);
+      try {
+        await linked.page.waitForSelector("#summary[data-total='7890']", { timeout: PAGE_MS });
+        assert.equal(await linked.page.inputValue("#optimizer"), "sgd");
+        assert.equal(await linked.page.inputValue("#lr"), "0.01");
+        assert.equal(await linked.page.inputValue("#batch"), "32");
+        assert.equal(await linked.page.isChecked('input[name="augment"][value="translate"]'), true);
+        assert.equal(await linked.page.isChecked('input[name="augment"][value="flip"]'), false);
+        assert.equal(await linked.page.inputValue("#spec"), tiny);
+        assert.equal(await linked.page.evaluate(() => location.hash), hash);
+        assert.deepEqual(linked.errors, []);
+      } finally {
+        await linked.close();
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  it("the static build on a plain server: 1 thread and a notice without a service worker, threads with coi-serviceworker", async (t) => {
+    // http://playground.test is not a secure context: no service worker can register, as on a plain http host.
+    const single = await open(`http://${PLAIN_HOST}:${plain.port}/`);
+    try {
+      assert.equal(await single.page.evaluate(() => globalThis.crossOriginIsolated), false);
+      assert.equal(await single.page.$eval("#threads", (e) => (e as HTMLElement).dataset.threads), "1");
+      assert.match((await single.page.textContent("#notice")) ?? "", /1 thread/);
+      assert.equal(await single.page.isVisible("#notice"), true);
+      await single.page.click("#start");
+      await single.page.waitForFunction(
+        () => Number((document.querySelector("#step") as HTMLElement).dataset.step) >= 20,
+        undefined,
+        { timeout: PAGE_MS },
+      );
+      await single.page.click("#pause");
+      const rate = await single.page.$eval("#rate", (e) => e.textContent);
+      t.diagnostic(`1 thread, no isolation: ${rate}`);
+      await single.page.screenshot({ path: join(SHOTS, "single-thread.png") });
+      assert.deepEqual(single.errors, []);
+    } finally {
+      await single.close();
+    }
+    // On 127.0.0.1 (a secure context) coi-serviceworker registers, reloads the page and isolates it.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      await page.goto(`${plain.origin}/`, { timeout: PAGE_MS });
+      const deadline = Date.now() + PAGE_MS;
+      let threads: string | undefined;
+      while (Date.now() < deadline) {
+        threads = await page
+          .evaluate(() =>
+            globalThis.crossOriginIsolated
+              ? (document.querySelector("#threads") as HTMLElement).dataset.threads
+              : undefined,
+          )
+          .catch(() => undefined); // the service worker's reload destroys the context once
+        if (threads !== undefined) break;
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+      assert.equal(
+        threads,
+        "2",
+        "coi-serviceworker did not make the plain-served page cross-origin isolated",
+      );
+      assert.equal(await page.isHidden("#notice"), true);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
 });
