@@ -393,9 +393,12 @@ function ask(image: Float32Array): void {
 function showAnswer(a: Answer): void {
   if (a.id < questionId) return; // a newer drawing is on its way
   answered = a.id;
+  $("question-error").hidden = true;
   bars($("prediction"), a.probs);
   $("prediction").dataset.answer = String(answered);
-  if (a.gradCam) paint($<HTMLCanvasElement>("gradcam"), a.gradCam);
+  const cam = $<HTMLCanvasElement>("gradcam");
+  if (a.gradCam) paint(cam, a.gradCam);
+  else cam.getContext("2d")!.clearRect(0, 0, cam.width, cam.height);
   $("cam-layer").textContent = a.gradCamLayer ? `(layer ${a.gradCamLayer})` : "(no conv layer)";
   paint($<HTMLCanvasElement>("saliency"), a.saliency);
   paint($<HTMLCanvasElement>("adversarial"), a.adversarial.picture);
@@ -439,7 +442,13 @@ function download(bytes: Uint8Array, name: string): void {
 
 function showError(where: string, message: string): void {
   const id =
-    where === "model" || where === "data" ? "model-error" : where === "train" ? "train-error" : "file-error";
+    where === "model" || where === "data"
+      ? "model-error"
+      : where === "train"
+        ? "train-error"
+        : where === "question"
+          ? "question-error"
+          : "file-error";
   const el = $(id);
   el.textContent = message;
   el.hidden = false;
@@ -498,7 +507,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         showConfig(config);
         writeHash();
       }
-      $("file-info").textContent = `restored ${m.name}`;
+      $("file-info").textContent = m.config ? `restored ${m.name}` : `loaded ONNX ${m.name}`;
       break;
   }
 };
@@ -545,6 +554,7 @@ function wire(): void {
     $("file-info").textContent = "the link in the address bar reproduces this setup";
   });
   $("save").addEventListener("click", () => send({ type: "save" }));
+  $("save-onnx").addEventListener("click", () => send({ type: "save-onnx" }));
   input("restore").addEventListener("change", async () => {
     const [file] = await readFiles(input("restore").files);
     if (file) send({ type: "restore", bytes: file.bytes, name: file.name }, [file.bytes.buffer]);

@@ -23,6 +23,7 @@ export type ToWorker =
   | { type: "files"; files: FileBytes[] }
   | { type: "question"; id: number; image: Float32Array; eps: number }
   | { type: "save" }
+  | { type: "save-onnx" }
   | { type: "restore"; bytes: Uint8Array; name: string }
   | { type: "onnx"; bytes: Uint8Array; name: string };
 
@@ -108,4 +109,5 @@ export type FromWorker =
   | { type: "watch"; view: WatchView }
   | { type: "answer"; answer: Answer }
   | { type: "saved"; bytes: Uint8Array; name: string }
+  /** A saved model was restored (config) or an ONNX file loaded (config null). */
   | { type: "restored"; config: PlaygroundConfig | null; name: string };

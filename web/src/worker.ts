@@ -9,6 +9,7 @@ import {
   Tensor,
   data,
   getNumThreads,
+  exportOnnx,
   importOnnx,
   initWasm,
   io,
@@ -135,16 +136,28 @@ function convLayers(model: Module): [string, nn.Conv2d][] {
   return model.namedModules().filter((e): e is [string, nn.Conv2d] => e[1] instanceof nn.Conv2d);
 }
 
+/**
+ * The layers' outputs for x; empty when the model does not run its layers as modules (an imported ONNX
+ * graph holds its weights in modules but calls the ops itself), so there is nothing to look into.
+ */
+function capture(model: Module, x: Tensor, layers: [string, Module][]): Map<string, Tensor> {
+  if (layers.length === 0) return new Map();
+  try {
+    return captureActivations(
+      model,
+      x,
+      layers.map(([n]) => n),
+    );
+  } catch (e) {
+    if (/did not run/.test((e as Error).message)) return new Map();
+    throw e;
+  }
+}
+
 /** Each leaf layer's output shape on one sample, and its parameter count. */
 function describeLayers(model: Module, probe: Tensor): LayerInfo[] {
   const layers = leaves(model);
-  const acts = scope(() =>
-    captureActivations(
-      model,
-      probe,
-      layers.map(([n]) => n),
-    ),
-  );
+  const acts = scope(() => capture(model, probe, layers));
   return layers.map(([name, m]) => ({
     name,
     kind: m.constructor.name,
@@ -457,14 +470,10 @@ function validate(s: Session): void {
 /** Every leaf layer's output for one input, as feature-map grids (images) or a strip (vectors). */
 function activationViews(model: Module, x: Tensor): LayerView[] {
   const layers = leaves(model).slice(0, MAX_WATCHED_LAYERS);
-  const acts = captureActivations(
-    model,
-    x,
-    layers.map(([n]) => n),
-  );
-  return layers.map(([name, m]) => {
+  const acts = capture(model, x, layers);
+  return layers.flatMap(([name, m]): LayerView[] => {
     const act = acts.get(name);
-    if (!act) return { name, kind: m.constructor.name, min: NaN, max: NaN, picture: null };
+    if (!act) return [];
     const values = act.toArray();
     const { min, max } = range(values);
     let pic: Picture | null = null;
@@ -479,7 +488,7 @@ function activationViews(model: Module, x: Tensor): LayerView[] {
         heatmapToCanvas({ data: padded, shape: [rows, columns] }, { scale: 5, colormap: "viridis" }),
       );
     }
-    return { name, kind: m.constructor.name, min, max, picture: pic };
+    return [{ name, kind: m.constructor.name, min, max, picture: pic }];
   });
 }
 
@@ -529,8 +538,8 @@ function question(id: number, image: Float32Array, eps: number): void {
       const x = tensor(image, [1, ...s.shape]);
       const probs = Array.from(noGrad(() => forward(s.model, x).softmax(1).toArray()));
       const pred = probs.indexOf(Math.max(...probs));
-      const convs = convLayers(s.model);
-      const camLayer = convs.length > 0 ? convs[convs.length - 1][0] : null;
+      // The last conv layer that runs as a module (an imported ONNX graph has none).
+      const camLayer = [...capture(s.model, x, convLayers(s.model)).keys()].at(-1) ?? null;
       const gradCam =
         camLayer === null
           ? null
@@ -590,6 +599,20 @@ function save(): void {
   post({ type: "saved", bytes, name: `striate-playground-step${s.step}.safetensors` }, [bytes.buffer]);
 }
 
+/** The model as an ONNX file (traced on the probe image, batch dimension left symbolic). */
+function saveOnnx(): void {
+  const s = session;
+  if (!s) throw new Error("no model to export yet");
+  s.model.eval();
+  let bytes: Uint8Array;
+  try {
+    bytes = exportOnnx(s.model, s.probe);
+  } finally {
+    s.model.train();
+  }
+  post({ type: "saved", bytes, name: `striate-playground-step${s.step}.onnx` }, [bytes.buffer]);
+}
+
 async function restore(bytes: Uint8Array, name: string): Promise<void> {
   const meta = io.readSafetensorsMetadata(bytes, { source: name });
   const text = meta[CONFIG_KEY];
@@ -618,6 +641,7 @@ function loadOnnx(bytes: Uint8Array, name: string): void {
   checkOutput(model, s.shape, s.classes.length);
   running = false;
   session = newSession(s.config, s.split, model, `ONNX ${name}`);
+  post({ type: "restored", config: null, name });
   announce(session);
   report();
   validate(session);
@@ -673,6 +697,8 @@ async function handle(m: ToWorker): Promise<void> {
       return question(m.id, m.image, m.eps);
     case "save":
       return save();
+    case "save-onnx":
+      return saveOnnx();
     case "restore":
       return restore(m.bytes, m.name);
     case "onnx":
@@ -685,6 +711,7 @@ const WHERE: Partial<Record<ToWorker["type"], "model" | "data" | "question" | "f
   restore: "file",
   onnx: "file",
   save: "file",
+  "save-onnx": "file",
   step: "train",
   init: "data",
 };
