@@ -125,6 +125,7 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
   /** Draws a digit on the pad with mouse events and waits for the worker's answer; returns the probabilities. */
   async function draw(page: Page, digit: string): Promise<{ cls: number; probs: string }> {
     await page.click("#clear");
+    await page.locator("#pad").scrollIntoViewIfNeeded();
     const box = (await page.locator("#pad").boundingBox())!;
     const before = await page.$eval("#prediction", (e) => Number((e as HTMLElement).dataset.answer ?? 0));
     for (const stroke of STROKES[digit]) {
@@ -133,13 +134,30 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 12 });
       await page.mouse.up();
     }
-    await page.waitForFunction(
-      (n) =>
-        Number((document.querySelector("#prediction") as HTMLElement).dataset.answer ?? 0) > n ||
-        !(document.querySelector("#question-error") as HTMLElement).hidden,
-      before,
-      { timeout: PAGE_MS },
+    assert.ok(
+      (await inkOf(page, "#pad")) > 0.02,
+      `the strokes of the ${digit} did not reach the pad (box ${JSON.stringify(box)})`,
     );
+    await page
+      .waitForFunction(
+        (n) =>
+          Number((document.querySelector("#prediction") as HTMLElement).dataset.answer ?? 0) > n ||
+          !(document.querySelector("#question-error") as HTMLElement).hidden,
+        before,
+        { timeout: PAGE_MS },
+      )
+      .catch(async (e: Error) => {
+        // What the page shows, so that a missing answer says where it got stuck.
+        const state = await page.evaluate(() =>
+          ["#question-error", "#file-error", "#train-error", "#prediction", "#step"]
+            .map((id) => {
+              const el = document.querySelector(id) as HTMLElement;
+              return `${id} ${JSON.stringify({ ...el.dataset })}: ${el.textContent?.slice(0, 200)}`;
+            })
+            .join("\n"),
+        );
+        throw new Error(`${e.message}\nno answer for the drawn ${digit}:\n${state}`);
+      });
     assert.equal(
       await page.isHidden("#question-error"),
       true,
@@ -189,8 +207,6 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       assert.ok((await inkOf(page, ".activations canvas")) > 0.05, "activation grid is blank");
       assert.ok((await inkOf(page, ".filters canvas")) > 0.05, "filter grid is blank");
       assert.ok((await page.$$("#gallery .item")).length > 0, "no gallery");
-      await page.screenshot({ path: join(SHOTS, "train-watch.png"), fullPage: true });
-
       const one = await draw(page, "1");
       const seven = await draw(page, "7");
       t.diagnostic(`drawn 1 -> ${one.cls} (${one.probs}); drawn 7 -> ${seven.cls} (${seven.probs})`);
@@ -198,7 +214,9 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       assert.equal(seven.cls, 7, `a drawn 7 was read as ${seven.cls}`);
       assert.ok((await inkOf(page, "#gradcam")) > 0.1, "Grad-CAM overlay is blank");
       assert.ok((await inkOf(page, "#saliency")) > 0.1, "saliency overlay is blank");
-      await page.screenshot({ path: join(SHOTS, "question.png"), fullPage: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(SHOTS, "overview.png") }); // docs/img/playground.png
+      await page.screenshot({ path: join(SHOTS, "full-page.png"), fullPage: true });
 
       const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save")]);
       const saved = join(SHOTS, "model.safetensors");
