@@ -321,8 +321,9 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
         { name: "data_batch_1.bin", mimeType: "application/octet-stream", buffer: batch(100) },
         { name: "test_batch.bin", mimeType: "application/octet-stream", buffer: batch(20) },
       ]);
-      await page.waitForSelector("#model-error:not([hidden])", { timeout: PAGE_MS });
-      assert.match((await page.textContent("#model-error")) ?? "", /3 channels/);
+      // The text box's spec is fitted to the new images (3 channels, 32x32): 3·9·4 + 4 + (4·16·16)·10 + 10.
+      await page.waitForSelector("#summary[data-total='10362']", { timeout: PAGE_MS });
+      assert.equal(await page.textContent("#model-note"), "fitted to the data: input [1,28,28] → [3,32,32]");
       await page.selectOption("#preset", "convnetjs:cifar10");
       await page.waitForSelector("#summary[data-total='22466']", { timeout: PAGE_MS });
       assert.match(
@@ -333,6 +334,19 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
         await page.$("#preset option[value='zoo:resnet20_cifar']"),
         "no zoo model offered for CIFAR-shaped data",
       );
+      await page.selectOption("#dataset", "synthetic");
+      await page.waitForFunction(
+        () => document.querySelector("#data-info")?.textContent?.includes("ring"),
+        undefined,
+        {
+          timeout: PAGE_MS,
+        },
+      );
+      assert.equal(
+        await page.textContent("#data-info"),
+        "2,000 training / 400 validation images [1, 28, 28], classes: horizontal, vertical, diagonal, ring",
+      );
+      assert.match((await page.textContent("#model-note")) ?? "", /num_classes 10 → 4/);
       await page.selectOption("#dataset", "mnist");
       await page.fill("#spec", tiny);
       await page.click("#apply");

@@ -49,6 +49,7 @@ let trainingSeconds = 0;
 let runStarted = 0;
 let reached95: number | null = null;
 let questionId = 0;
+let configureId = 0;
 let answered = 0;
 
 // ---- configuration <-> controls ----------------------------------------------------------------------
@@ -142,7 +143,9 @@ function configure(next: PlaygroundConfig): void {
   writeHash();
   $("model-error").hidden = true;
   $("train-error").hidden = true;
-  send({ type: "configure", config, keepRunning: true });
+  $("model-note").textContent = "";
+  configureId++;
+  send({ type: "configure", id: configureId, config, keepRunning: true });
 }
 
 function resetCurves(): void {
@@ -470,6 +473,13 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     }
     case "model":
       showSummary(m);
+      break;
+    case "spec-fitted":
+      if (m.id !== configureId) break; // the text box has been applied again since
+      config = { ...config, spec: m.spec };
+      $<HTMLTextAreaElement>("spec").value = m.spec;
+      $("model-note").textContent = m.note;
+      writeHash();
       break;
     case "error":
       showError(m.where, m.message);

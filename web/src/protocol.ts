@@ -15,7 +15,8 @@ export interface FileBytes {
 
 export type ToWorker =
   | { type: "init"; baseUrl: string; threads: number }
-  | { type: "configure"; config: PlaygroundConfig; keepRunning: boolean }
+  /** `id` counts the page's configure requests, so that a late answer to an older one is ignored. */
+  | { type: "configure"; id: number; config: PlaygroundConfig; keepRunning: boolean }
   | { type: "hyper"; hyper: Hyper; watchEvery: number }
   | { type: "run" }
   | { type: "pause" }
@@ -94,6 +95,8 @@ export type FromWorker =
       valSize: number;
       source: string;
     }
+  /** The text-box model was changed to fit the data (input shape, number of classes). */
+  | { type: "spec-fitted"; id: number; spec: string; note: string }
   | { type: "error"; where: "model" | "data" | "question" | "file" | "train"; message: string }
   | {
       type: "progress";

@@ -36,6 +36,7 @@ import {
 } from "striate/explain";
 import type { Hyper, PlaygroundConfig } from "./config.js";
 import { loadDataset, type Split } from "./datasets.js";
+import { fitSpecToData } from "./fit-spec.js";
 import type {
   FileBytes,
   FromWorker,
@@ -267,7 +268,7 @@ function announce(s: Session): void {
   });
 }
 
-async function configure(config: PlaygroundConfig, keepRunning: boolean): Promise<void> {
+async function configure(id: number, config: PlaygroundConfig, keepRunning: boolean): Promise<void> {
   const wasRunning = running;
   running = false;
   let split: Split;
@@ -276,6 +277,13 @@ async function configure(config: PlaygroundConfig, keepRunning: boolean): Promis
   } catch (e) {
     post({ type: "error", where: "data", message: (e as Error).message });
     return;
+  }
+  if (!config.zoo) {
+    const fitted = fitSpecToData(config.spec, split.train.shape, split.train.classes.length);
+    if (fitted.note !== null) {
+      config = { ...config, spec: fitted.text };
+      post({ type: "spec-fitted", id, spec: fitted.text, note: fitted.note });
+    }
   }
   let model: Module;
   try {
@@ -671,7 +679,7 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case "configure":
-      return configure(m.config, m.keepRunning);
+      return configure(m.id, m.config, m.keepRunning);
     case "hyper":
       if (session) applyHyper(session, m.hyper, m.watchEvery);
       return;
