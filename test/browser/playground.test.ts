@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { CHROMIUM, CHROMIUM_FLAGS, withTimeout } from "./chromium.js";
 import { ROOT } from "./server.js";
 import { buildSite, serveSite, type SiteServer } from "./playground-site.js";
+import { TINY_SPEC } from "../../web/src/config.js";
 
 /** Generous bounds for a shared 2-core machine; a hang must still fail. The measured times are printed. */
 const TRAIN_MS = 180_000;
@@ -281,16 +282,7 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
         "model spec, layer 0 (conv3d): unknown layer type 'conv3d'; did you mean 'conv2d'?",
       );
 
-      const tiny = JSON.stringify({
-        input: [1, 28, 28],
-        layers: [
-          { type: "conv2d", outChannels: 4, kernelSize: 3, padding: 1 },
-          { type: "relu" },
-          { type: "maxpool2d", kernelSize: 2 },
-          { type: "flatten" },
-          { type: "linear", outFeatures: 10 },
-        ],
-      });
+      const tiny = JSON.stringify(TINY_SPEC);
       await page.fill("#spec", tiny);
       await page.click("#apply");
       // 4·9 + 4 conv parameters, 784·10 + 10 linear ones.
@@ -397,6 +389,22 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       await single.page.click("#pause");
       const rate = await single.page.$eval("#rate", (e) => e.textContent);
       t.diagnostic(`1 thread, no isolation: ${rate}`);
+      // A checkpoint trained elsewhere (the explain fixture, zoo LeNet-5 at 98.8%) loads into the zoo model.
+      await single.page.selectOption("#preset", "zoo:lenet5");
+      await single.page.waitForFunction(
+        () => document.querySelector("#summary")?.textContent?.includes("zoo: lenet5"),
+        undefined,
+        { timeout: PAGE_MS },
+      );
+      await single.page.setInputFiles(
+        "#restore",
+        join(ROOT, "test", "fixtures", "explain", "lenet5-mnist.safetensors"),
+      );
+      await single.page.waitForFunction(
+        () => Number((document.querySelector("#val-acc") as HTMLElement).dataset.acc) > 0.97,
+        undefined,
+        { timeout: PAGE_MS },
+      );
       await single.page.screenshot({ path: join(SHOTS, "single-thread.png") });
       assert.deepEqual(single.errors, []);
     } finally {

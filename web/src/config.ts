@@ -50,6 +50,18 @@ export const LENET_SPEC = {
   ],
 };
 
+/** A one-conv net that trains in seconds (7,890 parameters on 28x28 digits). */
+export const TINY_SPEC = {
+  input: [1, 28, 28],
+  layers: [
+    { type: "conv2d", outChannels: 4, kernelSize: 3, padding: 1 },
+    { type: "relu" },
+    { type: "maxpool2d", kernelSize: 2 },
+    { type: "flatten" },
+    { type: "linear", outFeatures: 10 },
+  ],
+};
+
 /** Pretty-prints a spec with one layer per line (readable in the text box, short in the URL). */
 export function formatSpec(spec: { layers: unknown[] } & Record<string, unknown>): string {
   const head = Object.entries(spec)

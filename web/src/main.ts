@@ -6,6 +6,7 @@ import "./style.css";
 import { spec } from "striate";
 import {
   LENET_SPEC,
+  TINY_SPEC,
   defaultConfig,
   formatLayerDefs,
   formatSpec,
@@ -66,18 +67,7 @@ const PRESETS: Record<string, { label: string; text: () => string }> = {
   },
   "spec:tiny": {
     label: "Tiny conv net (JSON spec)",
-    text: () =>
-      formatSpec({
-        name: "tiny",
-        input: [1, 28, 28],
-        layers: [
-          { type: "conv2d", outChannels: 4, kernelSize: 3, padding: 1 },
-          { type: "relu" },
-          { type: "maxpool2d", kernelSize: 2 },
-          { type: "flatten" },
-          { type: "linear", outFeatures: 10 },
-        ],
-      }),
+    text: () => formatSpec(TINY_SPEC),
   },
 };
 
@@ -517,7 +507,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         showConfig(config);
         writeHash();
       }
-      $("file-info").textContent = m.config ? `restored ${m.name}` : `loaded ONNX ${m.name}`;
+      $("file-info").textContent = m.kind === "onnx" ? `loaded ONNX ${m.name}` : `restored ${m.name}`;
       break;
   }
 };

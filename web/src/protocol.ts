@@ -112,5 +112,5 @@ export type FromWorker =
   | { type: "watch"; view: WatchView }
   | { type: "answer"; answer: Answer }
   | { type: "saved"; bytes: Uint8Array; name: string }
-  /** A saved model was restored (config) or an ONNX file loaded (config null). */
-  | { type: "restored"; config: PlaygroundConfig | null; name: string };
+  /** Weights or an ONNX file were loaded; `config` when the file carried the playground's configuration. */
+  | { type: "restored"; config: PlaygroundConfig | null; name: string; kind: "weights" | "onnx" };

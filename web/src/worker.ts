@@ -621,21 +621,24 @@ function saveOnnx(): void {
   post({ type: "saved", bytes, name: `striate-playground-step${s.step}.onnx` }, [bytes.buffer]);
 }
 
+/**
+ * Restores a model saved by the playground (its configuration is in the file's metadata), or loads the
+ * weights of any safetensors file (a checkpoint's model.safetensors, a PyTorch state_dict) into a fresh
+ * copy of the current model, whose state-dict names and shapes it must match (loadWeights says which not).
+ */
 async function restore(bytes: Uint8Array, name: string): Promise<void> {
   const meta = io.readSafetensorsMetadata(bytes, { source: name });
   const text = meta[CONFIG_KEY];
-  if (text === undefined)
-    throw new Error(
-      `${name}: no playground configuration in the file's metadata (key '${CONFIG_KEY}'); save the model from the playground, or load it into a model built from the same spec`,
-    );
-  const config = JSON.parse(text) as PlaygroundConfig;
-  running = false;
+  if (text === undefined && !session)
+    throw new Error(`${name}: build a model first; the weights are loaded into it`);
+  const config = text === undefined ? session!.config : (JSON.parse(text) as PlaygroundConfig);
   const split = await datasetFor(config);
   const model = buildModel(config, split.train.shape, split.train.classes.length);
   io.loadWeights(model, bytes, { source: name });
+  running = false;
   session = newSession(config, split, model, `restored from ${name}`);
   session.step = Number(meta["striate.playground.step"] ?? 0);
-  post({ type: "restored", config, name });
+  post({ type: "restored", config: text === undefined ? null : config, name, kind: "weights" });
   announce(session);
   report();
   validate(session);
@@ -649,7 +652,7 @@ function loadOnnx(bytes: Uint8Array, name: string): void {
   checkOutput(model, s.shape, s.classes.length);
   running = false;
   session = newSession(s.config, s.split, model, `ONNX ${name}`);
-  post({ type: "restored", config: null, name });
+  post({ type: "restored", config: null, name, kind: "onnx" });
   announce(session);
   report();
   validate(session);
