@@ -596,9 +596,13 @@ function start(): void {
     notice.textContent =
       "This page is not cross-origin isolated (no COOP/COEP headers and no service worker), so training runs on 1 thread. Serve it with the headers (npm run playground does) or over HTTPS/localhost for threads.";
   }
-  const threads = globalThis.crossOriginIsolated
-    ? Math.max(2, Math.min(navigator.hardwareConcurrency || 2, 4))
-    : 1;
+  // `?threads=N` overrides the default (2 to 4 when isolated, by the cores; 1 otherwise).
+  const asked = Number(new URLSearchParams(location.search).get("threads"));
+  const threads = !globalThis.crossOriginIsolated
+    ? 1
+    : Number.isInteger(asked) && asked >= 1 && asked <= 64
+      ? asked
+      : Math.max(2, Math.min(navigator.hardwareConcurrency || 2, 4));
   send({ type: "init", baseUrl: new URL("./", location.href).href, threads });
 }
 
