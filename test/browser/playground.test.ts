@@ -214,6 +214,28 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
       assert.equal(one.cls, 1, `a drawn 1 was read as ${one.cls}`);
       assert.equal(seven.cls, 7, `a drawn 7 was read as ${seven.cls}`);
       assert.ok((await inkOf(page, "#gradcam")) > 0.1, "Grad-CAM overlay is blank");
+      // FGSM: a larger ε lowers the drawn 7's probability on the perturbed image.
+      const advProbability = () =>
+        page.$eval("#adv-prediction", (e) =>
+          Number(e.querySelectorAll(".p")[7].textContent!.replace("%", "")),
+        );
+      const atSmallEps = await advProbability();
+      const answered = await page.$eval("#prediction", (e) => Number((e as HTMLElement).dataset.answer));
+      await page.fill("#eps", "0.3");
+      await page.dispatchEvent("#eps", "input");
+      await page.waitForFunction(
+        (n) => Number((document.querySelector("#prediction") as HTMLElement).dataset.answer) > n,
+        answered,
+        { timeout: PAGE_MS },
+      );
+      const atLargeEps = await advProbability();
+      t.diagnostic(
+        `FGSM on the drawn 7: ${atSmallEps}% at ε 0.1, ${atLargeEps}% at ε 0.3; ${await page.textContent("#adv-note")}`,
+      );
+      assert.ok(
+        atLargeEps < atSmallEps,
+        `FGSM ε 0.3 did not lower the 7's probability (${atSmallEps}% -> ${atLargeEps}%)`,
+      );
       assert.ok((await inkOf(page, "#saliency")) > 0.1, "saliency overlay is blank");
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(SHOTS, "overview.png") }); // docs/img/playground.png

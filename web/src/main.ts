@@ -397,6 +397,13 @@ function showAnswer(a: Answer): void {
   paint($<HTMLCanvasElement>("adversarial"), a.adversarial.picture);
   paint($<HTMLCanvasElement>("perturbation"), a.adversarial.perturbation);
   bars($("adv-prediction"), a.adversarial.probs);
+  const clean = a.probs.indexOf(Math.max(...a.probs));
+  const adv = a.adversarial.probs.indexOf(Math.max(...a.adversarial.probs));
+  const name = (k: number) => classes[k] ?? String(k);
+  $("adv-note").textContent =
+    adv === clean
+      ? `ε = ${a.adversarial.eps.toFixed(2)}: still ${name(clean)} (${(100 * a.adversarial.probs[clean]).toFixed(1)}%)`
+      : `ε = ${a.adversarial.eps.toFixed(2)}: flips ${name(clean)} → ${name(adv)}`;
   $("question-layers").replaceChildren(...a.activations.map((v) => layerBlock(v)));
 }
 
