@@ -420,27 +420,19 @@ const PRIMITIVES: Record<string, PrimitiveExporter> = {
     return g.node("Transpose", [g.node("MatMul", [swapped, phT])], { perm: { ints: [0, 1, 3, 2] } });
   },
   batchNorm: ({ g, node, inputs }) => {
-    const a = node.attrs as {
-      mean: Tensor;
-      invStd: Tensor;
-      training: boolean;
-      hasWeight: boolean;
-      hasBias: boolean;
-    };
+    const a = node.attrs as { training: boolean; hasWeight: boolean; hasBias: boolean };
     if (a.training)
       throw new Error("exportOnnx: batchNorm ran with batch statistics; call model.eval() before exporting");
-    const n = a.mean.shape[0];
+    // The statistics the forward saved; the export runs no backward, so the slot is still full.
+    const { mean, invStd } = node.saved as { mean: Tensor; invStd: Tensor };
+    const n = mean.shape[0];
     // Functional batch norm keeps 1/sqrt(var + eps): export var' = 1/invStd² with epsilon 0.
-    const variance = Array.from(a.invStd.toArray(), (s) => 1 / (s * s));
+    const variance = Array.from(invStd.toArray(), (s) => 1 / (s * s));
     const scale = a.hasWeight ? inputs[1] : g.floats(new Array<number>(n).fill(1), [n]);
     const bias = a.hasBias ? inputs[a.hasWeight ? 2 : 1] : g.floats(new Array<number>(n).fill(0), [n]);
-    return g.node(
-      "BatchNormalization",
-      [inputs[0], scale, bias, g.constant(a.mean), g.floats(variance, [n])],
-      {
-        epsilon: { f: 0 },
-      },
-    );
+    return g.node("BatchNormalization", [inputs[0], scale, bias, g.constant(mean), g.floats(variance, [n])], {
+      epsilon: { f: 0 },
+    });
   },
 };
 
