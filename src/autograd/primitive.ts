@@ -8,6 +8,7 @@
 
 import { isGradEnabled, type GradNode } from "./engine.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { Primitive } from "../ops/primitives.js";
 
 /**
  * A primitive: attributes `A` (geometry, axes, …) fixed when it is recorded, and `S`, what its forward
@@ -62,8 +63,8 @@ function activeOverride(name: string): BackwardOverride | undefined {
  * keep their own rule, so the override never leaks into other graphs. `fn` must be synchronous.
  *
  * The override applies to every use of the primitive — `nn.ReLU` modules and `F.relu` calls inside a
- * forward() alike, since both record the `relu` primitive. Names are the primitive names of
- * `primitiveNames` (`relu`, `maxPool2d`, …); an unknown name is an error.
+ * forward() alike, since both record the `relu` primitive. Names are `Primitive`s (`relu`, `maxPool2d`, …);
+ * an unknown name is a type error, and an error at run time.
  *
  * @example
  * // Guided backprop (Springenberg et al. 2015): pass only positive gradients through positive inputs.
@@ -71,10 +72,11 @@ function activeOverride(name: string): BackwardOverride | undefined {
  * withBackwardOverride({ relu: guided }, () => model.forward(x).sum().backward());
  */
 export function withBackwardOverride<T>(
-  overrides: Readonly<Record<string, BackwardOverride>>,
+  overrides: Readonly<Partial<Record<Primitive, BackwardOverride>>>,
   fn: () => T,
 ): T {
-  for (const name of Object.keys(overrides)) {
+  // Checked at run time too: JavaScript callers and computed keys get past the type.
+  for (const name of Object.keys(overrides) as Primitive[]) {
     if (!primitiveNames.has(name)) {
       throw new Error(
         `withBackwardOverride: no primitive named '${name}'; primitives are ${[...primitiveNames].sort().join(", ")}`,
@@ -83,7 +85,7 @@ export function withBackwardOverride<T>(
     if (typeof overrides[name] !== "function")
       throw new Error(`withBackwardOverride: the override for '${name}' must be a function`);
   }
-  overrideStack.push(overrides);
+  overrideStack.push(overrides as Readonly<Record<string, BackwardOverride>>);
   try {
     const result = fn();
     if (result instanceof Promise)

@@ -229,6 +229,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type LossPrimitive = keyof typeof rules;
+
 /**
  * Softmax cross-entropy between logits [N, C] and either int32 class indices [N] or class probabilities
  * [N, C] (soft targets, e.g. from mixup).

@@ -118,6 +118,9 @@ function statistics(x: Tensor, a: BatchNormAttrs): BatchNormStats {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type NormalizationPrimitive = keyof typeof rules;
+
 function checkChannelVector(name: string, v: Tensor | null | undefined, channels: number, x: Tensor): void {
   if (v && (v.ndim !== 1 || v.shape[0] !== channels)) {
     throw new Error(

@@ -122,6 +122,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type PoolPrimitive = keyof typeof rules;
+
 /**
  * Max pooling like torch.nn.functional.max_pool2d. Padding counts as -infinity.
  * @returns [N, C, outH, outW]

@@ -60,6 +60,7 @@ test("the override sees the op's inputs and output (guided backprop's rule)", ()
 
 test("unknown primitives, non-functions and async bodies are rejected clearly", () => {
   assert.throws(
+    // @ts-expect-error a misspelt primitive is a type error first
     () => withBackwardOverride({ rleu: times10 }, () => 0),
     /withBackwardOverride: no primitive named 'rleu'; primitives are .*relu/,
   );
