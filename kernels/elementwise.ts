@@ -194,9 +194,13 @@ function unaryVec(op: i32, v: v128, a: v128, b: v128, e: f64): v128 {
     }
     case UnaryCode.greaterScalar:
       return v128.and(f32x4.gt(v, a), f32x4.splat(1));
-    default:
-      // UnaryCode.log: scalar per lane.
+    case UnaryCode.log:
+      // Scalar per lane.
       return logLanes(v);
+    default:
+      // A code without a case (a new UnaryCode not written here) traps instead of writing nothing.
+      unreachable();
+      return v;
   }
 }
 
@@ -281,8 +285,12 @@ function binVec(op: i32, a: v128, b: v128): v128 {
       return v128.and(f32x4.eq(a, b), f32x4.splat(1));
     case BinaryCode.gt:
       return v128.and(f32x4.gt(a, b), f32x4.splat(1));
-    default:
+    case BinaryCode.lt:
       return v128.and(f32x4.lt(a, b), f32x4.splat(1));
+    default:
+      // As in unaryVec: an unknown code traps.
+      unreachable();
+      return a;
   }
 }
 

@@ -17,6 +17,11 @@ export interface GradNode {
   inputs: readonly Tensor[];
   /** The primitive's attributes (geometry, axes, …), for tools that read the graph such as ONNX export. */
   readonly attrs?: unknown;
+  /**
+   * What the primitive's forward saved for its backward (its rule's `S`: argmax indices, statistics, …);
+   * emptied by backward once it has passed through the graph.
+   */
+  saved?: unknown;
   /** Null once the graph has been released by a backward pass. */
   backward: ((grad: Tensor) => readonly (Tensor | null)[]) | null;
   /**
@@ -106,6 +111,7 @@ export function runBackward(root: Tensor, upstream: Tensor, options: BackwardOpt
       const node = t.gradFn;
       if (!node) continue;
       node.inputs = [];
+      node.saved = undefined;
       for (const free of node.owned ?? []) free();
       node.owned = undefined;
     }

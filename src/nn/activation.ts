@@ -26,7 +26,7 @@ import {
   type StepOptions,
 } from "../ops/activations.js";
 import { Parameter } from "./parameter.js";
-import { empty, type ModuleOptions } from "./empty.js";
+import { empty, type ModuleOptions } from "./parameter.js";
 import { constant_ } from "./init.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import { Module } from "./module.js";

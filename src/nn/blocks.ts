@@ -14,7 +14,7 @@ import { Conv2d } from "./conv.js";
 import { BatchNorm2d } from "./normalization.js";
 import { MaxPool2d } from "./pooling.js";
 import { ReLU } from "./activation.js";
-import type { ModuleOptions } from "./empty.js";
+import type { ModuleOptions } from "./parameter.js";
 
 /**
  * Runs every branch on the same input and concatenates the outputs along `dim` (channels by default), as

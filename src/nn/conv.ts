@@ -9,7 +9,7 @@ import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
 import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
-import { empty, type ModuleOptions } from "./empty.js";
+import { empty, type ModuleOptions } from "./parameter.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
 
 export interface Conv2dLayerOptions extends ModuleOptions {

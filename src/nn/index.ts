@@ -11,7 +11,6 @@ export * from "./normalization.js";
 export * from "./dropout.js";
 export * from "./loss.js";
 export * from "./blocks.js";
-export * from "./empty.js";
 export * as init from "./init.js";
 export * from "./upsample.js";
 export * from "./clip-grad.js";

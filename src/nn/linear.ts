@@ -2,14 +2,14 @@
 
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { empty } from "./empty.js";
+import { empty } from "./parameter.js";
 import { linear } from "../ops/matmul.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
 import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
-import type { ModuleOptions } from "./empty.js";
+import type { ModuleOptions } from "./parameter.js";
 
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;

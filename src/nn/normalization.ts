@@ -17,7 +17,7 @@ import {
 import { Module } from "./module.js";
 import { checkAllocatable, checkNumber } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
-import { empty, type ModuleOptions } from "./empty.js";
+import { empty, type ModuleOptions } from "./parameter.js";
 import { ones_, zeros_ } from "./init.js";
 
 export interface BatchNormLayerOptions extends ModuleOptions {

@@ -99,6 +99,9 @@ function softplusValue(x: Tensor, beta: number, threshold: number): Tensor {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type ActivationPrimitive = keyof typeof rules;
+
 function activation(name: keyof typeof rules, x: Tensor, params: UnaryParams = {}): Tensor {
   checkFloat(name, x);
   return apply(name, [x], params);

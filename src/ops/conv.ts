@@ -151,6 +151,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type ConvPrimitive = keyof typeof rules;
+
 /**
  * 2-D convolution like torch.nn.functional.conv2d.
  * @param x input [N, Cin, H, W]

@@ -91,9 +91,18 @@ const rules = {
       return [mul(g, inside)];
     },
   } satisfies Rule<UnaryParams>,
+  // compare() is a raw kernel call; this records it, for graphs that must export again (an imported ONNX
+  // Where). Its gradient is zero, as a boolean output has none.
+  compare: {
+    forward: ([a, b], kind) => compare(kind, a, b),
+    backward: () => [null, null],
+  } satisfies Rule<"gt" | "lt" | "eq">,
 };
 
 const apply = registerRules(rules);
+
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type ElementwisePrimitive = keyof typeof rules;
 
 /** 1 where a strictly wins the comparison, 1/2 on ties, 0 elsewhere (broadcast to the output shape). */
 function winnerShare(kind: "gt" | "lt", a: Tensor, b: Tensor): Tensor {
@@ -204,6 +213,14 @@ export function compare(kind: "eq" | "gt" | "lt", a: TensorLike, b: TensorLike):
     ta.backend.binary(kind, ta.storage, ta.shape, tb.storage, tb.shape, outShape),
     outShape,
   );
+}
+
+/**
+ * compare() recorded as a graph node (gradient zero), so that exportOnnx writes it back as a comparison;
+ * the ONNX importer uses it for Greater/Less/Equal.
+ */
+export function recordedCompare(kind: "eq" | "gt" | "lt", a: Tensor, b: Tensor): Tensor {
+  return apply("compare", [a, b], kind);
 }
 
 /** Converts dtype; not differentiable (the result is a new leaf). */

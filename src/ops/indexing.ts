@@ -31,6 +31,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type IndexingPrimitive = keyof typeof rules;
+
 /**
  * Elementwise selection like torch.where: a where `condition` is non-zero, else b. The three broadcast
  * against each other; a number takes the dtype of the other operand. The gradient goes to the selected

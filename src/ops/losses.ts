@@ -196,22 +196,18 @@ interface SoftmaxCrossEntropyAttrs {
   rowsSumToOne: boolean;
 }
 
-/** Log-probabilities of each cross-entropy output, saved by the forward for the backward; weak like the output. */
-const savedLogProbs = new WeakMap<Tensor, Tensor>();
-
 const rules = {
   /** [rows, classes] logits and target probabilities -> [rows] losses −Σ target·logSoftmax(logits). */
   softmaxCrossEntropy: {
-    forward: ([logits, target]) => {
+    // The kernel's log-probabilities are what the gradient is made of (softmax = exp(logProbs)).
+    forward: ([logits, target], _attrs, save) => {
       const [rows, classes] = logits.shape;
       const b = logits.backend;
       const { loss, logProbs } = b.softmaxCrossEntropy(logits.storage, target.storage, rows, classes);
-      const out = wrapLike(logits, loss, [rows]);
-      savedLogProbs.set(out, wrapLike(logits, logProbs, logits.shape));
-      return out;
+      save(wrapLike(logits, logProbs, logits.shape));
+      return wrapLike(logits, loss, [rows]);
     },
-    backward: (g, [logits, target], y, { rowsSumToOne }) => {
-      const logProbs = savedLogProbs.get(y)!;
+    backward: (g, [logits, target], _y, { rowsSumToOne }, logProbs) => {
       const [rows, classes] = logits.shape;
       const b = logits.backend;
       if (!rowsSumToOne) {
@@ -228,10 +224,13 @@ const rules = {
       const gTarget = target.requiresGrad ? mul(logProbs, neg(reshape(g, [rows, 1]))) : null;
       return [gLogits && wrapLike(logits, gLogits, logits.shape), gTarget];
     },
-  } satisfies Rule<SoftmaxCrossEntropyAttrs>,
+  } satisfies Rule<SoftmaxCrossEntropyAttrs, Tensor>,
 };
 
 const apply = registerRules(rules);
+
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type LossPrimitive = keyof typeof rules;
 
 /**
  * Softmax cross-entropy between logits [N, C] and either int32 class indices [N] or class probabilities

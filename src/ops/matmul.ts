@@ -66,6 +66,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type MatmulPrimitive = keyof typeof rules;
+
 /** op(a) · op(b) for 2-D or 3-D (batched) operands, with optional transposes. */
 export function gemm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   checkCompatible("matmul", a, b);

@@ -138,6 +138,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type MovementPrimitive = keyof typeof rules;
+
 /** Same data, new shape; one dim may be -1 (inferred). Shares storage with the input. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const inferred = shape.filter((d) => d === -1).length;

@@ -32,13 +32,22 @@ export interface BatchNormResult {
 
 interface BatchNormAttrs {
   geometry: BatchNormGeometry;
-  /** The [C] statistics the output was normalised with (the batch's, or the running ones in eval). */
-  mean: Tensor;
-  invStd: Tensor;
-  /** Whether mean and invStd came from this batch, so that their gradient flows back into dx. */
+  eps: number;
+  /**
+   * Whether the statistics come from this batch (so that their gradient flows back into dx) or, in eval,
+   * from `running`, the [C] running mean and (biased-estimate) variance.
+   */
   training: boolean;
+  running: { mean: Tensor; variance: Tensor } | null;
   hasWeight: boolean;
   hasBias: boolean;
+}
+
+/** The [C] statistics the output was normalised with; `variance` is the batch's (null in eval). */
+interface BatchNormStats {
+  mean: Tensor;
+  invStd: Tensor;
+  variance: Tensor | null;
 }
 
 /** The optional weight and bias among a batchNorm primitive's inputs [x, weight?, bias?]. */
@@ -53,27 +62,29 @@ function affineInputs(inputs: readonly Tensor[], a: BatchNormAttrs) {
 // reduction ops allocated a full-size tensor per step, forward and backward.
 const rules = {
   batchNorm: {
-    forward: (inputs, a) => {
+    forward: (inputs, a, save) => {
       const x = inputs[0];
       const { weight, bias } = affineInputs(inputs, a);
+      const stats = statistics(x, a);
+      save(stats);
       const y = x.backend.batchNormForward(
         x.storage,
-        a.mean.storage,
-        a.invStd.storage,
+        stats.mean.storage,
+        stats.invStd.storage,
         weight?.storage ?? null,
         bias?.storage ?? null,
         a.geometry,
       );
       return wrapLike(x, y, x.shape);
     },
-    backward: (g, inputs, _y, a) => {
+    backward: (g, inputs, _y, a, { mean, invStd }) => {
       const x = inputs[0];
       const { weight } = affineInputs(inputs, a);
       const grads = x.backend.batchNormBackward(
         g.storage,
         x.storage,
-        a.mean.storage,
-        a.invStd.storage,
+        mean.storage,
+        invStd.storage,
         weight?.storage ?? null,
         a.training,
         a.geometry,
@@ -85,10 +96,30 @@ const rules = {
         ...(a.hasBias ? [wrapLike(x, grads.dBias, channels)] : []),
       ];
     },
-  } satisfies Rule<BatchNormAttrs>,
+  } satisfies Rule<BatchNormAttrs, BatchNormStats>,
 };
 
+/** The batch's statistics (training) or the running ones (eval); not differentiated: the fused backward
+ * carries their gradient. */
+function statistics(x: Tensor, a: BatchNormAttrs): BatchNormStats {
+  return noGrad(() => {
+    if (a.running) {
+      return { mean: a.running.mean.detach(), invStd: inverseStd(a.running.variance, a.eps), variance: null };
+    }
+    const batch = x.backend.batchNormStats(x.storage, a.geometry);
+    const variance = wrapLike(x, batch.variance, [a.geometry.channels]);
+    return {
+      mean: wrapLike(x, batch.mean, [a.geometry.channels]),
+      invStd: inverseStd(variance, a.eps),
+      variance,
+    };
+  });
+}
+
 const apply = registerRules(rules);
+
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type NormalizationPrimitive = keyof typeof rules;
 
 function checkChannelVector(name: string, v: Tensor | null | undefined, channels: number, x: Tensor): void {
   if (v && (v.ndim !== 1 || v.shape[0] !== channels)) {
@@ -134,37 +165,33 @@ export function batchNormWithStats(x: Tensor, options: BatchNormOptions = {}): B
   const momentum = options.momentum ?? 0.1;
   const eps = options.eps ?? 1e-5;
   const geometry: BatchNormGeometry = { batch: x.shape[0], channels, spatial: sizeOf(x.shape.slice(2)) };
-  let newMean = runningMean ?? null;
-  let newVar = runningVar ?? null;
-  // Statistics are inputs of the primitive, not differentiated: the fused backward carries their gradient.
-  const stats = noGrad(() => {
-    if (training) {
-      const count = x.size / channels;
-      if (count <= 1) {
-        throw new Error(
-          `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
-        );
-      }
-      const batch = x.backend.batchNormStats(x.storage, geometry);
-      const mean = wrapLike(x, batch.mean, [channels]);
-      const variance = wrapLike(x, batch.variance, [channels]);
-      if (runningMean) newMean = add(mul(runningMean, 1 - momentum), mul(mean, momentum));
-      if (runningVar)
-        newVar = add(mul(runningVar, 1 - momentum), mul(variance, (momentum * count) / (count - 1)));
-      return { mean, invStd: inverseStd(variance, eps) };
-    }
-    if (!runningMean || !runningVar) throw new Error("batchNorm: eval mode needs runningMean and runningVar");
-    return { mean: runningMean.detach(), invStd: inverseStd(runningVar, eps) };
-  });
+  const count = x.size / channels;
+  if (training && count <= 1) {
+    throw new Error(
+      `batchNorm: expected more than 1 value per channel when training, got input ${formatShape(x.shape)}`,
+    );
+  }
+  if (!training && (!runningMean || !runningVar))
+    throw new Error("batchNorm: eval mode needs runningMean and runningVar");
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
-  const output = apply("batchNorm", inputs, {
+  const { output, saved } = apply.withSaved("batchNorm", inputs, {
     geometry,
-    ...stats,
+    eps,
     training,
+    running: training ? null : { mean: runningMean!, variance: runningVar! },
     hasWeight: !!weight,
     hasBias: !!bias,
   });
-  return { output, runningMean: newMean, runningVar: newVar };
+  if (!training) return { output, runningMean: runningMean ?? null, runningVar: runningVar ?? null };
+  // torch's update: the running variance moves towards the unbiased batch variance.
+  const batchVariance = saved.variance!;
+  return noGrad(() => ({
+    output,
+    runningMean: runningMean ? add(mul(runningMean, 1 - momentum), mul(saved.mean, momentum)) : null,
+    runningVar: runningVar
+      ? add(mul(runningVar, 1 - momentum), mul(batchVariance, (momentum * count) / (count - 1)))
+      : null,
+  }));
 }
 
 /** batchNormWithStats, returning only the output (like torch.nn.functional.batch_norm without buffers). */

@@ -92,18 +92,17 @@ function poolGeometry(
 
 const rules = {
   maxPool2d: {
-    // The indices tensor is kept on the output so backward (and returnIndices) can reuse it.
-    forward: ([x], geom) => {
+    // The argmax indices route each gradient to its window's maximum (and are maxPool2dWithIndices' result).
+    forward: ([x], geom, save) => {
       const { y, indices } = x.backend.maxPool2d(x.storage, geom);
       const shape = [geom.batch, geom.channels, geom.outH, geom.outW];
-      const out = wrapLike(x, y, shape);
-      poolIndices.set(out, wrapLike(x, indices, shape));
-      return out;
+      save(wrapLike(x, indices, shape));
+      return wrapLike(x, y, shape);
     },
-    backward: (g, [x], y, geom) => [
-      wrapLike(x, x.backend.maxPool2dBackward(g.storage, poolIndices.get(y)!.storage, geom), x.shape),
+    backward: (g, [x], _y, geom, indices) => [
+      wrapLike(x, x.backend.maxPool2dBackward(g.storage, indices.storage, geom), x.shape),
     ],
-  } satisfies Rule<Pool2dGeometry>,
+  } satisfies Rule<Pool2dGeometry, Tensor>,
   avgPool2d: {
     forward: ([x], geom) =>
       wrapLike(x, x.backend.avgPool2d(x.storage, geom), [geom.batch, geom.channels, geom.outH, geom.outW]),
@@ -121,10 +120,10 @@ const rules = {
   } satisfies Rule<AdaptivePool2dGeometry>,
 };
 
-/** Argmax indices of each max-pool output; weak so they go away with the output. */
-const poolIndices = new WeakMap<Tensor, Tensor>();
-
 const apply = registerRules(rules);
+
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type PoolPrimitive = keyof typeof rules;
 
 /**
  * Max pooling like torch.nn.functional.max_pool2d. Padding counts as -infinity.
@@ -141,8 +140,13 @@ export function maxPool2dWithIndices(
   kernelSize: Size2,
   options: MaxPool2dOptions = {},
 ): { output: Tensor; indices: Tensor } {
-  const output = maxPool2d(x, kernelSize, options);
-  return { output, indices: poolIndices.get(output)! };
+  checkOptionKeys("maxPool2d", options, ["stride", "padding", "dilation", "ceilMode"]);
+  const { output, saved } = apply.withSaved(
+    "maxPool2d",
+    [x],
+    poolGeometry("maxPool2d", x, kernelSize, options),
+  );
+  return { output, indices: saved };
 }
 
 /** Average pooling like torch.nn.functional.avg_pool2d. */

@@ -50,6 +50,9 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
+export type ReducePrimitive = keyof typeof rules;
+
 function reduceOp(
   name: "sum" | "max" | "min",
   x: Tensor,

@@ -1,5 +1,6 @@
 // withBackwardOverride: a primitive's backward swapped for the ops recorded inside one call — for nn.ReLU
-// modules and F.relu alike, fixed at recording time, nested overrides, and clear errors.
+// modules and F.relu alike, fixed at recording time, nested overrides, and clear errors. The saved slot:
+// what a forward keeps for its backward rides on the node until backward has used it.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -59,6 +60,7 @@ test("the override sees the op's inputs and output (guided backprop's rule)", ()
 
 test("unknown primitives, non-functions and async bodies are rejected clearly", () => {
   assert.throws(
+    // @ts-expect-error a misspelt primitive is a type error first
     () => withBackwardOverride({ rleu: times10 }, () => 0),
     /withBackwardOverride: no primitive named 'rleu'; primitives are .*relu/,
   );
@@ -79,4 +81,34 @@ test("unknown primitives, non-functions and async bodies are rejected clearly", 
   );
   F.sum(F.relu(x)).backward();
   assert.deepEqual(list(x.grad), [1]);
+});
+
+test("what a forward saves rides on its node until backward, which empties the slot", () => {
+  const x = tensor([1, 5, 2, 3, 0, 4, 8, 7, 6], [1, 1, 3, 3], { dtype: "float64", requiresGrad: true });
+  const { output, indices } = F.maxPool2dWithIndices(x, 2, { stride: 1 });
+  // The indices the op hands out are the ones its backward routes the gradient with.
+  assert.equal(output.gradFn!.saved, indices);
+  assert.deepEqual(Array.from(indices.toArray()), [1, 1, 6, 7]);
+  const node = output.gradFn!;
+  F.sum(output).backward(undefined, { retainGraph: true });
+  assert.equal(node.saved, indices, "a retained graph keeps its saved values");
+  F.sum(output).backward();
+  assert.equal(node.saved, undefined);
+  // Each window's maximum got its output's gradient in both passes; 5 is the maximum of two windows.
+  assert.deepEqual(list(x.grad), [0, 4, 0, 0, 0, 0, 2, 2, 0]);
+});
+
+test("an override receives the saved values as its fifth argument", () => {
+  const logits = tensor([[2, 1, 0]], undefined, { dtype: "float64", requiresGrad: true });
+  let seen: unknown = null;
+  const spy: BackwardOverride = (g, inputs, _y, _a, logProbs) => {
+    seen = logProbs;
+    return [g.reshape([1, 1]).mul(F.softmax(inputs[0], 1)), null];
+  };
+  withBackwardOverride({ softmaxCrossEntropy: spy }, () =>
+    F.crossEntropy(logits, tensor([0], undefined, { dtype: "int32" })),
+  ).backward();
+  // The cross-entropy forward saved log-softmax of the logits.
+  const want = Array.from(F.logSoftmax(logits, 1).toArray());
+  assert.deepEqual(Array.from((seen as Tensor).toArray()), want);
 });

@@ -9,6 +9,7 @@
 import { Tensor, tensor } from "../../tensor/tensor.js";
 import { enableGrad } from "../../autograd/engine.js";
 import type { GradNode } from "../../autograd/engine.js";
+import type { Primitive } from "../../ops/primitives.js";
 import type {
   AdaptivePool2dGeometry,
   AvgPool2dGeometry,
@@ -268,8 +269,19 @@ function adaptiveMatrix(inSize: number, outSize: number): number[] {
   return m;
 }
 
-/** Primitive -> ONNX, by the primitive names the ops register. */
-const PRIMITIVES: Record<string, PrimitiveExporter> = {
+/** Why a primitive has no ONNX mapping (exportOnnx's error names it). */
+interface NotExported {
+  notExported: string;
+}
+
+/**
+ * Primitive -> ONNX, over every primitive (`Primitive`): a new primitive does not compile until it has an
+ * exporter here or a reason why not.
+ */
+const PRIMITIVES: { readonly [P in Primitive]: PrimitiveExporter | NotExported } = {
+  softmaxCrossEntropy: { notExported: "a training loss; export the model that computes the logits" },
+  roiAlign: { notExported: "a detection head op (torchvision.ops.roi_align); ONNX RoiAlign differs" },
+  roiPool: { notExported: "a detection head op (torchvision.ops.roi_pool); ONNX has MaxRoiPool only" },
   add: same("Add"),
   sub: same("Sub"),
   mul: same("Mul"),
@@ -420,27 +432,19 @@ const PRIMITIVES: Record<string, PrimitiveExporter> = {
     return g.node("Transpose", [g.node("MatMul", [swapped, phT])], { perm: { ints: [0, 1, 3, 2] } });
   },
   batchNorm: ({ g, node, inputs }) => {
-    const a = node.attrs as {
-      mean: Tensor;
-      invStd: Tensor;
-      training: boolean;
-      hasWeight: boolean;
-      hasBias: boolean;
-    };
+    const a = node.attrs as { training: boolean; hasWeight: boolean; hasBias: boolean };
     if (a.training)
       throw new Error("exportOnnx: batchNorm ran with batch statistics; call model.eval() before exporting");
-    const n = a.mean.shape[0];
+    // The statistics the forward saved; the export runs no backward, so the slot is still full.
+    const { mean, invStd } = node.saved as { mean: Tensor; invStd: Tensor };
+    const n = mean.shape[0];
     // Functional batch norm keeps 1/sqrt(var + eps): export var' = 1/invStd² with epsilon 0.
-    const variance = Array.from(a.invStd.toArray(), (s) => 1 / (s * s));
+    const variance = Array.from(invStd.toArray(), (s) => 1 / (s * s));
     const scale = a.hasWeight ? inputs[1] : g.floats(new Array<number>(n).fill(1), [n]);
     const bias = a.hasBias ? inputs[a.hasWeight ? 2 : 1] : g.floats(new Array<number>(n).fill(0), [n]);
-    return g.node(
-      "BatchNormalization",
-      [inputs[0], scale, bias, g.constant(a.mean), g.floats(variance, [n])],
-      {
-        epsilon: { f: 0 },
-      },
-    );
+    return g.node("BatchNormalization", [inputs[0], scale, bias, g.constant(mean), g.floats(variance, [n])], {
+      epsilon: { f: 0 },
+    });
   },
 };
 
@@ -451,7 +455,9 @@ function transpose2d(m: readonly number[], rows: number, cols: number): number[]
 }
 
 /** The primitive names exportOnnx maps, for docs/onnx.md. */
-export const EXPORTED_PRIMITIVES = Object.keys(PRIMITIVES);
+export const EXPORTED_PRIMITIVES = (Object.keys(PRIMITIVES) as Primitive[]).filter(
+  (p) => typeof PRIMITIVES[p] === "function",
+);
 /** The layers exported from their forward hook, for docs/onnx.md. */
 export const EXPORTED_LAYERS = ["BatchNorm2d", "BatchNorm1d", "LocalResponseNorm", "Softmax", "LogSoftmax"];
 
@@ -586,11 +592,11 @@ function emit(
     }
     return g.constant(t);
   }
-  const exporter = Object.hasOwn(PRIMITIVES, node.op) ? PRIMITIVES[node.op] : undefined;
-  if (!exporter) {
+  const exporter = Object.hasOwn(PRIMITIVES, node.op) ? PRIMITIVES[node.op as Primitive] : undefined;
+  if (typeof exporter !== "function") {
     throw new Error(
       `exportOnnx: cannot export the op '${node.op}' (output ${formatShape(t.shape)}, ${sizeOf(t.shape)} values): ` +
-        `it has no ONNX mapping`,
+        `it has no ONNX mapping${exporter ? ` (${exporter.notExported})` : ""}`,
     );
   }
   return exporter({ g, node, inputs: node.inputs.map((i) => names.get(i)!), output: t });

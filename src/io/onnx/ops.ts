@@ -8,8 +8,6 @@ import { Tensor, tensor } from "../../tensor/tensor.js";
 import { formatShape, sizeOf } from "../../tensor/shape.js";
 import * as F from "../../ops/index.js";
 import { LogSoftmax, Softmax } from "../../nn/activation.js";
-import { noGrad } from "../../autograd/engine.js";
-import { registerRules, type Rule } from "../../autograd/primitive.js";
 import { HostArray } from "./host.js";
 import type { TensorProto } from "./proto.js";
 
@@ -426,7 +424,7 @@ function comparison(kind: "gt" | "lt" | "eq"): OpSpec {
         return [out];
       }
       const like = a instanceof Tensor ? a : (b as Tensor);
-      return [applyCompare("compare", [asTensor(a, like), asTensor(b, like)], kind)];
+      return [F.recordedCompare(kind, asTensor(a, like), asTensor(b, like))];
     },
   };
 }
@@ -434,37 +432,6 @@ function comparison(kind: "gt" | "lt" | "eq"): OpSpec {
 function unary(f: (x: Tensor, a: Attrs) => Tensor, attrs: readonly string[] = [], notes = ""): OpSpec {
   return { attrs, notes, run: (ctx) => [f(tensorInput(ctx, 0, "X"), ctx.attrs)] };
 }
-
-/** erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below float32 test tolerances), from existing ops. */
-function erfApproximation(x: Tensor): Tensor {
-  const sign = F.unaryRaw("sign", x);
-  const ax = F.abs(x);
-  const t = F.div(1, F.add(F.mul(ax, 0.3275911), 1));
-  let poly = F.mul(t, 1.061405429);
-  for (const c of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = F.mul(F.add(poly, c), t);
-  const tail = F.mul(poly, F.exp(F.neg(F.square(ax))));
-  return F.mul(sign, F.sub(1, tail));
-}
-
-// erf as a primitive of its own (the library has no erf kernel yet): one graph node that exportOnnx writes
-// back as Erf, with the exact derivative 2/√π·exp(-x²) rather than the approximation's.
-const applyErf = registerRules({
-  erf: {
-    forward: ([x]) => noGrad(() => erfApproximation(x)),
-    backward: (g, [x]) => [F.mul(g, F.mul(F.exp(F.neg(F.square(x))), 2 / Math.sqrt(Math.PI)))],
-  } satisfies Rule<void>,
-});
-
-const erf = (x: Tensor) => applyErf("erf", [x], undefined);
-
-// A comparison recorded in the graph (F.compare is a raw kernel call), so that an imported Where exports
-// again; its gradient is zero, as a bool output has none.
-const applyCompare = registerRules({
-  compare: {
-    forward: ([a, b], kind) => F.compare(kind, a, b),
-    backward: () => [null, null],
-  } satisfies Rule<"gt" | "lt" | "eq">,
-});
 
 /** max(0, min(1, alpha·x + beta)) */
 const hardSigmoid = (x: Tensor, alpha: number, beta: number) => F.clamp(F.add(F.mul(x, alpha), beta), 0, 1);
@@ -1126,7 +1093,7 @@ export const ONNX_OPS: Readonly<Record<string, OpSpec>> = {
   ),
   HardSwish: unary((x) => F.mul(x, hardSigmoid(x, 1 / 6, 0.5))),
   Tanh: unary((x) => F.tanh(x)),
-  Erf: unary(erf, [], "Abramowitz–Stegun polynomial, error below 1.5e-7; exact derivative"),
+  Erf: unary((x) => F.erf(x)),
   Clip: clip,
   Softmax: softmaxLike("softmax"),
   LogSoftmax: softmaxLike("logSoftmax"),

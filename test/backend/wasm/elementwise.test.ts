@@ -1,9 +1,11 @@
 // Elementwise and reduction kernels against plain Math loops: unary ops (with SIMD tails),
 // broadcasting binary ops, sum/mean/max over axis sets; activations also against the PyTorch fixtures.
 import { describe, it } from "node:test";
+import assert from "node:assert/strict";
 import { binary, broadcastShape, reduce, unary } from "../../../src/backend/wasm/elementwise.js";
 import { erf } from "../../../src/backend/js/elementwise.js";
 import type { BinaryKind, UnaryKind } from "../../../src/backend/backend.js";
+import { UnaryCode } from "../../../src/backend/wasm/op-codes.js";
 import { decode, loadFixtures } from "./fixtures.js";
 import { VARIANTS, randomArray, rng, runtime, upload } from "./helpers.js";
 import { assertClose } from "../../helpers/close.js";
@@ -82,6 +84,16 @@ for (const v of VARIANTS) {
           for (const p of [px, py]) rt.mem.free(p);
         }
       }
+    });
+
+    it("an op code the kernel has no case for traps instead of writing nothing", async () => {
+      const rt = await runtime(v.relaxed);
+      const px = upload(rt, new Float32Array([1, 2, 3, 4, 5]));
+      const py = rt.mem.alloc(5 * 4);
+      // One past the last code: what a code added to op-codes.ts without its kernel case would do.
+      const unknown = Object.keys(UnaryCode).length / 2;
+      assert.throws(() => rt.exports.unary(unknown, px, py, 0, 0, 0, 0, 5), WebAssembly.RuntimeError);
+      for (const p of [px, py]) rt.mem.free(p);
     });
 
     it("unary ops match Math", async () => {
