@@ -11,6 +11,7 @@ import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface Conv2dLayerOptions extends ModuleOptions {
   stride?: Size2;
@@ -102,6 +103,16 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {
     super();
+    checkOptionKeys("Conv2d", options, [
+      "stride",
+      "padding",
+      "dilation",
+      "groups",
+      "bias",
+      "paddingMode",
+      "dtype",
+      "backend",
+    ]);
     const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? "zeros";
@@ -223,6 +234,16 @@ export class ConvTranspose2d extends Module {
     options: ConvTranspose2dLayerOptions = {},
   ) {
     super();
+    checkOptionKeys("ConvTranspose2d", options, [
+      "stride",
+      "padding",
+      "outputPadding",
+      "dilation",
+      "groups",
+      "bias",
+      "dtype",
+      "backend",
+    ]);
     const name = `ConvTranspose2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     checkChannels(name, inChannels, outChannels, groups);
@@ -344,6 +365,16 @@ export class Conv1d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
     super();
+    checkOptionKeys("Conv1d", options, [
+      "stride",
+      "padding",
+      "dilation",
+      "groups",
+      "bias",
+      "paddingMode",
+      "dtype",
+      "backend",
+    ]);
     const name = `Conv1d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     checkChannels(name, inChannels, outChannels, groups);

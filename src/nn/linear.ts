@@ -10,6 +10,7 @@ import { checkAllocatable } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
 import type { ModuleOptions } from "./empty.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;
@@ -28,6 +29,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptionKeys("Linear", options, ["bias", "dtype", "backend"]);
     if (
       !Number.isInteger(inFeatures) ||
       inFeatures < 1 ||

@@ -19,6 +19,7 @@ import { checkAllocatable, checkNumber } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { ones_, zeros_ } from "./init.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface BatchNormLayerOptions extends ModuleOptions {
   /** Added to the variance before the square root. Default 1e-5. */
@@ -50,6 +51,14 @@ export abstract class BatchNormBase extends Module {
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
+    checkOptionKeys(new.target.name, options, [
+      "eps",
+      "momentum",
+      "affine",
+      "trackRunningStats",
+      "dtype",
+      "backend",
+    ]);
     const name = `${new.target.name}(${numFeatures})`;
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new Error(`${name}: numFeatures must be a positive integer, got ${numFeatures}`);
@@ -202,6 +211,7 @@ export class LocalResponseNorm extends Module {
 
   constructor(size: number, options: LocalResponseNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LocalResponseNorm", options, ["alpha", "beta", "k"]);
     checkNumber("LocalResponseNorm", "size", size, { integer: true, min: 1, max: MAX_LRN_SIZE });
     this.size = size;
     this.alpha = checkNumber("LocalResponseNorm", "alpha", options.alpha ?? 1e-4);
@@ -254,6 +264,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LayerNorm", options, ["eps", "elementwiseAffine", "dtype", "backend"]);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     const name = `LayerNorm(${JSON.stringify(normalizedShape)})`;
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
@@ -302,6 +313,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, options: GroupNormLayerOptions = {}) {
     super();
+    checkOptionKeys("GroupNorm", options, ["eps", "affine", "dtype", "backend"]);
     const name = `GroupNorm(${numGroups}, ${numChannels})`;
     if (!Number.isInteger(numChannels) || numChannels < 1)
       throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);
@@ -346,6 +358,7 @@ export class LayerNorm2d extends Module {
 
   constructor(numChannels: number, options: LayerNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LayerNorm2d", options, ["eps", "elementwiseAffine", "dtype", "backend"]);
     const name = `LayerNorm2d(${numChannels})`;
     if (!Number.isInteger(numChannels) || numChannels < 1)
       throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);
