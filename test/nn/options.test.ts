@@ -64,6 +64,30 @@ test("optimizers reject unknown hyperparameters, in the options and in parameter
   );
 });
 
+test("schedulers and AveragedModel reject unknown keys too", () => {
+  const opt = new optim.SGD(new nn.Linear(2, 1).parameters(), { lr: 0.1 });
+  assert.throws(
+    loose((o) => new optim.StepLR(opt, o), { stepSize: 2, step_size: 2 }),
+    /StepLR: unknown option 'step_size'; did you mean 'stepSize'\?/,
+  );
+  assert.throws(
+    loose((o) => new optim.OneCycleLR(opt, o), { maxLr: 1, totalSteps: 10, pct_start: 0.3 }),
+    /OneCycleLR: unknown option 'pct_start'; did you mean 'pctStart'\?/,
+  );
+  assert.throws(
+    loose((o) => new optim.ReduceLROnPlateau(opt, o), { min_lr: 0 }),
+    /ReduceLROnPlateau: unknown option 'min_lr'; did you mean 'minLr'\?/,
+  );
+  assert.throws(
+    loose((o) => new optim.AveragedModel(new nn.Linear(2, 1), o), { decay: 0.9 }),
+    /AveragedModel: unknown option 'decay' \(valid options: avgFn, useBuffers, copy\)/,
+  );
+  assert.equal(
+    new optim.CosineAnnealingLR(opt, { tMax: 10, etaMin: 0 }).constructor.name,
+    "CosineAnnealingLR",
+  );
+});
+
 test("the options they document still pass, and undefined values are ignored", () => {
   const conv = new nn.Conv2d(1, 2, 3, {
     padding: "same",
