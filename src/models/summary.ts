@@ -141,7 +141,7 @@ function notRunTops(rows: readonly SummaryRow[]): SummaryRow[] {
  * console.log(formatSummary(s));
  */
 export function summary(
-  model: Module,
+  model: Module<[input: Tensor], unknown>,
   inputShape: readonly number[],
   options: SummaryOptions = {},
 ): ModelSummary {
@@ -172,7 +172,7 @@ export function summary(
   });
   let output: unknown;
   try {
-    output = enableGrad(() => (model as unknown as { forward(x: Tensor): unknown }).forward(input));
+    output = enableGrad(() => model.forward(input));
   } finally {
     handle.remove();
     model.train(wasTraining);
