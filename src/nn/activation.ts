@@ -30,8 +30,7 @@ import { empty, type ModuleOptions } from "./empty.js";
 import { constant_ } from "./init.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import { Module } from "./module.js";
-import { checkNumber } from "../ops/util.js";
-import { checkOptionKeys } from "../ops/util.js";
+import { checkNumber, checkOptionKeys } from "../ops/util.js";
 
 /**
  * max(x, 0) elementwise.

@@ -7,11 +7,22 @@ import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { conv1d, conv2d, convTranspose2d, samePadding, type Size2 } from "../ops/conv.js";
 import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
-import { checkAllocatable } from "../ops/util.js";
+import { checkAllocatable, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
-import { checkOptionKeys } from "../ops/util.js";
+
+/** The option keys Conv2d and Conv1d accept (others are rejected, naming the layer). */
+const CONV_OPTION_KEYS = [
+  "stride",
+  "padding",
+  "dilation",
+  "groups",
+  "bias",
+  "paddingMode",
+  "dtype",
+  "backend",
+];
 
 export interface Conv2dLayerOptions extends ModuleOptions {
   stride?: Size2;
@@ -103,16 +114,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {
     super();
-    checkOptionKeys("Conv2d", options, [
-      "stride",
-      "padding",
-      "dilation",
-      "groups",
-      "bias",
-      "paddingMode",
-      "dtype",
-      "backend",
-    ]);
+    checkOptionKeys("Conv2d", options, CONV_OPTION_KEYS);
     const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? "zeros";
@@ -365,16 +367,7 @@ export class Conv1d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
     super();
-    checkOptionKeys("Conv1d", options, [
-      "stride",
-      "padding",
-      "dilation",
-      "groups",
-      "bias",
-      "paddingMode",
-      "dtype",
-      "backend",
-    ]);
+    checkOptionKeys("Conv1d", options, CONV_OPTION_KEYS);
     const name = `Conv1d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     checkChannels(name, inChannels, outChannels, groups);

@@ -6,11 +6,10 @@ import { empty } from "./empty.js";
 import { linear } from "../ops/matmul.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
-import { checkAllocatable } from "../ops/util.js";
+import { checkAllocatable, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
 import type { ModuleOptions } from "./empty.js";
-import { checkOptionKeys } from "../ops/util.js";
 
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;

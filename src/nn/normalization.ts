@@ -15,11 +15,10 @@ import {
   MAX_LRN_SIZE,
 } from "../ops/normalization.js";
 import { Module } from "./module.js";
-import { checkAllocatable, checkNumber } from "../ops/util.js";
+import { checkAllocatable, checkNumber, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { ones_, zeros_ } from "./init.js";
-import { checkOptionKeys } from "../ops/util.js";
 
 export interface BatchNormLayerOptions extends ModuleOptions {
   /** Added to the variance before the square root. Default 1e-5. */
