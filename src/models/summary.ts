@@ -23,6 +23,11 @@ export interface SummaryRow {
   macs: number;
   /** True for modules without children. */
   leaf: boolean;
+  /**
+   * True for a module with parameters that this forward pass did not call (GoogLeNet's auxiliary
+   * classifiers in eval mode): listed so the rows add up to the total; `outputShape` is empty and `macs` 0.
+   */
+  notRun?: boolean;
 }
 
 export interface ModelSummary {
@@ -97,6 +102,34 @@ function longestPath(roots: readonly Tensor[], counted: ReadonlySet<Tensor>): nu
   return Math.max(0, ...roots.map((r) => depth.get(r) ?? 0));
 }
 
+/** Rows for the modules with parameters that the forward pass did not call (and that have a name). */
+function notRunRows(
+  names: ReadonlyMap<Module, string>,
+  called: ReadonlySet<Module>,
+  model: Module,
+): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const [module, name] of names) {
+    if (module === model || called.has(module) || module.numParameters() === 0) continue;
+    rows.push({
+      name,
+      type: module.constructor.name,
+      outputShape: [],
+      params: module.numParameters(),
+      macs: 0,
+      leaf: module.children().length === 0,
+      notRun: true,
+    });
+  }
+  return rows;
+}
+
+/** The top-level rows of modules not run (their descendants' parameters are counted in them). */
+function notRunTops(rows: readonly SummaryRow[]): SummaryRow[] {
+  const notRun = rows.filter((r) => r.notRun);
+  return notRun.filter((r) => !notRun.some((p) => r.name.startsWith(`${p.name}.`)));
+}
+
 /**
  * Runs one forward pass of `model` on zeros of `inputShape` (on the model's backend) and reports every
  * module call: output shape, parameters, MACs; plus totals and depth. The model's train/eval mode is
@@ -164,6 +197,7 @@ export function summary(
       leaf,
     };
   });
+  rows.push(...notRunRows(names, new Set(calls.map((c) => c.module)), model));
   // Parents finish after their children; list rows in definition order instead (torchinfo's order).
   const position = new Map([...names.values()].map((n, i) => [n, i]));
   rows.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
@@ -198,7 +232,7 @@ export function formatCount(n: number): string {
 }
 
 export interface FormatSummaryOptions {
-  /** Show modules down to this nesting level (1 = direct children only). Default: all. */
+  /** Show modules down to this nesting level (1 = direct children only, 0 = totals only). Default: all. */
   maxDepth?: number;
 }
 
@@ -214,7 +248,7 @@ export function formatSummary(s: ModelSummary, options: FormatSummaryOptions = {
       const indent = "  ".repeat(r.name.split(".").length - 1);
       return [
         `${indent}${r.name.split(".").pop()} (${r.type})`,
-        formatShape(r.outputShape),
+        r.notRun ? "not run" : formatShape(r.outputShape),
         thousands(r.params),
         thousands(r.macs),
       ];
@@ -230,13 +264,17 @@ export function formatSummary(s: ModelSummary, options: FormatSummaryOptions = {
           .map(([k, v]) => `${k} ${formatShape(v)}`)
           .join(", ")
       : formatShape(s.outputShape);
+  const notRun = notRunTops(s.rows);
+  const notRunParams = notRun.reduce((sum, r) => sum + r.params, 0);
   return [
-    row(header),
-    rule,
-    ...lines.map(row),
-    rule,
+    ...(maxDepth >= 1 ? [row(header), rule, ...lines.map(row), rule] : []),
     `Input: ${formatShape(s.inputShape)}   Output: ${out}`,
     `Total params: ${thousands(s.totalParams)} (${formatCount(s.totalParams)})`,
+    ...(notRun.length > 0
+      ? [
+          `  of which ${thousands(notRunParams)} in modules this pass did not run (${notRun.map((r) => r.name).join(", ")}; training mode runs them)`,
+        ]
+      : []),
     `Trainable params: ${thousands(s.trainableParams)}`,
     `MACs: ${thousands(s.totalMacs)} (${formatCount(s.totalMacs)}; conv ${thousands(s.convMacs)}, linear ${thousands(s.linearMacs)})`,
     `Depth (conv/linear layers on the longest path): ${s.depth}`,

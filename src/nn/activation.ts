@@ -30,7 +30,7 @@ import { empty, type ModuleOptions } from "./parameter.js";
 import { constant_ } from "./init.js";
 import { logSoftmax, softmax } from "../ops/softmax.js";
 import { Module } from "./module.js";
-import { checkNumber } from "../ops/util.js";
+import { checkNumber, checkOptionKeys } from "../ops/util.js";
 
 /**
  * max(x, 0) elementwise.
@@ -107,6 +107,7 @@ export class GELU extends Module {
 
   constructor(options: GeluOptions = {}) {
     super();
+    checkOptionKeys("GELU", options, ["approximate"]);
     const approximate = options.approximate ?? "none";
     if (approximate !== "none" && approximate !== "tanh") {
       throw new Error(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
@@ -207,6 +208,7 @@ export class PReLU extends Module {
 
   constructor(options: PReLUOptions = {}) {
     super();
+    checkOptionKeys("PReLU", options, ["numParameters", "init", "dtype", "backend"]);
     const numParameters = options.numParameters ?? 1;
     const init = options.init ?? 0.25;
     if (!Number.isInteger(numParameters) || numParameters < 1)
@@ -250,6 +252,7 @@ export class Softplus extends Module {
 
   constructor(options: SoftplusOptions = {}) {
     super();
+    checkOptionKeys("Softplus", options, ["beta", "threshold"]);
     this.beta = options.beta ?? 1;
     this.threshold = options.threshold ?? 20;
     if (!(Number.isFinite(this.beta) && this.beta > 0))

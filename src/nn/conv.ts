@@ -7,10 +7,22 @@ import { formatShape, pairAtLeast } from "../tensor/shape.js";
 import { conv1d, conv2d, convTranspose2d, samePadding, type Size2 } from "../ops/conv.js";
 import { pad } from "../ops/movement.js";
 import { Module } from "./module.js";
-import { checkAllocatable } from "../ops/util.js";
+import { checkAllocatable, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./parameter.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
+
+/** The option keys Conv2d and Conv1d accept (others are rejected, naming the layer). */
+const CONV_OPTION_KEYS = [
+  "stride",
+  "padding",
+  "dilation",
+  "groups",
+  "bias",
+  "paddingMode",
+  "dtype",
+  "backend",
+];
 
 export interface Conv2dLayerOptions extends ModuleOptions {
   stride?: Size2;
@@ -102,6 +114,7 @@ export class Conv2d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {
     super();
+    checkOptionKeys("Conv2d", options, CONV_OPTION_KEYS);
     const name = `Conv2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? "zeros";
@@ -223,6 +236,16 @@ export class ConvTranspose2d extends Module {
     options: ConvTranspose2dLayerOptions = {},
   ) {
     super();
+    checkOptionKeys("ConvTranspose2d", options, [
+      "stride",
+      "padding",
+      "outputPadding",
+      "dilation",
+      "groups",
+      "bias",
+      "dtype",
+      "backend",
+    ]);
     const name = `ConvTranspose2d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     checkChannels(name, inChannels, outChannels, groups);
@@ -344,6 +367,7 @@ export class Conv1d extends Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: Conv1dLayerOptions = {}) {
     super();
+    checkOptionKeys("Conv1d", options, CONV_OPTION_KEYS);
     const name = `Conv1d(${inChannels}, ${outChannels}, kernelSize=${JSON.stringify(kernelSize)})`;
     const groups = options.groups ?? 1;
     checkChannels(name, inChannels, outChannels, groups);

@@ -8,6 +8,7 @@ import { globalRng, type Rng } from "../tensor/rng.js";
 import { dropout, stochasticDepth } from "../ops/dropout.js";
 import { mul } from "../ops/elementwise.js";
 import { Module } from "./module.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface DropoutLayerOptions {
   /** Generator for the masks; the global one (manualSeed) by default. */
@@ -42,6 +43,7 @@ export class Dropout extends Module {
 
   constructor(p = 0.5, options: DropoutOptionsWithVariant = {}) {
     super();
+    checkOptionKeys("Dropout", options, ["rng", "scaleAtTest"]);
     checkProbability("Dropout", p);
     this.p = p;
     this.rng = options.rng;
@@ -69,6 +71,7 @@ export class Dropout2d extends Module {
 
   constructor(p = 0.5, options: DropoutLayerOptions = {}) {
     super();
+    checkOptionKeys("Dropout2d", options, ["rng"]);
     checkProbability("Dropout2d", p);
     this.p = p;
     this.rng = options.rng;
@@ -112,6 +115,7 @@ export class StochasticDepth extends Module {
 
   constructor(p: number, options: StochasticDepthLayerOptions = {}) {
     super();
+    checkOptionKeys("StochasticDepth", options, ["rng", "mode"]);
     checkProbability("StochasticDepth", p);
     const mode = options.mode ?? "row";
     if (mode !== "row" && mode !== "batch") {

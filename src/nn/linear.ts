@@ -6,7 +6,7 @@ import { empty } from "./parameter.js";
 import { linear } from "../ops/matmul.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
-import { checkAllocatable } from "../ops/util.js";
+import { checkAllocatable, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
 import type { ModuleOptions } from "./parameter.js";
@@ -28,6 +28,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptionKeys("Linear", options, ["bias", "dtype", "backend"]);
     if (
       !Number.isInteger(inFeatures) ||
       inFeatures < 1 ||

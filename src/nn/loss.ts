@@ -18,6 +18,7 @@ import {
   type Reduction,
 } from "../ops/losses.js";
 import { Module } from "./module.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface LossOptions {
   /** "mean" (default) over all elements, "sum", or "none" for the per-element losses. */
@@ -49,8 +50,10 @@ function checkReduction(layer: string, reduction: Reduction): Reduction {
 export abstract class Loss extends Module {
   readonly reduction: Reduction;
 
-  constructor(options: LossOptions = {}) {
+  /** `keys`: the options this loss accepts beyond `reduction` (any other key is rejected). */
+  constructor(options: LossOptions = {}, keys: readonly string[] = []) {
     super();
+    checkOptionKeys(new.target.name, options, ["reduction", ...keys]);
     this.reduction = checkReduction(new.target.name, options.reduction ?? "mean");
   }
 
@@ -73,7 +76,7 @@ export class CrossEntropyLoss extends Loss {
   readonly ignoreIndex: number | undefined;
 
   constructor(options: CrossEntropyLossOptions = {}) {
-    super(options);
+    super(options, ["labelSmoothing", "weight", "ignoreIndex"]);
     const eps = options.labelSmoothing ?? 0;
     if (!(eps >= 0 && eps <= 1))
       throw new Error(`CrossEntropyLoss: labelSmoothing must be in [0, 1], got ${eps}`);
@@ -126,7 +129,7 @@ export class NLLLoss extends Loss {
   readonly ignoreIndex: number | undefined;
 
   constructor(options: NLLLossOptions = {}) {
-    super(options);
+    super(options, ["weight", "ignoreIndex"]);
     registerWeight(this, checkWeight("NLLLoss", options.weight));
     this.ignoreIndex = checkIgnore("NLLLoss", options.ignoreIndex);
   }
@@ -192,7 +195,7 @@ export class MultiMarginLoss extends Loss {
   readonly margin: number;
 
   constructor(options: MultiMarginLossLayerOptions = {}) {
-    super(options);
+    super(options, ["p", "margin", "weight"]);
     this.p = options.p ?? 1;
     this.margin = options.margin ?? 1;
     if (this.p !== 1 && this.p !== 2)
@@ -224,7 +227,7 @@ export class SmoothL1Loss extends Loss {
   readonly beta: number;
 
   constructor(options: LossOptions & { beta?: number } = {}) {
-    super(options);
+    super(options, ["beta"]);
     this.beta = options.beta ?? 1;
     if (!(this.beta >= 0 && Number.isFinite(this.beta)))
       throw new Error(`SmoothL1Loss: beta must be a non-negative number, got ${this.beta}`);
@@ -244,7 +247,7 @@ export class HuberLoss extends Loss {
   readonly delta: number;
 
   constructor(options: LossOptions & { delta?: number } = {}) {
-    super(options);
+    super(options, ["delta"]);
     this.delta = options.delta ?? 1;
     if (!(this.delta > 0 && Number.isFinite(this.delta)))
       throw new Error(`HuberLoss: delta must be a positive number, got ${this.delta}`);
@@ -271,6 +274,7 @@ export class KLDivLoss extends Module {
 
   constructor(options: KlDivOptions = {}) {
     super();
+    checkOptionKeys("KLDivLoss", options, ["reduction", "logTarget"]);
     const reduction = options.reduction ?? "mean";
     if (!["mean", "batchmean", "sum", "none"].includes(reduction)) {
       throw new Error(

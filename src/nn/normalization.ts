@@ -15,7 +15,7 @@ import {
   MAX_LRN_SIZE,
 } from "../ops/normalization.js";
 import { Module } from "./module.js";
-import { checkAllocatable, checkNumber } from "../ops/util.js";
+import { checkAllocatable, checkNumber, checkOptionKeys } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./parameter.js";
 import { ones_, zeros_ } from "./init.js";
@@ -50,6 +50,14 @@ export abstract class BatchNormBase extends Module {
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
+    checkOptionKeys(new.target.name, options, [
+      "eps",
+      "momentum",
+      "affine",
+      "trackRunningStats",
+      "dtype",
+      "backend",
+    ]);
     const name = `${new.target.name}(${numFeatures})`;
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
       throw new Error(`${name}: numFeatures must be a positive integer, got ${numFeatures}`);
@@ -202,6 +210,7 @@ export class LocalResponseNorm extends Module {
 
   constructor(size: number, options: LocalResponseNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LocalResponseNorm", options, ["alpha", "beta", "k"]);
     checkNumber("LocalResponseNorm", "size", size, { integer: true, min: 1, max: MAX_LRN_SIZE });
     this.size = size;
     this.alpha = checkNumber("LocalResponseNorm", "alpha", options.alpha ?? 1e-4);
@@ -254,6 +263,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LayerNorm", options, ["eps", "elementwiseAffine", "dtype", "backend"]);
     const shape = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
     const name = `LayerNorm(${JSON.stringify(normalizedShape)})`;
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
@@ -302,6 +312,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, options: GroupNormLayerOptions = {}) {
     super();
+    checkOptionKeys("GroupNorm", options, ["eps", "affine", "dtype", "backend"]);
     const name = `GroupNorm(${numGroups}, ${numChannels})`;
     if (!Number.isInteger(numChannels) || numChannels < 1)
       throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);
@@ -346,6 +357,7 @@ export class LayerNorm2d extends Module {
 
   constructor(numChannels: number, options: LayerNormLayerOptions = {}) {
     super();
+    checkOptionKeys("LayerNorm2d", options, ["eps", "elementwiseAffine", "dtype", "backend"]);
     const name = `LayerNorm2d(${numChannels})`;
     if (!Number.isInteger(numChannels) || numChannels < 1)
       throw new Error(`${name}: numChannels must be a positive integer, got ${numChannels}`);

@@ -16,6 +16,7 @@ import {
 import type { Size2 } from "../ops/conv.js";
 import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize (non-overlapping windows), as in torch. */
@@ -70,6 +71,7 @@ export class MaxPool2d extends Module {
 
   constructor(kernelSize: Size2, options: MaxPool2dLayerOptions = {}) {
     super();
+    checkOptionKeys("MaxPool2d", options, ["stride", "padding", "dilation", "ceilMode"]);
     const name = `MaxPool2d(${JSON.stringify(kernelSize)})`;
     this.kernelSize = checkedPair(name, kernelSize, "kernelSize", 1);
     this.stride = checkedPair(name, options.stride ?? kernelSize, "stride", 1);
@@ -112,6 +114,13 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: Size2, options: AvgPool2dLayerOptions = {}) {
     super();
+    checkOptionKeys("AvgPool2d", options, [
+      "stride",
+      "padding",
+      "ceilMode",
+      "countIncludePad",
+      "divisorOverride",
+    ]);
     const name = `AvgPool2d(${JSON.stringify(kernelSize)})`;
     this.kernelSize = checkedPair(name, kernelSize, "kernelSize", 1);
     this.stride = checkedPair(name, options.stride ?? kernelSize, "stride", 1);
@@ -188,6 +197,7 @@ export class GlobalAvgPool2d extends Module {
 
   constructor(options: GlobalAvgPool2dOptions = {}) {
     super();
+    checkOptionKeys(new.target.name, options, ["flatten"]);
     this.flatten = options.flatten ?? false;
   }
 
@@ -240,6 +250,7 @@ export class GlobalMaxPool2d extends Module {
 
   constructor(options: GlobalAvgPool2dOptions = {}) {
     super();
+    checkOptionKeys(new.target.name, options, ["flatten"]);
     this.flatten = options.flatten ?? false;
   }
 

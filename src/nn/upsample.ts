@@ -4,6 +4,7 @@
 import type { Tensor } from "../tensor/tensor.js";
 import { interpolate, type InterpolateMode, type InterpolateOptions } from "../ops/interpolate.js";
 import { Module } from "./module.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 /**
  * Resamples the spatial dims (torch.nn.Upsample): nearest (default), linear or bilinear, to a fixed `size`
@@ -19,6 +20,7 @@ export class Upsample extends Module {
 
   constructor(options: InterpolateOptions) {
     super();
+    checkOptionKeys("Upsample", options, ["size", "scaleFactor", "mode", "alignCorners"]);
     const { size, scaleFactor, mode = "nearest", alignCorners } = options ?? {};
     if ((size === undefined) === (scaleFactor === undefined))
       throw new Error("Upsample: give exactly one of size and scaleFactor");

@@ -12,3 +12,4 @@ export { main as cliMain } from "./cli/main.js";
 export { loadOnnx, saveOnnx } from "./onnx.js";
 export * from "./tune.js";
 export * from "./pictures.js";
+export * from "./svg-png.js";

@@ -1,17 +1,13 @@
 // Writes a run's plots into its output directory (Node): training curves and the confusion matrix, each as
-// SVG and as PNG (the scene rasterised by src/viz and encoded with pngjs), each replaced atomically.
+// SVG and as PNG (that SVG rendered by resvg: svg-png.ts), each replaced atomically. encodePng turns the
+// explain pictures' pixel canvases into PNG (pngjs).
 
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import type { Canvas } from "../viz/raster.js";
-import {
-  confusionMatrixScene,
-  renderScene,
-  sceneToSvg,
-  trainingCurvesScene,
-  type Scene,
-} from "../viz/plots.js";
+import { confusionMatrixScene, sceneToSvg, trainingCurvesScene, type Scene } from "../viz/plots.js";
+import { svgToPng } from "./svg-png.js";
 import type { EpochLogs } from "../train/history.js";
 import { writeFileAtomic } from "./safe-write.js";
 
@@ -26,8 +22,10 @@ async function writeScene(dir: string, name: string, scene: Scene): Promise<stri
   const svg = join(dir, `${name}.svg`);
   const png = join(dir, `${name}.png`);
   // Atomic replacement (temporary file + rename): a symlink at the target is replaced, not written through.
-  writeFileAtomic(svg, sceneToSvg(scene));
-  writeFileAtomic(png, encodePng(renderScene(scene)));
+  const text = sceneToSvg(scene);
+  const pixels = await svgToPng(text);
+  writeFileAtomic(svg, text);
+  writeFileAtomic(png, pixels);
   return [svg, png];
 }
 

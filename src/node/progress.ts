@@ -80,7 +80,10 @@ export function createProgressReporter(options: ProgressOptions = {}): ProgressL
         return;
       case "trainEnd":
         stopBar();
-        if (event.reason !== "completed" && event.message) stream.write(`stopped: ${event.message}\n`);
+        // A non-finite loss or weights makes fit reject with an error carrying the same message, which
+        // its caller reports (the CLI prints it): saying it here too would print it twice.
+        if (event.reason !== "completed" && !event.reason.startsWith("non-finite") && event.message)
+          stream.write(`stopped: ${event.message}\n`);
         return;
       default:
         return;

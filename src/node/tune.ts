@@ -9,8 +9,8 @@ import { pathToFileURL } from "node:url";
 import type { Objective, TrialContext, TuneResult } from "../tune/search.js";
 import type { Config, Space } from "../tune/space.js";
 import { searchScene } from "../tune/plot.js";
-import { renderScene, sceneToSvg } from "../viz/plots.js";
-import { encodePng } from "./plots.js";
+import { sceneToSvg } from "../viz/plots.js";
+import { svgToPng } from "./svg-png.js";
 
 // Runs as CommonJS (eval), imports the user's module and answers one trial per message.
 const WORKER_SOURCE = `
@@ -156,7 +156,7 @@ export async function writeTuneResults<S extends Space>(
     ["results.jsonl", result.toJSONL()],
     ["results.csv", result.toCSV()],
     ["search.svg", sceneToSvg(scene)],
-    ["search.png", encodePng(renderScene(scene))],
+    ["search.png", await svgToPng(sceneToSvg(scene))],
   ];
   for (const [name, data] of files) await writeAtomic(join(dir, name), data);
   return files.map(([name]) => join(dir, name));

@@ -114,7 +114,11 @@ export function checkOptionKeys(op: string, options: unknown, valid: readonly st
   }
   for (const key of Object.keys(options)) {
     if ((options as Record<string, unknown>)[key] === undefined) continue;
-    if (!valid.includes(key)) throw new Error(`${op}: unknown option '${key}'${suggestion(key, valid)}`);
+    if (!valid.includes(key)) {
+      const close = closestName(key, valid);
+      const hint = close ? `; did you mean '${close}'?` : "";
+      throw new Error(`${op}: unknown option '${key}'${hint} (valid options: ${valid.join(", ") || "none"})`);
+    }
   }
 }
 

@@ -66,6 +66,7 @@ export class Adagrad extends Optimizer<AdagradHyperparameters, AdagradState> {
       eps: options.eps ?? 1e-10,
       maximize: options.maximize ?? false,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: AdagradHyperparameters, where: string): void {

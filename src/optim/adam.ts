@@ -124,6 +124,7 @@ function adamDefaults(options: AdamOptions, weightDecay: number): AdamHyperparam
 export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
   constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
     super("Adam", params, adamDefaults(options, 0));
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: AdamHyperparameters, where: string): void {
@@ -149,6 +150,7 @@ export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
 export class AdamW extends Optimizer<AdamHyperparameters, AdamState> {
   constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
     super("AdamW", params, adamDefaults(options, 0.01));
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: AdamHyperparameters, where: string): void {

@@ -54,6 +54,7 @@ export class LAMB extends Optimizer<LambHyperparameters, LambState> {
       eps: options.eps ?? 1e-6,
       weightDecay: options.weightDecay ?? 0,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: LambHyperparameters, where: string): void {

@@ -5,6 +5,7 @@
 // closed form, used when SequentialLR restarts it at a milestone.
 
 import { Optimizer, type BaseHyperparameters } from "./optimizer.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 /** An optimizer of any kind, as schedulers see it: groups with an `lr`. */
 export type AnyOptimizer = Optimizer<BaseHyperparameters, object>;
@@ -148,6 +149,7 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: StepLROptions) {
     super("StepLR", optimizer);
+    checkOptionKeys("StepLR", options, ["stepSize", "gamma"]);
     checkPositiveInteger("StepLR", "stepSize", options?.stepSize);
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
@@ -182,6 +184,7 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: MultiStepLROptions) {
     super("MultiStepLR", optimizer);
+    checkOptionKeys("MultiStepLR", options, ["milestones", "gamma"]);
     if (!Array.isArray(options?.milestones))
       throw new Error("MultiStepLR: milestones must be an array of epochs");
     options.milestones.forEach((m, i) => checkPositiveInteger("MultiStepLR", `milestones[${i}]`, m));
@@ -216,6 +219,7 @@ export class ExponentialLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: ExponentialLROptions) {
     super("ExponentialLR", optimizer);
+    checkOptionKeys("ExponentialLR", options, ["gamma"]);
     checkPositive("ExponentialLR", "gamma", options?.gamma);
     this.gamma = options.gamma;
     this.initialStep();
@@ -249,6 +253,7 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: CosineAnnealingLROptions) {
     super("CosineAnnealingLR", optimizer);
+    checkOptionKeys("CosineAnnealingLR", options, ["tMax", "etaMin"]);
     checkPositiveInteger("CosineAnnealingLR", "tMax", options?.tMax);
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
@@ -301,6 +306,7 @@ export class LinearWarmup extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: LinearWarmupOptions) {
     super("LinearWarmup", optimizer);
+    checkOptionKeys("LinearWarmup", options, ["warmupSteps", "startFactor", "endFactor"]);
     checkPositiveInteger("LinearWarmup", "warmupSteps", options?.warmupSteps);
     this.warmupSteps = options.warmupSteps;
     this.startFactor = options.startFactor ?? 1 / 3;
@@ -348,6 +354,7 @@ export class SequentialLR implements Scheduler {
   private lastLr: number[];
 
   constructor(optimizer: AnyOptimizer, options: SequentialLROptions) {
+    checkOptionKeys("SequentialLR", options, ["schedulers", "milestones"]);
     const { schedulers, milestones } = options ?? {};
     if (!Array.isArray(schedulers) || schedulers.length === 0) {
       throw new Error("SequentialLR: schedulers must be a non-empty array");

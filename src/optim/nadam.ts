@@ -59,6 +59,7 @@ export class NAdam extends Optimizer<NAdamHyperparameters, NAdamState> {
       weightDecay: options.weightDecay ?? 0,
       momentumDecay: options.momentumDecay ?? 4e-3,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: NAdamHyperparameters, where: string): void {

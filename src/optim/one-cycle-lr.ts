@@ -3,6 +3,7 @@
 // momentum (SGD's momentum, or Adam's beta1) moves the opposite way between maxMomentum and baseMomentum.
 
 import { LRScheduler, type AnyOptimizer, type LRSchedulerState } from "./lr-scheduler.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 export interface OneCycleLROptions {
   /** Peak lr, one for all groups or one per group. */
@@ -75,6 +76,18 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {
     super("OneCycleLR", optimizer);
+    checkOptionKeys("OneCycleLR", options, [
+      "maxLr",
+      "totalSteps",
+      "pctStart",
+      "annealStrategy",
+      "divFactor",
+      "finalDivFactor",
+      "threePhase",
+      "cycleMomentum",
+      "baseMomentum",
+      "maxMomentum",
+    ]);
     const o = options ?? ({} as OneCycleLROptions);
     const groups = optimizer.paramGroups.length;
     if (!Number.isInteger(o.totalSteps) || o.totalSteps < 1) {

@@ -9,6 +9,7 @@ import { Tensor, tensor, zerosLike } from "../tensor/tensor.js";
 import { isFloat, type DType } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
 import type { Storage } from "../backend/backend.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 /** Hyperparameters every optimizer has; schedulers change `lr`. */
 export interface BaseHyperparameters {
@@ -85,6 +86,14 @@ export abstract class Optimizer<
     for (const group of groups) this.addParamGroup(group);
   }
 
+  /**
+   * Throws on a key of the constructor's options that is not a hyperparameter of this optimizer (a typo or
+   * a JS user's guess, e.g. Adam's `beta1` for `betas`, would otherwise be ignored silently).
+   */
+  protected rejectUnknownOptions(options: object): void {
+    checkOptionKeys(this.name, options, Object.keys(this.defaults));
+  }
+
   /** Throws if the group's hyperparameters are invalid (`where` names the optimizer and group). */
   protected abstract validate(group: H, where: string): void;
 
@@ -131,6 +140,7 @@ export abstract class Optimizer<
       }
       seen.add(p);
     });
+    checkOptionKeys(where, input, ["params", ...Object.keys(this.defaults)]);
     const overrides = Object.fromEntries(
       Object.entries(input).filter(([key, value]) => key !== "params" && value !== undefined),
     );

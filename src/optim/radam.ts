@@ -57,6 +57,7 @@ export class RAdam extends Optimizer<RAdamHyperparameters, RAdamState> {
       eps: options.eps ?? 1e-8,
       weightDecay: options.weightDecay ?? 0,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: RAdamHyperparameters, where: string): void {

@@ -2,6 +2,7 @@
 // torch's patience, threshold and cooldown rules. Unlike the epoch schedules its step takes the metric.
 
 import { Optimizer } from "./optimizer.js";
+import { checkOptionKeys } from "../ops/util.js";
 import type { AnyOptimizer, Scheduler } from "./lr-scheduler.js";
 
 export interface ReduceLROnPlateauOptions {
@@ -58,6 +59,16 @@ export class ReduceLROnPlateau implements Scheduler {
 
   constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const where = "ReduceLROnPlateau";
+    checkOptionKeys(where, options, [
+      "mode",
+      "factor",
+      "patience",
+      "threshold",
+      "thresholdMode",
+      "cooldown",
+      "minLr",
+      "eps",
+    ]);
     if (!(optimizer instanceof Optimizer))
       throw new Error(`${where}: expected an Optimizer, got ${String(optimizer)}`);
     this.optimizer = optimizer;

@@ -76,6 +76,7 @@ export class RMSprop extends Optimizer<RMSpropHyperparameters, RMSpropState> {
       centered: options.centered ?? false,
       maximize: options.maximize ?? false,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: RMSpropHyperparameters, where: string): void {

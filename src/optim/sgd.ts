@@ -76,6 +76,7 @@ export class SGD extends Optimizer<SGDHyperparameters, SGDState> {
       weightDecay: options.weightDecay ?? 0,
       maximize: options.maximize ?? false,
     });
+    this.rejectUnknownOptions(options);
   }
 
   protected validate(h: SGDHyperparameters, where: string): void {

@@ -11,6 +11,7 @@ import { Parameter } from "../nn/parameter.js";
 import { BatchNormBase } from "../nn/normalization.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
+import { checkOptionKeys } from "../ops/util.js";
 
 /** new average from the current average, the model's value and how many values the average holds. */
 export type AvgFn = (averaged: Tensor, current: Tensor, numAveraged: number) => Tensor;
@@ -57,6 +58,7 @@ export class AveragedModel<M extends Module> extends Module {
 
   constructor(model: M, options: AveragedModelOptions<M> = {}) {
     super();
+    checkOptionKeys("AveragedModel", options, ["avgFn", "useBuffers", "copy"]);
     if (!(model instanceof Module)) throw new Error("AveragedModel: model must be a Module");
     this.avgFn = options.avgFn ?? swaAvgFn;
     this.useBuffers = options.useBuffers ?? false;

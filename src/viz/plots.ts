@@ -1,10 +1,16 @@
 // Plots of a training run (browser-safe): loss and accuracy curves per epoch (train vs validation) and the
 // confusion matrix. Each plot is first laid out as a small scene of rectangles, polylines, circles and
-// text; the same scene is then written as hand-made SVG or rasterised into an RGBA Canvas (which
-// src/node/plots.ts encodes as PNG), so both formats always show the same picture.
+// text, then written as hand-made SVG; PNGs are that SVG rendered by resvg (src/node/svg-png.ts, Node) —
+// in a browser, show the SVG or draw it on a canvas — so both formats always show the same picture.
 
 import type { EpochLogs } from "../train/history.js";
-import { Canvas, parseColor, textHeight, textWidth } from "./raster.js";
+/**
+ * Width of `text` in the plots' monospaced font at a 10-pixel size (DejaVu Sans Mono, which svgToPng uses,
+ * advances 0.602 em per character; browsers' monospace fonts are close), for laying out label columns.
+ */
+function textWidth(text: string): number {
+  return Math.ceil(text.length * 6.02);
+}
 
 export type SceneShape =
   | { kind: "rect"; x: number; y: number; w: number; h: number; fill?: string; stroke?: string }
@@ -372,33 +378,4 @@ export function sceneToSvg(scene: Scene): string {
   }
   out.push("</svg>");
   return `${out.join("\n")}\n`;
-}
-
-/** The scene rasterised into an RGBA canvas (scene.width × scene.height). */
-export function renderScene(scene: Scene): Canvas {
-  const canvas = new Canvas(scene.width, scene.height, "#ffffff");
-  for (const s of scene.shapes) {
-    switch (s.kind) {
-      case "rect":
-        if (s.fill) canvas.fillRect(s.x, s.y, s.w, s.h, parseColor(s.fill));
-        if (s.stroke) canvas.strokeRect(s.x, s.y, s.w, s.h, parseColor(s.stroke));
-        break;
-      case "polyline":
-        for (let i = 1; i < s.points.length; i++) {
-          const [a, b] = [s.points[i - 1], s.points[i]];
-          canvas.line(a[0], a[1], b[0], b[1], parseColor(s.stroke), s.width);
-        }
-        break;
-      case "circle":
-        canvas.fillCircle(s.cx, s.cy, s.r, parseColor(s.fill));
-        break;
-      case "text": {
-        const w = textWidth(s.text, s.scale);
-        const x = s.anchor === "start" ? s.x : s.anchor === "middle" ? s.x - w / 2 : s.x - w;
-        canvas.text(x, s.y + (10 * s.scale - textHeight(s.scale)) / 2, s.text, parseColor(s.fill), s.scale);
-        break;
-      }
-    }
-  }
-  return canvas;
 }

@@ -1,6 +1,7 @@
-// A tiny software rasteriser for plots (browser-safe): an RGBA canvas with filled rectangles, thick lines,
-// filled circles and text in a built-in 5x7 pixel font. Enough to draw training curves and confusion
-// matrices into a PNG without a native canvas dependency.
+// An RGBA pixel canvas (browser-safe) for the explain pictures (src/explain/pictures.ts: images, heatmaps
+// and grids of them, captioned in a built-in 5x7 pixel font), which are pixels first, not vector drawings.
+// The plots (curves, confusion matrix, search, embeddings) are SVG, rendered to PNG by resvg
+// (src/node/svg-png.ts), not by this canvas.
 
 /** RGBA, each 0–255. */
 export type Rgba = readonly [number, number, number, number];
@@ -119,44 +120,6 @@ export class Canvas {
     const x1 = Math.min(this.width, Math.round(x + w));
     const y1 = Math.min(this.height, Math.round(y + h));
     for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) this.setPixel(xx, yy, color);
-  }
-
-  strokeRect(x: number, y: number, w: number, h: number, color: Rgba): void {
-    this.line(x, y, x + w, y, color);
-    this.line(x + w, y, x + w, y + h, color);
-    this.line(x + w, y + h, x, y + h, color);
-    this.line(x, y + h, x, y, color);
-  }
-
-  /** A straight line of the given thickness (a square brush stepped along the longer axis). */
-  line(x0: number, y0: number, x1: number, y1: number, color: Rgba, thickness = 1): void {
-    const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
-    const r = (thickness - 1) / 2;
-    const painted = new Set<number>();
-    for (let s = 0; s <= steps; s++) {
-      const t = s / steps;
-      const cx = x0 + (x1 - x0) * t;
-      const cy = y0 + (y1 - y0) * t;
-      for (let dy = -r; dy <= r; dy++) {
-        for (let dx = -r; dx <= r; dx++) {
-          const px = Math.round(cx + dx);
-          const py = Math.round(cy + dy);
-          // Each pixel once, so translucent lines do not darken where brush positions overlap.
-          const key = py * this.width + px;
-          if (painted.has(key)) continue;
-          painted.add(key);
-          this.setPixel(px, py, color);
-        }
-      }
-    }
-  }
-
-  fillCircle(cx: number, cy: number, radius: number, color: Rgba): void {
-    for (let y = Math.floor(cy - radius); y <= Math.ceil(cy + radius); y++) {
-      for (let x = Math.floor(cx - radius); x <= Math.ceil(cx + radius); x++) {
-        if ((x - cx) ** 2 + (y - cy) ** 2 <= radius * radius) this.setPixel(x, y, color);
-      }
-    }
   }
 
   /** Draws text with its top-left corner at (x, y). */

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, withTimeout } from "./chromium.js";
+import { browserSkip, CHROMIUM, CHROMIUM_FLAGS, missingChromium, withTimeout } from "./chromium.js";
 import { ROOT } from "./server.js";
 import { buildSite, serveSite, type SiteServer } from "./playground-site.js";
 import { TINY_SPEC } from "../../web/src/config.js";
@@ -21,10 +21,8 @@ const SHOTS = join(ROOT, "test-results", "playground");
 /** A host name Chromium resolves to 127.0.0.1: plain http there is not a secure context, so no service worker. */
 const PLAIN_HOST = "playground.test";
 
-const skip =
-  process.env.STRIATE_SKIP_BROWSER === "1"
-    ? "STRIATE_SKIP_BROWSER=1: the playground's real-browser test is skipped"
-    : false;
+// Skipped (visibly) without Chromium unless STRIATE_REQUIRE_CHROMIUM=1 (.ci/run): chromium.ts, browserSkip.
+const skip = browserSkip("the playground's real-browser test");
 
 interface OpenPage {
   page: Page;
@@ -56,10 +54,7 @@ describe("playground in Chromium", { skip, timeout: 420_000 }, () => {
   const t0 = performance.now();
 
   before(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium package, or set STRIATE_SKIP_BROWSER=1`,
-      );
+    if (!existsSync(CHROMIUM)) throw missingChromium();
     const ms = await buildSite();
     console.log(`# playground: site built in ${ms} ms`);
     isolated = await serveSite(true);

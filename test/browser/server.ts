@@ -135,7 +135,7 @@ export function staleBuildOutputs(): string[] {
 
 /**
  * Makes dist/ match src/ (`npm run build`, i.e. tsc -p tsconfig.build.json) when any output is stale; a
- * fresh checkout after `npm ci` (which builds dist/ in `prepare`) skips it. Type errors do not stop the
+ * checkout built with `npm run build` (or packed: `prepack` builds) skips it. Type errors do not stop the
  * emit (the typecheck step of `npm test` reports them); they come back as a note. Returns what it did.
  */
 export async function ensureBrowserBuild(): Promise<string> {

@@ -3,14 +3,15 @@
 // cross-origin-isolated page (SharedArrayBuffer: shared memory, Blob-URL Web Workers) and once on a page
 // without COOP/COEP (single-threaded, one warning). A small CNN trained there must match, to float
 // rounding, the same steps at 1 thread and the same steps run here in Node on the wasm backend.
-// STRIATE_SKIP_BROWSER=1 skips it; without /usr/bin/chromium it fails, naming the package to install.
+// Skipped (visibly) without /usr/bin/chromium or with STRIATE_SKIP_BROWSER=1; mandatory with
+// STRIATE_REQUIRE_CHROMIUM=1, which .ci/run sets (chromium.ts: browserSkip).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import * as Striate from "../../src/index.js";
 import { ensureBrowserBuild, startServer, type StaticServer } from "./server.js";
-import { CHROMIUM, CHROMIUM_FLAGS, withTimeout } from "./chromium.js";
+import { browserSkip, CHROMIUM, CHROMIUM_FLAGS, missingChromium, withTimeout } from "./chromium.js";
 import { trainCnn, type TrainResult } from "./train-cnn.js";
 import type { PageReport } from "./page.js";
 
@@ -23,10 +24,7 @@ const TEST_MS = 180_000;
 const ATOL = 1e-6;
 const RTOL = 1e-5;
 
-const skip =
-  process.env.STRIATE_SKIP_BROWSER === "1"
-    ? "STRIATE_SKIP_BROWSER=1: the real-browser test of the wasm backend (Chromium) is skipped"
-    : false;
+const skip = browserSkip("the real-browser test of the wasm backend (Chromium)");
 
 /** Largest |a-b| over two training results; throws naming the first value outside the tolerance. */
 function assertSameTraining(actual: TrainResult, expected: TrainResult, what: string): number {
@@ -60,11 +58,7 @@ describe("wasm backend in Chromium: Web Workers on shared memory", { timeout: TE
 
   before(async () => {
     if (skip) return;
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y --no-install-recommends chromium), or set STRIATE_SKIP_BROWSER=1 to skip this test`,
-      );
-    }
+    if (!existsSync(CHROMIUM)) throw missingChromium();
     console.log(`# browser test: ${await ensureBrowserBuild()}`);
     await Striate.initWasm({ threads: 1 });
     inNode = trainCnn(Striate);

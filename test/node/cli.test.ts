@@ -276,6 +276,8 @@ test("a learning rate that overflows float32 stops training naming the parameter
     /striate: fit: parameter '[\w.]+' is -?(NaN|Infinity) .* at epoch 1, batch 1 \(lr 1e\+300\)/,
   );
   assert.doesNotMatch(r.stderr, /last good checkpoint/);
+  const said = `${r.stdout}${r.stderr}`.match(/after the step at epoch 1, batch 1/g) ?? [];
+  assert.equal(said.length, 1, `the non-finite-weights message is printed ${said.length} times`);
   assert.ok(!existsSync(join(out, "last")) && !existsSync(join(out, "best")));
 });
 

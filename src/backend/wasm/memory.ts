@@ -9,6 +9,9 @@
 // their neighbours and carved (a dropped model's blocks serve the next model's shapes) before it grows.
 // Memory only grows (up to its maximum, at most 4 GiB); views must be re-created after growth, hence the
 // accessor methods below.
+// A reference, not an import: it must survive into memory.d.ts for consumers without DOM types.
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="../../../types/web-globals.d.ts" preserve="true" />
 
 const PAGE = 65536;
 const ALIGN = 64;

