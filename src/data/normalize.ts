@@ -69,7 +69,7 @@ export function computeMeanStd(dataset: ShapedDataset | ImageDataset): { mean: n
   return { mean, std };
 }
 
-type ShapedDataset = Dataset<Sample> & { readonly shape?: ImageShape };
+export type ShapedDataset = Dataset<Sample> & { readonly shape?: ImageShape };
 
 function forEachImage(
   dataset: ShapedDataset | ImageDataset,

@@ -36,7 +36,7 @@ import { noGrad } from "../autograd/engine.js";
 import { full } from "../tensor/tensor.js";
 import { checkAllocatable, checkNumber, describeValue, suggestion } from "../ops/util.js";
 
-type Pair = number | [number, number];
+export type Pair = number | [number, number];
 
 /** One layer of a JSON spec. Input channels/features are inferred; only the layer's own choices appear. */
 export type LayerSpec =

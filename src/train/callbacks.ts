@@ -58,7 +58,7 @@ export interface TrainContext {
   lr(): number;
 }
 
-type MaybePromise = void | Promise<void>;
+export type MaybePromise = void | Promise<void>;
 
 /**
  * Hooks into fit(). Every method is optional and may return a promise (fit awaits it).
