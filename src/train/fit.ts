@@ -64,7 +64,10 @@ export interface FitOptions {
    * loss is main + Σ weight·aux. A number applies to every head; default 0.3 (GoogLeNet).
    */
   auxLossWeights?: number | Record<string, number>;
-  /** Extra validation metrics; 'top5' adds valTop5 (loss and accuracy are always computed). */
+  /**
+   * @deprecated Has no effect: top-5 validation accuracy (`valTop5`) is recorded whenever the model has
+   * more than 5 classes, as `evaluate` computes it.
+   */
   metrics?: readonly "top5"[];
   callbacks?: readonly Callback[];
   onProgress?: ProgressListener;
@@ -419,7 +422,7 @@ async function finishEpoch(run: Run, epoch: number, totals: EpochTotals, started
     const result = await evaluate(ctx.model, options.val, { loss: run.lossFn });
     logs.valLoss = result.loss;
     logs.valAccuracy = result.accuracy;
-    if (options.metrics?.includes("top5") && result.top5 !== undefined) logs.valTop5 = result.top5;
+    if (result.top5 !== undefined) logs.valTop5 = result.top5;
   }
   logs.timeSec = (performance.now() - started) / 1000;
   const { scheduler } = options;
