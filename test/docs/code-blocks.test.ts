@@ -1,0 +1,77 @@
+// Every code block of README.md and docs/*.md runs (the info-string convention is in test/docs/code-blocks.ts
+// and docs/writing-docs.md). The programs import from the package name, "striate" and "striate/<subpath>",
+// which is pointed at this checkout's sources (the Node entry points, src/**/index-node.ts); they run one
+// after another in a single tsx process, each in a fresh empty working directory, and each must finish
+// without throwing. The packed package runs the getting-started guide in test/docs/getting-started.test.ts.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { codeBlocks, programs, type Program } from "./code-blocks.js";
+
+const pages = [
+  "README.md",
+  ...readdirSync("docs")
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
+
+/** "striate" -> src/index-node.ts, "striate/nn" -> src/nn/index-node.ts. */
+function pointAtSources(code: string): string {
+  return code.replace(/(from\s+|import\s*\(\s*)"striate(\/[a-z]+)?"/g, (_, head: string, sub = "") => {
+    const entry = resolve("src", `.${sub}`, "index-node.ts");
+    if (!existsSync(entry)) throw new Error(`no entry point for "striate${sub}"`);
+    return `${head}${JSON.stringify(entry)}`;
+  });
+}
+
+/** Runs the programs in one process; returns the error (or null) of each. */
+function runAll(list: readonly Program[]): (string | null)[] {
+  const dir = mkdtempSync(join(tmpdir(), "striate-docs-"));
+  try {
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    const files = list.map((program, i) => {
+      const file = join(dir, `${i}-${program.page.replace(/\W/g, "-")}-${program.line}.ts`);
+      writeFileSync(file, `// ${program.page}:${program.line}\n${pointAtSources(program.code)}`);
+      mkdirSync(join(dir, `cwd-${i}`));
+      return file;
+    });
+    const runner = join(dir, "run.ts");
+    writeFileSync(
+      runner,
+      `const files = ${JSON.stringify(files)};
+const errors = [];
+for (const [i, file] of files.entries()) {
+  process.chdir(${JSON.stringify(dir)} + "/cwd-" + i);
+  try {
+    await import(file);
+    errors.push(null);
+  } catch (error) {
+    errors.push(String(error instanceof Error ? error.stack ?? error.message : error).split("\\n").slice(0, 4).join("\\n"));
+  }
+}
+console.log("\\nRESULTS " + JSON.stringify(errors));
+process.exit(0);
+`,
+    );
+    const run = spawnSync(process.execPath, ["--import", "tsx", runner], { encoding: "utf8" });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("RESULTS "));
+    assert.ok(line, `the runner did not finish (status ${run.status}):\n${run.stderr}\n${run.stdout}`);
+    return JSON.parse(line.slice("RESULTS ".length)) as (string | null)[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("every code block in README.md and docs/*.md says what it is, and the runnable ones run", () => {
+  const list = pages.flatMap((page) => programs(codeBlocks(page)));
+  assert.ok(list.length >= 8, `only ${list.length} runnable programs found`);
+  const errors = runAll(list);
+  const failures = list
+    .map((program, i) => (errors[i] === null ? null : `${program.page}:${program.line}\n${errors[i]}`))
+    .filter((f) => f !== null);
+  assert.deepEqual(failures, [], `${failures.length} of ${list.length} documentation programs failed`);
+});
