@@ -1,8 +1,9 @@
 // Every code block of README.md and docs/*.md runs (the info-string convention is in test/docs/code-blocks.ts
 // and docs/writing-docs.md). The programs import from the package name, "striate" and "striate/<subpath>",
 // which is pointed at this checkout's sources (the Node entry points, src/**/index-node.ts); they run one
-// after another in a single tsx process, each in a fresh empty working directory, and each must finish
-// without throwing. The packed package runs the getting-started guide in test/docs/getting-started.test.ts.
+// after another in a single tsx process, each page's programs in order in a fresh empty working directory
+// of the page's own (a later program may read what an earlier one wrote), and each must finish without
+// throwing. The packed package runs the getting-started guide in test/docs/getting-started.test.ts.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -28,24 +29,28 @@ function pointAtSources(code: string): string {
   });
 }
 
+const cwdOf = (program: Program) => `cwd-${program.page.replace(/\W/g, "-")}`;
+
 /** Runs the programs in one process; returns the error (or null) of each. */
 function runAll(list: readonly Program[]): (string | null)[] {
   const dir = mkdtempSync(join(tmpdir(), "striate-docs-"));
   try {
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     const files = list.map((program, i) => {
-      const file = join(dir, `${i}-${program.page.replace(/\W/g, "-")}-${program.line}.ts`);
+      const ext = program.lang.startsWith("j") ? "mjs" : "ts";
+      const file = join(dir, `${i}-${program.page.replace(/\W/g, "-")}-${program.line}.${ext}`);
       writeFileSync(file, `// ${program.page}:${program.line}\n${pointAtSources(program.code)}`);
-      mkdirSync(join(dir, `cwd-${i}`));
+      mkdirSync(join(dir, cwdOf(program)), { recursive: true });
       return file;
     });
     const runner = join(dir, "run.ts");
     writeFileSync(
       runner,
       `const files = ${JSON.stringify(files)};
+const cwds = ${JSON.stringify(list.map(cwdOf))};
 const errors = [];
 for (const [i, file] of files.entries()) {
-  process.chdir(${JSON.stringify(dir)} + "/cwd-" + i);
+  process.chdir(${JSON.stringify(dir)} + "/" + cwds[i]);
   try {
     await import(file);
     errors.push(null);

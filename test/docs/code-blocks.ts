@@ -2,7 +2,7 @@
 // test/docs/code-blocks.test.ts and the packed-package test. The info-string convention (documented in
 // docs/contributing-docs.md) is:
 //
-//   ```ts             a complete program: run as written
+//   ```ts, ```js      a complete program: run as written (the programs of a page share a working directory)
 //   ```ts continued   continues the previous runnable block of the same page (runs appended to it)
 //   ```ts fragment    not run: a snippet whose context is the prose around it
 //   ```sh, ```json, ```text, ```html …   not run: shell commands, data, program output, markup
@@ -24,10 +24,11 @@ export interface CodeBlock {
 export interface Program {
   page: string;
   line: number;
+  lang: string;
   code: string;
 }
 
-const RUNNABLE = new Set(["ts", "typescript"]);
+const RUNNABLE = new Set(["ts", "typescript", "js", "javascript"]);
 
 /** The fenced blocks of a Markdown page (``` fences at the start of a line). */
 export function codeBlocks(page: string, text = readFileSync(page, "utf8")): CodeBlock[] {
@@ -64,7 +65,7 @@ export function programs(blocks: readonly CodeBlock[]): Program[] {
       last.code += block.code;
       continue;
     }
-    last = { page: block.page, line: block.line, code: block.code };
+    last = { page: block.page, line: block.line, lang: block.lang, code: block.code };
     result.push(last);
   }
   return result;
