@@ -43,6 +43,11 @@ function isPublic(node) {
   return !(node.name && ts.isPrivateIdentifier(node.name));
 }
 
+/** `@internal` declarations are left out of the reference (typedoc.json "excludeInternal"). */
+function isInternal(node) {
+  return ts.getJSDocTags(node).some((tag) => tag.tagName.text === "internal");
+}
+
 function isDocumented(declaration) {
   // `export const x = …`: the comment sits on the variable statement.
   if (ts.isVariableDeclaration(declaration)) return hasDocText(declaration.parent.parent);
@@ -101,6 +106,7 @@ export function docCoverage(files = entryPoints()) {
     for (const member of checker.getPropertiesOfType(type)) {
       const decl = member.declarations?.[0];
       if (!decl || !ownDeclarations.has(decl.parent) || !isMethodLike(decl) || !isPublic(decl)) continue;
+      if (isInternal(decl)) continue;
       const name = member.name.startsWith("__@")
         ? `[${member.name.slice(3).replace(/@\d+$/, "")}]`
         : member.name;
