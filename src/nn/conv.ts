@@ -12,6 +12,11 @@ import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./empty.js";
 import { calculateFans, kaimingUniform_, uniform_ } from "./init.js";
 
+/**
+ * Options of `Conv2d` (torch.nn.Conv2d's keyword arguments): `stride` (default 1), `padding` (default 0),
+ * `dilation` (default 1), `groups` (default 1; `inChannels` for a depthwise convolution), `bias` (default
+ * true), `paddingMode` (default "zeros"); a number or an [h, w] pair each.
+ */
 export interface Conv2dLayerOptions extends ModuleOptions {
   stride?: Size2;
   /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
@@ -26,10 +31,19 @@ export interface Conv2dLayerOptions extends ModuleOptions {
   paddingMode?: PaddingMode;
 }
 
+/**
+ * How a convolution pads its input (torch's `padding_mode`): with zeros, by reflecting the border (without
+ * repeating it), by repeating the edge, or by wrapping around.
+ */
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
 const paddingModes: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
+/**
+ * Options of `ConvTranspose2d` (torch.nn.ConvTranspose2d's keyword arguments): `stride` (default 1),
+ * `padding` (default 0: removes rows/columns from the output), `outputPadding` (default 0), `dilation`
+ * (default 1), `groups` (default 1), `bias` (default true).
+ */
 export interface ConvTranspose2dLayerOptions extends ModuleOptions {
   stride?: Size2;
   padding?: Size2;
@@ -248,6 +262,7 @@ export class ConvTranspose2d extends Module {
     this.resetParameters();
   }
 
+  /** Draws new weights and bias as the constructor does: U(±1/sqrt(fan_in)), torch's `reset_parameters`. */
   resetParameters(): void {
     resetConvParameters(this.weight, this.bias);
   }
@@ -311,6 +326,10 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+/**
+ * Options of `Conv1d` (torch.nn.Conv1d's keyword arguments): `stride` (default 1), `padding` (default 0),
+ * `dilation` (default 1), `groups` (default 1), `bias` (default true), `paddingMode` (default "zeros").
+ */
 export interface Conv1dLayerOptions extends ModuleOptions {
   stride?: number;
   /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */
@@ -373,6 +392,7 @@ export class Conv1d extends Module {
     this.resetParameters();
   }
 
+  /** Draws new weights and bias as the constructor does: U(±1/sqrt(fan_in)), torch's `reset_parameters`. */
   resetParameters(): void {
     resetConvParameters(this.weight, this.bias);
   }

@@ -19,11 +19,13 @@ import {
 } from "../ops/losses.js";
 import { Module } from "./module.js";
 
+/** Options every loss layer takes (torch's `reduction`). */
 export interface LossOptions {
   /** "mean" (default) over all elements, "sum", or "none" for the per-element losses. */
   reduction?: Reduction;
 }
 
+/** Options of `CrossEntropyLoss` (torch's `label_smoothing`, `weight`, `ignore_index`, `reduction`). */
 export interface CrossEntropyLossOptions extends LossOptions {
   /** eps in [0, 1]: the target becomes (1 - eps)·one-hot + eps/C. Default 0. */
   labelSmoothing?: number;
@@ -33,6 +35,10 @@ export interface CrossEntropyLossOptions extends LossOptions {
   ignoreIndex?: number;
 }
 
+/**
+ * Options of `NLLLoss` (torch's keyword arguments): `weight` per class [C] (default none), `ignoreIndex`
+ * (default -100), `reduction` (default "mean").
+ */
 export interface NLLLossOptions extends LossOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;
@@ -174,6 +180,10 @@ export class BCEWithLogitsLoss extends Loss {
   }
 }
 
+/**
+ * Options of `MultiMarginLoss` (torch.nn.MultiMarginLoss's `p`, `margin`, `weight` per class [C],
+ * `reduction`).
+ */
 export interface MultiMarginLossLayerOptions extends LossOptions {
   /** 1 (default) or 2. */
   p?: 1 | 2;
