@@ -4,6 +4,10 @@
 
 import { LRScheduler, type AnyOptimizer, type LRSchedulerState } from "./lr-scheduler.js";
 
+/**
+ * Options of `OneCycleLR` (torch.optim.lr_scheduler.OneCycleLR's, camelCase); `baseMomentum` (default 0.85)
+ * and `maxMomentum` (default 0.95) bound the momentum cycle.
+ */
 export interface OneCycleLROptions {
   /** Peak lr, one for all groups or one per group. */
   maxLr: number | number[];

@@ -43,6 +43,11 @@ export type BatchSource = (AsyncIterable<Batch> | Iterable<Batch>) & LoaderExtra
 /** A loss from the model's logits and the batch's targets to a scalar. */
 export type LossFn = (logits: Tensor, target: Tensor) => Tensor;
 
+/**
+ * Options of `fit`: the data (`train`, optional `val`), `epochs`, the `optimizer` and optional `scheduler`,
+ * `loss`, `callbacks`, `onProgress` and the resume position (`initialEpoch` …, as `restoreCheckpoint` returns
+ * it). See docs/training.md.
+ */
 export interface FitOptions {
   train: BatchSource;
   val?: BatchSource;
@@ -483,6 +488,7 @@ export async function fit(model: Module, options: FitOptions): Promise<History> 
   return history;
 }
 
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
   /** Default: cross-entropy. */
   loss?: LossFn;
@@ -490,6 +496,10 @@ export interface EvaluateOptions {
   confusionMatrix?: boolean;
 }
 
+/**
+ * What `evaluate` measured over the whole loader: mean loss, accuracy (top-1, in [0, 1]), top-5 accuracy
+ * (more than 5 classes), the sample count and, when asked for, the confusion matrix.
+ */
 export interface EvaluationResult {
   /** Mean loss over all samples. */
   loss: number;
