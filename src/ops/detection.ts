@@ -324,6 +324,7 @@ const rules = {
 
 const apply = registerRules(rules);
 
+/** Options of `roiAlign` (torchvision.ops.roi_align's `spatial_scale`, `sampling_ratio` and `aligned`). */
 export interface RoiAlignOptions {
   /** Scale from box coordinates to the feature map (1/16 for a stride-16 map). Default 1. */
   spatialScale?: number;
