@@ -69,6 +69,7 @@ export function computeMeanStd(dataset: ShapedDataset | ImageDataset): { mean: n
   return { mean, std };
 }
 
+/** A dataset of images that may declare its [C, H, W] shape (as `TensorDataset` does). */
 export type ShapedDataset = Dataset<Sample> & { readonly shape?: ImageShape };
 
 function forEachImage(

@@ -6,6 +6,7 @@
 import type { EpochLogs } from "../train/history.js";
 import { Canvas, parseColor, textHeight, textWidth } from "./raster.js";
 
+/** One drawing primitive of a `Scene`: a rectangle, a polyline, a circle or a text, in pixels. */
 export type SceneShape =
   | { kind: "rect"; x: number; y: number; w: number; h: number; fill?: string; stroke?: string }
   | { kind: "polyline"; points: [number, number][]; stroke: string; width: number }
@@ -188,6 +189,7 @@ function panel(
   });
 }
 
+/** Size of a plot in pixels; each plot has its own default. */
 export interface PlotSize {
   width?: number;
   height?: number;

@@ -108,11 +108,13 @@ export class Canvas {
     this.data[i + 3] = Math.max(this.data[i + 3], color[3]);
   }
 
+  /** The [r, g, b, a] bytes of pixel (x, y). */
   getPixel(x: number, y: number): Rgba {
     const i = (y * this.width + x) * 4;
     return [this.data[i], this.data[i + 1], this.data[i + 2], this.data[i + 3]];
   }
 
+  /** Fills a rectangle with `color`, alpha-blended, clipped to the canvas. */
   fillRect(x: number, y: number, w: number, h: number, color: Rgba): void {
     const x0 = Math.max(0, Math.round(x));
     const y0 = Math.max(0, Math.round(y));
@@ -121,6 +123,7 @@ export class Canvas {
     for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) this.setPixel(xx, yy, color);
   }
 
+  /** Draws a rectangle's one-pixel outline with `color`. */
   strokeRect(x: number, y: number, w: number, h: number, color: Rgba): void {
     this.line(x, y, x + w, y, color);
     this.line(x + w, y, x + w, y + h, color);
@@ -151,6 +154,7 @@ export class Canvas {
     }
   }
 
+  /** Fills a circle with `color`, alpha-blended. */
   fillCircle(cx: number, cy: number, radius: number, color: Rgba): void {
     for (let y = Math.floor(cy - radius); y <= Math.ceil(cy + radius); y++) {
       for (let x = Math.floor(cx - radius); x <= Math.ceil(cx + radius); x++) {
