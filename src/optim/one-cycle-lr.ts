@@ -170,6 +170,7 @@ export class OneCycleLR extends LRScheduler {
     if (this.cycleMomentum) this.setMomenta(this.momentaAt(this.lastEpoch));
   }
 
+  /** The scheduler's state (see `Scheduler.stateDict`) plus `totalSteps`. */
   override stateDict(): LRSchedulerState {
     return { ...super.stateDict(), totalSteps: this.totalSteps };
   }
