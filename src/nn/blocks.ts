@@ -60,6 +60,7 @@ export class Concat extends Module {
     return concat(outputs, axis);
   }
 
+  /** `dim=1`: the axis the branches' outputs are concatenated along, as printed by `toString()`. */
   override extraRepr(): string {
     return `dim=${this.dim}`;
   }

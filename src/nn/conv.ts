@@ -267,6 +267,7 @@ export class ConvTranspose2d extends Module {
     resetConvParameters(this.weight, this.bias);
   }
 
+  /** How the layer is named in errors: `ConvTranspose2d(16, 3, kernelSize=4)`. */
   get label(): string {
     return `${this.constructor.name}(${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)})`;
   }
@@ -397,6 +398,7 @@ export class Conv1d extends Module {
     resetConvParameters(this.weight, this.bias);
   }
 
+  /** How the layer is named in errors: `Conv1d(3, 16, kernelSize=5)`. */
   get label(): string {
     return `Conv1d(${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize})`;
   }

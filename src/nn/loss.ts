@@ -60,8 +60,10 @@ export abstract class Loss extends Module {
     this.reduction = checkReduction(new.target.name, options.reduction ?? "mean");
   }
 
+  /** The loss of `input` (a prediction or logits) against `target`, reduced as `reduction` says. */
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 
+  /** `reduction=mean` (and the loss's own options), as torch prints it. */
   override extraRepr(): string {
     return `reduction=${this.reduction}`;
   }

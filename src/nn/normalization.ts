@@ -98,6 +98,7 @@ export abstract class BatchNormBase extends Module {
     if (this.bias) zeros_(this.bias);
   }
 
+  /** How the layer is named in errors: `BatchNorm2d(64)`. */
   get label(): string {
     return `${this.constructor.name}(${this.numFeatures})`;
   }
