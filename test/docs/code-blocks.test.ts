@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
 import { codeBlocks, programs, type Program } from "./code-blocks.js";
 
+const GUIDE = "docs/getting-started.md";
 const pages = [
   "README.md",
   ...readdirSync("docs")
@@ -31,8 +32,8 @@ function pointAtSources(code: string): string {
 
 const cwdOf = (program: Program) => `cwd-${program.page.replace(/\W/g, "-")}`;
 
-/** Runs the programs in one process; returns the error (or null) of each. */
-function runAll(list: readonly Program[]): (string | null)[] {
+/** Runs the programs in one process; returns the error (or null) of each and the milliseconds each took. */
+function runAll(list: readonly Program[]): { errors: (string | null)[]; times: number[] } {
   const dir = mkdtempSync(join(tmpdir(), "striate-docs-"));
   try {
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
@@ -49,7 +50,9 @@ function runAll(list: readonly Program[]): (string | null)[] {
       `const files = ${JSON.stringify(files)};
 const cwds = ${JSON.stringify(list.map(cwdOf))};
 const errors = [];
+const times = [];
 for (const [i, file] of files.entries()) {
+  const t0 = performance.now();
   process.chdir(${JSON.stringify(dir)} + "/" + cwds[i]);
   try {
     await import(file);
@@ -57,24 +60,27 @@ for (const [i, file] of files.entries()) {
   } catch (error) {
     errors.push(String(error instanceof Error ? error.stack ?? error.message : error).split("\\n").slice(0, 4).join("\\n"));
   }
+  times.push(Math.round(performance.now() - t0));
 }
-console.log("\\nRESULTS " + JSON.stringify(errors));
+console.log("\\nRESULTS " + JSON.stringify({ errors, times }));
 process.exit(0);
 `,
     );
     const run = spawnSync(process.execPath, ["--import", "tsx", runner], { encoding: "utf8" });
     const line = run.stdout.split("\n").find((l) => l.startsWith("RESULTS "));
     assert.ok(line, `the runner did not finish (status ${run.status}):\n${run.stderr}\n${run.stdout}`);
-    return JSON.parse(line.slice("RESULTS ".length)) as (string | null)[];
+    return JSON.parse(line.slice("RESULTS ".length)) as { errors: (string | null)[]; times: number[] };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test("every code block in README.md and docs/*.md says what it is, and the runnable ones run", () => {
-  const list = pages.flatMap((page) => programs(codeBlocks(page)));
+test("every code block in README.md and docs/*.md says what it is, and the runnable ones run", (t) => {
+  // getting-started.md's programs run against the packed package (getting-started.test.ts), not twice.
+  const list = pages.flatMap((page) => programs(codeBlocks(page))).filter((p) => p.page !== GUIDE);
   assert.ok(list.length >= 8, `only ${list.length} runnable programs found`);
-  const errors = runAll(list);
+  const { errors, times } = runAll(list);
+  t.diagnostic(list.map((program, i) => `${program.page}:${program.line} ${times[i]} ms`).join(", "));
   const failures = list
     .map((program, i) => (errors[i] === null ? null : `${program.page}:${program.line}\n${errors[i]}`))
     .filter((f) => f !== null);
