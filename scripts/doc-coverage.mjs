@@ -111,7 +111,12 @@ export function docCoverage(files = entryPoints()) {
         ? `[${member.name.slice(3).replace(/@\d+$/, "")}]`
         : member.name;
       declarations++;
-      if (member.declarations.some(isDocumented) || inheritsDocumented(symbol, type, member.name)) continue;
+      // A getter and its setter are documented separately (TypeDoc shows both).
+      const accessor = ts.isGetAccessor(decl) || ts.isSetAccessor(decl);
+      const documented = accessor
+        ? member.declarations.every(isDocumented)
+        : member.declarations.some(isDocumented);
+      if (documented || inheritsDocumented(symbol, type, member.name)) continue;
       report(`${owner}.${name}`, decl);
     }
   }

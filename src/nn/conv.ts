@@ -273,6 +273,8 @@ export class ConvTranspose2d extends Module {
   }
 
   /**
+   * Transposed convolution of `x` [N, inChannels, H, W] → [N, outChannels, H', W'] with H' = (H−1)·stride −
+   * 2·padding + dilation·(k−1) + outputPadding + 1.
    * @param outputSize optional [outH, outW] to pick among the sizes a strided convolution could have come
    * from (torch's output_size); it overrides `outputPadding`.
    */

@@ -117,6 +117,10 @@ export class Tensor {
     return this._requiresGrad;
   }
 
+  /**
+   * Turns gradient recording on or off for a leaf tensor (float only; a computed tensor cannot turn it off:
+   * use `detach()`).
+   */
   set requiresGrad(value: boolean) {
     if (value && !isFloat(this.dtype))
       throw new Error(`requiresGrad: only float tensors can require gradients, not ${this.dtype}`);
