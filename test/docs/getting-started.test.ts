@@ -8,7 +8,8 @@
 // node_modules/.bin. What is checked is therefore the tarball's contents, exports and declared
 // dependencies (an import of an undeclared package fails), not npm's resolver. dist/ is rebuilt first when
 // stale (the browser tests' ensureBrowserBuild) and the tarball is packed with --ignore-scripts, since
-// building dist/ is what the pack scripts would do.
+// building dist/ is what the pack scripts would do. Last, the guide's web page is opened in Chromium from
+// the same project folder (STRIATE_SKIP_BROWSER=1 skips that part).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -26,6 +27,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ensureBrowserBuild } from "../browser/server.js";
 import { codeBlocks, programs } from "./code-blocks.js";
+import { openStaticPage } from "./static-page.js";
 
 const GUIDE = "docs/getting-started.md";
 const npm = (args: string[], cwd: string) =>
@@ -93,6 +95,19 @@ test("getting-started.md: npm pack, a new project, the guide's Node programs as 
     const predicted = /predicted\s+([\d ]+)\n/.exec(outputs[1]);
     assert.ok(labels && predicted, `explain program: ${outputs[1]}`);
     assert.ok(existsSync(join(project, "why.png")) && existsSync(join(project, "lenet5.safetensors")));
+
+    // Step 4: the guide's page, saved as index.html in the project, in Chromium.
+    if (process.env.STRIATE_SKIP_BROWSER === "1")
+      return t.diagnostic("STRIATE_SKIP_BROWSER=1: the page is not opened");
+    const page = blocks.find((b) => b.lang === "html");
+    assert.ok(page, `${GUIDE} has no html block`);
+    writeFileSync(join(project, "index.html"), page.code);
+    const run = await openStaticPage(project, "#out", /\d/, 60_000);
+    t.diagnostic(`${GUIDE}:${page.line} (index.html): ${run.text}`);
+    assert.deepEqual(run.errors, []);
+    assert.deepEqual(run.missing, []);
+    assert.match(run.text, /^\d \(\d+%\)$/);
+    assert.deepEqual(run.canvas, { width: 28 * 8, height: 28 * 8 }, "the Grad-CAM picture is not drawn");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
