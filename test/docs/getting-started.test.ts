@@ -2,9 +2,10 @@
 // guide's install commands → its Node programs with plain `node`, in order, in that project.
 //
 // Without network, `npm install <tarball>` cannot fetch the package's dependencies (npm's cache holds no
-// registry metadata here), so the guide's `npm install striate` is done the way npm lays it out: the tarball
-// is extracted to node_modules/striate, each dependency it declares is linked from this checkout's
-// node_modules (where `npm ci` put the versions package-lock.json pins), and its bin is linked into
+// registry metadata here), so the guide's `npm install striate …` is done the way npm lays it out: the
+// tarball is extracted to node_modules/striate, and what npm would install with it (dependencies, optional
+// dependencies, peers not marked optional) and the other packages the command names are linked from this
+// checkout's node_modules (where `npm ci` put the versions package-lock.json pins); its bin is linked into
 // node_modules/.bin. What is checked is therefore the tarball's contents, exports and declared
 // dependencies (an import of an undeclared package fails), not npm's resolver. dist/ is rebuilt first when
 // stale (the browser tests' ensureBrowserBuild) and the tarball is packed with --ignore-scripts, since
@@ -40,9 +41,21 @@ function installTarball(tarball: string, project: string, requested: readonly st
   execFileSync("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"]);
   const manifest = JSON.parse(readFileSync(join(target, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
     bin?: Record<string, string>;
   };
-  const names = [...Object.keys(manifest.dependencies ?? {}), ...requested.filter((n) => n !== "striate")];
+  // What npm installs with the package: its dependencies, optional ones, and peers not marked optional.
+  const peers = Object.keys(manifest.peerDependencies ?? {}).filter(
+    (name) => !manifest.peerDependenciesMeta?.[name]?.optional,
+  );
+  const names = [
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.optionalDependencies ?? {}),
+    ...peers,
+    ...requested.filter((n) => n !== "striate"),
+  ];
   for (const name of names) {
     const from = resolve("node_modules", name);
     assert.ok(existsSync(from), `${name} (a dependency of the guide) is not in this checkout's node_modules`);
