@@ -21,6 +21,6 @@ export * from "./activations.js";
 export * from "./feature-vis.js";
 export * from "./patches.js";
 export * from "./embeddings.js";
-export { renderScene, sceneToSvg } from "../viz/plots.js";
+export { sceneToSvg } from "../viz/plots.js";
 export type { Scene, SceneShape, PlotSize } from "../viz/plots.js";
 export type { Rgba } from "../viz/raster.js";
