@@ -469,9 +469,9 @@ async function runEpoch(run: Run, epoch: number): Promise<boolean> {
  * (checked after every step unless `checkFinite: false`) restores the previous weights and throws a
  * NonFiniteWeightsError naming the parameter.
  * @example
- * const history = await fit(model, { train: trainLoader, val: testLoader, epochs: 5,
- *   optimizer: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
- *   scheduler: new StepLR(opt, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
+ * const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+ * const history = await fit(model, { train: trainLoader, val: testLoader, epochs: 5, optimizer,
+ *   scheduler: new StepLR(optimizer, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
  */
 export async function fit(model: ImageModel, options: FitOptions): Promise<History> {
   const run = prepareRun(model, options);
