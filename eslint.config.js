@@ -13,6 +13,7 @@ export default tseslint.config(
       "kernels/**",
       "tmp/**",
       "runs/**",
+      "docs/api/**",
       "web/dist/**",
       "web/public/**",
       "test-results/**",

@@ -1,4 +1,8 @@
-// Striate's public entry point (browser-safe: no Node-only modules are imported from here).
+/**
+ * Striate's public entry point (browser-safe: no Node-only modules are imported from here).
+ *
+ * @module striate
+ */
 
 export {
   Tensor,
@@ -37,3 +41,6 @@ export type { OnnxExportOptions } from "./io/onnx.js";
 export { withBackwardOverride } from "./autograd/primitive.js";
 export type { BackwardOverride } from "./autograd/primitive.js";
 export * as tune from "./tune/index.js";
+export type { Shape } from "./tensor/shape.js";
+export type { BackwardOptions } from "./autograd/engine.js";
+export type { ScopeOptions } from "./backend/backend.js";

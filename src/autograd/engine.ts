@@ -36,6 +36,7 @@ const HOOK_OPS = new Set(["backwardHook"]);
 
 let gradEnabled = true;
 
+/** Whether operations are being recorded for backward (false inside `noGrad`); torch's `is_grad_enabled`. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -62,6 +63,10 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Options of `Tensor.backward`: `retainGraph` (default false: the graph's saved tensors are freed after the
+ * pass), torch's `retain_graph`.
+ */
 export interface BackwardOptions {
   /** Keep the graph so backward can run through it again. */
   retainGraph?: boolean;

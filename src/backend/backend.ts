@@ -170,19 +170,30 @@ export interface AdamKernelParams {
   inPlace?: boolean;
 }
 
+/**
+ * The kernel interface every backend implements (js: readable reference kernels; wasm: SIMD kernels on worker
+ * threads; meta: shapes only). Ops in `F` compute shapes, check arguments and record gradients, then call
+ * these methods on flat storages; a new backend implements them and is made available with `registerBackend`.
+ */
 export interface Backend {
   readonly name: string;
   /** Whether this backend can store the dtype (the wasm backend has no float64). */
   supports(dtype: DType): boolean;
 
   // Storage.
+  /** A storage holding a copy of `data` (its dtype follows the array). */
   fromArray(data: TypedArray): Storage;
   /** A copy of the contents as a typed array of the storage's dtype. */
   toArray(storage: Storage): TypedArray;
+  /** A storage of `size` elements of `dtype`, all `value`. */
   full(dtype: DType, size: number, value: number): Storage;
+  /** The values of `x` converted to `dtype`. */
   cast(x: Storage, dtype: DType): Storage;
 
   // Elementwise.
+  /**
+   * An elementwise function of one argument (`kind`: relu, exp, …) with its parameters (a slope, a bound).
+   */
   unary(kind: UnaryKind, x: Storage, params: UnaryParams): Storage;
   /** Elementwise with NumPy broadcasting of aShape and bShape to outShape. Comparisons give 0/1 floats. */
   binary(kind: BinaryKind, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage;
@@ -190,6 +201,7 @@ export interface Backend {
   where(cond: Storage, a: Storage, b: Storage): Storage;
 
   // Reductions over the sorted, unique `axes`; the output drops those axes.
+  /** A reduction (`kind`: sum, max, …) of `x` of `shape` over `axes`; the reduced axes are dropped. */
   reduce(kind: ReduceKind, x: Storage, shape: Shape, axes: readonly number[]): Storage;
   /** Index (int32) of the first maximum along `axis`; the output drops that axis. */
   argmax(x: Storage, shape: Shape, axis: number): Storage;
@@ -203,9 +215,14 @@ export interface Backend {
   concat(parts: readonly Storage[], shapes: readonly Shape[], axis: number): Storage;
 
   // Linear algebra.
+  /** Batched matrix product C = op(A)·op(B) as `g` describes (sizes, transposes, batch strides). */
   gemm(a: Storage, b: Storage, g: GemmGeometry): Storage;
 
   // Convolution; weights OIHW [Cout, Cin/groups, kH, kW].
+  /**
+   * 2-D convolution forward: `x` [N, C, H, W], `w` [O, C/groups, kH, kW], optional `bias` [O] → [N, O, OH,
+   * OW].
+   */
   conv2d(x: Storage, w: Storage, bias: Storage | null, g: Conv2dGeometry): Storage;
   /** Gradient with respect to the input of conv2d (also conv-transpose's forward). */
   conv2dBackwardInput(gy: Storage, w: Storage, g: Conv2dGeometry): Storage;
@@ -213,12 +230,17 @@ export interface Backend {
   conv2dBackwardWeight(x: Storage, gy: Storage, g: Conv2dGeometry): Storage;
 
   // Pooling; indices are int32 flat positions h*W+w inside each (n, c) input plane.
+  /** Max pooling forward: the output and, for the backward pass, the flat index of each window's maximum. */
   maxPool2d(x: Storage, g: Pool2dGeometry): { y: Storage; indices: Storage };
+  /** Max pooling backward: routes each output gradient to its window's maximum. */
   maxPool2dBackward(gy: Storage, indices: Storage, g: Pool2dGeometry): Storage;
+  /** Average pooling forward. */
   avgPool2d(x: Storage, g: AvgPool2dGeometry): Storage;
+  /** Average pooling backward: spreads each output gradient over its window. */
   avgPool2dBackward(gy: Storage, g: AvgPool2dGeometry): Storage;
   /** Output cell i covers input rows [floor(i·inH/outH), ceil((i+1)·inH/outH)), likewise for columns. */
   adaptiveAvgPool2d(x: Storage, g: AdaptivePool2dGeometry): Storage;
+  /** Adaptive average pooling backward. */
   adaptiveAvgPool2dBackward(gy: Storage, g: AdaptivePool2dGeometry): Storage;
 
   // Batch normalisation.
@@ -319,6 +341,7 @@ export interface Backend {
    * stay readable and come back on use).
    */
   startStep?(): () => void;
+  /** Live storages and bytes (and, on wasm, the memory's size), for `memory()`. */
   memory?(): MemoryInfo;
 }
 

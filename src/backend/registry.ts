@@ -10,6 +10,7 @@ const backends = new Map<string, Backend>([
 ]);
 let current: Backend = jsBackend;
 
+/** Makes a backend available to `setBackend` and the `backend` option under its `name`. */
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
 }
@@ -23,6 +24,7 @@ export function setBackend(name: string): void {
   current = found;
 }
 
+/** The backend named `name`, or the current default (`setBackend`); an error lists the registered ones. */
 export function getBackend(name?: string): Backend {
   if (name === undefined) return current;
   const found = backends.get(name);
@@ -30,6 +32,7 @@ export function getBackend(name?: string): Backend {
   return found;
 }
 
+/** Names of the registered backends ("js", "meta", and "wasm" once loaded). */
 export function listBackends(): string[] {
   return [...backends.keys()];
 }

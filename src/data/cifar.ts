@@ -10,6 +10,7 @@ const PIXELS = 3 * 32 * 32;
 /** Records in each published CIFAR-10 batch file (data_batch_1..5, test_batch). */
 export const CIFAR10_RECORDS_PER_FILE = 10000;
 
+/** The 10 CIFAR-10 class names in label order (airplane … truck). */
 export const CIFAR10_CLASSES = [
   "airplane",
   "automobile",
@@ -23,6 +24,7 @@ export const CIFAR10_CLASSES = [
   "truck",
 ];
 
+/** The 20 CIFAR-100 superclass names in label order. */
 export const CIFAR100_COARSE_CLASSES = [
   "aquatic_mammals",
   "fish",
@@ -47,6 +49,7 @@ export const CIFAR100_COARSE_CLASSES = [
 ];
 
 // Fine labels are numbered in alphabetical order of these names.
+/** The 100 CIFAR-100 class names in label order. */
 export const CIFAR100_FINE_CLASSES = (
   "apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can " +
   "castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin " +
@@ -72,6 +75,7 @@ export function parseCifar10(files: readonly NamedBytes[]): ImageDataset {
   return parseRecords(files, 1, 0, CIFAR10_CLASSES);
 }
 
+/** Options of `parseCifar100`. */
 export interface Cifar100Options {
   /** Which label to use: the 100 fine classes (default) or the 20 superclasses. */
   label?: "fine" | "coarse";

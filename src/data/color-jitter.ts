@@ -8,6 +8,10 @@ import { uniformIn, type Transform } from "./transforms.js";
 /** A strength s (factors drawn from [max(0, 1 − s), 1 + s]; hue shifts from [−s, s]) or an explicit range. */
 export type JitterRange = number | readonly [number, number];
 
+/**
+ * Options of `colorJitter` (torchvision ColorJitter's): each a strength s (factor drawn from [1 - s, 1 + s];
+ * hue from [-s, s]) or an explicit [min, max]; absent means unchanged.
+ */
 export interface ColorJitterOptions {
   brightness?: JitterRange;
   contrast?: JitterRange;

@@ -8,6 +8,7 @@ import type { Tensor } from "../tensor/tensor.js";
 /** Anything indexable by 0..length-1, like torch.utils.data.Dataset. */
 export interface Dataset<T> {
   readonly length: number;
+  /** The sample at index `i` (0 ≤ i < length). */
   get(i: number): T;
 }
 
@@ -41,6 +42,7 @@ export interface ImageDataset {
   classes: string[];
 }
 
+/** Options of `TensorDataset`: the image shape [C, H, W] and the class names. */
 export interface TensorDatasetOptions {
   /** [C, H, W]; required when `x` is a Float32Array, checked against the tensor's shape otherwise. */
   shape?: ImageShape;
@@ -84,10 +86,12 @@ export class TensorDataset implements SampleDataset, ImageDataset {
     return new TensorDataset(data.images, data.labels, { shape: data.shape, classes: data.classes });
   }
 
+  /** Number of samples. */
   get length(): number {
     return this.labels.length;
   }
 
+  /** Sample `i`: its C·H·W values (a view, not a copy) and its label. */
   get(i: number): Sample {
     checkIndex("TensorDataset", i, this.length);
     const start = i * this.sampleSize;
@@ -164,10 +168,12 @@ export class Subset<T> implements Dataset<T> {
     if (meta.classes) this.classes = meta.classes;
   }
 
+  /** Number of selected samples. */
   get length(): number {
     return this.indices.length;
   }
 
+  /** The `i`-th selected sample of the underlying dataset. */
   get(i: number): T {
     checkIndex("Subset", i, this.length);
     return this.dataset.get(this.indices[i]);

@@ -34,6 +34,10 @@ export function cutout(size: number, value = 0): Transform {
   };
 }
 
+/**
+ * Options of `randomErasing` (torchvision RandomErasing's): `p` (default 0.5), `scale` (default [0.02,
+ * 0.33]), `ratio` (default [0.3, 3.3]), `value` (default 0).
+ */
 export interface RandomErasingOptions {
   /** Probability of erasing each image. */
   p?: number;

@@ -50,6 +50,7 @@ export function cropAt(
   return withImages(batch, out, [n, c, oh, ow]);
 }
 
+/** Options of `randomCrop` (torchvision RandomCrop's `padding` and `fill`, both default 0). */
 export interface RandomCropOptions {
   /** Pixels of padding added on every side before cropping (as in the CIFAR recipe: 4). */
   padding?: number;
@@ -155,6 +156,9 @@ function zoomPlane(
   }
 }
 
+/**
+ * Options of `randomResizedCrop` (torchvision's `scale`, default [0.08, 1], and `ratio`, default [3/4, 4/3]).
+ */
 export interface RandomResizedCropOptions {
   /** Range of the crop's area as a fraction of the image's. */
   scale?: readonly [number, number];

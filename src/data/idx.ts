@@ -5,7 +5,9 @@
 
 import type { ImageDataset } from "./dataset.js";
 
+/** The magic number of an IDX file of unsigned-byte images (MNIST's `*-images-idx3-ubyte`). */
 export const IDX_IMAGES_MAGIC = 2051;
+/** The magic number of an IDX file of unsigned-byte labels (MNIST's `*-labels-idx1-ubyte`). */
 export const IDX_LABELS_MAGIC = 2049;
 
 /** Class names of Fashion-MNIST, indexed by label. */
@@ -52,6 +54,7 @@ export function parseIdxLabels(bytes: Uint8Array, name = "IDX labels"): Uint8Arr
   return bytes.subarray(8, 8 + dims[0]);
 }
 
+/** Options of `parseMnist`. */
 export interface MnistParseOptions {
   /** Names of the two files, for error messages. */
   imagesName?: string;

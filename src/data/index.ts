@@ -1,5 +1,9 @@
-// Data pipeline (browser-safe): datasets, the DataLoader, batch transforms and parsers of the MNIST and CIFAR
-// file formats over bytes. Reading files from disk lives in src/node/data/.
+/**
+ * Data pipeline (browser-safe): datasets, the DataLoader, batch transforms and parsers of the MNIST and CIFAR
+ * file formats over bytes. Reading files from disk lives in src/node/data/.
+ *
+ * @module striate/data
+ */
 
 export * from "./dataset.js";
 export { DataLoader, type Batch, type DataLoaderOptions, type LoaderDataset } from "./loader.js";

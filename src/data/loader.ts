@@ -26,6 +26,11 @@ export type LoaderDataset = Dataset<Sample> & {
   readonly classes?: readonly string[];
 };
 
+/**
+ * Options of `DataLoader` (torch.utils.data.DataLoader's `batch_size`, `shuffle`, `drop_last`,
+ * `prefetch_factor`, plus a seed and a batch transform). Defaults: batch size 1, no shuffling, keep the last
+ * partial batch, prefetch on.
+ */
 export interface DataLoaderOptions {
   /** Samples per batch (default 1, as in PyTorch). */
   batchSize?: number;
@@ -112,6 +117,12 @@ export class DataLoader implements AsyncIterable<Batch> {
     return Int32Array.from({ length: n }, (_, i) => i);
   }
 
+  /**
+   * Iterates over one epoch's batches (`for await (const { x, y } of loader)`): x [N, C, H, W] float32, y [N]
+   * int32 (or [N, K] soft targets after mixup). The order and augmentation come from (seed, epoch, batch), so
+   * setting `loader.epoch` replays an epoch exactly; batches are built ahead while the current one is used
+   * (`prefetch`).
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch, void, undefined> {
     const epoch = this.epoch++;
     const order = this.order(epoch);

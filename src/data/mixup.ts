@@ -6,6 +6,7 @@
 import { sampleBeta } from "./distributions.js";
 import type { Transform } from "./transforms.js";
 
+/** Options of `mixup`. */
 export interface MixupOptions {
   /** Number of classes K of the soft targets; by default the dataset's class count. */
   numClasses?: number;

@@ -69,7 +69,8 @@ export function computeMeanStd(dataset: ShapedDataset | ImageDataset): { mean: n
   return { mean, std };
 }
 
-type ShapedDataset = Dataset<Sample> & { readonly shape?: ImageShape };
+/** A dataset of images that may declare its [C, H, W] shape (as `TensorDataset` does). */
+export type ShapedDataset = Dataset<Sample> & { readonly shape?: ImageShape };
 
 function forEachImage(
   dataset: ShapedDataset | ImageDataset,

@@ -11,6 +11,7 @@ export const SHAPE_CLASSES = ["background", "circle", "square", "triangle"] as c
 /** The label of pixels that losses and metrics skip (VOC's convention; pass it as `ignoreIndex`). */
 export const IGNORE_LABEL = 255;
 
+/** Options of `syntheticShapes`. */
 export interface SyntheticShapesOptions {
   /** Image side in pixels (default 32). */
   size?: number;
@@ -22,6 +23,7 @@ export interface SyntheticShapesOptions {
   ignoreBoundary?: boolean;
 }
 
+/** A segmentation data set: images, per-pixel class masks, the image shape [C, H, W] and the class names. */
 export interface SegmentationSet {
   /** [N, 1, size, size] row-major, values in [0, 1]. */
   images: Float32Array;

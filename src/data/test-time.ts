@@ -106,7 +106,12 @@ function flipInPlace(
 }
 
 /** A model as a function of a batch, or any object with `forward(x)` (every nn.Module). */
-export type Predictor = ((x: Tensor) => Tensor) | { forward(x: Tensor): Tensor };
+export type Predictor =
+  | ((x: Tensor) => Tensor)
+  | {
+      /** The model's output for the batch `x`. */
+      forward(x: Tensor): Tensor;
+    };
 
 /**
  * Runs `model` on every crop of `x` (without recording gradients) and averages the softmax probabilities:

@@ -25,6 +25,10 @@ export interface TargetOptions {
 
 /** An attribution method: `attribute(x, options)` gives a map for the batch x. */
 export interface Attribution<O extends TargetOptions = TargetOptions> {
+  /**
+   * The attribution of each input value (or pixel) for the batch `x` [N, C, H, W] and the options' `target`
+   * class.
+   */
   attribute(x: Tensor, options?: O): Tensor;
 }
 

@@ -1,5 +1,9 @@
-// Seeing what a CNN learned (browser-safe): attributions (saliency, gradients, Grad-CAM, occlusion …),
-// activations and filters as pictures, class-model and feature visualization, adversarial examples.
+/**
+ * Seeing what a CNN learned (browser-safe): attributions (saliency, gradients, Grad-CAM, occlusion …),
+ * activations and filters as pictures, class-model and feature visualization, adversarial examples.
+ *
+ * @module striate/explain
+ */
 
 export * from "./layers.js";
 export type { Attribution, Target, TargetOptions } from "./attribution.js";
@@ -17,3 +21,6 @@ export * from "./activations.js";
 export * from "./feature-vis.js";
 export * from "./patches.js";
 export * from "./embeddings.js";
+export { sceneToSvg } from "../viz/plots.js";
+export type { Scene, SceneShape, PlotSize } from "../viz/plots.js";
+export type { Rgba } from "../viz/raster.js";

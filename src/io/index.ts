@@ -1,4 +1,8 @@
-// Model formats over bytes (browser-safe): safetensors weights, ONNX import and export, bounded JSON parsing.
+/**
+ * Model formats over bytes (browser-safe): safetensors weights, ONNX import and export, bounded JSON parsing.
+ *
+ * @module striate/io
+ */
 
 export * from "./safetensors.js";
 export * from "./onnx.js";

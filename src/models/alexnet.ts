@@ -20,6 +20,10 @@ import {
 } from "../nn/index.js";
 import { layerOptions, type ModelOptions } from "./common.js";
 
+/**
+ * Options of `AlexNet` and `ZFNet` (and, through `VGGOptions`, VGG): `numClasses` (default 1000),
+ * `inChannels` (default 3), the classifier's `dropout` (default 0.5) and `hiddenFeatures` (default 4096).
+ */
 export interface AlexNetOptions extends ModelOptions {
   /** Dropout probability before the first two fully connected layers (0.5). */
   dropout?: number;

@@ -24,6 +24,7 @@ export interface LayerOptions {
   backend?: string;
 }
 
+/** The dtype and backend of a model's options, as its layers take them. */
 export function layerOptions(options: ModelOptions): LayerOptions {
   return { dtype: options.dtype, backend: options.backend };
 }
@@ -49,6 +50,7 @@ export class NamedSequential extends Module<[input: Tensor], Tensor> {
     for (const [name, layer] of layers) this.add(name, layer);
   }
 
+  /** Appends `layer` under `name` (a state-dict prefix such as `conv1`); returns the container. */
   add(name: string, layer: TensorModule): this {
     this.registerModule(name, layer);
     this.order.push(layer);
@@ -69,6 +71,7 @@ export class NamedSequential extends Module<[input: Tensor], Tensor> {
   }
 }
 
+/** `value` if it is a positive integer; otherwise an error naming the model and the option. */
 export function positiveInteger(model: string, name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`${model}: ${name} must be a positive integer, got ${value}`);

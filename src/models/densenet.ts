@@ -82,6 +82,10 @@ export function transition(inChannels: number, outChannels: number, o: LayerOpti
   ]);
 }
 
+/**
+ * Options of `DenseNet` (torchvision's arguments): `growthRate` (default 32), `blockConfig` (default
+ * DenseNet-121's), `numInitFeatures` (default 64), `bnSize` (default 4), `dropRate` (default 0).
+ */
 export interface DenseNetOptions extends ModelOptions {
   growthRate?: number;
   /** Layers per dense block (DenseNet-121: [6, 12, 24, 16]). */

@@ -88,6 +88,7 @@ export const GOOGLENET_INCEPTIONS: readonly [string, number, InceptionConfig][] 
   ["inception5b", 832, { ch1x1: 384, ch3x3red: 192, ch3x3: 384, ch5x5red: 48, ch5x5: 128, poolProj: 128 }],
 ];
 
+/** Options of `GoogLeNet` (torchvision's `aux_logits`, `transform_input`, `dropout`, …). */
 export interface GoogLeNetOptions extends ModelOptions {
   /** Build the two auxiliary classifiers (default true). They only run in training mode. */
   auxLogits?: boolean;

@@ -20,6 +20,7 @@ import { max, mean, sum } from "../ops/reduce.js";
 import { BatchNorm1d, Linear, Module, Sequential } from "../nn/index.js";
 import { type ModelOptions, layerOptions } from "./common.js";
 
+/** Options of `HMAX` (Serre et al. 2007's S1/C1/S2/C2 layers, sized for 28×28 digits by default). */
 export interface HmaxOptions extends ModelOptions {
   /** S1 Gabor filter sizes (odd), two per scale band. Default [7, 9, 11, 13] (two bands, for 28×28). */
   s1Sizes?: number[];

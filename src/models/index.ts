@@ -1,7 +1,11 @@
-// The model zoo: the classic CNN architectures, each readable in its own file, registered by name so that
-// `getModel('resnet50', { numClasses: 10 })` builds one and `listModels()` says what exists (family, paper,
-// year, input size). Names follow torchvision where it has the model, and those models have torchvision's
-// state_dict keys and shapes, so its weights load with `loadWeights`.
+/**
+ * The model zoo: the classic CNN architectures, each readable in its own file, registered by name so that
+ * `getModel('resnet50', { numClasses: 10 })` builds one and `listModels()` says what exists (family, paper,
+ * year, input size). Names follow torchvision where it has the model, and those models have torchvision's
+ * state_dict keys and shapes, so its weights load with `loadWeights`.
+ *
+ * @module striate/models
+ */
 
 import type { Tensor } from "../tensor/tensor.js";
 import type { Module } from "../nn/index.js";

@@ -87,6 +87,7 @@ export class ConnectionTableConv2d extends Conv2d {
     return n * h * w * connections * this.kernelSize[0] * this.kernelSize[1];
   }
 
+  /** The convolution with the connection table applied: only the table's (output, input) pairs contribute. */
   override forward(x: Tensor): Tensor {
     // Bad input: let Conv2d throw its descriptive error.
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) return super.forward(x);
@@ -103,6 +104,7 @@ export function scaledTanh(x: Tensor): Tensor {
   return mul(tanh(mul(x, 2 / 3)), 1.7159);
 }
 
+/** Options of `LeNet5Classic`. */
 export interface LeNet5ClassicOptions extends ModelOptions {
   /** Use C3's sparse connection table (default true, as in the paper); false connects C3 to all 6 maps. */
   connectionTable?: boolean;

@@ -90,6 +90,7 @@ export class DepthwiseSeparableConv extends Module {
   }
 }
 
+/** Options of `MobileNetV1` and `MobileNetV2`. */
 export interface MobileNetOptions extends ModelOptions {
   /** Width multiplier alpha: every layer gets alpha times the channels (1.0, 0.75, 0.5, 0.25 in v1). */
   widthMultiplier?: number;

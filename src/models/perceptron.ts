@@ -61,6 +61,7 @@ export class Perceptron extends Module {
   }
 }
 
+/** Options of `trainPerceptron`. */
 export interface PerceptronTrainOptions {
   /** Learning rate η of w ← w + η·x·(y − out). Default 1. */
   lr?: number;
@@ -70,6 +71,9 @@ export interface PerceptronTrainOptions {
   shuffleSeed?: number;
 }
 
+/**
+ * What `trainPerceptron` reports: whether it converged, after how many epochs, and the mistakes per epoch.
+ */
 export interface PerceptronTrainResult {
   /** True when a whole epoch passed without a mistake. */
   converged: boolean;

@@ -25,6 +25,7 @@ import {
 } from "../nn/index.js";
 import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
+/** A 3×3 convolution with padding 1 and no bias (torchvision's `conv3x3`), as ResNet's blocks use it. */
 export function conv3x3(
   inPlanes: number,
   outPlanes: number,
@@ -35,6 +36,10 @@ export function conv3x3(
   return new Conv2d(inPlanes, outPlanes, 3, { ...o, stride, padding: 1, groups, bias: false });
 }
 
+/**
+ * A 1×1 convolution without bias (torchvision's `conv1x1`): the bottleneck's reductions and the projection
+ * shortcut.
+ */
 export function conv1x1(inPlanes: number, outPlanes: number, stride: number, o: LayerOptions): Conv2d {
   return new Conv2d(inPlanes, outPlanes, 1, { ...o, stride, bias: false });
 }
@@ -149,11 +154,19 @@ export interface BlockType {
   readonly expansion: number;
 }
 
+/**
+ * Options of `ResNet` and `resnet(depth)`: `numClasses` (default 1000), `inChannels` (default 3),
+ * `smallInput`.
+ */
 export interface ResNetOptions extends ModelOptions {
   /** CIFAR-style stem for small (e.g. 32x32) images: 3x3 stride-1 conv and no max pool. */
   smallInput?: boolean;
 }
 
+/**
+ * The architecture of a ResNet: the block type, the blocks per stage and, for ResNeXt and Wide ResNets, the
+ * groups and base width of the 3×3 convolutions.
+ */
 export interface ResNetConfig {
   block: BlockType;
   /** Blocks per stage (ResNet-50: [3, 4, 6, 3]). */
@@ -237,6 +250,11 @@ export const RESNET_LAYERS = {
   152: { block: Bottleneck, layers: [3, 8, 36, 3] },
 } as const satisfies Record<number, ResNetConfig>;
 
+/**
+ * ResNet-18, -34, -50, -101 or -152 in torchvision's layout (its `resnet18` … `resnet152`: state-dict keys
+ * and shapes match).
+ * @example resnet(50, { numClasses: 10 }).forward(x) // x [N, 3, 224, 224] -> [N, 10]
+ */
 export function resnet(depth: keyof typeof RESNET_LAYERS, options: ResNetOptions = {}): ResNet {
   const config = RESNET_LAYERS[depth];
   if (!config) throw new Error(`resnet: depth must be 18, 34, 50, 101 or 152, got ${depth}`);
@@ -265,6 +283,7 @@ export class PadShortcut extends Module {
   }
 }
 
+/** Options of `CifarResNet` (He et al. 2016's CIFAR-10 networks, `resnet20_cifar` …). */
 export interface CifarResNetOptions extends ModelOptions {
   /** Total depth 6n + 2: 20, 32, 44, 56, 110, … */
   depth?: number;

@@ -96,6 +96,10 @@ export class ShuffleUnit extends Module {
   }
 }
 
+/**
+ * Options of `ShuffleNetV2` (torchvision's `stages_repeats` and `stages_out_channels`, default the ×1.0
+ * model's).
+ */
 export interface ShuffleNetV2Options extends ModelOptions {
   /** Units per stage (stage2-4). */
   stagesRepeats?: readonly [number, number, number];

@@ -11,6 +11,7 @@ import { formatShape } from "../tensor/shape.js";
 import { enableGrad } from "../autograd/engine.js";
 import { Module, Conv2d, Linear, registerGlobalForwardHook } from "../nn/index.js";
 
+/** One module call in a `summary`: its name, type, output shape, parameters and multiply-accumulates. */
 export interface SummaryRow {
   /** Dotted module name, as in state_dict keys ('layer1.0.conv1'). */
   name: string;
@@ -30,6 +31,10 @@ export interface SummaryRow {
   notRun?: boolean;
 }
 
+/**
+ * What `summary` measures: a row per module call, the input and output shapes, parameter counts and the total
+ * multiply-accumulates.
+ */
 export interface ModelSummary {
   rows: SummaryRow[];
   inputShape: number[];
@@ -44,6 +49,7 @@ export interface ModelSummary {
   depth: number;
 }
 
+/** Options of `summary`. */
 export interface SummaryOptions {
   /** Run in training mode (e.g. to include GoogLeNet's auxiliary classifiers). Default: eval mode. */
   training?: boolean;
@@ -231,6 +237,7 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/** Options of `formatSummary`. */
 export interface FormatSummaryOptions {
   /** Show modules down to this nesting level (1 = direct children only, 0 = totals only). Default: all. */
   maxDepth?: number;

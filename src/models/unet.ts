@@ -19,6 +19,7 @@ import {
 } from "../nn/index.js";
 import { type ModelOptions, layerOptions } from "./common.js";
 
+/** Options of `UNet`. */
 export interface UNetOptions extends ModelOptions {
   /** Channels of the first level; each deeper level doubles them (default 16; the paper used 64). */
   baseWidth?: number;

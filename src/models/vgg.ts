@@ -28,8 +28,13 @@ export const VGG_CONFIGS = {
   19: [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 } as const satisfies Record<number, readonly (number | "M")[]>;
 
+/** A VGG depth torchvision builds: 11, 13, 16 or 19 weight layers. */
 export type VGGDepth = keyof typeof VGG_CONFIGS;
 
+/**
+ * Options of `VGG` (torchvision's vgg11 … vgg19_bn): `depth` (default 16), `batchNorm` (default false) and
+ * the classifier options of AlexNet.
+ */
 export interface VGGOptions extends AlexNetOptions {
   depth?: VGGDepth;
   batchNorm?: boolean;

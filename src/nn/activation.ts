@@ -189,6 +189,7 @@ export class LogSoftmax extends Module {
   }
 }
 
+/** Options of `PReLU` (torch.nn.PReLU's `num_parameters` and `init`). */
 export interface PReLUOptions extends ModuleOptions {
   /** 1 (one slope shared by all channels, the default) or the number of channels C. */
   numParameters?: number;

@@ -60,6 +60,7 @@ export class Concat extends Module {
     return concat(outputs, axis);
   }
 
+  /** `dim=1`: the axis the branches' outputs are concatenated along, as printed by `toString()`. */
   override extraRepr(): string {
     return `dim=${this.dim}`;
   }
@@ -122,6 +123,7 @@ export class BasicConv2d extends Module {
   }
 }
 
+/** Options of `InceptionBlock`. */
 export interface InceptionBlockOptions extends ModuleOptions {
   /**
    * Kernel of the third branch after its 1x1 reduction: 5 as in the GoogLeNet paper, or 3 as torchvision
@@ -180,6 +182,7 @@ export class InceptionBlock extends Concat {
   }
 }
 
+/** Options of `BasicResidualBlock`. */
 export interface BasicResidualBlockOptions extends ModuleOptions {
   /** Stride of the first 3x3 convolution (2 to halve the resolution). Default 1. */
   stride?: number;

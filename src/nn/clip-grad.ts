@@ -7,6 +7,7 @@ import { noGrad } from "../autograd/engine.js";
 import { abs, clamp, mul } from "../ops/elementwise.js";
 import { max, sum } from "../ops/reduce.js";
 
+/** Options of `clipGradNorm_` (torch.nn.utils.clip_grad_norm_'s `norm_type` and `error_if_nonfinite`). */
 export interface ClipGradNormOptions {
   /** The p of the p-norm over all gradients together (default 2); Infinity for the largest |g|. */
   normType?: number;

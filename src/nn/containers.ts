@@ -15,12 +15,14 @@ export class Sequential extends Module<[input: Tensor], Tensor> {
     layers.forEach((layer) => this.append(layer));
   }
 
+  /** Adds `layer` at the end, registered under the next index; returns the container. */
   append(layer: TensorModule): this {
     this.registerModule(String(this.layers.length), layer);
     this.layers.push(layer);
     return this;
   }
 
+  /** Number of layers. */
   get length(): number {
     return this.layers.length;
   }
@@ -31,12 +33,14 @@ export class Sequential extends Module<[input: Tensor], Tensor> {
     this.layers[Number(name)] = module as TensorModule;
   }
 
+  /** The layer at `index` (negative counts from the end); an error names the length when there is none. */
   at(index: number): TensorModule {
     const layer = this.layers[index < 0 ? index + this.layers.length : index];
     if (!layer) throw new Error(`Sequential: no layer at index ${index} (length ${this.layers.length})`);
     return layer;
   }
 
+  /** Iterates over the layers in order (`for (const layer of seq)`). */
   [Symbol.iterator](): Iterator<TensorModule> {
     return this.layers[Symbol.iterator]();
   }
@@ -57,12 +61,14 @@ export class ModuleList<M extends Module = Module> extends Module {
     modules.forEach((m) => this.append(m));
   }
 
+  /** Adds `module` at the end, registered under the next index; returns the list. */
   append(module: M): this {
     this.registerModule(String(this.items.length), module);
     this.items.push(module);
     return this;
   }
 
+  /** Number of modules. */
   get length(): number {
     return this.items.length;
   }
@@ -72,14 +78,17 @@ export class ModuleList<M extends Module = Module> extends Module {
     this.items[Number(name)] = module as M;
   }
 
+  /** The module at `index` (undefined past the end). */
   at(index: number): M {
     return this.items[index];
   }
 
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }
 
+  /** Throws: a ModuleList only holds modules; call them in the owner's forward. */
   forward(): never {
     throw new Error("ModuleList has no forward(); iterate over its modules");
   }
@@ -94,6 +103,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
     for (const [k, m] of Object.entries(modules)) this.set(k, m);
   }
 
+  /** Registers `module` under `key` (replacing one of the same key); returns the dict. */
   set(key: string, module: M): this {
     this.registerModule(key, module);
     this.items.set(key, module);
@@ -105,16 +115,19 @@ export class ModuleDict<M extends Module = Module> extends Module {
     this.items.set(name, module as M);
   }
 
+  /** The module under `key`; an error lists the keys when there is none. */
   get(key: string): M {
     const m = this.items.get(key);
     if (!m) throw new Error(`ModuleDict: no module '${key}'; keys: ${[...this.items.keys()].join(", ")}`);
     return m;
   }
 
+  /** The [key, module] pairs in insertion order. */
   entries(): [string, M][] {
     return [...this.items.entries()];
   }
 
+  /** Throws: a ModuleDict only holds modules; call them in the owner's forward. */
   forward(): never {
     throw new Error("ModuleDict has no forward(); call its modules by key");
   }

@@ -24,6 +24,11 @@ const CONV_OPTION_KEYS = [
   "backend",
 ];
 
+/**
+ * Options of `Conv2d` (torch.nn.Conv2d's keyword arguments): `stride` (default 1), `padding` (default 0),
+ * `dilation` (default 1), `groups` (default 1; `inChannels` for a depthwise convolution), `bias` (default
+ * true), `paddingMode` (default "zeros"); a number or an [h, w] pair each.
+ */
 export interface Conv2dLayerOptions extends ModuleOptions {
   stride?: Size2;
   /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
@@ -38,10 +43,19 @@ export interface Conv2dLayerOptions extends ModuleOptions {
   paddingMode?: PaddingMode;
 }
 
+/**
+ * How a convolution pads its input (torch's `padding_mode`): with zeros, by reflecting the border (without
+ * repeating it), by repeating the edge, or by wrapping around.
+ */
 export type PaddingMode = "zeros" | "reflect" | "replicate" | "circular";
 
 const paddingModes: readonly PaddingMode[] = ["zeros", "reflect", "replicate", "circular"];
 
+/**
+ * Options of `ConvTranspose2d` (torch.nn.ConvTranspose2d's keyword arguments): `stride` (default 1),
+ * `padding` (default 0: removes rows/columns from the output), `outputPadding` (default 0), `dilation`
+ * (default 1), `groups` (default 1), `bias` (default true).
+ */
 export interface ConvTranspose2dLayerOptions extends ModuleOptions {
   stride?: Size2;
   padding?: Size2;
@@ -271,15 +285,19 @@ export class ConvTranspose2d extends Module {
     this.resetParameters();
   }
 
+  /** Draws new weights and bias as the constructor does: U(±1/sqrt(fan_in)), torch's `reset_parameters`. */
   resetParameters(): void {
     resetConvParameters(this.weight, this.bias);
   }
 
+  /** How the layer is named in errors: `ConvTranspose2d(16, 3, kernelSize=4)`. */
   get label(): string {
     return `${this.constructor.name}(${this.inChannels}, ${this.outChannels}, kernelSize=${showPair(this.kernelSize)})`;
   }
 
   /**
+   * Transposed convolution of `x` [N, inChannels, H, W] → [N, outChannels, H', W'] with H' = (H−1)·stride −
+   * 2·padding + dilation·(k−1) + outputPadding + 1.
    * @param outputSize optional [outH, outW] to pick among the sizes a strided convolution could have come
    * from (torch's output_size); it overrides `outputPadding`.
    */
@@ -334,6 +352,10 @@ export class ConvTranspose2d extends Module {
   }
 }
 
+/**
+ * Options of `Conv1d` (torch.nn.Conv1d's keyword arguments): `stride` (default 1), `padding` (default 0),
+ * `dilation` (default 1), `groups` (default 1), `bias` (default true), `paddingMode` (default "zeros").
+ */
 export interface Conv1dLayerOptions extends ModuleOptions {
   stride?: number;
   /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */
@@ -397,10 +419,12 @@ export class Conv1d extends Module {
     this.resetParameters();
   }
 
+  /** Draws new weights and bias as the constructor does: U(±1/sqrt(fan_in)), torch's `reset_parameters`. */
   resetParameters(): void {
     resetConvParameters(this.weight, this.bias);
   }
 
+  /** How the layer is named in errors: `Conv1d(3, 16, kernelSize=5)`. */
   get label(): string {
     return `Conv1d(${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize})`;
   }

@@ -10,11 +10,13 @@ import { mul } from "../ops/elementwise.js";
 import { Module } from "./module.js";
 import { checkOptionKeys } from "../ops/util.js";
 
+/** Options every dropout layer takes. */
 export interface DropoutLayerOptions {
   /** Generator for the masks; the global one (manualSeed) by default. */
   rng?: Rng;
 }
 
+/** Options of `Dropout` and `Dropout2d`. */
 export interface DropoutOptionsWithVariant extends DropoutLayerOptions {
   /**
    * The "mean network" of Hinton et al. 2012: survivors are not scaled in training, and eval multiplies
@@ -97,6 +99,7 @@ export class Dropout2d extends Module {
   }
 }
 
+/** Options of `StochasticDepth` (torchvision.ops.StochasticDepth's `mode`). */
 export interface StochasticDepthLayerOptions extends DropoutLayerOptions {
   /** "row" (default, per sample) or "batch" (the whole batch at once), as torchvision's `mode`. */
   mode?: "row" | "batch";

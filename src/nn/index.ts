@@ -1,4 +1,8 @@
-// Layers and containers (torch.nn): Module, Parameter, Sequential and every CNN layer.
+/**
+ * Layers and containers (torch.nn): Module, Parameter, Sequential and every CNN layer.
+ *
+ * @module striate/nn
+ */
 
 export * from "./module.js";
 export * from "./parameter.js";

@@ -6,6 +6,9 @@ import { full, rand, randn, tensor, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { globalRng, type Rng } from "../tensor/rng.js";
 
+/**
+ * The layer a weight feeds, for `calculateGain` and the Kaiming initialisers (torch's `nonlinearity` names).
+ */
 export type Nonlinearity = "linear" | "conv2d" | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
 
 /** Recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
@@ -45,19 +48,29 @@ function fill(t: Tensor, make: () => Tensor): Tensor {
 
 const opts = (t: Tensor, rng?: Rng) => ({ dtype: t.dtype, backend: t.backend.name, rng: rng ?? globalRng });
 
+/**
+ * Fills `t` in place with draws from U(low, high) and returns it (`torch.nn.init.uniform_`). Default U(0, 1),
+ * from the global generator unless `rng`.
+ */
 export function uniform_(t: Tensor, low = 0, high = 1, rng?: Rng): Tensor {
   return fill(t, () => rand(t.shape, { ...opts(t, rng), low, high }));
 }
 
+/**
+ * Fills `t` in place with draws from N(mean, std²) and returns it (`torch.nn.init.normal_`). Default N(0, 1).
+ */
 export function normal_(t: Tensor, mean = 0, std = 1, rng?: Rng): Tensor {
   return fill(t, () => randn(t.shape, { ...opts(t, rng), mean, std }));
 }
 
+/** Fills `t` in place with `value` and returns it (`torch.nn.init.constant_`). */
 export function constant_(t: Tensor, value: number): Tensor {
   return fill(t, () => full(t.shape, value, { dtype: t.dtype, backend: t.backend.name }));
 }
 
+/** Fills `t` in place with 0 and returns it (`torch.nn.init.zeros_`). */
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+/** Fills `t` in place with 1 and returns it (`torch.nn.init.ones_`). */
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
 /** Glorot & Bengio 2010: U(-a, a) with a = gain·sqrt(6 / (fan_in + fan_out)). */
@@ -73,6 +86,12 @@ export function xavierNormal_(t: Tensor, gain = 1, rng?: Rng): Tensor {
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), rng);
 }
 
+/**
+ * Options of `kaimingUniform_` and `kaimingNormal_` (He et al. 2015; torch's arguments): `a` the negative
+ * slope of the following rectifier (default 0), `mode` "fanIn" (default: preserves the forward pass's
+ * variance) or "fanOut" (the backward pass's), `nonlinearity` (default "leaky_relu", which with a = 0 is
+ * ReLU's gain √2), `rng` (default the global generator).
+ */
 export interface KaimingOptions {
   /** Negative slope of the rectifier that follows (0 for ReLU); torch's `a`. */
   a?: number;

@@ -11,6 +11,7 @@ import { Parameter } from "./parameter.js";
 import { kaimingUniform_, uniform_, calculateFans } from "./init.js";
 import type { ModuleOptions } from "./parameter.js";
 
+/** Options of `Linear`: `bias` (default true) and the dtype/backend of `ModuleOptions`. */
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;
 }
@@ -47,6 +48,7 @@ export class Linear extends Module {
     this.resetParameters();
   }
 
+  /** Draws new weights as the constructor does (torch's `reset_parameters`). */
   resetParameters(): void {
     kaimingUniform_(this.weight, { a: Math.sqrt(5) });
     if (this.bias) {

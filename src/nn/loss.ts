@@ -20,11 +20,13 @@ import {
 import { Module } from "./module.js";
 import { checkOptionKeys } from "../ops/util.js";
 
+/** Options every loss layer takes (torch's `reduction`). */
 export interface LossOptions {
   /** "mean" (default) over all elements, "sum", or "none" for the per-element losses. */
   reduction?: Reduction;
 }
 
+/** Options of `CrossEntropyLoss` (torch's `label_smoothing`, `weight`, `ignore_index`, `reduction`). */
 export interface CrossEntropyLossOptions extends LossOptions {
   /** eps in [0, 1]: the target becomes (1 - eps)·one-hot + eps/C. Default 0. */
   labelSmoothing?: number;
@@ -34,6 +36,10 @@ export interface CrossEntropyLossOptions extends LossOptions {
   ignoreIndex?: number;
 }
 
+/**
+ * Options of `NLLLoss` (torch's keyword arguments): `weight` per class [C] (default none), `ignoreIndex`
+ * (default -100), `reduction` (default "mean").
+ */
 export interface NLLLossOptions extends LossOptions {
   weight?: Tensor | null;
   ignoreIndex?: number;
@@ -57,8 +63,10 @@ export abstract class Loss extends Module {
     this.reduction = checkReduction(new.target.name, options.reduction ?? "mean");
   }
 
+  /** The loss of `input` (a prediction or logits) against `target`, reduced as `reduction` says. */
   abstract override forward(input: Tensor, target: Tensor): Tensor;
 
+  /** `reduction=mean` (and the loss's own options), as torch prints it. */
   override extraRepr(): string {
     return `reduction=${this.reduction}`;
   }
@@ -177,6 +185,10 @@ export class BCEWithLogitsLoss extends Loss {
   }
 }
 
+/**
+ * Options of `MultiMarginLoss` (torch.nn.MultiMarginLoss's `p`, `margin`, `weight` per class [C],
+ * `reduction`).
+ */
 export interface MultiMarginLossLayerOptions extends LossOptions {
   /** 1 (default) or 2. */
   p?: 1 | 2;

@@ -36,10 +36,16 @@ export type BackwardHook = (
   gradOutput: readonly Tensor[],
 ) => readonly (Tensor | null)[] | void;
 
+/** What registering a hook returns: `remove()` unregisters it (torch's `RemovableHandle`). */
 export interface HookHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 
+/**
+ * What `loadStateDict` reports with `strict: false` (torch's `_IncompatibleKeys`): keys the module has that
+ * the state dict lacks, and keys the state dict has that the module lacks.
+ */
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -51,6 +57,10 @@ export type TensorModule = Module<[input: Tensor], Tensor>;
 /** Hooks that see every module's forward call (used by summary and activation capture). */
 const globalForwardHooks = new Set<ForwardHook>();
 
+/**
+ * Registers a forward hook called after every module's forward, in every model (torch's
+ * `register_module_forward_hook`); `summary` and activation capture use it.
+ */
 export function registerGlobalForwardHook(hook: ForwardHook): HookHandle {
   globalForwardHooks.add(hook);
   return { remove: () => globalForwardHooks.delete(hook) };
@@ -116,6 +126,10 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return module;
   }
 
+  /**
+   * Registers `parameter` under `name` (torch's `register_parameter`); assigning a `Parameter` to a field
+   * does the same.
+   */
   registerParameter(name: string, parameter: Parameter): Parameter {
     this._registered.set(name, parameter);
     return parameter;
@@ -126,6 +140,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     this._buffers.set(name, { tensor, persistent });
   }
 
+  /** The buffer registered under `name` (an error names the module when there is none). */
   getBuffer(name: string): Tensor {
     const entry = this._buffers.get(name);
     if (!entry?.tensor) throw new Error(`${this.constructor.name}: no buffer '${name}'`);
@@ -153,10 +168,12 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return this.ownEntries().filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
   }
 
+  /** The direct child modules with their names, in definition order (torch's `named_children`). */
   namedChildren(): [string, Module][] {
     return this.ownEntries().filter((e): e is [string, Module] => e[1] instanceof Module);
   }
 
+  /** The direct child modules, in definition order (torch's `children`). */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -170,6 +187,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return out;
   }
 
+  /** This module and all its descendants, depth first (torch's `modules`). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -208,6 +226,10 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     }
   }
 
+  /**
+   * Every parameter of this module and its descendants with its dotted name (`"layer1.0.conv1.weight"`), each
+   * once even when shared (torch's `named_parameters`).
+   */
   namedParameters(prefix = ""): [string, Parameter][] {
     const out: [string, Parameter][] = [];
     const seen = new Set<Parameter>();
@@ -221,10 +243,18 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return out;
   }
 
+  /**
+   * Every parameter of this module and its descendants (torch's `parameters`): what an optimizer takes.
+   * @example const optimizer = new optim.SGD(model.parameters(), { lr: 0.01 });
+   */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /**
+   * Every buffer (running statistics …) with its dotted name (torch's `named_buffers`); with
+   * `persistentOnly`, only those saved in the state dict.
+   */
   namedBuffers(prefix = "", persistentOnly = false): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [path, module] of this.namedModules(prefix)) {
@@ -236,6 +266,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return out;
   }
 
+  /** Every buffer of this module and its descendants (torch's `buffers`). */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
@@ -253,6 +284,10 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return this;
   }
 
+  /**
+   * Sets evaluation mode here and in every descendant (`train(false)`, torch's `eval`): dropout off, batch
+   * norm uses its running statistics. Returns the module.
+   */
   eval(): this {
     return this.train(false);
   }
@@ -278,6 +313,10 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return this;
   }
 
+  /**
+   * Registers a hook called after this module's forward with its inputs and output (torch's
+   * `register_forward_hook`); a hook returning a Tensor replaces the output.
+   */
   registerForwardHook(hook: ForwardHook): HookHandle {
     if (!this._hooks.has(hook)) moduleHookCount++;
     this._hooks.add(hook);
@@ -410,6 +449,7 @@ export abstract class Module<In extends unknown[] = never[], Out = unknown> {
     return "";
   }
 
+  /** The module tree as torch prints it: one line per module, children indented under their names. */
   toString(): string {
     const children = this.namedChildren();
     const head = `${this.constructor.name}(${this.extraRepr()}`;

@@ -20,6 +20,7 @@ import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./parameter.js";
 import { ones_, zeros_ } from "./init.js";
 
+/** Options of `BatchNorm1d` and `BatchNorm2d` (torch's keyword arguments), defaults as torch's. */
 export interface BatchNormLayerOptions extends ModuleOptions {
   /** Added to the variance before the square root. Default 1e-5. */
   eps?: number;
@@ -105,6 +106,7 @@ export abstract class BatchNormBase extends Module {
     if (this.bias) zeros_(this.bias);
   }
 
+  /** How the layer is named in errors: `BatchNorm2d(64)`. */
   get label(): string {
     return `${this.constructor.name}(${this.numFeatures})`;
   }
@@ -190,6 +192,10 @@ export class BatchNorm2d extends BatchNormBase {
   protected readonly layout = "4-D [N, C, H, W]";
 }
 
+/**
+ * Options of `LocalResponseNorm` (torch.nn.LocalResponseNorm): `alpha` (default 1e-4), `beta` (default 0.75),
+ * `k` (default 1).
+ */
 export interface LocalResponseNormLayerOptions {
   alpha?: number;
   beta?: number;
@@ -227,6 +233,7 @@ export class LocalResponseNorm extends Module {
   }
 }
 
+/** Options of `LayerNorm` and `LayerNorm2d` (torch's `eps` and `elementwise_affine`). */
 export interface LayerNormLayerOptions extends ModuleOptions {
   /** Added to the variance. Default 1e-5. */
   eps?: number;
@@ -289,6 +296,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of `GroupNorm` (torch's `eps` and `affine`). */
 export interface GroupNormLayerOptions extends ModuleOptions {
   /** Default 1e-5. */
   eps?: number;

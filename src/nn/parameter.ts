@@ -17,6 +17,12 @@ export function empty(shape: readonly number[], options: ModuleOptions = {}): Te
   return zeros(shape, { dtype: options.dtype ?? "float32", backend: options.backend });
 }
 
+/**
+ * A tensor a `Module` registers as trainable when assigned to one of its fields (`torch.nn.Parameter`):
+ * `module.parameters()` returns it, optimizers update it in place. Requires gradients unless `requiresGrad`
+ * is false.
+ * @example this.weight = new Parameter(zeros([outFeatures, inFeatures]));
+ */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     super(data.storage, data.shape, data.backend);

@@ -18,6 +18,10 @@ import { flatten } from "../ops/movement.js";
 import { Module } from "./module.js";
 import { checkOptionKeys } from "../ops/util.js";
 
+/**
+ * Options of `MaxPool2d` (torch's keyword arguments): `stride` (default kernelSize), `padding` (default 0, at
+ * most half the kernel), `dilation` (default 1), `ceilMode` (default false: round the output size down).
+ */
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize (non-overlapping windows), as in torch. */
   stride?: Size2 | null;
@@ -26,6 +30,11 @@ export interface MaxPool2dLayerOptions {
   ceilMode?: boolean;
 }
 
+/**
+ * Options of `AvgPool2d` (torch's keyword arguments): `stride` (default kernelSize), `padding` (default 0),
+ * `ceilMode` (default false), `countIncludePad` (default true: padded zeros count in the divisor),
+ * `divisorOverride` (default null: the window size).
+ */
 export interface AvgPool2dLayerOptions {
   stride?: Size2 | null;
   padding?: Size2;
@@ -182,6 +191,7 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/** Options of `GlobalAvgPool2d` and `GlobalMaxPool2d`. */
 export interface GlobalAvgPool2dOptions {
   /** Return [N, C] instead of [N, C, 1, 1] (Keras' GlobalAveragePooling2D). Default false. */
   flatten?: boolean;

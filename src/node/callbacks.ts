@@ -10,6 +10,7 @@ import type { ArchitectureConfig } from "../spec/builtins.js";
 import { assertCheckpointWritable, readCheckpointConfig, saveCheckpoint } from "./checkpoint.js";
 import { writeFileAtomic } from "./safe-write.js";
 
+/** Options of `ModelCheckpoint` (like Keras' ModelCheckpoint, writing checkpoint directories). */
 export interface ModelCheckpointOptions {
   /** Output directory; checkpoints go to `<dir>/best` and `<dir>/last`. */
   dir: string;
@@ -48,10 +49,12 @@ export class ModelCheckpoint implements Callback {
     this.monitor = options.monitor ?? "val_loss";
   }
 
+  /** `<dir>/last`: the checkpoint of the latest epoch. */
   get lastDir(): string {
     return join(this.dir, "last");
   }
 
+  /** `<dir>/best`: the checkpoint of the best epoch by `monitor`. */
   get bestDir(): string {
     return join(this.dir, "best");
   }
@@ -138,6 +141,7 @@ const CSV_COLUMNS: [string, keyof EpochLogs][] = [
   ["time_sec", "timeSec"],
 ];
 
+/** Options of `CsvLogger` and `JsonlLogger`. */
 export interface LoggerOptions {
   /** Keep existing rows (when resuming) instead of starting a new file; default false. */
   append?: boolean;

@@ -19,6 +19,7 @@ import { lstat, mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promi
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 
+/** The pointer file naming a checkpoint directory's current generation. */
 export const POINTER_FILE = "checkpoint.json";
 export const CHECKPOINT_FORMAT = "striate-checkpoint";
 /** Files a generation (or a version-1 checkpoint directory) may hold. */

@@ -41,8 +41,14 @@ import {
 export type { CheckpointConfig } from "./checkpoint-format.js";
 export { POINTER_FILE };
 
+/**
+ * The file of a checkpoint generation holding the architecture, hyperparameters, position, history and
+ * digests.
+ */
 export const CONFIG_FILE = "config.json";
+/** The file of a checkpoint generation holding `model.stateDict()` as safetensors. */
 export const WEIGHTS_FILE = "model.safetensors";
+/** The file of a checkpoint generation holding the optimizer's and scheduler's state. */
 export const OPTIMIZER_FILE = "optimizer.json";
 
 /**
@@ -55,6 +61,10 @@ export const CHECKPOINT_JSON_LIMITS: Readonly<Record<"config" | "optimizer", Jso
   optimizer: { maxBytes: 512 * 1024 * 1024, maxDepth: DEFAULT_JSON_LIMITS.maxDepth },
 });
 
+/**
+ * What `saveCheckpoint` writes: the model, and optionally its architecture (so `loadModel` can rebuild it),
+ * hyperparameters, optimizer and scheduler state, position, history, classes and input shape.
+ */
 export interface SaveCheckpointOptions {
   model: Module;
   architecture?: ArchitectureConfig | null;
@@ -183,6 +193,7 @@ export interface LoadedCheckpoint {
   location: string;
 }
 
+/** Options of `loadCheckpoint`. */
 export interface LoadCheckpointOptions {
   /** Read optimizer.json too (default true); loadModel skips it, so a damaged one cannot stop inference. */
   optimizerState?: boolean;
@@ -312,6 +323,7 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
   );
 }
 
+/** Options of `loadModel`. */
 export interface LoadModelOptions {
   /** Builds zoo architectures; default models.getModel. */
   zoo?: ZooLookup;
@@ -351,6 +363,9 @@ export async function loadModel(
   return { model, config, checkpoint };
 }
 
+/**
+ * What `restoreCheckpoint` loads the saved state into: the model, and optionally the optimizer and scheduler.
+ */
 export interface RestoreOptions {
   model: Module;
   optimizer?: OptimizerLike;

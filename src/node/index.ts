@@ -1,6 +1,10 @@
-// Striate's Node-only API (package subpath "striate/node"): model directories (atomic checkpoints,
-// loading, resuming), file-writing training callbacks, the terminal progress bar, plot files, dataset
-// loaders from disk and the CLI's main().
+/**
+ * Striate's Node-only API (package subpath "striate/node"): model directories (atomic checkpoints,
+ * loading, resuming), file-writing training callbacks, the terminal progress bar, plot files, dataset
+ * loaders from disk and the CLI's main().
+ *
+ * @module striate/node
+ */
 
 export * from "./checkpoint.js";
 export * from "./callbacks.js";

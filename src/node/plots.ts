@@ -29,6 +29,7 @@ async function writeScene(dir: string, name: string, scene: Scene): Promise<stri
   return [svg, png];
 }
 
+/** What `writePlots` draws: the training curves from `history`, the confusion matrix with its `classes`. */
 export interface PlotInputs {
   history?: readonly EpochLogs[];
   confusionMatrix?: readonly (readonly number[])[];

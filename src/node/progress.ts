@@ -5,6 +5,7 @@ import cliProgress from "cli-progress";
 import type { ProgressEvent, ProgressListener } from "../train/progress.js";
 import { formatDuration, formatEpochLine } from "../train/progress.js";
 
+/** Options of `createProgressReporter`. */
 export interface ProgressOptions {
   /** Where to write (default process.stdout). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };

@@ -42,6 +42,7 @@ export interface WorkerObjective<S extends Space> {
   objective: Objective<S>;
   /** Worker threads in the pool: pass it as the search's `concurrency`. */
   workers: number;
+  /** Ends the worker threads; call it when the search is done. */
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Module } from "../nn/module.js";
 import { serializeWeights } from "../io/safetensors.js";
 
+/** Options of `saveWeights`. */
 export interface SaveWeightsOptions {
   /** Replace an existing regular file at `path` (default false: an existing path is an error). */
   overwrite?: boolean;

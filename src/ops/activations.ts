@@ -120,6 +120,7 @@ export const leakyRelu = (x: Tensor, negativeSlope: number | { negativeSlope?: n
 /** x for x > 0, alpha·(exp(x) - 1) otherwise; alpha (default 1, finite) as a number or as `{ alpha }`. */
 export const elu = (x: Tensor, alpha: number | { alpha?: number } = 1): Tensor =>
   activation("elu", x, { a: scalarOption("elu", "alpha", alpha, 1) });
+/** Options of `gelu` (torch's `approximate`). */
 export interface GeluOptions {
   /** "none" (default): exact x·Φ(x); "tanh": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as torch. */
   approximate?: "none" | "tanh";
@@ -138,6 +139,7 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 }
 /** 1 / (1 + exp(-x)) */
 export const sigmoid = (x: Tensor): Tensor => activation("sigmoid", x);
+/** Hyperbolic tangent elementwise (`torch.tanh`). */
 export const tanh = (x: Tensor): Tensor => activation("tanh", x);
 /** x·sigmoid(x) (swish). */
 export function silu(x: Tensor): Tensor {
@@ -198,6 +200,7 @@ export function hardsigmoid(x: Tensor): Tensor {
   return mul(relu6(add(x, 3)), 1 / 6);
 }
 
+/** Options of `softplus` (torch's `beta` and `threshold`). */
 export interface SoftplusOptions {
   /** Default 1. */
   beta?: number;
@@ -222,6 +225,7 @@ export function mish(x: Tensor): Tensor {
   return mul(x, tanh(softplus(x)));
 }
 
+/** Options of `step` and `sign`'s gradient. */
 export interface StepOptions {
   /**
    * false (default): zero gradient, the true derivative almost everywhere (torch.sign's); true: the

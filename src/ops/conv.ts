@@ -10,8 +10,13 @@ import { checkCompatible, checkFloat, checkOptionKeys, wrapLike } from "./util.j
 import { sum } from "./reduce.js";
 import { pad, reshape } from "./movement.js";
 
+/** A size given once for both spatial dimensions or as [height, width], as torch's int-or-tuple arguments. */
 export type Size2 = number | readonly [number, number];
 
+/**
+ * Options of `conv2d` (torch.nn.functional.conv2d's): `stride` (default 1), `padding` (default 0), `dilation`
+ * (default 1), `groups` (default 1).
+ */
 export interface Conv2dOptions {
   stride?: Size2;
   /** Zero padding per side, or "same" (output size = input size; stride 1 only) or "valid" (= 0). */
@@ -20,6 +25,10 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/**
+ * Options of `convTranspose2d` (torch.nn.functional.conv_transpose2d's): `stride`, `padding` (removed from
+ * the output), `outputPadding`, `dilation` and `groups`, defaults 1, 0, 0, 1, 1.
+ */
 export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, "padding"> {
   padding?: Size2;
   outputPadding?: Size2;
@@ -248,6 +257,10 @@ export function convTranspose2d(
   return apply("convTranspose2d", bias ? [x, weight, bias] : [x, weight], geom);
 }
 
+/**
+ * Options of `conv1d` (torch.nn.functional.conv1d's): `stride` (default 1), `padding` (default 0), `dilation`
+ * (default 1), `groups` (default 1).
+ */
 export interface Conv1dOptions {
   stride?: number;
   /** Zero padding per side, or "same" (output length = input length; stride 1 only) or "valid" (= 0). */

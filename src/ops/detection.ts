@@ -327,6 +327,7 @@ const apply = registerRules(rules);
 /** The primitives this family records (part of the `Primitive` union, ops/primitives.ts). */
 export type DetectionPrimitive = keyof typeof rules;
 
+/** Options of `roiAlign` (torchvision.ops.roi_align's `spatial_scale`, `sampling_ratio` and `aligned`). */
 export interface RoiAlignOptions {
   /** Scale from box coordinates to the feature map (1/16 for a stride-16 map). Default 1. */
   spatialScale?: number;

@@ -8,6 +8,10 @@ import { globalRng, type Rng } from "../tensor/rng.js";
 import { mul } from "./elementwise.js";
 import { checkFloat, checkOptionKeys } from "./util.js";
 
+/**
+ * Options of `dropout` and `dropout2d`: `training` (default true, as torch's functional form; false returns
+ * x), the generator `rng` (default the global one) and the "mean network" variant.
+ */
 export interface DropoutOptions {
   training?: boolean;
   rng?: Rng;
@@ -39,6 +43,10 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   return mul(x, tensor(mask, x.shape, { backend: x.backend.name }));
 }
 
+/**
+ * Options of `stochasticDepth` (torchvision.ops.stochastic_depth's `mode` and `training`, and the generator
+ * `rng`).
+ */
 export interface StochasticDepthOptions {
   /** "row" (default): drop each sample's whole residual branch independently; "batch": all or none. */
   mode?: "row" | "batch";

@@ -143,6 +143,7 @@ export const maximum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("maxim
 /** Elementwise minimum. */
 export const minimum = (a: TensorLike, b: TensorLike): Tensor => binaryOp("minimum", a, b);
 
+/** `-x` (`torch.neg`). */
 export const neg = (x: Tensor): Tensor => apply("neg", [x], {});
 /** A float-only unary op: on int32 storage exp/log/sqrt/pow would truncate their results silently. */
 function floatUnary(name: "exp" | "log" | "sqrt" | "powScalar", x: Tensor, params: UnaryParams): Tensor {
@@ -150,10 +151,15 @@ function floatUnary(name: "exp" | "log" | "sqrt" | "powScalar", x: Tensor, param
   return apply(name, [x], params);
 }
 
+/** `e^x` elementwise (`torch.exp`). */
 export const exp = (x: Tensor): Tensor => floatUnary("exp", x, {});
+/** Natural logarithm elementwise (`torch.log`); float tensors only. */
 export const log = (x: Tensor): Tensor => floatUnary("log", x, {});
+/** Square root elementwise (`torch.sqrt`); float tensors only. */
 export const sqrt = (x: Tensor): Tensor => floatUnary("sqrt", x, {});
+/** |x| elementwise (`torch.abs`). */
 export const abs = (x: Tensor): Tensor => apply("abs", [x], {});
+/** x² elementwise (`torch.square`). */
 export const square = (x: Tensor): Tensor => apply("square", [x], {});
 /** x ** exponent for a scalar exponent. */
 export const pow = (x: Tensor, exponent: number): Tensor => floatUnary("powScalar", x, { a: exponent });
@@ -163,6 +169,10 @@ export function erf(x: Tensor): Tensor {
   return apply("erf", [x], {});
 }
 
+/**
+ * Bounds of `clamp` (torch.clamp's `min` and `max`): numbers or tensors broadcast against x; null or absent
+ * for no bound.
+ */
 export interface ClampOptions {
   min?: number | Tensor | null;
   max?: number | Tensor | null;

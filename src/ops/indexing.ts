@@ -118,6 +118,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return permute(reshape(picked, permutedShape), inverse);
 }
 
+/** Options of `topk` (torch.topk's `dim`, `largest` and `sorted`). */
 export interface TopkOptions {
   /** Default -1 (the last dim). */
   dim?: number;

@@ -8,8 +8,16 @@ import { checkFloat } from "./util.js";
 import { matmul } from "./matmul.js";
 import { transpose } from "./movement.js";
 
+/**
+ * Resampling of `interpolate`: nearest neighbour, or linear in one ([N, C, L]) or two ([N, C, H, W])
+ * dimensions.
+ */
 export type InterpolateMode = "nearest" | "linear" | "bilinear";
 
+/**
+ * Options of `interpolate` (torch.nn.functional.interpolate's `size`, `scale_factor`, `mode` and
+ * `align_corners`).
+ */
 export interface InterpolateOptions {
   /** Output spatial size (one number for every spatial dim, or one per dim). Give this or scaleFactor. */
   size?: number | readonly number[];

@@ -16,8 +16,16 @@ import { reshape, permute } from "./movement.js";
 import { tensor } from "../tensor/tensor.js";
 import { gather, where } from "./indexing.js";
 
+/**
+ * How a loss combines its per-element values: their mean, their sum, or none (the per-element tensor), as
+ * torch's `reduction`.
+ */
 export type Reduction = "mean" | "sum" | "none";
 
+/**
+ * Options of `crossEntropy` (torch.nn.functional.cross_entropy's): `reduction` (default "mean"),
+ * `labelSmoothing` (default 0), `weight` per class, `ignoreIndex` (default -100).
+ */
 export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** eps: loss = (1 - eps)·nll + eps·mean_c(-logSoftmax). */
@@ -156,6 +164,7 @@ function checkIgnoreIndex(op: string, ignoreIndex: number): void {
     throw new Error(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
 }
 
+/** Options of `nllLoss` (torch.nn.functional.nll_loss's); `reduction` default "mean". */
 export interface NllLossOptions {
   reduction?: Reduction;
   /** Per-class weights [C], as in crossEntropy. */
@@ -321,6 +330,7 @@ export function binaryCrossEntropyWithLogits(
   return reduce(loss, options.reduction ?? "mean", "binaryCrossEntropyWithLogits");
 }
 
+/** Options of `multiMarginLoss` (torch.nn.functional.multi_margin_loss's). */
 export interface MultiMarginLossOptions {
   /** 1 (default, the hinge) or 2 (squared hinge). */
   p?: 1 | 2;
@@ -359,6 +369,7 @@ export function multiMarginLoss(input: Tensor, target: Tensor, options: MultiMar
   return reduce(perSample, reduction, op);
 }
 
+/** Options of `smoothL1Loss` (torch's `beta` and `reduction`, default "mean"). */
 export interface SmoothL1LossOptions {
   /** Where the loss turns from quadratic to linear (default 1); 0 gives the L1 loss. */
   beta?: number;
@@ -385,6 +396,7 @@ function smoothL1(d: Tensor, beta: number): Tensor {
   return where(compare("lt", absolute, beta), mul(d.square(), 0.5 / beta), sub(absolute, 0.5 * beta));
 }
 
+/** Options of `huberLoss` (torch's `delta` and `reduction`, default "mean"). */
 export interface HuberLossOptions {
   /** Where the loss turns from quadratic to linear (default 1). */
   delta?: number;
@@ -404,6 +416,7 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberLossOptio
   return reduce(mul(smoothL1(sub(input, target), delta), delta), reduction, op);
 }
 
+/** Options of `klDiv` (torch.nn.functional.kl_div's `reduction` and `log_target`). */
 export interface KlDivOptions {
   /** "mean" (default, over all elements, torch's), "batchmean" (sum / N, the true KL divergence), "sum", "none". */
   reduction?: Reduction | "batchmean";

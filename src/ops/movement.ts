@@ -191,6 +191,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return apply("permute", [x], resolved);
 }
 
+/** Swaps dimensions `dim0` and `dim1` (`torch.transpose`). */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normalizeAxis("transpose", dim0, x.ndim);
   const b = normalizeAxis("transpose", dim1, x.ndim);
@@ -200,6 +201,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, dims);
 }
 
+/** Removes dimension `dim` if it has size 1, or every size-1 dimension when omitted (`torch.squeeze`). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined)
     return reshape(
@@ -214,6 +216,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   );
 }
 
+/** Inserts a size-1 dimension at `dim` (`torch.unsqueeze`). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const a = normalizeAxis("unsqueeze", dim, x.ndim + 1);
   const shape = [...x.shape];
@@ -278,6 +281,7 @@ export function split(x: Tensor, sizes: readonly number[], dim = 0): Tensor[] {
 /** How `pad` fills the border (torch's `mode`). */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
 
+/** Options of `pad` (torch.nn.functional.pad's `mode` and `value`). */
 export interface PadOptions {
   /** "constant" (default) fills with `value`; "reflect" mirrors without repeating the edge, "replicate"
    * repeats the edge, "circular" wraps around. */

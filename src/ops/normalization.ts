@@ -12,6 +12,11 @@ import { mean, sum } from "./reduce.js";
 import { pad, reshape, slice } from "./movement.js";
 import { checkCompatible, checkFloat, checkNumber, checkOptionKeys, wrapLike } from "./util.js";
 
+/**
+ * Options of `batchNorm` (torch.nn.functional.batch_norm's): affine `weight`/`bias` [C] (none by default),
+ * running statistics (none by default), `training` (default true: batch statistics, updating the running
+ * ones; false uses the running ones), `momentum` (default 0.1), `eps` (default 1e-5).
+ */
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;
@@ -23,6 +28,7 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
+/** What `batchNorm` returns: the output and the running statistics after the call. */
 export interface BatchNormResult {
   output: Tensor;
   /** Running statistics after this call (unchanged in eval). */
@@ -202,6 +208,9 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
 /** Largest LRN window: the op adds `size` shifted slices, and real nets use 3 to 9. */
 export const MAX_LRN_SIZE = 4096;
 
+/**
+ * Options of `localResponseNorm` (torch's): `alpha` (default 1e-4), `beta` (default 0.75), `k` (default 1).
+ */
 export interface LocalResponseNormOptions {
   alpha?: number;
   beta?: number;
@@ -244,6 +253,7 @@ export function l2Penalty(weights: readonly Tensor[], lambda: number): Tensor {
   return mul(total, lambda / 2);
 }
 
+/** Options of `layerNorm` (torch.nn.functional.layer_norm's `weight`, `bias` and `eps`). */
 export interface LayerNormOptions {
   /** Elementwise scale of normalizedShape (torch's weight); none by default. */
   weight?: Tensor | null;

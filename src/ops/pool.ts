@@ -10,6 +10,10 @@ import type { Size2 } from "./conv.js";
 import { max, mean } from "./reduce.js";
 import { concat, slice } from "./movement.js";
 
+/**
+ * Options of `maxPool2d` (torch's): `stride` (default kernelSize), `padding` (default 0), `dilation` (default
+ * 1), `ceilMode` (default false).
+ */
 export interface MaxPool2dOptions {
   /** Defaults to kernelSize. */
   stride?: Size2 | null;
@@ -18,6 +22,10 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+/**
+ * Options of `avgPool2d` (torch's): `stride` (default kernelSize), `padding` (default 0), `ceilMode` (default
+ * false), `countIncludePad` (default true), `divisorOverride` (default null: the window size).
+ */
 export interface AvgPool2dOptions {
   stride?: Size2 | null;
   padding?: Size2;

@@ -85,6 +85,10 @@ export function max(x: Tensor, dim?: number | readonly number[], keepdim = false
   return reduceOp("max", x, dim, keepdim);
 }
 
+/**
+ * Minimum over `dim` (one or several; all when omitted), values only (`torch.amin`); the gradient goes to the
+ * minima, split between ties.
+ */
 export function min(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   return reduceOp("min", x, dim, keepdim);
 }

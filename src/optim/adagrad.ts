@@ -14,6 +14,11 @@ import {
   type Params,
 } from "./optimizer.js";
 
+/**
+ * Adagrad's hyperparameters per parameter group (torch.optim.Adagrad): `lr` (default 1e-2), `lrDecay`
+ * (default 0), `weightDecay` (default 0), `initialAccumulatorValue` (default 0), `eps` (default 1e-10),
+ * `maximize` (default false).
+ */
 export interface AdagradHyperparameters extends BaseHyperparameters {
   lrDecay: number;
   weightDecay: number;
@@ -22,6 +27,7 @@ export interface AdagradHyperparameters extends BaseHyperparameters {
   maximize: boolean;
 }
 
+/** Adagrad's options: any hyperparameter, the rest default. */
 export type AdagradOptions = Partial<AdagradHyperparameters>;
 
 /** Per-parameter state: the step count and the running sum of squared gradients. */

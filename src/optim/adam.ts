@@ -14,6 +14,11 @@ import {
   type Params,
 } from "./optimizer.js";
 
+/**
+ * Adam's and AdamW's hyperparameters per parameter group (torch.optim.Adam/AdamW): `lr` (default 1e-3),
+ * `betas` (default [0.9, 0.999]), `eps` (default 1e-8), `weightDecay` (default 0 for Adam, added to the
+ * gradient; 1e-2 for AdamW, decoupled), `amsgrad` (default false), `maximize` (default false).
+ */
 export interface AdamHyperparameters extends BaseHyperparameters {
   betas: [number, number];
   eps: number;
@@ -22,6 +27,7 @@ export interface AdamHyperparameters extends BaseHyperparameters {
   maximize: boolean;
 }
 
+/** Adam's and AdamW's options: any hyperparameter, the rest default. */
 export type AdamOptions = Partial<AdamHyperparameters>;
 
 /** Per-parameter state: step count, first and second moments, and the running max of the second (AMSGrad). */

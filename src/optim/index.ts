@@ -1,4 +1,8 @@
-// torch.optim for Striate: optimizers with parameter groups and state dicts, and learning-rate schedules.
+/**
+ * torch.optim for Striate: optimizers with parameter groups and state dicts, and learning-rate schedules.
+ *
+ * @module striate/optim
+ */
 
 export { Optimizer, serializeTensor } from "./optimizer.js";
 export type {
@@ -51,3 +55,4 @@ export { LAMB, lambUpdate } from "./lamb.js";
 export type { LambHyperparameters, LambOptions, LambState } from "./lamb.js";
 export { AveragedModel, getEmaAvgFn, updateBn, deepCopyModule } from "./swa-utils.js";
 export type { AvgFn, AveragedModelOptions, BatchLike } from "./swa-utils.js";
+export type { AdamFamilyHyperparameters, MomentState } from "./moments.js";

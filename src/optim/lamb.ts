@@ -14,8 +14,11 @@ import {
   type MomentState,
 } from "./moments.js";
 
+/** LAMB's hyperparameters (You et al. 2020): those of the Adam family. */
 export type LambHyperparameters = AdamFamilyHyperparameters;
+/** LAMB's options: any hyperparameter, the rest default. */
 export type LambOptions = Partial<LambHyperparameters>;
+/** LAMB's per-parameter state: the step count and the two moments. */
 export type LambState = MomentState;
 
 /**

@@ -14,7 +14,9 @@ export type AnyOptimizer = Optimizer<BaseHyperparameters, object>;
 export interface Scheduler {
   /** The lr of each parameter group as set by the last step (or the constructor). */
   getLastLr(): number[];
+  /** The scheduler's state as a JSON-serialisable object (torch's `state_dict`), for checkpoints. */
   stateDict(): Record<string, unknown>;
+  /** Restores a state from `stateDict()`; the optimizer's lr is set accordingly. */
   loadStateDict(state: Record<string, unknown>): void;
 }
 
@@ -132,6 +134,7 @@ function checkPositive(where: string, name: string, value: unknown): void {
   }
 }
 
+/** Options of `StepLR` (torch's `step_size` and `gamma`). */
 export interface StepLROptions {
   /** Epochs between decays. */
   stepSize: number;
@@ -167,6 +170,7 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/** Options of `MultiStepLR` (torch's `milestones` and `gamma`). */
 export interface MultiStepLROptions {
   /** Epochs at which the lr is multiplied by gamma (a repeated milestone applies gamma again). */
   milestones: number[];
@@ -205,6 +209,7 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** Options of `ExponentialLR` (torch's `gamma`). */
 export interface ExponentialLROptions {
   /** Multiplicative decay per epoch. */
   gamma: number;
@@ -234,6 +239,7 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
+/** Options of `CosineAnnealingLR` (torch's `T_max` and `eta_min`). */
 export interface CosineAnnealingLROptions {
   /** Epochs from the base lr down to etaMin. */
   tMax: number;
@@ -281,6 +287,7 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 }
 
+/** Options of `LinearWarmup` (torch's LinearLR: `total_iters`, `start_factor`, `end_factor`). */
 export interface LinearWarmupOptions {
   /** Epochs (or batches) of the ramp. */
   warmupSteps: number;
@@ -334,6 +341,7 @@ export class LinearWarmup extends LRScheduler {
   }
 }
 
+/** Options of `SequentialLR` (torch's `schedulers` and `milestones`). */
 export interface SequentialLROptions {
   /** The schedules, in the order they run; all on the same optimizer. */
   schedulers: LRScheduler[];
@@ -383,6 +391,9 @@ export class SequentialLR implements Scheduler {
     this.lastLr = schedulers[0].getLastLr();
   }
 
+  /**
+   * Advances one epoch: the schedule in charge steps, or the next one takes over (restarted) at a milestone.
+   */
   step(): void {
     this.lastEpoch++;
     const index = this.milestones.filter((m) => m <= this.lastEpoch).length;
@@ -442,6 +453,7 @@ export class ChainedScheduler implements Scheduler {
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** Steps every scheduler in order, each multiplying the lr it finds. */
   step(): void {
     for (const s of this.schedulers) s.step();
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);

@@ -7,6 +7,10 @@ import { zerosLike } from "../tensor/tensor.js";
 import { add, mul, square } from "../ops/elementwise.js";
 import { checkAtLeast, checkLr, checkUnitInterval, type BaseHyperparameters } from "./optimizer.js";
 
+/**
+ * Hyperparameters shared by the Adam-like optimizers (NAdam, RAdam, LAMB): `lr`, `betas` (two decay rates in
+ * [0, 1)), `eps` and `weightDecay`, with torch's defaults for each optimizer.
+ */
 export interface AdamFamilyHyperparameters extends BaseHyperparameters {
   betas: [number, number];
   eps: number;

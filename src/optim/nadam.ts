@@ -11,11 +11,13 @@ import {
   type MomentState,
 } from "./moments.js";
 
+/** NAdam's hyperparameters (torch.optim.NAdam): those of the Adam family plus `momentumDecay`. */
 export interface NAdamHyperparameters extends AdamFamilyHyperparameters {
   /** ψ of the momentum schedule μ_t = β1·(1 - 0.5·0.96^(t·ψ)). Default 4e-3. */
   momentumDecay: number;
 }
 
+/** NAdam's options: any hyperparameter, the rest default (torch's). */
 export type NAdamOptions = Partial<NAdamHyperparameters>;
 
 /** Per-parameter state: step count, the product of the μ_t so far, and the two moments. */

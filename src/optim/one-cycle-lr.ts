@@ -5,6 +5,10 @@
 import { LRScheduler, type AnyOptimizer, type LRSchedulerState } from "./lr-scheduler.js";
 import { checkOptionKeys } from "../ops/util.js";
 
+/**
+ * Options of `OneCycleLR` (torch.optim.lr_scheduler.OneCycleLR's, camelCase); `baseMomentum` (default 0.85)
+ * and `maxMomentum` (default 0.95) bound the momentum cycle.
+ */
 export interface OneCycleLROptions {
   /** Peak lr, one for all groups or one per group. */
   maxLr: number | number[];
@@ -179,6 +183,7 @@ export class OneCycleLR extends LRScheduler {
     if (this.cycleMomentum) this.setMomenta(this.momentaAt(this.lastEpoch));
   }
 
+  /** The scheduler's state (see `Scheduler.stateDict`) plus `totalSteps`. */
   override stateDict(): LRSchedulerState {
     return { ...super.stateDict(), totalSteps: this.totalSteps };
   }

@@ -282,6 +282,7 @@ function copyValues<T extends object>(values: T): T {
   return out as T;
 }
 
+/** A tensor as JSON-serialisable `{ shape, dtype, data }` (optimizer state dicts; exact for float32). */
 export function serializeTensor(t: Tensor): SerializedTensor {
   return { shape: [...t.shape], dtype: t.dtype, data: Array.from(t.toArray()) };
 }

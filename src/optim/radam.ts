@@ -12,8 +12,11 @@ import {
   type MomentState,
 } from "./moments.js";
 
+/** RAdam's hyperparameters (torch.optim.RAdam): those of the Adam family. */
 export type RAdamHyperparameters = AdamFamilyHyperparameters;
+/** RAdam's options: any hyperparameter, the rest default (torch's). */
 export type RAdamOptions = Partial<RAdamHyperparameters>;
+/** RAdam's per-parameter state: the step count and the two moments. */
 export type RAdamState = MomentState;
 
 /**

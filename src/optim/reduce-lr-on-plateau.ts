@@ -5,6 +5,7 @@ import { Optimizer } from "./optimizer.js";
 import { checkOptionKeys } from "../ops/util.js";
 import type { AnyOptimizer, Scheduler } from "./lr-scheduler.js";
 
+/** Options of `ReduceLROnPlateau` (torch's keyword arguments, camelCase, same defaults). */
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better, e.g. a loss; 'max': higher is better, e.g. accuracy. */
   mode?: "min" | "max";
@@ -139,6 +140,7 @@ export class ReduceLROnPlateau implements Scheduler {
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
 
+  /** True during the `cooldown` epochs after a reduction. */
   get inCooldown(): boolean {
     return this.cooldownCounter > 0;
   }

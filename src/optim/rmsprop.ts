@@ -14,6 +14,11 @@ import {
   type Params,
 } from "./optimizer.js";
 
+/**
+ * RMSprop's hyperparameters per parameter group (torch.optim.RMSprop): `lr` (default 1e-2), `alpha`
+ * (smoothing, default 0.99), `eps` (default 1e-8), `weightDecay` (default 0), `momentum` (default 0),
+ * `centered` (default false), `maximize` (default false).
+ */
 export interface RMSpropHyperparameters extends BaseHyperparameters {
   alpha: number;
   eps: number;
@@ -23,6 +28,7 @@ export interface RMSpropHyperparameters extends BaseHyperparameters {
   maximize: boolean;
 }
 
+/** RMSprop's options: any hyperparameter, the rest default. */
 export type RMSpropOptions = Partial<RMSpropHyperparameters>;
 
 /** Per-parameter state; `gradAvg` exists only when centred, `momentumBuffer` only with momentum. */

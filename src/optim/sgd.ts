@@ -14,6 +14,10 @@ import {
   type Params,
 } from "./optimizer.js";
 
+/**
+ * SGD's hyperparameters per parameter group (torch.optim.SGD): `lr`, `momentum` (default 0), `dampening`
+ * (default 0), `nesterov` (default false), `weightDecay` (L2, default 0), `maximize` (default false).
+ */
 export interface SGDHyperparameters extends BaseHyperparameters {
   momentum: number;
   dampening: number;

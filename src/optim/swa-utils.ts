@@ -28,6 +28,7 @@ export function getEmaAvgFn(decay = 0.999): AvgFn {
   return (averaged, current) => add(mul(averaged, decay), mul(current, 1 - decay));
 }
 
+/** Options of `AveragedModel` (torch.optim.swa_utils.AveragedModel's `avg_fn` and `use_buffers`). */
 export interface AveragedModelOptions<M extends Module> {
   /** How to fold a new value into the average; default the SWA equal-weight mean. */
   avgFn?: AvgFn;

@@ -35,8 +35,13 @@ export const CONVNETJS_CIFAR10_LAYER_DEFS: readonly ConvNetJsLayerDef[] = [
 
 /** Names accepted by buildBuiltin(). */
 export const BUILTIN_MODELS = ["lenet5", "convnetjs-mnist", "convnetjs-cifar10"] as const;
+/** A name `buildBuiltin` accepts: "lenet5", "convnetjs-mnist" or "convnetjs-cifar10". */
 export type BuiltinModelName = (typeof BUILTIN_MODELS)[number];
 
+/**
+ * Options of `buildBuiltin`: `numClasses` and `inChannels` (default: the net's own, 10 classes and 1 or 3
+ * channels) and the ConvNetJS nets' `inputSize`.
+ */
 export interface BuiltinOptions {
   numClasses?: number;
   inChannels?: number;

@@ -1,4 +1,8 @@
-// Model specs (browser-safe): the JSON layer-list format, ConvNetJS layer_defs and built-in architectures.
+/**
+ * Model specs (browser-safe): the JSON layer-list format, ConvNetJS layer_defs and built-in architectures.
+ *
+ * @module striate/spec
+ */
 
 export * from "./spec.js";
 export * from "./convnetjs.js";

@@ -36,7 +36,8 @@ import { noGrad } from "../autograd/engine.js";
 import { full } from "../tensor/tensor.js";
 import { checkAllocatable, checkNumber, describeValue, suggestion } from "../ops/util.js";
 
-type Pair = number | [number, number];
+/** A kernel size, stride or padding given once for both dimensions or as [height, width]. */
+export type Pair = number | [number, number];
 
 /** One layer of a JSON spec. Input channels/features are inferred; only the layer's own choices appear. */
 export type LayerSpec =
@@ -308,6 +309,7 @@ export function buildLayer(
   }
 }
 
+/** The layer `type`s a model spec may use. */
 export const LAYER_TYPES = [
   "conv2d",
   "linear",

@@ -3,6 +3,7 @@
 /** float32 for activations and weights, float64 for gradient checks, int32 for labels and indices. */
 export type DType = "float32" | "float64" | "int32";
 
+/** The typed array backing each dtype: Float32Array, Float64Array or Int32Array. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 export function typedArrayFor(dtype: DType, size: number): TypedArray {

@@ -1,6 +1,12 @@
 // Seedable random numbers, so that initialisation, dropout and shuffling are reproducible (`manualSeed`).
 // xoshiro128** gives 32-bit uniforms; normals use Box–Muller on pairs of uniforms.
 
+/**
+ * A seedable random generator (xoshiro128**, normals by Box–Muller): `torch.Generator`. The global one
+ * (`globalRng`, seeded by `manualSeed`) drives initialisation, dropout, `rand`/`randn` and shuffling; pass
+ * your own as `rng` for an independent stream.
+ * @example const rng = new Rng(42); const u = rng.uniform();
+ */
 export class Rng {
   private s0 = 0;
   private s1 = 0;
@@ -12,6 +18,7 @@ export class Rng {
     this.seed(seed);
   }
 
+  /** Resets the generator to the state `seed` (a 32-bit integer) determines. */
   seed(seed: number): void {
     checkSeed("Rng.seed", seed);
     // splitmix32 expands one seed into the four words of state, avoiding the all-zero state.
@@ -97,6 +104,10 @@ export class Rng {
     return [this.s0, this.s1, this.s2, this.s3, this.spareNormal];
   }
 
+  /**
+   * Restores a state from `getState()` (checkpoints save the global one, so resuming replays the same random
+   * numbers).
+   */
   setState(state: readonly (number | null)[]): void {
     if (state.length < 4 || state.slice(0, 4).some((v) => typeof v !== "number")) {
       throw new Error(

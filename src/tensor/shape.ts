@@ -1,5 +1,6 @@
 // Shape arithmetic shared by ops and kernels: sizes, strides, broadcasting, axis normalisation.
 
+/** A tensor's dimensions, outermost first: [N, C, H, W] for an image batch. */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {

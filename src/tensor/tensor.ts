@@ -15,9 +15,15 @@ import * as mm from "../ops/matmul.js";
 import * as act from "../ops/activations.js";
 import * as sm from "../ops/softmax.js";
 
+/** A number or nested arrays of numbers, as `tensor([[1, 2], [3, 4]])` takes them. */
 export type NestedArray = number | readonly NestedArray[];
+/** What arithmetic accepts as an operand: a tensor or a number (broadcast as a scalar). */
 export type TensorLike = Tensor | number;
 
+/**
+ * Options of tensor creation: `dtype` (default float32), `requiresGrad` (default false), `backend` (default
+ * the current one, see `setBackend`).
+ */
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
@@ -25,6 +31,15 @@ export interface TensorOptions {
   backend?: string;
 }
 
+/**
+ * An n-dimensional array of float32, float64 or int32 values on a backend (js or wasm), with reverse-mode
+ * autodiff: `torch.Tensor`. Create one with `tensor`, `zeros`, `randn` …; ops are methods (`x.add(y)`,
+ * `x.sum(1)`) or functions of `F`. Tensors are values: ops return new tensors, only parameters are updated in
+ * place (by optimizers, through `assign`).
+ * @example
+ *   const x = randn([2, 3], { requiresGrad: true });
+ *   x.mul(x).sum().backward(); // x.grad = 2x
+ */
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -47,6 +62,7 @@ export class Tensor {
     this.backend = backend;
   }
 
+  /** The backend storage holding the values (shared by views such as `reshape`). */
   get storage(): Storage {
     return this._storage;
   }
@@ -88,14 +104,23 @@ export class Tensor {
     return this.storage.size;
   }
 
+  /** Number of dimensions (`shape.length`): 4 for an image batch [N, C, H, W]. */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /**
+   * Whether operations on this tensor are recorded for `backward()` (torch's `requires_grad`). Only float
+   * tensors can require gradients; results of ops on such tensors require them too.
+   */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
 
+  /**
+   * Turns gradient recording on or off for a leaf tensor (float only; a computed tensor cannot turn it off:
+   * use `detach()`).
+   */
   set requiresGrad(value: boolean) {
     if (value && !isFloat(this.dtype))
       throw new Error(`requiresGrad: only float tensors can require gradients, not ${this.dtype}`);
@@ -121,6 +146,10 @@ export class Tensor {
     this._requiresGrad = true;
   }
 
+  /**
+   * True for tensors not computed by a recorded op (created tensors, parameters): `backward()` accumulates
+   * their `.grad`.
+   */
   get isLeaf(): boolean {
     return this._gradFn === null;
   }
@@ -187,110 +216,166 @@ export class Tensor {
     return this.toArray()[0];
   }
 
+  /** `Tensor(shape=[2, 3], dtype=float32)`: the shape and dtype, not the values (use `toArray()`). */
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad ? ", requiresGrad" : ""})`;
   }
 
   // Arithmetic (broadcasting).
+  /** `this + other`, broadcasting as NumPy/PyTorch (`torch.add`). */
   add(other: TensorLike): Tensor {
     return ew.add(this, other);
   }
+  /** `this - other`, broadcasting (`torch.sub`). */
   sub(other: TensorLike): Tensor {
     return ew.sub(this, other);
   }
+  /** `this * other` elementwise, broadcasting (`torch.mul`). */
   mul(other: TensorLike): Tensor {
     return ew.mul(this, other);
   }
+  /** `this / other` elementwise, broadcasting (`torch.div`). */
   div(other: TensorLike): Tensor {
     return ew.div(this, other);
   }
+  /** `this ** exponent` elementwise with a constant exponent (`torch.pow`). */
   pow(exponent: number): Tensor {
     return ew.pow(this, exponent);
   }
+  /** `-this` (`torch.neg`). */
   neg(): Tensor {
     return ew.neg(this);
   }
+  /** `e ** this` elementwise (`torch.exp`). */
   exp(): Tensor {
     return ew.exp(this);
   }
+  /** Natural logarithm elementwise (`torch.log`). */
   log(): Tensor {
     return ew.log(this);
   }
+  /** Square root elementwise (`torch.sqrt`). */
   sqrt(): Tensor {
     return ew.sqrt(this);
   }
+  /** Absolute value elementwise (`torch.abs`). */
   abs(): Tensor {
     return ew.abs(this);
   }
+  /** `this * this` elementwise (`torch.square`). */
   square(): Tensor {
     return ew.square(this);
   }
+  /** Limits every value to [min, max] (`torch.clamp`); the gradient is 0 where a bound applied. */
   clamp(min: number, max: number): Tensor {
     return ew.clamp(this, min, max);
   }
 
   // Reductions.
+  /**
+   * Sum over `dim` (one or several dimensions; all when omitted), dropping them unless `keepdim`
+   * (`torch.sum`).
+   */
   sum(dim?: number | readonly number[], keepdim = false): Tensor {
     return red.sum(this, dim, keepdim);
   }
+  /** Mean over `dim` (all dimensions when omitted), dropping them unless `keepdim` (`torch.mean`). */
   mean(dim?: number | readonly number[], keepdim = false): Tensor {
     return red.mean(this, dim, keepdim);
   }
+  /**
+   * Maximum over `dim` (all dimensions when omitted), values only (`torch.amax`); the gradient goes to the
+   * maxima, split between ties.
+   */
   max(dim?: number | readonly number[], keepdim = false): Tensor {
     return red.max(this, dim, keepdim);
   }
+  /** Minimum over `dim` (all dimensions when omitted), values only (`torch.amin`). */
   min(dim?: number | readonly number[], keepdim = false): Tensor {
     return red.min(this, dim, keepdim);
   }
+  /**
+   * Index of the largest value along `dim` as int32 (`torch.argmax`): `logits.argmax(1)` gives the predicted
+   * classes [N].
+   */
   argmax(dim: number, keepdim = false): Tensor {
     return red.argmax(this, dim, keepdim);
   }
 
   // Movement.
+  /**
+   * The same values in another shape with the same number of elements; one dimension may be -1 (inferred)
+   * (`torch.reshape`).
+   */
   reshape(shape: readonly number[]): Tensor {
     return mv.reshape(this, shape);
   }
+  /** Same as `reshape`, under torch's other name (`Tensor.view`). */
   view(shape: readonly number[]): Tensor {
     return mv.reshape(this, shape);
   }
+  /**
+   * Merges dimensions `startDim`..`endDim` into one (`torch.flatten`); `x.flatten(1)` turns [N, C, H, W] into
+   * [N, C·H·W].
+   */
   flatten(startDim = 0, endDim = -1): Tensor {
     return mv.flatten(this, startDim, endDim);
   }
+  /** Reorders the dimensions: `x.permute([0, 2, 3, 1])` turns NCHW into NHWC (`torch.permute`). */
   permute(dims: readonly number[]): Tensor {
     return mv.permute(this, dims);
   }
+  /** Swaps two dimensions (`torch.transpose`). */
   transpose(dim0: number, dim1: number): Tensor {
     return mv.transpose(this, dim0, dim1);
   }
+  /** Removes dimension `dim` if it has size 1, or every size-1 dimension when omitted (`torch.squeeze`). */
   squeeze(dim?: number): Tensor {
     return mv.squeeze(this, dim);
   }
+  /**
+   * Inserts a size-1 dimension at `dim` (`torch.unsqueeze`): [C, H, W] → [1, C, H, W] with `unsqueeze(0)`.
+   */
   unsqueeze(dim: number): Tensor {
     return mv.unsqueeze(this, dim);
   }
+  /** Broadcasts size-1 dimensions to `shape` (-1 keeps a size) (`torch.expand`); the gradient sums back. */
   expand(shape: readonly number[]): Tensor {
     return mv.expand(this, shape);
   }
+  /**
+   * The elements `start` (inclusive) to `end` (exclusive, default the end) along `dim`: `x.slice(0, 0, 1)` is
+   * the first item of a batch, keeping the dimension (`x[0:1]` in PyTorch).
+   */
   slice(dim: number, start: number, end?: number): Tensor {
     return mv.slice(this, dim, start, end);
   }
 
   // Linear algebra and activations.
+  /**
+   * Matrix product, batched over leading dimensions with broadcasting (`torch.matmul`): [.., n, k] @ [.., k,
+   * m] → [.., n, m].
+   */
   matmul(other: Tensor): Tensor {
     return mm.matmul(this, other);
   }
+  /** `max(x, 0)` elementwise (`torch.relu`). */
   relu(): Tensor {
     return act.relu(this);
   }
+  /** `1 / (1 + e^-x)` elementwise (`torch.sigmoid`). */
   sigmoid(): Tensor {
     return act.sigmoid(this);
   }
+  /** Hyperbolic tangent elementwise (`torch.tanh`). */
   tanh(): Tensor {
     return act.tanh(this);
   }
+  /** Softmax along `dim` (`torch.softmax`): `logits.softmax(1)` gives class probabilities [N, K]. */
   softmax(dim: number): Tensor {
     return sm.softmax(this, dim);
   }
+  /** Log of the softmax along `dim`, computed stably (`torch.log_softmax`). */
   logSoftmax(dim: number): Tensor {
     return sm.logSoftmax(this, dim);
   }
@@ -394,32 +479,45 @@ export function fromStorage(storage: Storage, shape: Shape, backend: Backend): T
   return new Tensor(storage, shape, backend);
 }
 
+/** A 0-dimensional tensor (shape []) holding `value` (`torch.tensor(value)`). */
 export function scalar(value: number, options?: TensorOptions): Tensor {
   return full([], value, options);
 }
 
+/**
+ * A tensor of `shape` filled with `value` (`torch.full`); float32 unless `options.dtype`.
+ * @example full([2, 2], 0.5)
+ */
 export function full(shape: readonly number[], value: number, options?: TensorOptions): Tensor {
   checkShape("full", shape);
   const backend = resolveBackend(options);
   return finish(backend.full(options?.dtype ?? "float32", sizeOf(shape), value), shape, options, backend);
 }
 
+/** A tensor of `shape` filled with 0 (`torch.zeros`); float32 unless `options.dtype`. */
 export function zeros(shape: readonly number[], options?: TensorOptions): Tensor {
   return full(shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1 (`torch.ones`); float32 unless `options.dtype`. */
 export function ones(shape: readonly number[], options?: TensorOptions): Tensor {
   return full(shape, 1, options);
 }
 
+/** Zeros with `t`'s shape, dtype and backend (`torch.zeros_like`). */
 export function zerosLike(t: Tensor, options?: TensorOptions): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, backend: t.backend.name, ...options });
 }
 
+/** Ones with `t`'s shape, dtype and backend (`torch.ones_like`). */
 export function onesLike(t: Tensor, options?: TensorOptions): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, backend: t.backend.name, ...options });
 }
 
+/**
+ * Options of the random creators (`rand`, `randn`, `randint`): those of `TensorOptions` plus `rng`, the
+ * generator to draw from (default the global one that `manualSeed` seeds).
+ */
 export interface RandomOptions extends TensorOptions {
   rng?: Rng;
 }

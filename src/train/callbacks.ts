@@ -9,17 +9,24 @@ import { type EpochLogs, type History, type Monitor, lowerIsBetter, monitorValue
 
 /** The parts of an optimizer that fit() uses (src/optim's SGD, Adam, … satisfy it). */
 export interface OptimizerLike {
+  /** Clears the parameters' gradients before a step. */
   zeroGrad(): void;
+  /** Updates the parameters from their gradients. */
   step(): void;
   paramGroups: readonly { lr: number }[];
+  /** The optimizer's state, saved in checkpoints. */
   stateDict?(): unknown;
+  /** Restores `stateDict()`'s result. */
   loadStateDict?(state: never): void;
 }
 
 /** A learning-rate scheduler: step() per batch or epoch, or step(metric) for ReduceLROnPlateau. */
 export interface SchedulerLike {
+  /** Advances the schedule (with the monitored metric for ReduceLROnPlateau). */
   step(metric?: number): void;
+  /** The schedule's state, saved in checkpoints. */
   stateDict?(): unknown;
+  /** Restores `stateDict()`'s result. */
   loadStateDict?(state: never): void;
 }
 
@@ -58,17 +65,23 @@ export interface TrainContext {
   lr(): number;
 }
 
-type MaybePromise = void | Promise<void>;
+/** What a callback method returns: nothing, or a promise `fit` awaits. */
+export type MaybePromise = void | Promise<void>;
 
 /**
  * Hooks into fit(). Every method is optional and may return a promise (fit awaits it).
  * @example fit(model, { …, callbacks: [{ onEpochEnd: (ctx, logs) => console.log(logs.valAccuracy) }] })
  */
 export interface Callback {
+  /** Before the first epoch (after a resume's position is set). */
   onTrainBegin?(context: TrainContext): MaybePromise;
+  /** At the start of every epoch. */
   onEpochBegin?(context: TrainContext): MaybePromise;
+  /** After every optimizer step, with the batch's loss and accuracy. */
   onBatchEnd?(context: TrainContext, logs: BatchLogs): MaybePromise;
+  /** After every finished epoch, validation included, with the epoch's metrics. */
   onEpochEnd?(context: TrainContext, logs: EpochLogs): MaybePromise;
+  /** When training ends for any reason (also after an error such as a NaN loss). */
   onTrainEnd?(context: TrainContext): MaybePromise;
 }
 
@@ -88,6 +101,10 @@ export function snapshotState(model: Module): Map<string, Tensor> {
   return out;
 }
 
+/**
+ * Options of `EarlyStopping` (Keras' EarlyStopping: `monitor`, `patience`, `min_delta`,
+ * `restore_best_weights`).
+ */
 export interface EarlyStoppingOptions {
   /** Metric to watch; default 'val_loss'. */
   monitor?: Monitor;

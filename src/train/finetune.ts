@@ -20,6 +20,7 @@ import { NamedSequential } from "../models/common.js";
 /** Which parameters a fine-tune trains: the new head only, the head and the top `topK` blocks, or all. */
 export type FinetuneStrategy = "linear-probe" | "top-k" | "full";
 
+/** Options of `prepareFinetune`: the new task's classes, which layers train, and their learning rates. */
 export interface FinetuneOptions {
   /** Classes of the new task: the head is replaced by a fresh Linear(features, numClasses). */
   numClasses: number;
@@ -37,6 +38,7 @@ export interface FinetuneOptions {
   head?: string;
 }
 
+/** What `prepareFinetune` did: the new head, which blocks train, and parameter groups for the optimizer. */
 export interface FinetuneSetup {
   /** The name of the replaced head and the new Linear in its place. */
   headName: string;

@@ -43,6 +43,11 @@ export type BatchSource = (AsyncIterable<Batch> | Iterable<Batch>) & LoaderExtra
 /** A loss from the model's logits and the batch's targets to a scalar. */
 export type LossFn = (logits: Tensor, target: Tensor) => Tensor;
 
+/**
+ * Options of `fit`: the data (`train`, optional `val`), `epochs`, the `optimizer` and optional `scheduler`,
+ * `loss`, `callbacks`, `onProgress` and the resume position (`initialEpoch` …, as `restoreCheckpoint` returns
+ * it). See docs/training.md.
+ */
 export interface FitOptions {
   train: BatchSource;
   val?: BatchSource;
@@ -64,7 +69,10 @@ export interface FitOptions {
    * loss is main + Σ weight·aux. A number applies to every head; default 0.3 (GoogLeNet).
    */
   auxLossWeights?: number | Record<string, number>;
-  /** Extra validation metrics; 'top5' adds valTop5 (loss and accuracy are always computed). */
+  /**
+   * @deprecated Has no effect: top-5 validation accuracy (`valTop5`) is recorded whenever the model has
+   * more than 5 classes, as `evaluate` computes it.
+   */
   metrics?: readonly "top5"[];
   callbacks?: readonly Callback[];
   onProgress?: ProgressListener;
@@ -424,7 +432,7 @@ async function finishEpoch(run: Run, epoch: number, totals: EpochTotals, started
     const result = await evaluate(ctx.model, options.val, { loss: run.lossFn });
     logs.valLoss = result.loss;
     logs.valAccuracy = result.accuracy;
-    if (options.metrics?.includes("top5") && result.top5 !== undefined) logs.valTop5 = result.top5;
+    if (result.top5 !== undefined) logs.valTop5 = result.top5;
   }
   logs.timeSec = (performance.now() - started) / 1000;
   const { scheduler } = options;
@@ -461,9 +469,9 @@ async function runEpoch(run: Run, epoch: number): Promise<boolean> {
  * (checked after every step unless `checkFinite: false`) restores the previous weights and throws a
  * NonFiniteWeightsError naming the parameter.
  * @example
- * const history = await fit(model, { train: trainLoader, val: testLoader, epochs: 5,
- *   optimizer: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
- *   scheduler: new StepLR(opt, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
+ * const optimizer = new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+ * const history = await fit(model, { train: trainLoader, val: testLoader, epochs: 5, optimizer,
+ *   scheduler: new StepLR(optimizer, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
  */
 export async function fit(model: ImageModel, options: FitOptions): Promise<History> {
   const run = prepareRun(model, options);
@@ -485,6 +493,7 @@ export async function fit(model: ImageModel, options: FitOptions): Promise<Histo
   return history;
 }
 
+/** Options of `evaluate`. */
 export interface EvaluateOptions {
   /** Default: cross-entropy. */
   loss?: LossFn;
@@ -492,6 +501,10 @@ export interface EvaluateOptions {
   confusionMatrix?: boolean;
 }
 
+/**
+ * What `evaluate` measured over the whole loader: mean loss, accuracy (top-1, in [0, 1]), top-5 accuracy
+ * (more than 5 classes), the sample count and, when asked for, the confusion matrix.
+ */
 export interface EvaluationResult {
   /** Mean loss over all samples. */
   loss: number;

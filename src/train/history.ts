@@ -47,6 +47,10 @@ export function lowerIsBetter(monitor: Monitor): boolean {
   return monitor.endsWith("loss");
 }
 
+/**
+ * Why `fit` stopped: all epochs done, a callback's `ctx.stop()`, an interrupt (Ctrl-C in the CLI), a
+ * NaN/infinite loss or weights.
+ */
 export type StopReason = "completed" | "callback" | "interrupted" | "non-finite-loss" | "non-finite-weights";
 
 /**
@@ -68,10 +72,12 @@ export class History {
     return this.epochs.map((e) => e[key] ?? Number.NaN);
   }
 
+  /** The last finished epoch's logs (undefined before the first). */
   get last(): EpochLogs | undefined {
     return this.epochs[this.epochs.length - 1];
   }
 
+  /** The plain object `JSON.stringify` writes: epochs, stop reason and message. */
   toJSON(): { epochs: EpochLogs[]; stopReason: StopReason; stopMessage: string } {
     return { epochs: this.epochs, stopReason: this.stopReason, stopMessage: this.stopMessage };
   }

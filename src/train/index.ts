@@ -1,4 +1,8 @@
-// Training (browser-safe): fit, evaluate, predict, metrics, History, callbacks and progress events.
+/**
+ * Training (browser-safe): fit, evaluate, predict, metrics, History, callbacks and progress events.
+ *
+ * @module striate/train
+ */
 
 export * from "./fit.js";
 export * from "./history.js";

@@ -101,6 +101,10 @@ export class ConfusionMatrix {
     this.matrix = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   }
 
+  /**
+   * Counts a batch: `logits` [N, K] (the prediction is the argmax) against `target` [N] class indices or [N,
+   * K] soft targets (their argmax).
+   */
   update(logits: Tensor, target: Tensor): void {
     const [n, classes] = checkLogits("ConfusionMatrix.update", logits);
     if (classes !== this.numClasses) {
@@ -113,6 +117,7 @@ export class ConfusionMatrix {
     for (let i = 0; i < n; i++) this.matrix[truth[i]][predicted[i]]++;
   }
 
+  /** Number of samples counted. */
   get total(): number {
     return this.matrix.reduce((s, row) => s + row.reduce((a, b) => a + b, 0), 0);
   }

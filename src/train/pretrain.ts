@@ -15,6 +15,10 @@ import { tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import type { TypedArray } from "../tensor/dtype.js";
 
+/**
+ * Options of `pretrainLayerwise`: epochs per layer (default 5), Adam's lr (default 1e-3), `batchSize` and the
+ * order's `seed` (default 0).
+ */
 export interface LayerwiseOptions {
   /** Passes over the data per layer (default 5). */
   epochs?: number;
@@ -25,6 +29,7 @@ export interface LayerwiseOptions {
   seed?: number;
 }
 
+/** What `pretrainLayerwise` reports per layer. */
 export interface LayerwiseReport {
   /** Mean reconstruction loss (MSE) of each layer's autoencoder in its last epoch. */
   reconstructionLoss: number[];

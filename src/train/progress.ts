@@ -3,6 +3,11 @@
 
 import type { EpochLogs } from "./history.js";
 
+/**
+ * What `fit` reports to `onProgress`: `trainBegin`, one `batch` per step (running loss and accuracy,
+ * images/s, ETA, lr), `validationBegin`, `epochEnd` (the epoch's logs) and `trainEnd`.
+ * `createProgressReporter` (striate/node) prints them.
+ */
 export type ProgressEvent =
   | { type: "trainBegin"; epochs: number; initialEpoch: number; batchesPerEpoch: number | undefined }
   | {

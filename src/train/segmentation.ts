@@ -6,6 +6,10 @@ import { argmax } from "../ops/reduce.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 
+/**
+ * Scores of a segmentation (`segmentationScores`): pixel accuracy, IoU per class, mean IoU and the confusion
+ * matrix.
+ */
 export interface SegmentationScores {
   /** Correct pixels / scored pixels. */
   pixelAccuracy: number;

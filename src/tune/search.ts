@@ -22,6 +22,10 @@ export type Objective<S extends Space> = (
   context: TrialContext,
 ) => number | Promise<number>;
 
+/**
+ * One evaluated configuration: its index, config, budget, score (NaN when it failed), status and error, and
+ * its round or rung.
+ */
 export interface Trial<S extends Space = Space> {
   trial: number;
   config: Config<S>;
@@ -35,6 +39,7 @@ export interface Trial<S extends Space = Space> {
   round: number;
 }
 
+/** Options of every search strategy. */
 export interface SearchOptions {
   /** Whether larger scores are better ("max", e.g. accuracy) or smaller ("min", e.g. loss). */
   mode: "max" | "min";
@@ -61,6 +66,9 @@ export class TuneResult<S extends Space = Space> {
       .sort((a, b) => b.budget - a.budget || sign * (a.score - b.score) || a.trial - b.trial);
   }
 
+  /**
+   * The trial with the best score by `mode`; failed trials never count (an error when every trial failed).
+   */
   get best(): Trial<S> {
     const [first] = this.ranked();
     if (!first)

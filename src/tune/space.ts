@@ -5,26 +5,34 @@
 
 import { Rng } from "../tensor/rng.js";
 
+/** A real dimension uniform on [low, high] (`uniform(low, high)`). */
 export interface UniformDimension {
   kind: "uniform";
   low: number;
   high: number;
 }
+/**
+ * A positive real dimension uniform in log space on [low, high] (`logUniform(low, high)`), for learning rates
+ * and regularisation strengths.
+ */
 export interface LogUniformDimension {
   kind: "logUniform";
   low: number;
   high: number;
 }
+/** An integer dimension on [low, high], optionally log-uniform (`intRange(low, high, { log })`). */
 export interface IntDimension {
   kind: "int";
   low: number;
   high: number;
   log: boolean;
 }
+/** A choice among `values` (`choice([...])`). */
 export interface ChoiceDimension<V extends string | number | boolean = string | number | boolean> {
   kind: "choice";
   values: readonly V[];
 }
+/** One dimension of a search space. */
 export type Dimension = UniformDimension | LogUniformDimension | IntDimension | ChoiceDimension;
 
 /** Named dimensions, e.g. `{ lr: logUniform(1e-4, 1e-1), batchSize: choice([32, 64, 128]) }`. */

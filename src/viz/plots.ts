@@ -12,6 +12,7 @@ function textWidth(text: string): number {
   return Math.ceil(text.length * 6.02);
 }
 
+/** One drawing primitive of a `Scene`: a rectangle, a polyline, a circle or a text, in pixels. */
 export type SceneShape =
   | { kind: "rect"; x: number; y: number; w: number; h: number; fill?: string; stroke?: string }
   | { kind: "polyline"; points: [number, number][]; stroke: string; width: number }
@@ -194,6 +195,7 @@ function panel(
   });
 }
 
+/** Size of a plot in pixels; each plot has its own default. */
 export interface PlotSize {
   width?: number;
   height?: number;

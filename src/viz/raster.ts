@@ -109,11 +109,13 @@ export class Canvas {
     this.data[i + 3] = Math.max(this.data[i + 3], color[3]);
   }
 
+  /** The [r, g, b, a] bytes of pixel (x, y). */
   getPixel(x: number, y: number): Rgba {
     const i = (y * this.width + x) * 4;
     return [this.data[i], this.data[i + 1], this.data[i + 2], this.data[i + 3]];
   }
 
+  /** Fills a rectangle with `color`, alpha-blended, clipped to the canvas. */
   fillRect(x: number, y: number, w: number, h: number, color: Rgba): void {
     const x0 = Math.max(0, Math.round(x));
     const y0 = Math.max(0, Math.round(y));

@@ -31,6 +31,9 @@ export interface WasmBackend extends Backend {
   pin(storage: Storage): void;
   free(storage: Storage): void;
   startStep(): () => void;
+  /**
+   * Live storages and bytes, the memory's size, and the counts of forced collections and spilled storages.
+   */
   memory(): MemoryInfo;
 }
 

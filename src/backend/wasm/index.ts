@@ -10,6 +10,11 @@ import { StorageManager, type GcTools, type StorageOptions } from "./storage.js"
 
 export type { WasmBackend } from "./backend.js";
 
+/**
+ * Options of `initWasm`: `threads`, the memory's `initialBytes`/`maximumBytes`, `relaxed`/`shared` to pick
+ * the kernel build, and where the kernel files come from in browsers (`kernelBaseUrl`, or `loadBinary` to
+ * supply the bytes). docs/browser.md explains them.
+ */
 export interface InitWasmOptions extends WasmRuntimeOptions, StorageOptions {
   /**
    * Threads including the calling one (default: the available cores — os.availableParallelism() in Node,

@@ -36,6 +36,43 @@ export function kernelFileName(relaxed: boolean, shared: boolean): string {
   return `striate-${relaxed ? "relaxed" : "simd"}${shared ? "-shared" : ""}.wasm`;
 }
 
+/**
+ * Where a browser fetches a kernel file: `kernelBaseUrl` (absolute, or relative to the page) or, by default,
+ * build/kernels/ next to this module — which a bundler that does not copy the .wasm files breaks.
+ */
+export function kernelUrl(file: string, kernelBaseUrl?: string | URL): URL {
+  const base = kernelBaseUrl ?? new URL("../../../build/kernels/", import.meta.url);
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  return new URL(file, new URL(String(base), page));
+}
+
+const KERNEL_HINT =
+  "serve the package's build/kernels/*.wasm files and pass their folder to initWasm, " +
+  'e.g. initWasm({ kernelBaseUrl: "/striate-kernels/" }) (docs/browser.md)';
+
+/** Fetches a kernel file; an error names the URL it tried and the option that sets it. */
+export async function fetchKernel(file: string, kernelBaseUrl?: string | URL): Promise<ArrayBuffer> {
+  const url = kernelUrl(file, kernelBaseUrl);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new Error(`striate wasm backend: fetching ${url} failed (${String(error)}): ${KERNEL_HINT}`);
+  }
+  if (!res.ok)
+    throw new Error(
+      `striate wasm backend: fetching ${url} failed: HTTP ${res.status} ${res.statusText}; ${KERNEL_HINT}`,
+    );
+  const bytes = await res.arrayBuffer();
+  // A server that answers every path with its index page returns 200 and HTML.
+  const magic = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  if (magic.length < 4 || magic[0] !== 0 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d)
+    throw new Error(
+      `striate wasm backend: ${url} is not a WebAssembly file (${res.headers.get("content-type") ?? "no content type"}, ${bytes.byteLength} bytes); ${KERNEL_HINT}`,
+    );
+  return bytes;
+}
+
 /** A parallel kernel call: `fn(...args, ws, u0, u1)` over units [0, units); args are checked against fn. */
 export interface ParallelCall<K extends RangeKernel = RangeKernel> {
   name: K;
@@ -176,12 +213,7 @@ export async function createWasmRuntime(options: WasmRuntimeOptions = {}): Promi
   let bytes: ArrayBuffer | Uint8Array;
   if (options.loadBinary !== undefined) bytes = await options.loadBinary(file);
   else if (node !== null) bytes = await node.readKernelFile(file);
-  else {
-    const base = options.kernelBaseUrl ?? new URL("../../../build/kernels/", import.meta.url);
-    const res = await fetch(new URL(file, base));
-    if (!res.ok) throw new Error(`striate wasm backend: fetch ${file} failed: ${res.status}`);
-    bytes = await res.arrayBuffer();
-  }
+  else bytes = await fetchKernel(file, options.kernelBaseUrl);
   const module = await WebAssembly.compile(bytes as BufferSource);
   const mem = new WasmMemory({ ...options, shared });
   const instance = await WebAssembly.instantiate(module, {

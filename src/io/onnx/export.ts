@@ -31,8 +31,10 @@ import {
   type ValueInfoProto,
 } from "./proto.js";
 
+/** The ONNX opset `exportOnnx` writes (13, which ONNX Runtime and PyTorch's importers read). */
 export const EXPORT_OPSET = 13;
 
+/** Options of `exportOnnx`. */
 export interface OnnxExportOptions {
   /** Name of the graph input (default "input"). */
   inputName?: string;

@@ -16,6 +16,7 @@ export const MAX_DECOMPRESSED_BYTES = 2 ** 30;
 // framing) is lying about the file, whatever the data turns out to be.
 const MAX_DEFLATE_RATIO = 1032;
 
+/** Options of `readMaybeGzip`. */
 export interface ReadMaybeGzipOptions {
   /** Largest decompressed size accepted, in bytes (default {@link MAX_DECOMPRESSED_BYTES}). */
   maxBytes?: number;

@@ -13,6 +13,7 @@ import { isDirectory } from "./files.js";
 import { checkPngData, DEFAULT_MAX_PIXELS, readImageHeader, type PngLayout } from "./image-header.js";
 import { canStreamPng, decodePngRows } from "./png-rows.js";
 
+/** Options of `loadImageFolder` (torchvision's ImageFolder layout: one sub-folder per class). */
 export interface ImageFolderOptions {
   /** Resize every image to this size (one number for a square, or [height, width]); bilinear. */
   size?: number | readonly [number, number];

@@ -10,6 +10,10 @@ import { TensorDataset } from "../../data/dataset.js";
 import { idxDeclaredLength, parseMnist } from "../../data/idx.js";
 import { findFiles, readMaybeGzip } from "./files.js";
 
+/**
+ * Options of `loadMnist`: the `split` (default "train"), a `path` to IDX files instead of the bundled MNIST,
+ * `kind` ("mnist" or "fashion"), and the decompression limit `maxBytes`.
+ */
 export interface LoadMnistOptions {
   /** 'train' (60,000 images) or 'test' (10,000). */
   split?: "train" | "test";

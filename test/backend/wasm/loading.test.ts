@@ -59,3 +59,44 @@ it("the core entry stays on js until initWasm is awaited", () => {
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout.trim()), { before: "js", after: "wasm", t: "wasm" });
 });
+
+it("a kernel file the browser cannot fetch is an error naming the URL tried and kernelBaseUrl", async () => {
+  const { fetchKernel } = await import("../../../src/backend/wasm/runtime.js");
+  const { createServer } = await import("node:http");
+  const { readFileSync } = await import("node:fs");
+  const wasm = readFileSync(new URL("../../../build/kernels/striate-simd.wasm", import.meta.url));
+  // Serves the kernel under /kernels/, a 404 elsewhere, and an HTML page under /spa/ (a single-page-app
+  // server's fallback).
+  const server = createServer((req, res) => {
+    if (req.url === "/kernels/striate-simd.wasm")
+      res.writeHead(200, { "content-type": "application/wasm" }).end(wasm);
+    else if (req.url?.startsWith("/spa/"))
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html>");
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as { port: number };
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    const bytes = await fetchKernel("striate-simd.wasm", `${origin}/kernels/`);
+    assert.equal(bytes.byteLength, wasm.byteLength);
+    await assert.rejects(fetchKernel("striate-simd.wasm", `${origin}/assets/`), (error: Error) => {
+      assert.match(
+        error.message,
+        new RegExp(`fetching ${origin}/assets/striate-simd\\.wasm failed: HTTP 404`),
+      );
+      assert.match(error.message, /kernelBaseUrl/);
+      return true;
+    });
+    await assert.rejects(fetchKernel("striate-simd.wasm", new URL(`${origin}/spa/`)), (error: Error) => {
+      assert.match(
+        error.message,
+        new RegExp(`${origin}/spa/striate-simd\\.wasm is not a WebAssembly file \\(text/html`),
+      );
+      assert.match(error.message, /kernelBaseUrl/);
+      return true;
+    });
+  } finally {
+    server.close();
+  }
+});
