@@ -22,7 +22,7 @@ import {
   Parameter,
   init,
 } from "../nn/index.js";
-import { empty } from "../nn/empty.js";
+import { empty } from "../nn/parameter.js";
 import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /** Reorders dimensions (torchvision.ops.Permute): ConvNeXt's MLP runs channels-last. */
