@@ -177,8 +177,16 @@ export interface Backend {
 
   // Storage.
   fromArray(data: TypedArray): Storage;
-  /** A copy of the contents as a typed array of the storage's dtype. */
+  /**
+   * A copy of the contents as a typed array of the storage's dtype. A backend whose memory lives on a device
+   * (webgpu, `syncReads: false`) can answer only when the values are already on the host, and otherwise
+   * throws an error pointing to `readAsync` (Tensor.data()).
+   */
   toArray(storage: Storage): TypedArray;
+  /** The contents, read asynchronously (webgpu maps a GPU buffer); Tensor.data() falls back to toArray without it. */
+  readAsync?(storage: Storage): Promise<TypedArray>;
+  /** False when toArray() cannot read every storage synchronously (webgpu): callers await readAsync first. */
+  readonly syncReads?: boolean;
   full(dtype: DType, size: number, value: number): Storage;
   cast(x: Storage, dtype: DType): Storage;
 

@@ -15,6 +15,12 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+/** What headless Chromium needs for WebGPU without a GPU: SwiftShader's adapter (measured in docs/webgpu.md). */
+export const WEBGPU_FLAGS = [
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--enable-unsafe-swiftshader",
+];
 const LAUNCH_MS = 60_000;
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -36,7 +42,8 @@ export interface OpenChromium {
   close(): Promise<void>;
 }
 
-export async function openChromium(): Promise<OpenChromium> {
+/** Launches Chromium with the test flags plus `extraFlags` (e.g. WEBGPU_FLAGS) and starts the server. */
+export async function openChromium(extraFlags: readonly string[] = []): Promise<OpenChromium> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y --no-install-recommends chromium), or set STRIATE_SKIP_BROWSER=1 to skip this test`,
@@ -47,7 +54,11 @@ export async function openChromium(): Promise<OpenChromium> {
   let browser: Browser;
   try {
     browser = await withTimeout(
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: LAUNCH_MS }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [...CHROMIUM_FLAGS, ...extraFlags],
+        timeout: LAUNCH_MS,
+      }),
       LAUNCH_MS,
       `launching ${CHROMIUM}`,
     );
