@@ -290,6 +290,7 @@ if (wanted("loop")) {
   measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
 }
 
+if (only?.includes("webgpu")) await (await import("./webgpu.js")).runWebGpuBench(quick); // bench/webgpu.ts
 await runPlan();
 
 // ---- tables --------------------------------------------------------------------------------------------

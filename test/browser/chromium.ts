@@ -42,6 +42,15 @@ export interface OpenChromium {
   close(): Promise<void>;
 }
 
+/** The test flags plus `extraFlags`; "--enable-gpu" among them drops "--disable-gpu" (a real GPU's WebGPU). */
+function launchFlags(extraFlags: readonly string[]): string[] {
+  const gpu = extraFlags.includes("--enable-gpu");
+  return [
+    ...CHROMIUM_FLAGS.filter((f) => !(gpu && f === "--disable-gpu")),
+    ...extraFlags.filter((f) => f !== "--enable-gpu"),
+  ];
+}
+
 /** Launches Chromium with the test flags plus `extraFlags` (e.g. WEBGPU_FLAGS) and starts the server. */
 export async function openChromium(extraFlags: readonly string[] = []): Promise<OpenChromium> {
   if (!existsSync(CHROMIUM)) {
