@@ -10,6 +10,8 @@ async function dispatch(spec: CaseSpec): Promise<CaseResult> {
     const loop = await import("./loop.js");
     return spec.impl === "striate-chromium" ? loop.runChromiumLoopCase(spec) : loop.runLoopCase(spec);
   }
+  if (spec.task === "zoo-infer" || spec.task === "zoo-train")
+    return (await import("./zoo-case.js")).runZooCase(spec);
   if (spec.impl.startsWith("striate")) {
     if (spec.task === "sgemm") return (await import("./sgemm-case.js")).runSgemm(spec);
     return (await import("./striate.js")).runStriate(spec);
@@ -20,7 +22,22 @@ async function dispatch(spec: CaseSpec): Promise<CaseResult> {
   return { skip: `unknown implementation '${spec.impl}'` };
 }
 
-const spec = JSON.parse(process.argv[2] ?? "{}") as CaseSpec;
+/** The spec from the command line; bench/run.ts and bench/zoo.ts pass it, a person rarely does. */
+function specFromArgv(): CaseSpec {
+  const text = process.argv[2];
+  try {
+    if (text === undefined) throw new Error("no argument");
+    return JSON.parse(text) as CaseSpec;
+  } catch (e) {
+    console.error(
+      `bench/case.ts: expected one argument, a case spec as JSON (see CaseSpec in bench/common.ts), ` +
+        `got ${text === undefined ? "none" : `'${text.slice(0, 80)}'`} (${errorMessage(e)})`,
+    );
+    process.exit(2);
+  }
+}
+
+const spec = specFromArgv();
 try {
   printResult(await dispatch(spec));
 } catch (e) {

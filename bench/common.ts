@@ -3,9 +3,11 @@
 // workload definitions every implementation must match (LeNet-5, the ConvNetJS CIFAR-10 net, ResNets).
 // bench/peers/torch_bench.py mirrors the same policy and workloads in Python.
 
+import { spawn } from "node:child_process";
+
 /** One benchmark case, as run.ts passes it to a child process (JSON on the command line). */
 export interface CaseSpec {
-  /** Which benchmark: "lenet" | "cifar" | "resnet18" | "resnet50" | "sgemm". */
+  /** Which benchmark: "lenet" | "cifar" | "resnet18" | "resnet50" | "sgemm" | "loop" | "zoo-infer" | "zoo-train". */
   task: string;
   /** Which implementation: "striate-wasm" | "striate-js" | "convnetjs" | "tfjs-cpu" | "tfjs-wasm" | "ort" | "torch" | "numpy". */
   impl: string;
@@ -23,6 +25,10 @@ export interface CaseSpec {
   /** sgemm: [M, N, K] shapes. */
   shapes?: [number, number, number][];
   quick?: boolean;
+  /** Zoo cases (bench/zoo-case.ts): the registry name of the model. */
+  model?: string;
+  /** Zoo cases: timed runs at most (the count is chosen from the first run's time). */
+  maxReps?: number;
 }
 
 /** What a case reports: a figure (higher is better unless `unit` is "ms") or the reason it has none. */
@@ -39,6 +45,34 @@ export interface CaseResult {
 }
 
 export const RESULT_PREFIX = "BENCH_RESULT ";
+
+/**
+ * Starts a case process (`command args`), kills it after `timeoutMs`, and resolves to the result line it
+ * printed, or to a skip saying why there is none (timed out, or the exit code and its last stderr line).
+ */
+export function spawnCase(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<CaseResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
+      if (line) return resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult);
+      const why = code === null ? `timed out after ${timeoutMs / 1000} s` : `exited with ${code}`;
+      const detail = err.trim().split("\n").slice(-1)[0] ?? "";
+      resolve({ skip: `failed: ${why} ${detail}`.trim().slice(0, 200) });
+    });
+  });
+}
 
 export function printResult(result: CaseResult): void {
   console.log(RESULT_PREFIX + JSON.stringify(result));

@@ -2,26 +2,69 @@
 // absolute figures and ratios (absolute times on a shared 2-core machine are noisy; ratios measured minutes
 // apart are much steadier). Every case runs in a fresh process (bench/case.ts for the JavaScript ones,
 // bench/peers/torch_bench.py for PyTorch and NumPy) and reports the median of its timed runs after warm-up.
-// Flags: --quick (short budgets, slow peers left out: a smoke run of a minute or two), --json FILE (also
-// write the raw results), --only SECTION[,SECTION] (lenet, cifar, resnet18, resnet50, sgemm, loop: the
-// hand-written training loop against fit(), in Node and Chromium, bench/loop.ts).
+// `--zoo` measures every zoo model instead (bench/zoo.ts). Options: `npm run bench -- --help`.
 // Progress goes to stderr; the tables go to stdout.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { parseArgs } from "node:util";
-import { type CaseSpec, type CaseResult, RESULT_PREFIX } from "./common.js";
+import { type CaseSpec, type CaseResult, spawnCase } from "./common.js";
+import { oneOfList, orExit, parseCommandLine, UsageError } from "./args.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: flags } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, json: { type: "string" }, only: { type: "string" } },
+/** The sections of the peer comparison, for --only. */
+const SECTIONS = ["lenet", "cifar", "resnet18", "resnet50", "sgemm", "loop"] as const;
+const COMMAND = "npm run bench --";
+const flags = parseCommandLine({
+  command: COMMAND,
+  summary:
+    "Striate against its peers (PyTorch, ONNX Runtime, TF.js, ConvNetJS, NumPy) on this machine, printed as\n" +
+    "Markdown tables; or, with --zoo, every zoo model's latency, training step and memory (bench/zoo.ts).",
+  options: {
+    quick: { type: "boolean", help: "short budgets, slow peers left out: a smoke run of a few minutes" },
+    json: {
+      type: "string",
+      value: "FILE",
+      help:
+        "also write the raw results (--zoo: where to write them; default docs/data/zoo-bench.json, " +
+        "and then docs/models.md is regenerated from it)",
+    },
+    only: { type: "string", value: "SECTIONS", help: `run only these sections: ${SECTIONS.join(",")}` },
+    zoo: { type: "boolean", help: "measure the model zoo instead of the peer comparison (see --models)" },
+    models: { type: "string", value: "NAMES", help: "--zoo: only these models (comma-separated names)" },
+    note: {
+      type: "string",
+      value: "TEXT",
+      help: "--zoo: a note stored with the results (e.g. 'preliminary')",
+    },
+  },
 });
+
+const usageError = (message: string) => () => {
+  throw new UsageError(`${COMMAND}: ${message} (see --help)`);
+};
+if (flags.zoo) {
+  if (flags.only !== undefined)
+    orExit(usageError("--only picks peer-comparison sections; with --zoo use --models"));
+  const { runZoo } = await import("./zoo.js");
+  await runZoo({
+    quick: flags.quick,
+    json: flags.json,
+    models: flags.models,
+    note: flags.note,
+    command: COMMAND,
+  });
+  process.exit(0);
+}
+for (const zooOnly of ["models", "note"] as const)
+  if (flags[zooOnly] !== undefined) orExit(usageError(`--${zooOnly} only applies with --zoo`));
+
 const quick = flags.quick;
 const jsonOut = flags.json ?? null;
-const only = flags.only?.split(",") ?? null;
+const only =
+  flags.only === undefined ? null : orExit(() => oneOfList(COMMAND, "only", flags.only!, SECTIONS));
 const CASE_TIMEOUT_MS = quick ? 120_000 : 300_000;
 /** Rounds over the whole plan (see runPlan). */
 const ROUNDS = quick ? 1 : 2;
@@ -100,22 +143,7 @@ function runCase(spec: CaseSpec): Promise<CaseResult> {
     python !== undefined
       ? [join(here, "peers", "torch_bench.py"), JSON.stringify(spec)]
       : ["--import", "tsx", join(here, "case.ts"), JSON.stringify(spec)];
-  return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CASE_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const line = out.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
-      if (line) return resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as CaseResult);
-      const why = code === null ? `timed out after ${CASE_TIMEOUT_MS / 1000} s` : `exited with ${code}`;
-      const detail = err.trim().split("\n").slice(-1)[0] ?? "";
-      resolve({ skip: `failed: ${why} ${detail}`.trim().slice(0, 200) });
-    });
-  });
+  return spawnCase(command, commandArgs, env, CASE_TIMEOUT_MS);
 }
 
 const LABELS: Record<string, string> = {

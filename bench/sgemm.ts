@@ -1,7 +1,8 @@
 // SGEMM throughput of the wasm kernels: prints a Markdown table of GFLOP/s (median of repeated runs) for
-// the plain-SIMD and relaxed-SIMD (FMA) builds, 1 and 2 threads. Run: npm run bench:sgemm
+// the plain-SIMD and relaxed-SIMD (FMA) builds, 1 and 2 threads. Run: npm run bench:sgemm [-- --ms N]
 import { sgemm } from "../src/backend/wasm/gemm.js";
 import { createWasmRuntime, type WasmRuntime } from "../src/backend/wasm/runtime.js";
+import { orExit, parseCommandLine, positiveInts } from "./args.js";
 
 const SHAPES: [number, number, number][] = [
   [256, 256, 256],
@@ -10,7 +11,20 @@ const SHAPES: [number, number, number][] = [
   [64, 4096, 576],
 ];
 const THREADS = [1, 2];
-const MIN_MS = Number(process.env.BENCH_MS ?? 600);
+const COMMAND = "npm run bench:sgemm --";
+const flags = parseCommandLine({
+  command: COMMAND,
+  summary: "GFLOP/s of the wasm SGEMM kernels (plain SIMD and relaxed SIMD), 1 and 2 threads, four shapes.",
+  options: {
+    ms: {
+      type: "string",
+      value: "N",
+      help: "time each shape for at least N ms (also the BENCH_MS variable)",
+      default: process.env.BENCH_MS ?? "600",
+    },
+  },
+});
+const MIN_MS = orExit(() => positiveInts(COMMAND, "ms", flags.ms))[0];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

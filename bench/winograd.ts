@@ -5,13 +5,9 @@
 // padding 0) and 64 ch at 28x28 with F(2x2,5x5) (f2). 1 and 2 threads, batch 1 and 16, in one process.
 // Variants alternate within each round of runs, so drift of a shared machine hits them alike; cells are
 // medians.
-// Run: node --import tsx bench/winograd.ts [--batch 1,16] [--threads 1,2] [--reps N] [--kernel 3|5]
-//      [--variants im2col,f2,f4,auto,f2t,f4t,f2f,f4f,f2c,f4c,autoc]   (t: weights transformed first, f: fused
-//      per unit, c: transformed weights from the cache, filled in the warm-up runs: a free transform)
-//      [--layers C:O@S[pP],...]   (other layers; padding P, default (kernel - 1) / 2)
-//      [--accuracy]   (instead: error of each variant against the js backend in float64, batch 2)
-//      [--backward]   (the input gradient instead of the forward: dx from dy and w)
-//      [--cold]   (overwrite 64 MiB before each timed run: weights and data come from memory, as in a network)
+// Run: node --import tsx bench/winograd.ts [options]; `--help` lists them (batch, threads, reps, kernel,
+// variants, layers, --accuracy, --backward, --cold). The cached variants' transformed weights are filled in
+// the warm-up runs (a free transform).
 import { F, tensor } from "../src/index.js";
 import type { Conv2dGeometry } from "../src/backend/backend.js";
 import { conv2dBackwardInput, conv2dForward } from "../src/backend/wasm/conv.js";
@@ -23,6 +19,7 @@ import {
   type WinogradOptions,
 } from "../src/backend/wasm/winograd.js";
 import { winogradWeightCache } from "../src/backend/wasm/winograd-cache.js";
+import { UsageError, oneOfList, orExit, parseCommandLine, positiveInts } from "./args.js";
 
 /** [input channels, output channels, height = width, padding]. */
 type Layer = [C: number, O: number, S: number, pad: number];
@@ -41,30 +38,60 @@ const FIVE: Layer[] = [
   [64, 64, 28, 2],
 ];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-const BATCHES = arg("batch", "1,16").split(",").map(Number);
-const THREADS = arg("threads", "1,2").split(",").map(Number);
+const COMMAND = "node --import tsx bench/winograd.ts";
+const flags = parseCommandLine({
+  command: COMMAND,
+  summary:
+    "Per-layer timing of stride-1 convolutions, im2col GEMM against Winograd variants, 1 and 2 threads\n" +
+    "(the 3x3 layers of ResNet-18, or with --kernel 5 the CIFAR-10 net's 5x5 layers).",
+  options: {
+    batch: { type: "string", value: "LIST", help: "batch sizes", default: "1,16" },
+    threads: { type: "string", value: "LIST", help: "thread counts", default: "1,2" },
+    kernel: { type: "string", value: "3|5", help: "kernel size", default: "3" },
+    variants: {
+      type: "string",
+      value: "LIST",
+      help:
+        "im2col,f2,f4,auto,f2t,f4t,f2f,f4f,f2c,f4c,autoc (t: weights transformed first, f: fused per unit, " +
+        "c: transformed weights from the cache); default im2col,f2,f4,auto (kernel 5: im2col,f2,auto)",
+    },
+    reps: { type: "string", value: "N", help: "timed runs per cell (0: by time)", default: "0" },
+    layers: {
+      type: "string",
+      value: "C:O@S[pP],...",
+      help: "other layers (padding P, default (kernel - 1) / 2)",
+    },
+    accuracy: {
+      type: "boolean",
+      help: "instead: error of each variant against the js backend in float64, batch 2",
+    },
+    backward: { type: "boolean", help: "the input gradient instead of the forward: dx from dy and w" },
+    cold: {
+      type: "boolean",
+      help: "overwrite 64 MiB before each timed run (weights and data come from memory)",
+    },
+  },
+});
+const BATCHES = orExit(() => positiveInts(COMMAND, "batch", flags.batch));
+const THREADS = orExit(() => positiveInts(COMMAND, "threads", flags.threads));
 /** Kernel size r (3 or 5). */
-const K = Number(arg("kernel", "3"));
-const VARIANTS = arg("variants", K === 3 ? "im2col,f2,f4,auto" : "im2col,f2,auto").split(",");
-const REPS = Number(arg("reps", "0"));
+const K = Number(orExit(() => oneOfList(COMMAND, "kernel", flags.kernel, ["3", "5"]))[0]);
+const VARIANTS = (flags.variants ?? (K === 3 ? "im2col,f2,f4,auto" : "im2col,f2,auto")).split(",");
+const REPS = flags.reps === "0" ? 0 : orExit(() => positiveInts(COMMAND, "reps", flags.reps))[0];
 /** --layers 16:32@32,6:16@14p0 (C:O@size, padding pP) replaces the default layers. */
 const LAYERS: Layer[] =
-  arg("layers", "") === ""
-    ? K === 3
-      ? RESNET18
-      : FIVE
-    : arg("layers", "")
-        .split(",")
-        .map((l) => {
-          const [co, rest] = l.split("@");
-          const [c, o] = co.split(":").map(Number);
-          const [size, pad] = rest.split("p");
-          return [c, o, Number(size), pad === undefined ? (K - 1) / 2 : Number(pad)];
-        });
+  flags.layers === undefined ? (K === 3 ? RESNET18 : FIVE) : orExit(() => parseLayers(flags.layers!));
+
+function parseLayers(text: string): Layer[] {
+  return text.split(",").map((l) => {
+    const m = /^(\d+):(\d+)@(\d+)(?:p(\d+))?$/.exec(l.trim());
+    if (!m)
+      throw new UsageError(
+        `${COMMAND}: --layers expects C:O@S or C:O@SpP items (e.g. 16:32@32p1), got '${l}'`,
+      );
+    return [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? (K - 1) / 2 : Number(m[4])];
+  });
+}
 
 function convShape(N: number, layer: Layer): Conv2dGeometry {
   const [C, O, S, pad] = layer;
@@ -98,8 +125,8 @@ type Run = (
   y: number,
   storage: WasmStorage,
 ) => void;
-const BACKWARD = process.argv.includes("--backward");
-const COLD = process.argv.includes("--cold");
+const BACKWARD = flags.backward;
+const COLD = flags.cold;
 const COLD_BYTES = 64 << 20;
 
 /** Forward: y from x; --backward: the input gradient written over x from y (as dy). */
@@ -252,12 +279,11 @@ function measure(rt: WasmRuntime, N: number, layer: Layer): { ms: number[]; spre
   return { ms, spread };
 }
 
-for (const v of VARIANTS)
-  if (!(v in RUNS)) throw new Error(`unknown variant ${v}; known: ${Object.keys(RUNS)}`);
+orExit(() => oneOfList(COMMAND, "variants", VARIANTS.join(","), Object.keys(RUNS)));
 const rt = await createWasmRuntime({ maximumBytes: 4 * 2 ** 30 });
 const layerName = ([C, O, S, pad]: Layer) =>
   `${C === O ? C : `${C}→${O}`} ch @ ${S}×${S}${pad === (K - 1) / 2 ? "" : ` pad ${pad}`}`;
-if (process.argv.includes("--accuracy")) {
+if (flags.accuracy) {
   const what = BACKWARD ? "dx" : "y";
   const header = [
     "layer",

@@ -1,6 +1,8 @@
 // Generates docs/models.md from the model zoo itself: every registered model is built on the meta backend
 // and summarised (parameters, MACs at its default input size, depth), and each family gets its note on
-// what the architecture introduced. Run with `npm run docs:models`.
+// what the architecture introduced. Run with `npm run docs:models`. The measured section (latency, training
+// step, memory from `npm run bench -- --zoo`) and the accuracy-against-operations chart come from
+// bench/zoo-report.ts, which also writes the chart's SVG.
 
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,6 +16,16 @@ import {
   LeNet5Classic,
   ConnectionTableConv2d,
 } from "../src/models/index.js";
+import {
+  CHART_SVG,
+  IMAGENET_TOP1_JSON,
+  type PublishedTop1File,
+  chartData,
+  chartSvg,
+  readJson,
+  readZooBench,
+  zooSection,
+} from "../bench/zoo-report.js";
 
 const out = join(dirname(fileURLToPath(import.meta.url)), "..", "docs", "models.md");
 
@@ -55,6 +67,11 @@ const lenetNote =
   `${(classic.numParameters() - masked).toLocaleString("en-US")} trainable ones (C3: ${c3.liveParameters}); its MACs count ` +
   `only the connections in the table.`;
 
+const published = readJson<PublishedTop1File>(IMAGENET_TOP1_JSON);
+const chart = chartData(models, published);
+writeFileSync(CHART_SVG, chartSvg(chart));
+const measured = zooSection(readZooBench(), models, chart, published);
+
 const table = (header: string[], body: string[][]) =>
   [
     `| ${header.join(" | ")} |`,
@@ -88,8 +105,10 @@ ${[...families.values()]
 
 Use \`summary(model, [1, 3, 224, 224])\` and \`formatSummary()\` for the per-layer table of any model; build
 it with \`{ backend: "meta" }\` to get shapes, parameters and MACs without computing anything.
+
+${measured}
 `;
 
 // Formatted like the rest of the repo, so `prettier --check` passes on the generated file.
 writeFileSync(out, await format(text, { ...(await resolveConfig(out)), parser: "markdown" }));
-console.log(`wrote ${out} (${models.length} models)`);
+console.log(`wrote ${out} (${models.length} models) and ${CHART_SVG}`);

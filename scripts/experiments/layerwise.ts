@@ -35,7 +35,7 @@ const encoders = () =>
     (_, i) => new nn.Sequential(new nn.Linear(i === 0 ? 784 : width, width), new nn.Tanh()),
   );
 
-function fineTune(layers: nn.Module[]): number[] {
+function fineTune(layers: nn.TensorModule[]): number[] {
   const net = new nn.Sequential(...layers, new nn.Linear(width, 10));
   const optimizer = new optim.SGD(net.parameters(), { lr: 0.05 });
   const accuracies: number[] = [];

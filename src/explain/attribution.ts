@@ -29,8 +29,8 @@ export interface Attribution<O extends TargetOptions = TargetOptions> {
 }
 
 /** The model's forward as a function of a batch. */
-function callModel(model: Module, x: Tensor): unknown {
-  return (model as unknown as { forward(x: Tensor): unknown }).forward(x);
+function callModel(model: Module<[x: Tensor], unknown>, x: Tensor): unknown {
+  return model.forward(x);
 }
 
 /** Checks that x is a float batch with at least `minDims` dims (4 for images [N, C, H, W]). */

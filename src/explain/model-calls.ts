@@ -10,12 +10,12 @@ import { enableGrad } from "../autograd/engine.js";
 import { withFrozenParameters } from "./attribution.js";
 
 /** A model's forward as a function of a batch. */
-export function forwardOf(model: Module): (x: Tensor) => unknown {
-  return (x) => (model as unknown as { forward(x: Tensor): unknown }).forward(x);
+export function forwardOf(model: Module<[x: Tensor], unknown>): (x: Tensor) => unknown {
+  return (x) => model.forward(x);
 }
 
 /** The model's logits [N, K] for x; a model returning anything else is an error naming `caller`. */
-export function logitsOf(model: Module, x: Tensor, caller: string): Tensor {
+export function logitsOf(model: Module<[x: Tensor], unknown>, x: Tensor, caller: string): Tensor {
   const out = forwardOf(model)(x);
   const logits =
     out instanceof Tensor

@@ -18,7 +18,7 @@ import {
   LocalResponseNorm,
   init,
 } from "../nn/index.js";
-import { call, layerOptions, type ModelOptions } from "./common.js";
+import { layerOptions, type ModelOptions } from "./common.js";
 
 export interface AlexNetOptions extends ModelOptions {
   /** Dropout probability before the first two fully connected layers (0.5). */
@@ -81,7 +81,7 @@ export class AlexNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.classifier, call(this.flatten, call(this.avgpool, call(this.features, x))));
+    return this.classifier.forward(this.flatten.forward(this.avgpool.forward(this.features.forward(x))));
   }
 }
 
@@ -152,6 +152,6 @@ export class AlexNet2012 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.classifier, call(this.flatten, call(this.avgpool, call(this.features, x))));
+    return this.classifier.forward(this.flatten.forward(this.avgpool.forward(this.features.forward(x))));
   }
 }

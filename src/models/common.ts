@@ -1,10 +1,10 @@
 // Pieces every model family shares: the options all builders accept, a Sequential whose children carry
-// torchvision's names (`features.conv0`, `features.denseblock1`), a typed way to call a child module, and
+// torchvision's names (`features.conv0`, `features.denseblock1`), and
 // the weight initialisations the papers (and torchvision) use, applied over a whole model.
 
 import type { Tensor } from "../tensor/tensor.js";
 import type { DType } from "../tensor/dtype.js";
-import { Module, init, BatchNorm2d, Conv2d, Linear } from "../nn/index.js";
+import { Module, init, BatchNorm2d, Conv2d, Linear, type TensorModule } from "../nn/index.js";
 
 /** Options every model builder accepts. */
 export interface ModelOptions {
@@ -28,24 +28,28 @@ export function layerOptions(options: ModelOptions): LayerOptions {
   return { dtype: options.dtype, backend: options.backend };
 }
 
-/** Calls a child module's forward with one tensor (Module.forward is untyped at the base class). */
+/**
+ * Calls a module's forward with one tensor.
+ * @deprecated Type the module as its class or as `TensorModule` (`Module<[Tensor], Tensor>`) and call
+ * `module.forward(x)`. Kept, untyped as before, while code written against it moves over.
+ */
 export function call(module: Module, x: Tensor): Tensor {
-  return (module as unknown as { forward(input: Tensor): Tensor }).forward(x);
+  return (module as unknown as TensorModule).forward(x);
 }
 
 /**
  * A Sequential whose children have names instead of indices, like torch's `Sequential(OrderedDict(...))`:
  * DenseNet's state_dict keys are `features.conv0.weight`, `features.denseblock1.denselayer1.norm1.weight`.
  */
-export class NamedSequential extends Module {
-  private readonly order: Module[] = [];
+export class NamedSequential extends Module<[input: Tensor], Tensor> {
+  private readonly order: TensorModule[] = [];
 
-  constructor(layers: readonly [string, Module][] = []) {
+  constructor(layers: readonly [string, TensorModule][] = []) {
     super();
     for (const [name, layer] of layers) this.add(name, layer);
   }
 
-  add(name: string, layer: Module): this {
+  add(name: string, layer: TensorModule): this {
     this.registerModule(name, layer);
     this.order.push(layer);
     return this;
@@ -54,12 +58,13 @@ export class NamedSequential extends Module {
   protected override replaceChild(name: string, module: Module): void {
     const old = this.getSubmodule(name);
     super.replaceChild(name, module);
-    this.order[this.order.indexOf(old)] = module;
+    // As in Sequential: a replacement must map a tensor to a tensor too.
+    this.order[this.order.findIndex((m) => m === old)] = module as TensorModule;
   }
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const layer of this.order) out = call(layer, out);
+    for (const layer of this.order) out = layer.forward(out);
     return out;
   }
 }

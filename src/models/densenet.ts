@@ -11,14 +11,7 @@ import { relu } from "../ops/activations.js";
 import { dropout } from "../ops/dropout.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
 import { Module, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Linear } from "../nn/index.js";
-import {
-  call,
-  initialize,
-  layerOptions,
-  NamedSequential,
-  type LayerOptions,
-  type ModelOptions,
-} from "./common.js";
+import { initialize, layerOptions, NamedSequential, type LayerOptions, type ModelOptions } from "./common.js";
 
 /** BN-ReLU-Conv1x1-BN-ReLU-Conv3x3 on the concatenation of all previous maps; adds growthRate channels. */
 export class DenseLayer extends Module {
@@ -46,8 +39,8 @@ export class DenseLayer extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = call(this.conv1, call(this.relu1, call(this.norm1, x)));
-    const out = call(this.conv2, call(this.relu2, call(this.norm2, h)));
+    const h = this.conv1.forward(this.relu1.forward(this.norm1.forward(x)));
+    const out = this.conv2.forward(this.relu2.forward(this.norm2.forward(h)));
     return this.dropRate > 0 ? dropout(out, this.dropRate, { training: this.training }) : out;
   }
 }
@@ -74,7 +67,7 @@ export class DenseBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const features = [x];
-    for (const layer of this.layers) features.push(call(layer, concat(features, 1)));
+    for (const layer of this.layers) features.push(layer.forward(concat(features, 1)));
     return concat(features, 1);
   }
 }
@@ -145,7 +138,7 @@ export class DenseNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = relu(call(this.features, x));
-    return call(this.classifier, flatten(adaptiveAvgPool2d(h, [1, 1]), 1));
+    const h = relu(this.features.forward(x));
+    return this.classifier.forward(flatten(adaptiveAvgPool2d(h, [1, 1]), 1));
   }
 }

@@ -20,7 +20,7 @@ import {
   BasicConv2d,
   InceptionBlock,
 } from "../nn/index.js";
-import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 export { BasicConv2d };
 
@@ -70,8 +70,8 @@ export class InceptionAux extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = flatten(call(this.conv, adaptiveAvgPool2d(x, [4, 4])), 1);
-    return call(this.fc2, call(this.dropout, relu(call(this.fc1, h))));
+    const h = flatten(this.conv.forward(adaptiveAvgPool2d(x, [4, 4])), 1);
+    return this.fc2.forward(this.dropout.forward(relu(this.fc1.forward(h))));
   }
 }
 
@@ -195,17 +195,17 @@ export class GoogLeNet extends Module {
   }
 
   forward(x: Tensor): Tensor | GoogLeNetOutputs {
-    let h = call(this.maxpool1, call(this.conv1, this.transformed(x)));
-    h = call(this.maxpool2, call(this.conv3, call(this.conv2, h)));
-    h = call(this.maxpool3, call(this.inception3b, call(this.inception3a, h)));
-    h = call(this.inception4a, h);
-    const aux1 = this.training && this.aux1 ? call(this.aux1, h) : null;
-    h = call(this.inception4d, call(this.inception4c, call(this.inception4b, h)));
-    const aux2 = this.training && this.aux2 ? call(this.aux2, h) : null;
-    h = call(this.maxpool4, call(this.inception4e, h));
-    h = call(this.inception5b, call(this.inception5a, h));
-    h = flatten(call(this.avgpool, h), 1);
-    const logits = call(this.fc, call(this.dropout, h));
+    let h = this.maxpool1.forward(this.conv1.forward(this.transformed(x)));
+    h = this.maxpool2.forward(this.conv3.forward(this.conv2.forward(h)));
+    h = this.maxpool3.forward(this.inception3b.forward(this.inception3a.forward(h)));
+    h = this.inception4a.forward(h);
+    const aux1 = this.training && this.aux1 ? this.aux1.forward(h) : null;
+    h = this.inception4d.forward(this.inception4c.forward(this.inception4b.forward(h)));
+    const aux2 = this.training && this.aux2 ? this.aux2.forward(h) : null;
+    h = this.maxpool4.forward(this.inception4e.forward(h));
+    h = this.inception5b.forward(this.inception5a.forward(h));
+    h = flatten(this.avgpool.forward(h), 1);
+    const logits = this.fc.forward(this.dropout.forward(h));
     if (aux1 && aux2) return { logits, auxLogits1: aux1, auxLogits2: aux2 };
     return logits;
   }

@@ -11,7 +11,7 @@ import { relu, tanh } from "../ops/activations.js";
 import { tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/engine.js";
 import { Module, Conv2d, Linear, MaxPool2d, AvgPool2d, Flatten } from "../nn/index.js";
-import { call, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /**
  * C3's connection table (LeCun et al. 1998, Table I): entry i lists the S2 maps that C3 map i reads.
@@ -142,10 +142,10 @@ export class LeNet5Classic extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = scaledTanh(call(this.s2, call(this.c1, x)));
-    h = scaledTanh(call(this.s4, call(this.c3, h)));
-    h = call(this.flatten, scaledTanh(call(this.c5, h)));
-    return call(this.output, scaledTanh(call(this.f6, h)));
+    let h = scaledTanh(this.s2.forward(this.c1.forward(x)));
+    h = scaledTanh(this.s4.forward(this.c3.forward(h)));
+    h = this.flatten.forward(scaledTanh(this.c5.forward(h)));
+    return this.output.forward(scaledTanh(this.f6.forward(h)));
   }
 }
 
@@ -178,10 +178,10 @@ export class LeNet5 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = call(this.pool1, relu(call(this.conv1, x)));
-    h = call(this.pool2, relu(call(this.conv2, h)));
-    h = call(this.flatten, h);
-    h = relu(call(this.fc2, relu(call(this.fc1, h))));
-    return call(this.fc3, h);
+    let h = this.pool1.forward(relu(this.conv1.forward(x)));
+    h = this.pool2.forward(relu(this.conv2.forward(h)));
+    h = this.flatten.forward(h);
+    h = relu(this.fc2.forward(relu(this.fc1.forward(h))));
+    return this.fc3.forward(h);
   }
 }

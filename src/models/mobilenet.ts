@@ -11,7 +11,7 @@ import { add } from "../ops/elementwise.js";
 import { flatten } from "../ops/movement.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
 import { Module, Sequential, Conv2d, BatchNorm2d, ReLU, ReLU6, Dropout, Linear } from "../nn/index.js";
-import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /**
  * Conv (no bias, "same" padding for odd kernels) + batch norm + activation, as torchvision's
@@ -52,7 +52,7 @@ export class DepthwiseSeparableConv extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.pointwise, call(this.depthwise, x));
+    return this.pointwise.forward(this.depthwise.forward(x));
   }
 }
 
@@ -120,8 +120,8 @@ export class MobileNetV1 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = flatten(adaptiveAvgPool2d(call(this.features, x), [1, 1]), 1);
-    return call(this.fc, call(this.dropout, h));
+    const h = flatten(adaptiveAvgPool2d(this.features.forward(x), [1, 1]), 1);
+    return this.fc.forward(this.dropout.forward(h));
   }
 }
 
@@ -145,7 +145,7 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = call(this.conv, x);
+    const out = this.conv.forward(x);
     return this.useResidual ? add(x, out) : out;
   }
 }
@@ -209,7 +209,7 @@ export class MobileNetV2 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = flatten(adaptiveAvgPool2d(call(this.features, x), [1, 1]), 1);
-    return call(this.classifier, h);
+    const h = flatten(adaptiveAvgPool2d(this.features.forward(x), [1, 1]), 1);
+    return this.classifier.forward(h);
   }
 }

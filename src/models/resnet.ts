@@ -13,6 +13,7 @@ import { pad, slice, flatten } from "../ops/movement.js";
 import { relu } from "../ops/activations.js";
 import {
   Module,
+  type TensorModule,
   Sequential,
   Conv2d,
   BatchNorm2d,
@@ -22,7 +23,7 @@ import {
   Linear,
   Identity,
 } from "../nn/index.js";
-import { call, initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { initialize, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 export function conv3x3(
   inPlanes: number,
@@ -53,13 +54,13 @@ export class BasicBlock extends Module {
   bn1: BatchNorm2d;
   conv2: Conv2d;
   bn2: BatchNorm2d;
-  downsample: Module | null;
+  downsample: TensorModule | null;
 
   constructor(
     inPlanes: number,
     planes: number,
     stride: number,
-    downsample: Module | null,
+    downsample: TensorModule | null,
     o: BlockOptions = {},
   ) {
     super();
@@ -72,8 +73,12 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = call(this.bn2, call(this.conv2, relu(call(this.bn1, call(this.conv1, x)))));
-    const identity = this.downsample ? call(this.downsample, x) : x;
+    let out = this.conv1.forward(x);
+    out = this.bn1.forward(out);
+    out = relu(out);
+    out = this.conv2.forward(out);
+    out = this.bn2.forward(out);
+    const identity = this.downsample ? this.downsample.forward(x) : x;
     return relu(add(out, identity));
   }
 }
@@ -90,13 +95,13 @@ export class Bottleneck extends Module {
   bn2: BatchNorm2d;
   conv3: Conv2d;
   bn3: BatchNorm2d;
-  downsample: Module | null;
+  downsample: TensorModule | null;
 
   constructor(
     inPlanes: number,
     planes: number,
     stride: number,
-    downsample: Module | null,
+    downsample: TensorModule | null,
     o: BlockOptions = {},
   ) {
     super();
@@ -114,21 +119,33 @@ export class Bottleneck extends Module {
 
   /** F(x), the residual branch; SE-ResNet rescales its channels before the addition. */
   protected residual(x: Tensor): Tensor {
-    const h = relu(call(this.bn2, call(this.conv2, relu(call(this.bn1, call(this.conv1, x))))));
-    return call(this.bn3, call(this.conv3, h));
+    let out = this.conv1.forward(x);
+    out = this.bn1.forward(out);
+    out = relu(out);
+    out = this.conv2.forward(out);
+    out = this.bn2.forward(out);
+    out = relu(out);
+    out = this.conv3.forward(out);
+    return this.bn3.forward(out);
   }
 
   forward(x: Tensor): Tensor {
     // The main path first, as torchvision: forward hooks then fire in the same order.
     const out = this.residual(x);
-    const identity = this.downsample ? call(this.downsample, x) : x;
+    const identity = this.downsample ? this.downsample.forward(x) : x;
     return relu(add(out, identity));
   }
 }
 
 /** A block class usable by ResNet: its constructor and how much it widens `planes`. */
 export interface BlockType {
-  new (inPlanes: number, planes: number, stride: number, downsample: Module | null, o?: BlockOptions): Module;
+  new (
+    inPlanes: number,
+    planes: number,
+    stride: number,
+    downsample: TensorModule | null,
+    o?: BlockOptions,
+  ): TensorModule;
   readonly expansion: number;
 }
 
@@ -155,7 +172,7 @@ export class ResNet extends Module {
   conv1: Conv2d;
   bn1: BatchNorm2d;
   relu: ReLU;
-  maxpool: Module;
+  maxpool: TensorModule;
   layer1: Sequential;
   layer2: Sequential;
   layer3: Sequential;
@@ -197,9 +214,17 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = call(this.maxpool, call(this.relu, call(this.bn1, call(this.conv1, x))));
-    for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4]) h = call(layer, h);
-    return call(this.fc, flatten(call(this.avgpool, h), 1));
+    x = this.conv1.forward(x);
+    x = this.bn1.forward(x);
+    x = this.relu.forward(x);
+    x = this.maxpool.forward(x);
+    x = this.layer1.forward(x);
+    x = this.layer2.forward(x);
+    x = this.layer3.forward(x);
+    x = this.layer4.forward(x);
+    x = this.avgpool.forward(x);
+    x = flatten(x, 1);
+    return this.fc.forward(x);
   }
 }
 
@@ -275,7 +300,7 @@ export class CifarResNet extends Module {
     this.bn1 = new BatchNorm2d(16, o);
     let inPlanes = 16;
     const stage = (planes: number, stride: number): Sequential => {
-      let downsample: Module | null = null;
+      let downsample: TensorModule | null = null;
       if (stride !== 1 || inPlanes !== planes) {
         downsample =
           shortcut === "A"
@@ -296,8 +321,8 @@ export class CifarResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = relu(call(this.bn1, call(this.conv1, x)));
-    h = call(this.layer3, call(this.layer2, call(this.layer1, h)));
-    return call(this.fc, flatten(call(this.avgpool, h), 1));
+    let h = relu(this.bn1.forward(this.conv1.forward(x)));
+    h = this.layer3.forward(this.layer2.forward(this.layer1.forward(h)));
+    return this.fc.forward(flatten(this.avgpool.forward(h), 1));
   }
 }

@@ -8,8 +8,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { mul } from "../ops/elementwise.js";
 import { relu, sigmoid } from "../ops/activations.js";
 import { adaptiveAvgPool2d } from "../ops/pool.js";
-import { Module, Conv2d } from "../nn/index.js";
-import { call, type LayerOptions } from "./common.js";
+import { Module, Conv2d, type TensorModule } from "../nn/index.js";
+import { type LayerOptions } from "./common.js";
 import { Bottleneck, ResNet, type BlockOptions, type ResNetOptions } from "./resnet.js";
 
 /**
@@ -31,7 +31,7 @@ export class SqueezeExcitation extends Module {
 
   forward(x: Tensor): Tensor {
     const squeezed = adaptiveAvgPool2d(x, [1, 1]);
-    const gate = sigmoid(call(this.fc2, relu(call(this.fc1, squeezed))));
+    const gate = sigmoid(this.fc2.forward(relu(this.fc1.forward(squeezed))));
     return mul(x, gate);
   }
 }
@@ -44,7 +44,7 @@ export class SEBottleneck extends Bottleneck {
     inPlanes: number,
     planes: number,
     stride: number,
-    downsample: Module | null,
+    downsample: TensorModule | null,
     o: BlockOptions = {},
   ) {
     super(inPlanes, planes, stride, downsample, o);
@@ -53,7 +53,7 @@ export class SEBottleneck extends Bottleneck {
   }
 
   protected override residual(x: Tensor): Tensor {
-    return call(this.se, super.residual(x));
+    return this.se.forward(super.residual(x));
   }
 }
 

@@ -7,8 +7,18 @@
 
 import type { Tensor } from "../tensor/tensor.js";
 import { concat, reshape, transpose, split } from "../ops/movement.js";
-import { Module, Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, Linear, Identity } from "../nn/index.js";
-import { call, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import {
+  Module,
+  Sequential,
+  Conv2d,
+  BatchNorm2d,
+  ReLU,
+  MaxPool2d,
+  Linear,
+  Identity,
+  type TensorModule,
+} from "../nn/index.js";
+import { layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /**
  * Channel shuffle: view [N, C, H, W] as [N, groups, C/groups, H, W], swap the two channel axes, flatten
@@ -78,9 +88,9 @@ export class ShuffleUnit extends Module {
     if (this.stride === 1) {
       const half = x.shape[1] / 2;
       const [x1, x2] = split(x, [half, half], 1);
-      out = concat([x1, call(this.branch2, x2)], 1);
+      out = concat([x1, this.branch2.forward(x2)], 1);
     } else {
-      out = concat([call(this.branch1, x), call(this.branch2, x)], 1);
+      out = concat([this.branch1.forward(x), this.branch2.forward(x)], 1);
     }
     return channelShuffle(out, 2);
   }
@@ -102,7 +112,7 @@ export interface ShuffleNetV2Options extends ModelOptions {
  */
 export class ShuffleNetV2 extends Module {
   conv1: Sequential;
-  maxpool: Module;
+  maxpool: TensorModule;
   stage2: Sequential;
   stage3: Sequential;
   stage4: Sequential;
@@ -142,8 +152,8 @@ export class ShuffleNetV2 extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = call(this.maxpool, call(this.conv1, x));
-    h = call(this.conv5, call(this.stage4, call(this.stage3, call(this.stage2, h))));
-    return call(this.fc, h.mean([2, 3]));
+    let h = this.maxpool.forward(this.conv1.forward(x));
+    h = this.conv5.forward(this.stage4.forward(this.stage3.forward(this.stage2.forward(h))));
+    return this.fc.forward(h.mean([2, 3]));
   }
 }

@@ -17,7 +17,7 @@ import {
   AdaptiveAvgPool2d,
   init,
 } from "../nn/index.js";
-import { call, layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
+import { layerOptions, type LayerOptions, type ModelOptions } from "./common.js";
 
 /**
  * Fire module: squeeze 1x1 (s filters) + ReLU, then expand 1x1 (e1) and 3x3 (e3) + ReLU, concatenated:
@@ -43,8 +43,8 @@ export class Fire extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const s = relu(call(this.squeeze, x));
-    return concat([relu(call(this.expand1x1, s)), relu(call(this.expand3x3, s))], 1);
+    const s = relu(this.squeeze.forward(x));
+    return concat([relu(this.expand1x1.forward(s)), relu(this.expand3x3.forward(s))], 1);
   }
 }
 
@@ -91,6 +91,6 @@ export class SqueezeNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return flatten(call(this.classifier, call(this.features, x)), 1);
+    return flatten(this.classifier.forward(this.features.forward(x)), 1);
   }
 }

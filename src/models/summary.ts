@@ -108,7 +108,7 @@ function longestPath(roots: readonly Tensor[], counted: ReadonlySet<Tensor>): nu
  * console.log(formatSummary(s));
  */
 export function summary(
-  model: Module,
+  model: Module<[input: Tensor], unknown>,
   inputShape: readonly number[],
   options: SummaryOptions = {},
 ): ModelSummary {
@@ -139,7 +139,7 @@ export function summary(
   });
   let output: unknown;
   try {
-    output = enableGrad(() => (model as unknown as { forward(x: Tensor): unknown }).forward(input));
+    output = enableGrad(() => model.forward(input));
   } finally {
     handle.remove();
     model.train(wasTraining);

@@ -17,7 +17,7 @@ import {
   ReLU,
   Sequential,
 } from "../nn/index.js";
-import { type ModelOptions, call, layerOptions } from "./common.js";
+import { type ModelOptions, layerOptions } from "./common.js";
 
 export interface UNetOptions extends ModelOptions {
   /** Channels of the first level; each deeper level doubles them (default 16; the paper used 64). */
@@ -53,7 +53,7 @@ export class UpBlock extends Module {
   }
 
   forward(x: Tensor, skip: Tensor): Tensor {
-    return call(this.conv, concat([skip, call(this.up, x)], 1));
+    return this.conv.forward(concat([skip, this.up.forward(x)], 1));
   }
 }
 
@@ -93,10 +93,10 @@ export class UNet extends Module {
       throw new Error(
         `UNet: input must be [N, C, H, W] with H and W divisible by ${step} (depth ${this.depth}), got ${formatShape(x.shape)}`,
       );
-    const skips = [call(this.inc, x)];
-    for (const down of this.downs) skips.push(call(down, call(this.pool, skips[skips.length - 1])));
+    const skips = [this.inc.forward(x)];
+    for (const down of this.downs) skips.push(down.forward(this.pool.forward(skips[skips.length - 1])));
     let out = skips.pop()!;
     for (const up of this.ups) out = up.forward(out, skips.pop()!);
-    return call(this.outc, out);
+    return this.outc.forward(out);
   }
 }

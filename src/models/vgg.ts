@@ -17,7 +17,7 @@ import {
   Linear,
   Dropout,
 } from "../nn/index.js";
-import { call, initialize, layerOptions } from "./common.js";
+import { initialize, layerOptions } from "./common.js";
 import type { AlexNetOptions } from "./alexnet.js";
 
 /** Filters per 3x3 conv layer, 'M' for a 2x2 max pool (the paper's Table 1 columns). */
@@ -87,6 +87,6 @@ export class VGG extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.classifier, call(this.flatten, call(this.avgpool, call(this.features, x))));
+    return this.classifier.forward(this.flatten.forward(this.avgpool.forward(this.features.forward(x))));
   }
 }

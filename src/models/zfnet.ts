@@ -5,7 +5,7 @@
 
 import type { Tensor } from "../tensor/tensor.js";
 import { Module, Sequential, Conv2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten } from "../nn/index.js";
-import { call, initialize, layerOptions } from "./common.js";
+import { initialize, layerOptions } from "./common.js";
 import { alexNetClassifier, paperLocalResponseNorm, type AlexNetOptions } from "./alexnet.js";
 
 /**
@@ -54,6 +54,6 @@ export class ZFNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call(this.classifier, call(this.flatten, call(this.avgpool, call(this.features, x))));
+    return this.classifier.forward(this.flatten.forward(this.avgpool.forward(this.features.forward(x))));
   }
 }

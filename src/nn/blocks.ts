@@ -8,18 +8,13 @@ import { add } from "../ops/elementwise.js";
 import { concat } from "../ops/movement.js";
 import { relu } from "../ops/activations.js";
 import type { Size2 } from "../ops/conv.js";
-import { Module } from "./module.js";
+import { Module, type TensorModule } from "./module.js";
 import { Sequential } from "./containers.js";
 import { Conv2d } from "./conv.js";
 import { BatchNorm2d } from "./normalization.js";
 import { MaxPool2d } from "./pooling.js";
 import { ReLU } from "./activation.js";
 import type { ModuleOptions } from "./empty.js";
-
-/** Children are typed as Module, whose forward takes `never[]`; blocks feed them one tensor. */
-function call(module: Module, x: Tensor): Tensor {
-  return (module as unknown as { forward(x: Tensor): Tensor }).forward(x);
-}
 
 /**
  * Runs every branch on the same input and concatenates the outputs along `dim` (channels by default), as
@@ -31,13 +26,13 @@ function call(module: Module, x: Tensor): Tensor {
  */
 export class Concat extends Module {
   readonly dim: number;
-  private readonly branchList: [string, Module][];
+  private readonly branchList: [string, TensorModule][];
 
-  constructor(branches: readonly Module[] | Readonly<Record<string, Module>>, dim = 1) {
+  constructor(branches: readonly TensorModule[] | Readonly<Record<string, TensorModule>>, dim = 1) {
     super();
     const entries = Array.isArray(branches)
-      ? branches.map((b, i): [string, Module] => [String(i), b])
-      : Object.entries(branches as Record<string, Module>);
+      ? branches.map((b, i): [string, TensorModule] => [String(i), b])
+      : Object.entries(branches as Record<string, TensorModule>);
     if (entries.length === 0) throw new Error(`${new.target.name}: needs at least one branch`);
     if (!Number.isInteger(dim)) throw new Error(`${new.target.name}: dim must be an integer, got ${dim}`);
     this.dim = dim;
@@ -46,12 +41,12 @@ export class Concat extends Module {
   }
 
   /** The branches in order, with their names. */
-  branches(): [string, Module][] {
+  branches(): [string, TensorModule][] {
     return [...this.branchList];
   }
 
   forward(x: Tensor): Tensor {
-    const outputs = this.branchList.map(([, branch]) => call(branch, x));
+    const outputs = this.branchList.map(([, branch]) => branch.forward(x));
     const first = outputs[0];
     const axis = normalizeAxis(this.constructor.name, this.dim, first.ndim);
     const fits = (t: Tensor) =>
@@ -79,18 +74,18 @@ export class Concat extends Module {
  * block.forward(x); // x [N, 16, H, W] -> [N, 16, H, W]
  */
 export class Residual extends Module {
-  body: Module;
-  shortcut: Module | null;
+  body: TensorModule;
+  shortcut: TensorModule | null;
 
-  constructor(body: Module, shortcut?: Module | null) {
+  constructor(body: TensorModule, shortcut?: TensorModule | null) {
     super();
     this.body = body;
     this.shortcut = shortcut ?? null;
   }
 
   forward(x: Tensor): Tensor {
-    const y = call(this.body, x);
-    const s = this.shortcut ? call(this.shortcut, x) : x;
+    const y = this.body.forward(x);
+    const s = this.shortcut ? this.shortcut.forward(x) : x;
     if (!sameShape(y.shape, s.shape)) {
       throw new Error(
         `Residual: body output ${formatShape(y.shape)} and ${this.shortcut ? "shortcut output" : "identity shortcut"} ` +

@@ -1,18 +1,21 @@
 // Containers: Sequential (children called in order), ModuleList and ModuleDict (named collections).
 
 import type { Tensor } from "../tensor/tensor.js";
-import { Module } from "./module.js";
+import { Module, type TensorModule } from "./module.js";
 
-/** Calls its children in order, feeding each output to the next. Children are named '0', '1', …. */
-export class Sequential extends Module {
-  private readonly layers: Module[] = [];
+/**
+ * Calls its children in order, feeding each output to the next. Children are named '0', '1', …; each maps
+ * a tensor to a tensor (a layer class, or any module typed `TensorModule`).
+ */
+export class Sequential extends Module<[input: Tensor], Tensor> {
+  private readonly layers: TensorModule[] = [];
 
-  constructor(...layers: Module[]) {
+  constructor(...layers: TensorModule[]) {
     super();
     layers.forEach((layer) => this.append(layer));
   }
 
-  append(layer: Module): this {
+  append(layer: TensorModule): this {
     this.registerModule(String(this.layers.length), layer);
     this.layers.push(layer);
     return this;
@@ -24,22 +27,23 @@ export class Sequential extends Module {
 
   protected override replaceChild(name: string, module: Module): void {
     super.replaceChild(name, module);
-    this.layers[Number(name)] = module;
+    // setSubmodule takes any module, as torch's does; a replacement must map a tensor to a tensor too.
+    this.layers[Number(name)] = module as TensorModule;
   }
 
-  at(index: number): Module {
+  at(index: number): TensorModule {
     const layer = this.layers[index < 0 ? index + this.layers.length : index];
     if (!layer) throw new Error(`Sequential: no layer at index ${index} (length ${this.layers.length})`);
     return layer;
   }
 
-  [Symbol.iterator](): Iterator<Module> {
+  [Symbol.iterator](): Iterator<TensorModule> {
     return this.layers[Symbol.iterator]();
   }
 
   forward(x: Tensor): Tensor {
     let out = x;
-    for (const layer of this.layers) out = (layer as unknown as { forward(t: Tensor): Tensor }).forward(out);
+    for (const layer of this.layers) out = layer.forward(out);
     return out;
   }
 }

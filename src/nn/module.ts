@@ -45,6 +45,9 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/** A module whose forward maps one tensor to one tensor: every layer, block and zoo classifier. */
+export type TensorModule = Module<[input: Tensor], Tensor>;
+
 /** Hooks that see every module's forward call (used by summary and activation capture). */
 const globalForwardHooks = new Set<ForwardHook>();
 
@@ -60,7 +63,15 @@ function releasesIntermediates(): boolean {
   return moduleHookCount === 0 && globalForwardHooks.size === 0;
 }
 
-export abstract class Module {
+/**
+ * The base of every layer and model (torch's `nn.Module`). `In` is forward()'s parameter list and `Out` its
+ * result, so a child typed by its class (`conv1: Conv2d`) or as `Module<[Tensor], Tensor>` (`TensorModule`)
+ * is called as `this.conv1.forward(x)` with its types checked. A subclass only writes its forward; its
+ * instance type then carries that signature (`class Net extends Module { forward(x: Tensor): Tensor }` is a
+ * `TensorModule`). `Module` with no arguments is any module: its forward cannot be called without knowing
+ * the signature.
+ */
+export abstract class Module<In extends unknown[] = never[], Out = unknown> {
   /** Training mode (dropout active, batch norm uses batch statistics). */
   training = true;
   private readonly _buffers = new Map<string, { tensor: Tensor | null; persistent: boolean }>();
@@ -71,28 +82,33 @@ export abstract class Module {
   constructor() {
     // Route forward() through the hooks. At this point `this.forward` already resolves to the subclass's
     // method via the prototype chain, so wrapping it here covers every subclass.
-    const inner = (this as unknown as { forward: (...args: unknown[]) => unknown }).forward;
+    // (Read through a typed view: TypeScript forbids reading an abstract member from `this` in the constructor.)
+    const inner = (this as Module<In, Out>).forward;
     Object.defineProperty(this, "forward", {
       enumerable: false,
-      value: (...args: unknown[]) => {
+      value: (...args: In): Out => {
         const boundary = this._backwardHooks.size > 0 && isGradEnabled() ? this.backwardBoundary(args) : null;
-        const callArgs = boundary ? boundary.args : args;
+        // The boundary swaps the differentiable input for an alias of the same type.
+        const callArgs = (boundary ? boundary.args : args) as In;
         let output = releasesIntermediates()
           ? forwardScope(this, () => inner.apply(this, callArgs))
           : inner.apply(this, callArgs);
         if (this._hooks.size > 0 || globalForwardHooks.size > 0) {
           for (const hook of this._hooks) {
             const replaced = hook(this, args, output);
-            if (replaced instanceof Tensor) output = replaced;
+            // A hook's replacement stands for the output, as in torch (a hook that changes the type is the
+            // hook's contract to keep).
+            if (replaced instanceof Tensor) output = replaced as Out;
           }
           for (const hook of globalForwardHooks) hook(this, args, output);
         }
-        return boundary ? boundary.wrapOutput(output) : output;
+        return boundary ? (boundary.wrapOutput(output) as Out) : output;
       },
     });
   }
 
-  abstract forward(...args: never[]): unknown;
+  /** The computation, called with this module's hooks and memory scope around it (as torch's `__call__`). */
+  abstract forward(...args: In): Out;
 
   /** Registers a child module or parameter under a name that is not a property (e.g. '0' in Sequential). */
   registerModule<M extends Module>(name: string, module: M): M {

@@ -3,7 +3,7 @@
 // and features are inferred by following the shape through the layers, so a spec only states what the
 // user chooses (filters, kernel sizes, widths). Models output logits; the loss or predict() adds softmax.
 
-import type { Module } from "../nn/module.js";
+import type { TensorModule } from "../nn/module.js";
 import { Sequential } from "../nn/containers.js";
 import { Flatten, Linear } from "../nn/linear.js";
 import { Conv2d } from "../nn/conv.js";
@@ -151,7 +151,7 @@ export function buildLayer(
   spec: LayerSpec,
   shape: SampleShape,
   where: string,
-): { layer: Module | null; shape: SampleShape } {
+): { layer: TensorModule | null; shape: SampleShape } {
   switch (spec.type) {
     case "conv2d": {
       const [c, h, w] = asImage(where, shape);

@@ -15,7 +15,7 @@ import type { ParamGroupInput } from "../optim/optimizer.js";
 import { concat } from "../ops/movement.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
-import { NamedSequential, call } from "../models/common.js";
+import { NamedSequential } from "../models/common.js";
 
 /** Which parameters a fine-tune trains: the new head only, the head and the top `topK` blocks, or all. */
 export type FinetuneStrategy = "linear-probe" | "top-k" | "full";
@@ -145,7 +145,7 @@ export function prepareFinetune(model: Module, options: FinetuneOptions): Finetu
  * @returns `[N, F]`, F = the head's inFeatures
  */
 export function extractFeatures(
-  model: Module,
+  model: Module<[images: Tensor], unknown>,
   images: Tensor,
   options: { head?: string; batchSize?: number } = {},
 ): Tensor {
@@ -163,7 +163,7 @@ export function extractFeatures(
   try {
     const chunks: Tensor[] = [];
     for (let i = 0; i < images.shape[0]; i += batchSize) {
-      scope(() => noGrad(() => void call(model, images.slice(0, i, i + batchSize))));
+      scope(() => noGrad(() => void model.forward(images.slice(0, i, i + batchSize))));
       chunks.push(captured!);
     }
     return chunks.length === 1 ? chunks[0] : concat(chunks, 0);

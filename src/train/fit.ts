@@ -118,7 +118,8 @@ export class NonFiniteWeightsError extends NonFiniteLossError {
   }
 }
 
-type ModelOutput = Tensor | ({ logits: Tensor } & Record<string, Tensor>);
+/** A model fit/evaluate/predict can run: forward takes a batch [N, ...] and returns logits or { logits, … }. */
+export type ImageModel = Module<[input: Tensor], unknown>;
 
 function isTensorOutput(out: unknown): out is Tensor {
   return typeof out === "object" && out !== null && "shape" in out && "backend" in out;
@@ -132,10 +133,6 @@ function splitOutput(out: unknown): { logits: Tensor; aux: [string, Tensor][] } 
     return { logits, aux: Object.entries(rest).filter((e): e is [string, Tensor] => isTensorOutput(e[1])) };
   }
   throw new Error("fit: model.forward() must return logits or { logits, auxLogits1, … }");
-}
-
-function forwardOf(model: Module): (x: Tensor) => ModelOutput {
-  return (x) => (model as unknown as { forward(x: Tensor): ModelOutput }).forward(x);
 }
 
 function auxWeight(weights: FitOptions["auxLossWeights"], name: string): number {
@@ -230,7 +227,8 @@ interface Run {
   lossFn: LossFn;
   callbacks: readonly Callback[];
   emit: ProgressListener;
-  forward: (x: Tensor) => ModelOutput;
+  /** model.forward: its output is checked by splitOutput (logits or { logits, aux… }). */
+  forward: (x: Tensor) => unknown;
   guard: WeightGuard | null;
   /** Batches still to skip (resuming mid-epoch). */
   skip: number;
@@ -239,7 +237,7 @@ interface Run {
   failure: NonFiniteLossError | null;
 }
 
-function prepareRun(model: Module, options: FitOptions): Run {
+function prepareRun(model: ImageModel, options: FitOptions): Run {
   const { val, epochs, optimizer, scheduler } = options;
   if (!Number.isInteger(epochs) || epochs < 0)
     throw new Error(`fit: epochs must be a non-negative integer, got ${epochs}`);
@@ -261,7 +259,7 @@ function prepareRun(model: Module, options: FitOptions): Run {
     lossFn: options.loss ?? ((logits: Tensor, y: Tensor) => crossEntropy(logits, y)),
     callbacks: options.callbacks ?? [],
     emit: options.onProgress ?? (() => {}),
-    forward: forwardOf(model),
+    forward: (x) => model.forward(x),
     guard: (options.checkFinite ?? true) ? new WeightGuard(model) : null,
     skip: options.initialBatch ?? 0,
     asyncReads: readsAsync(model),
@@ -355,11 +353,18 @@ function stopOnNonFinite(
   }
   const message =
     `fit: parameter ${describeNonFinite(badTensor)} after the step ${where} although the loss was finite (${loss}); ` +
-    `training stopped and the weights from before this step were restored. Earlier checkpoints are kept. ` +
+    `training stopped and ${restoredWeights(run.guard!.stepsBehind)} were restored. Earlier checkpoints are kept. ` +
     `Try a lower learning rate.`;
   history.stopReason = "non-finite-weights";
   history.stopMessage = message;
   run.failure = new NonFiniteWeightsError(message, history, epoch + 1, ctx.batch + 1, lr, badTensor.name);
+}
+
+/** Which weights WeightGuard.restore() brought back, for messages. */
+function restoredWeights(stepsBehind: number): string {
+  if (stepsBehind === 0) return "the weights from before this step";
+  // Large models are copied to the host every few steps only (weight-guard.ts).
+  return `the last weights kept, from ${stepsBehind + 1} steps before,`;
 }
 
 /** Running sums of one epoch's training batches. */
@@ -504,7 +509,7 @@ async function runEpoch(run: Run, epoch: number): Promise<boolean> {
  *   optimizer: new SGD(model.parameters(), { lr: 0.05, momentum: 0.9 }),
  *   scheduler: new StepLR(opt, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
  */
-export async function fit(model: Module, options: FitOptions): Promise<History> {
+export async function fit(model: ImageModel, options: FitOptions): Promise<History> {
   if (readsAsync(model)) await fetchState(model); // the weight check's first read
   const run = prepareRun(model, options);
   const { ctx } = run;
@@ -549,13 +554,13 @@ export interface EvaluationResult {
  * @example const { accuracy, confusionMatrix } = await evaluate(model, testLoader, { confusionMatrix: true })
  */
 export async function evaluate(
-  model: Module,
+  model: ImageModel,
   loader: BatchSource,
   options: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
   const lossFn = options.loss ?? ((logits: Tensor, y: Tensor) => crossEntropy(logits, y));
   const wasTraining = model.training;
-  const forward = forwardOf(model);
+  const forward = (x: Tensor): unknown => model.forward(x);
   model.eval();
   let count = 0;
   let lossSum = 0;
@@ -622,11 +627,11 @@ export async function evaluate(
  * previous mode is restored.
  * @example predict(model, images).argmax(1) // predicted classes
  */
-export function predict(model: Module, x: Tensor): Tensor {
+export function predict(model: ImageModel, x: Tensor): Tensor {
   const wasTraining = model.training;
   model.eval();
   try {
-    return scope(() => noGrad(() => softmax(splitOutput(forwardOf(model)(x)).logits, 1)));
+    return scope(() => noGrad(() => softmax(splitOutput(model.forward(x)).logits, 1)));
   } finally {
     model.train(wasTraining);
   }

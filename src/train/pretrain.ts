@@ -5,7 +5,7 @@
 
 import { noGrad } from "../autograd/engine.js";
 import { scope } from "../backend/registry.js";
-import { Module } from "../nn/module.js";
+import type { Module, TensorModule } from "../nn/module.js";
 import { Linear } from "../nn/linear.js";
 import { Adam } from "../optim/adam.js";
 import { mseLoss } from "../ops/losses.js";
@@ -14,7 +14,6 @@ import { Rng } from "../tensor/rng.js";
 import { tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import type { TypedArray } from "../tensor/dtype.js";
-import { call } from "../models/common.js";
 
 export interface LayerwiseOptions {
   /** Passes over the data per layer (default 5). */
@@ -52,7 +51,7 @@ function inputWidth(layer: Module, index: number): number {
  * const net = new nn.Sequential(enc1, enc2, new nn.Linear(128, 10)); // then train with labels
  */
 export function pretrainLayerwise(
-  layers: readonly Module[],
+  layers: readonly TensorModule[],
   inputs: Tensor,
   options: LayerwiseOptions = {},
 ): LayerwiseReport {
@@ -74,7 +73,7 @@ export function pretrainLayerwise(
       throw new Error(
         `pretrainLayerwise: layer ${index} takes ${width} features but the layers before it give ${current.shape[1]}`,
       );
-    const sample = noGrad(() => call(layer, current.slice(0, 0, 1)));
+    const sample = noGrad(() => layer.forward(current.slice(0, 0, 1)));
     const decoder = new Linear(sample.shape[1], width, { backend: inputs.backend.name });
     const optimizer = new Adam([...layer.parameters(), ...decoder.parameters()], { lr });
     layer.train();
@@ -87,7 +86,7 @@ export function pretrainLayerwise(
         const rows = order.subarray(i, i + batchSize);
         epochLoss += scope(() => {
           const x = gatherRows(data, width, rows, current);
-          const loss = mseLoss(call(decoder, call(layer, x)), x);
+          const loss = mseLoss(decoder.forward(layer.forward(x)), x);
           optimizer.zeroGrad();
           loss.backward();
           optimizer.step();
@@ -99,7 +98,7 @@ export function pretrainLayerwise(
     reconstructionLoss.push(epochLoss);
     // The next layer learns from this one's (now fixed) codes.
     layer.eval();
-    current = noGrad(() => call(layer, current)).keep();
+    current = noGrad(() => layer.forward(current)).keep();
     layer.train();
   });
   return { reconstructionLoss };

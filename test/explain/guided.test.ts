@@ -18,7 +18,7 @@ const w2 = [
   [-1, 2, 1],
 ];
 
-function twoLayer(activation: nn.Module = new nn.ReLU()): nn.Module {
+function twoLayer(activation: nn.TensorModule = new nn.ReLU()): nn.Module {
   const first = new nn.Linear(3, 3, { bias: false });
   const second = new nn.Linear(3, 2, { bias: false });
   first.loadStateDict({ weight: tensor(w1) });

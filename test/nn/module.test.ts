@@ -97,3 +97,33 @@ describe("Module.forward without gradients", () => {
     for (const p of net.parameters()) assert.ok(p.grad !== null, "every parameter has a gradient");
   });
 });
+
+describe("Module<In, Out>", () => {
+  /** Two inputs and a non-tensor output: the signature reaches callers through the class. */
+  class ScaledSum extends nn.Module<[a: Tensor, b: Tensor], { sum: Tensor }> {
+    forward(a: Tensor, b: Tensor): { sum: Tensor } {
+      return { sum: F.mul(F.add(a, b), 2) };
+    }
+  }
+
+  it("types a child's forward by its module type, with hooks still seeing every call", () => {
+    const seen: unknown[] = [];
+    const handle = registerGlobalForwardHook((_m, inputs) => seen.push(inputs.length));
+    try {
+      const layer: nn.TensorModule = new nn.ReLU();
+      const relu: Tensor = layer.forward(randn([2, 3]));
+      const { sum } = new ScaledSum().forward(relu, relu);
+      assert.deepEqual(sum.shape, [2, 3]);
+      assert.deepEqual(seen, [1, 2]);
+    } finally {
+      handle.remove();
+    }
+  });
+
+  it("keeps a module of unknown signature uncallable until it is typed", () => {
+    const untyped: nn.Module = new nn.Identity();
+    // @ts-expect-error Module's forward takes `never`: an untyped module cannot be called by mistake
+    const out = untyped.forward(randn([1]));
+    assert.deepEqual((out as Tensor).shape, [1]);
+  });
+});

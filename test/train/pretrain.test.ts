@@ -12,7 +12,7 @@ const encoders = () =>
   [784, 128, 128, 128].map((inFeatures) => new nn.Sequential(new nn.Linear(inFeatures, 128), new nn.Tanh()));
 
 function accuracyAfterFineTuning(
-  layers: nn.Module[],
+  layers: nn.TensorModule[],
   x: Tensor,
   y: Tensor,
   xTest: Tensor,

@@ -17,5 +17,15 @@ export function arr(s: Storage): TypedArray {
 }
 
 export function alloc(dtype: DType, size: number): JsStorage {
-  return wrap(typedArrayFor(dtype, size), dtype);
+  try {
+    return wrap(typedArrayFor(dtype, size), dtype);
+  } catch (e) {
+    // The engine's RangeError says only "Invalid typed array length" or "Array buffer allocation failed".
+    if (!(e instanceof RangeError)) throw e;
+    const bytes = size * (dtype === "float64" ? 8 : 4);
+    throw new Error(
+      `js backend: cannot allocate a ${dtype} tensor of ${size} values (${(bytes / 2 ** 30).toFixed(1)} GiB): ${e.message}. ` +
+        `Use a smaller shape or batch`,
+    );
+  }
 }

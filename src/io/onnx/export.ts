@@ -486,7 +486,11 @@ function stateNames(model: Module): Map<Tensor, string> {
  * const model = getModel("resnet18").eval();
  * writeFileSync("resnet18.onnx", exportOnnx(model, randn([1, 3, 224, 224])));
  */
-export function exportOnnx(model: Module, example: Tensor, options: OnnxExportOptions = {}): Uint8Array {
+export function exportOnnx(
+  model: Module<[input: Tensor], unknown>,
+  example: Tensor,
+  options: OnnxExportOptions = {},
+): Uint8Array {
   const inputName = options.inputName ?? "input";
   const outputName = options.outputName ?? "output";
   const x = tensor(example.toArray(), example.shape, { requiresGrad: true, backend: example.backend.name });
@@ -498,9 +502,7 @@ export function exportOnnx(model: Module, example: Tensor, options: OnnxExportOp
   });
   let y: unknown;
   try {
-    // Module.forward takes `never` arguments so that every layer can type its own; one tensor goes in here.
-    const forward = model.forward.bind(model) as unknown as (input: Tensor) => unknown;
-    y = enableGrad(() => forward(x));
+    y = enableGrad(() => model.forward(x));
   } finally {
     hook.remove();
   }

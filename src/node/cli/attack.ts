@@ -15,6 +15,8 @@ import {
 } from "../../explain/index.js";
 import type { Canvas } from "../../viz/raster.js";
 import type { Tensor } from "../../tensor/tensor.js";
+import type { Module } from "../../nn/module.js";
+import { logitsOf } from "../../explain/model-calls.js";
 import { choice, num, parse, str, UsageError } from "./args.js";
 import { selectBackend } from "./backend.js";
 import { InputError, loadData } from "./resources.js";
@@ -60,13 +62,13 @@ const OPTIONS = {
   backend: { type: "string" },
 } as const;
 
-function predicted(model: { forward(x: Tensor): Tensor }, x: Tensor): Int32Array {
-  return Int32Array.from(noGrad(() => model.forward(x).argmax(1).toArray()));
+function predicted(model: Module<[x: Tensor], unknown>, x: Tensor): Int32Array {
+  return Int32Array.from(noGrad(() => logitsOf(model, x, "attack").argmax(1).toArray()));
 }
 
 /** Three rows: clean images, adversarial images, perturbations (diverging colours), labelled by prediction. */
 function examplesPicture(
-  model: { forward(x: Tensor): Tensor },
+  model: Module<[x: Tensor], unknown>,
   x: Tensor,
   adv: Tensor,
   classes: readonly string[] | undefined,
@@ -145,8 +147,7 @@ export async function attackCommand(argv: string[]): Promise<number> {
     const exampleLoader = new DataLoader(data.test, { batchSize: Math.min(examples, data.test.length) });
     const first = await exampleLoader[Symbol.asyncIterator]().next();
     const { x, y } = first.value as { x: Tensor; y: Tensor };
-    const model = loaded.model as unknown as { forward(x: Tensor): Tensor };
-    const picture = examplesPicture(model, x, attack(loaded.model, x, y), data.classes);
+    const picture = examplesPicture(loaded.model, x, attack(loaded.model, x, y), data.classes);
     await writePicture(
       str(values, "out") ?? "attack-out",
       "adversarial-examples.png",

@@ -23,6 +23,7 @@ import {
 import { noGrad } from "../../autograd/engine.js";
 import type { Module } from "../../nn/module.js";
 import type { Tensor } from "../../tensor/tensor.js";
+import { logitsOf } from "../../explain/model-calls.js";
 import { choice, num, optionalInt, parse, str, UsageError } from "./args.js";
 import { selectBackend } from "./backend.js";
 import {
@@ -161,7 +162,7 @@ export async function explainCommand(argv: string[]): Promise<number> {
       ? convLayerName(model, "last")
       : (checkLayer(model, layerArg, "explain") as string);
   const x = await readImageBatch(files, inputShape);
-  const logits = noGrad(() => (model as unknown as { forward(x: Tensor): Tensor }).forward(x));
+  const logits = noGrad(() => logitsOf(model, x, "explain"));
   const k = logits.shape[1];
   const predicted = Array.from(logits.argmax(1).toArray());
   const target = optionalInt(values, "target", 0);

@@ -10,7 +10,7 @@ import {
   filterGrid,
   imageToCanvas,
 } from "../../explain/index.js";
-import { Tensor } from "../../tensor/tensor.js";
+import { logitsOf } from "../../explain/model-calls.js";
 import { num, parse, str, UsageError } from "./args.js";
 import { selectBackend } from "./backend.js";
 import { InputError } from "./resources.js";
@@ -129,9 +129,7 @@ export async function visualizeCommand(argv: string[]): Promise<number> {
     );
     const scale = num(values, "scale", 4, { min: 1, integer: true });
     const label = classes?.[target] ?? String(target);
-    const score = noGrad(
-      () => (model as unknown as { forward(x: Tensor): Tensor }).forward(image).toArray()[target],
-    );
+    const score = noGrad(() => logitsOf(model, image, "visualize").toArray()[target]);
     process.stdout.write(`class model of ${label}: score ${score.toFixed(3)}\n`);
     await writePicture(
       out,
