@@ -65,7 +65,7 @@ export async function openChromium(extraFlags: readonly string[] = []): Promise<
     browser = await withTimeout(
       chromium.launch({
         executablePath: CHROMIUM,
-        args: [...CHROMIUM_FLAGS, ...extraFlags],
+        args: launchFlags(extraFlags),
         timeout: LAUNCH_MS,
       }),
       LAUNCH_MS,
