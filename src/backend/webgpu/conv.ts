@@ -5,7 +5,7 @@
 //   input gradient   dX[cinG, inH·inW] = Wᵀ[cinG, K'] · spread(dY)[K', inH·inW]  (K' = coutG·kH·kW)
 //   weight gradient  dW[coutG, K]      = Σₙ dY[coutG, L] · cols(X)ᵀ[L, K]   (one product per group, K over N·L)
 // Depthwise convolutions (one input channel per group) go to depthwise.ts, whose direct kernels waste no
-// tile rows on a single output channel.
+// tile rows on a single output channel, and so do the forward and input gradient of small convolutions.
 
 import type { Conv2dGeometry, Storage } from "../backend.js";
 import { buf, out, type GpuContext } from "./context.js";
@@ -51,7 +51,7 @@ export function conv2d(
   bias: Storage | null,
   g: Conv2dGeometry,
 ): Storage {
-  if (depthwise.applies(g)) return depthwise.forward(ctx, x, w, bias, g);
+  if (depthwise.forwardApplies(g)) return depthwise.forward(ctx, x, w, bias, g);
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const L = g.outH * g.outW;
@@ -101,7 +101,7 @@ fn store(b: u32, row: u32, col: u32, v: f32) {
 });
 
 export function conv2dBackwardInput(ctx: GpuContext, gy: Storage, w: Storage, g: Conv2dGeometry): Storage {
-  if (depthwise.applies(g)) return depthwise.backwardInput(ctx, gy, w, g);
+  if (depthwise.backwardInputApplies(g)) return depthwise.backwardInput(ctx, gy, w, g);
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const dx = out(ctx, gy.dtype, g.batch * g.inChannels * g.inH * g.inW);

@@ -1,10 +1,14 @@
-// Depthwise convolution (one input channel per group, `multiplier` output channels each) of the webgpu
-// backend, by direct kernels: a tiled product would spend 63 of its 64 rows on nothing. Forward and input
-// gradient run one thread per output or input element over the kH·kW taps; the weight gradient runs one
-// workgroup per weight element, its threads striding over N·outH·outW and summing in workgroup memory.
+// Direct convolution kernels of the webgpu backend, for depthwise convolutions (one input channel per group,
+// `multiplier` output channels each: a tiled product would spend 63 of its 64 rows on nothing) and, forward
+// and input gradient, for every convolution small enough that gemm.ts would pick its direct product kernel
+// (these loop over the taps without the product kernel's index divisions). Forward and input gradient run
+// one thread per output or input element over the Cin/groups·kH·kW (or Cout/groups·kH·kW) taps; the
+// depthwise weight gradient runs one workgroup per weight element, its threads striding over N·outH·outW
+// and summing in workgroup memory.
 
 import type { Conv2dGeometry, Storage } from "../backend.js";
 import { LINEAR_GROUP_WGSL } from "./runtime.js";
+import { usesDirectProduct } from "./gemm.js";
 import { buf, elementKernel, launchElements, out, type GpuContext } from "./context.js";
 import { FIELDS, GEOMETRY_PARAM, GEOMETRY_WGSL, geometryParams } from "./conv-geometry.js";
 
@@ -13,22 +17,41 @@ export function applies(g: Conv2dGeometry): boolean {
   return g.groups > 1 && g.groups === g.inChannels;
 }
 
+/** Whether the forward (and, with the roles swapped, the input gradient) runs the direct kernel here. */
+export function forwardApplies(g: Conv2dGeometry): boolean {
+  const cinG = g.inChannels / g.groups;
+  const coutG = g.outChannels / g.groups;
+  const taps = cinG * g.kernelH * g.kernelW;
+  return applies(g) || usesDirectProduct(coutG, g.outH * g.outW, taps, g.batch * g.groups);
+}
+
+export function backwardInputApplies(g: Conv2dGeometry): boolean {
+  const cinG = g.inChannels / g.groups;
+  const coutG = g.outChannels / g.groups;
+  const taps = coutG * g.kernelH * g.kernelW;
+  return applies(g) || usesDirectProduct(cinG, g.inH * g.inW, taps, g.batch * g.groups);
+}
+
 // Parameter 0 is the element count, 1 to 3 are unused (the geometry starts at GEOMETRY_PARAM as in conv.ts).
 const FORWARD_WGSL = () =>
   elementKernel(
     [`read> X: array<f32>`, `read> W: array<f32>`, `read> BIAS: array<f32>`, `read_write> Y: array<f32>`],
     `let ii = i32(i);
   let ow = ii % gOutW(); let oh = (ii / gOutW()) % gOutH(); let co = (ii / gL()) % gOutChannels(); let n = ii / (gL() * gOutChannels());
-  let c = co / gCoutG();
+  let grp = co / gCoutG();
   var acc = 0.0;
   if (pu(${GEOMETRY_PARAM + FIELDS.length}u) != 0u) { acc = BIAS[co]; }
-  for (var ki = 0; ki < gKernelH(); ki++) {
-    let ih = oh * gStrideH() - gPadH() + ki * gDilationH();
-    if (ih < 0 || ih >= gInH()) { continue; }
-    for (var kj = 0; kj < gKernelW(); kj++) {
-      let iw = ow * gStrideW() - gPadW() + kj * gDilationW();
-      if (iw < 0 || iw >= gInW()) { continue; }
-      acc += W[co * gTaps() + ki * gKernelW() + kj] * X[((n * gInChannels() + c) * gInH() + ih) * gInW() + iw];
+  for (var c = 0; c < gCinG(); c++) {
+    let plane = (n * gInChannels() + grp * gCinG() + c) * gInH();
+    let taps = (co * gCinG() + c) * gTaps();
+    for (var ki = 0; ki < gKernelH(); ki++) {
+      let ih = oh * gStrideH() - gPadH() + ki * gDilationH();
+      if (ih < 0 || ih >= gInH()) { continue; }
+      for (var kj = 0; kj < gKernelW(); kj++) {
+        let iw = ow * gStrideW() - gPadW() + kj * gDilationW();
+        if (iw < 0 || iw >= gInW()) { continue; }
+        acc += W[taps + ki * gKernelW() + kj] * X[(plane + ih) * gInW() + iw];
+      }
     }
   }
   Y[ii] = acc;`,
@@ -58,17 +81,19 @@ const BACKWARD_INPUT_WGSL = () =>
   elementKernel(
     [`read> GY: array<f32>`, `read> W: array<f32>`, `read_write> DX: array<f32>`],
     `let ii = i32(i);
-  let iw = ii % gInW(); let ih = (ii / gInW()) % gInH(); let c = (ii / (gInH() * gInW())) % gInChannels(); let n = ii / (gInH() * gInW() * gInChannels());
+  let iw = ii % gInW(); let ih = (ii / gInW()) % gInH(); let ci = (ii / (gInH() * gInW())) % gInChannels(); let n = ii / (gInH() * gInW() * gInChannels());
+  let grp = ci / gCinG(); let c = ci % gCinG();
   var acc = 0.0;
   for (var m = 0; m < gCoutG(); m++) {
-    let co = c * gCoutG() + m;
+    let co = grp * gCoutG() + m;
+    let taps = (co * gCinG() + c) * gTaps();
     for (var ki = 0; ki < gKernelH(); ki++) {
       let th = ih + gPadH() - ki * gDilationH();
       if (th < 0 || th % gStrideH() != 0 || th / gStrideH() >= gOutH()) { continue; }
       for (var kj = 0; kj < gKernelW(); kj++) {
         let tw = iw + gPadW() - kj * gDilationW();
         if (tw < 0 || tw % gStrideW() != 0 || tw / gStrideW() >= gOutW()) { continue; }
-        acc += W[co * gTaps() + ki * gKernelW() + kj] * GY[((n * gOutChannels() + co) * gOutH() + th / gStrideH()) * gOutW() + tw / gStrideW()];
+        acc += W[taps + ki * gKernelW() + kj] * GY[((n * gOutChannels() + co) * gOutH() + th / gStrideH()) * gOutW() + tw / gStrideW()];
       }
     }
   }

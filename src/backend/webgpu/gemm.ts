@@ -88,6 +88,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: ve
 /** Products below this many multiply-adds run the direct kernel (the tiled one pays for its barriers). */
 const DIRECT_MACS = 1 << 23;
 
+/** Whether a product of `batch` M×K·K×N matrices runs the direct kernel rather than the tiled one. */
+export function usesDirectProduct(m: number, n: number, k: number, batch: number): boolean {
+  return m < 16 || n < 16 || m * n * k * batch < DIRECT_MACS;
+}
+
 /** WGSL of both kernel shapes of a product, compiled on first use. */
 export function productKernels(p: TiledProduct): { tiled: () => string; direct: () => string } {
   let tiled: string | null = null;
@@ -113,7 +118,7 @@ export function launchProduct(
   if (m === 0 || n === 0 || batch === 0) return;
   if (batch > 65535) throw new Error(`webgpu ${key}: batch ${batch} > 65535`);
   const all = [m, n, k, batch, ...params];
-  if (m < 16 || n < 16 || m * n * k * batch < DIRECT_MACS) {
+  if (usesDirectProduct(m, n, k, batch)) {
     ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil((m * n * batch) / 256));
   } else {
     ctx.rt.launch(key, kernels.tiled, buffers, all, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
