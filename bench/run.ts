@@ -15,7 +15,7 @@ import { oneOfList, orExit, parseCommandLine, UsageError } from "./args.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The sections of the peer comparison, for --only. */
-const SECTIONS = ["lenet", "cifar", "resnet18", "resnet50", "sgemm", "loop"] as const;
+const SECTIONS = ["lenet", "cifar", "resnet18", "resnet50", "sgemm", "loop", "webgpu"] as const;
 const COMMAND = "npm run bench --";
 const flags = parseCommandLine({
   command: COMMAND,

@@ -16,6 +16,9 @@ const HARDWARE_FLAGS = [
   "--ignore-gpu-blocklist",
 ];
 
+/** Longest a case may take (a page that hangs fails the bench rather than blocking it). */
+const CASE_TIMEOUT_MS = 20 * 60_000;
+
 function plan(software: boolean, quick: boolean): Omit<BenchCase, "backend">[] {
   const steps = quick || software ? 3 : 10;
   const warmup = quick || software ? 1 : 3;
@@ -55,11 +58,19 @@ export async function runWebGpuBench(quick: boolean): Promise<void> {
       { ...c, backend: "webgpu" as const },
       { ...c, backend: "wasm" as const },
     ]);
-    const report = await chromium.evaluate<BenchReport>(
-      "open",
-      `import("./webgpu-bench.js").then((m) => m.run(${JSON.stringify(cases)}))`,
-      60 * 60_000,
-    );
+    // One page per case: progress shows between cases, and a case that fails leaves the others standing.
+    const report: BenchReport = { ...probe, rows: [] };
+    for (const c of cases) {
+      process.stderr.write(`webgpu bench: ${c.task} batch ${c.batch} ${c.size}×${c.size} on ${c.backend} … `);
+      const one = await chromium.evaluate<BenchReport>(
+        "open",
+        `import("./webgpu-bench.js").then((m) => m.run(${JSON.stringify([c])}))`,
+        CASE_TIMEOUT_MS,
+      );
+      const row = one.rows[0];
+      report.rows.push(row);
+      process.stderr.write(`${row.error ?? `${row.ms.toFixed(1)} ms/step`}\n`);
+    }
     console.log(`## webgpu backend (Chromium), adapter: ${report.adapter}\n`);
     if (report.software) {
       console.log(
