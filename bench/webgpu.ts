@@ -20,7 +20,7 @@ const HARDWARE_FLAGS = [
 const CASE_TIMEOUT_MS = 20 * 60_000;
 
 function plan(software: boolean, quick: boolean): Omit<BenchCase, "backend">[] {
-  const steps = quick || software ? 3 : 10;
+  const steps = quick || software ? 2 : 10;
   const warmup = quick || software ? 1 : 3;
   const resnetSize = software ? 32 : 224;
   return [

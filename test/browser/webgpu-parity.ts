@@ -216,6 +216,23 @@ export function parityCases(S: StriateApi): ParityCase[] {
       }),
     { atol: 1e-4 },
   );
+  // Few outputs over a long K split K across threads, then sum the parts (gemm.ts).
+  kernel(
+    "gemm 20×3000·3000×30 (split-K kernel)",
+    [randn(20 * 3000, 50), randn(3000 * 30, 51)],
+    (b, [p, q]) =>
+      b.gemm(p, q, {
+        batch: 1,
+        m: 20,
+        n: 30,
+        k: 3000,
+        transA: false,
+        transB: false,
+        batchStrideA: 0,
+        batchStrideB: 0,
+      }),
+    { atol: 1e-4 },
+  );
   kernel("gemm batch 3 sharing B", [randn(3 * 5 * 17, 23), randn(17 * 9, 24)], (b, [p, q]) =>
     b.gemm(p, q, {
       batch: 3,

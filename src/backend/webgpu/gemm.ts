@@ -7,7 +7,7 @@
 // serve every product.
 
 import type { GemmGeometry, Storage } from "../backend.js";
-import { LINEAR_GROUP_WGSL, type Param } from "./runtime.js";
+import { LINEAR_GROUP_WGSL, PARAM_WORDS, type Param } from "./runtime.js";
 import { buf, out, type GpuContext } from "./context.js";
 import { full } from "./elementwise.js";
 
@@ -85,6 +85,55 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: ve
 }`;
 }
 
+/** Launch parameters of the split-K direct product (the last two words, after any caller's parameters). */
+const SPLITS_PARAM = PARAM_WORDS - 2;
+const CHUNK_PARAM = PARAM_WORDS - 1;
+
+/**
+ * WGSL of the split-K direct product, for few outputs over a long K (a weight gradient summed over a whole
+ * batch): `partial` has one thread per (chunk of K, element of C) write its partial sum to PART; `combine`
+ * sums an element's partials and stores it. Each pass names the functions of the other under a condition
+ * that never holds, so that every binding stays in the pipeline's layout.
+ */
+export function splitKernel(p: TiledProduct, pass: "partial" | "combine"): string {
+  const part = (p.bindings.match(/@binding\(/g) ?? []).length + 1;
+  const body =
+    pass === "partial"
+      ? `if (e >= total * pu(${SPLITS_PARAM}u)) { return; }
+  let f = e % total; let k0 = (e / total) * pu(${CHUNK_PARAM}u); let k1 = min(K, k0 + pu(${CHUNK_PARAM}u));
+  let b = f / (M * N); let row = (f / N) % M; let col = f % N;
+  var acc = 0.0;
+  for (var k = k0; k < k1; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
+  PART[e] = acc;
+  if (K == 0xffffffffu) { store(0u, 0u, 0u, 0.0); }`
+      : `if (e >= total) { return; }
+  var acc = 0.0;
+  for (var s = 0u; s < pu(${SPLITS_PARAM}u); s++) { acc += PART[s * total + e]; }
+  if (K == 0xffffffffu) { acc += loadA(0u, 0u, 0u) * loadB(0u, 0u, 0u); }
+  store(e / (M * N), (e / N) % M, e % N, acc);`;
+  return `
+${p.bindings}
+@group(0) @binding(${part}) var<storage, read_write> PART: array<f32>;
+${p.functions}
+${LINEAR_GROUP_WGSL}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let total = M * N * pu(${PRODUCT_BATCH_PARAM}u);
+  let e = linearGroup(wg, count) * 256u + lid;
+  ${body}
+}`;
+}
+
+/**
+ * Products with fewer outputs than this and a K of at least SPLIT_K_MIN split K across threads (whatever
+ * their size: a few tiles over a long K would leave most of a GPU idle).
+ */
+const SPLIT_OUTPUTS = 1 << 14;
+const SPLIT_K_MIN = 2048;
+/** K per thread of a split product. */
+const SPLIT_CHUNK = 256;
+
 /** Products below this many multiply-adds run the direct kernel (the tiled one pays for its barriers). */
 const DIRECT_MACS = 1 << 23;
 
@@ -93,11 +142,27 @@ export function usesDirectProduct(m: number, n: number, k: number, batch: number
   return m < 16 || n < 16 || m * n * k * batch < DIRECT_MACS;
 }
 
-/** WGSL of both kernel shapes of a product, compiled on first use. */
-export function productKernels(p: TiledProduct): { tiled: () => string; direct: () => string } {
-  let tiled: string | null = null;
-  let direct: string | null = null;
-  return { tiled: () => (tiled ??= tiledKernel(p)), direct: () => (direct ??= directKernel(p)) };
+/** The WGSL of every kernel shape of a product, each made on first use. */
+export interface ProductKernels {
+  tiled: () => string;
+  direct: () => string;
+  partial: () => string;
+  combine: () => string;
+}
+
+export function productKernels(p: TiledProduct): ProductKernels {
+  const cache = new Map<string, string>();
+  const once = (key: string, make: () => string) => () => {
+    let code = cache.get(key);
+    if (code === undefined) cache.set(key, (code = make()));
+    return code;
+  };
+  return {
+    tiled: once("tiled", () => tiledKernel(p)),
+    direct: once("direct", () => directKernel(p)),
+    partial: once("partial", () => splitKernel(p, "partial")),
+    combine: once("combine", () => splitKernel(p, "combine")),
+  };
 }
 
 /**
@@ -107,7 +172,7 @@ export function productKernels(p: TiledProduct): { tiled: () => string; direct: 
 export function launchProduct(
   ctx: GpuContext,
   key: string,
-  kernels: { tiled: () => string; direct: () => string },
+  kernels: ProductKernels,
   buffers: GPUBuffer[],
   m: number,
   n: number,
@@ -118,8 +183,17 @@ export function launchProduct(
   if (m === 0 || n === 0 || batch === 0) return;
   if (batch > 65535) throw new Error(`webgpu ${key}: batch ${batch} > 65535`);
   const all = [m, n, k, batch, ...params];
-  if (usesDirectProduct(m, n, k, batch)) {
-    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil((m * n * batch) / 256));
+  const outputs = m * n * batch;
+  if (outputs < SPLIT_OUTPUTS && k >= SPLIT_K_MIN) {
+    const splits = Math.ceil(k / SPLIT_CHUNK);
+    const part = ctx.mem.alloc("float32", splits * outputs);
+    const withSplits = [...all, ...new Array<number>(SPLITS_PARAM - all.length).fill(0), splits, SPLIT_CHUNK];
+    const bound = [...buffers, ctx.mem.buffer(part)];
+    ctx.rt.launch(`${key}-partial`, kernels.partial, bound, withSplits, Math.ceil((splits * outputs) / 256));
+    ctx.rt.launch(`${key}-combine`, kernels.combine, bound, withSplits, Math.ceil(outputs / 256));
+    ctx.mem.free(part); // back to the pool; the launches recorded above run before any reuse
+  } else if (usesDirectProduct(m, n, k, batch)) {
+    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(outputs / 256));
   } else {
     ctx.rt.launch(key, kernels.tiled, buffers, all, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
   }
