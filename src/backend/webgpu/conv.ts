@@ -51,7 +51,7 @@ export function conv2d(
   bias: Storage | null,
   g: Conv2dGeometry,
 ): Storage {
-  if (depthwise.forwardApplies(g)) return depthwise.forward(ctx, x, w, bias, g);
+  if (depthwise.forwardApplies(ctx, g)) return depthwise.forward(ctx, x, w, bias, g);
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const L = g.outH * g.outW;
@@ -101,7 +101,7 @@ fn store(b: u32, row: u32, col: u32, v: f32) {
 });
 
 export function conv2dBackwardInput(ctx: GpuContext, gy: Storage, w: Storage, g: Conv2dGeometry): Storage {
-  if (depthwise.backwardInputApplies(g)) return depthwise.backwardInput(ctx, gy, w, g);
+  if (depthwise.backwardInputApplies(ctx, g)) return depthwise.backwardInput(ctx, gy, w, g);
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const dx = out(ctx, gy.dtype, g.batch * g.inChannels * g.inH * g.inW);

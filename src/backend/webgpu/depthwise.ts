@@ -18,18 +18,18 @@ export function applies(g: Conv2dGeometry): boolean {
 }
 
 /** Whether the forward (and, with the roles swapped, the input gradient) runs the direct kernel here. */
-export function forwardApplies(g: Conv2dGeometry): boolean {
+export function forwardApplies(ctx: GpuContext, g: Conv2dGeometry): boolean {
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const taps = cinG * g.kernelH * g.kernelW;
-  return applies(g) || usesDirectProduct(coutG, g.outH * g.outW, taps, g.batch * g.groups);
+  return applies(g) || usesDirectProduct(ctx, coutG, g.outH * g.outW, taps, g.batch * g.groups);
 }
 
-export function backwardInputApplies(g: Conv2dGeometry): boolean {
+export function backwardInputApplies(ctx: GpuContext, g: Conv2dGeometry): boolean {
   const cinG = g.inChannels / g.groups;
   const coutG = g.outChannels / g.groups;
   const taps = coutG * g.kernelH * g.kernelW;
-  return applies(g) || usesDirectProduct(cinG, g.inH * g.inW, taps, g.batch * g.groups);
+  return applies(g) || usesDirectProduct(ctx, cinG, g.inH * g.inW, taps, g.batch * g.groups);
 }
 
 // Parameter 0 is the element count, 1 to 3 are unused (the geometry starts at GEOMETRY_PARAM as in conv.ts).

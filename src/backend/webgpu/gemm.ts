@@ -138,8 +138,8 @@ const SPLIT_CHUNK = 256;
 const DIRECT_MACS = 1 << 23;
 
 /** Whether a product of `batch` M×K·K×N matrices runs the direct kernel rather than the tiled one. */
-export function usesDirectProduct(m: number, n: number, k: number, batch: number): boolean {
-  return m < 16 || n < 16 || m * n * k * batch < DIRECT_MACS;
+export function usesDirectProduct(ctx: GpuContext, m: number, n: number, k: number, batch: number): boolean {
+  return ctx.rt.preferDirect || m < 16 || n < 16 || m * n * k * batch < DIRECT_MACS;
 }
 
 /** The WGSL of every kernel shape of a product, each made on first use. */
@@ -192,7 +192,7 @@ export function launchProduct(
     ctx.rt.launch(`${key}-partial`, kernels.partial, bound, withSplits, Math.ceil((splits * outputs) / 256));
     ctx.rt.launch(`${key}-combine`, kernels.combine, bound, withSplits, Math.ceil(outputs / 256));
     ctx.mem.free(part); // back to the pool; the launches recorded above run before any reuse
-  } else if (usesDirectProduct(m, n, k, batch)) {
+  } else if (usesDirectProduct(ctx, m, n, k, batch)) {
     ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(outputs / 256));
   } else {
     ctx.rt.launch(key, kernels.tiled, buffers, all, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);

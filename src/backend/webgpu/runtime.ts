@@ -69,6 +69,13 @@ export class GpuRuntime {
   private paramBuffer: GPUBuffer | null = null;
   /** Buffers to return to the pool once the current batch is submitted (they were freed mid-batch). */
   private pendingRelease: GPUBuffer[] = [];
+  /**
+   * Run products with the direct (barrier-free) kernels whatever their size: the default on software
+   * adapters, where SwiftShader runs a workgroup barrier by switching between its invocations, so the
+   * tiled kernel (two barriers per 16 columns of K) costs about 1 ms per workgroup step. Tests set it to
+   * false to check the tiled kernel there too.
+   */
+  preferDirect: boolean;
   /** Launches and submissions so far (for tests and the benchmark's notes). */
   stats = { launches: 0, submits: 0, pooledHits: 0, created: 0 };
   /** The first device error or loss, reported by the next read. */
@@ -78,6 +85,7 @@ export class GpuRuntime {
     this.device = gpu.device;
     this.adapterName = gpu.adapterName;
     this.software = gpu.software;
+    this.preferDirect = gpu.software;
     this.device.addEventListener?.("uncapturederror", (e) => {
       this.deviceError ??= (e as GPUUncapturedErrorEvent).error.message;
     });
