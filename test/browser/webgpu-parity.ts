@@ -261,7 +261,7 @@ export function parityCases(S: StriateApi): ParityCase[] {
         b.conv2dBackwardInput(gy, wv, g),
         b.conv2dBackwardWeight(xv, gy, g),
       ],
-      { atol: 1e-4 },
+      { atol: 1e-4, tiled },
     );
   };
   const geometry = (
