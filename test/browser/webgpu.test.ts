@@ -50,7 +50,7 @@ it("passes every PyTorch fixture family on webgpu", { skip }, (t) => {
     assert.ok(run > 0 || f.skipped === f.cases, `${f.family}: no case ran`);
   }
   const run = report!.families.reduce((s, f) => s + f.cases - f.skipped, 0);
-  assert.ok(run >= 150, `only ${run} fixture cases ran on webgpu`);
+  assert.ok(run >= 160, `only ${run} fixture cases ran on webgpu`);
 });
 
 it("reproduces the LeNet-5 end-to-end fixture (two SGD-momentum steps) on webgpu", { skip }, (t) => {
