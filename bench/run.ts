@@ -15,7 +15,7 @@ import { oneOfList, orExit, parseCommandLine, UsageError } from "./args.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The sections of the peer comparison, for --only. */
-const SECTIONS = ["lenet", "cifar", "resnet18", "resnet50", "sgemm", "loop"] as const;
+const SECTIONS = ["lenet", "cifar", "resnet18", "resnet50", "sgemm", "loop", "webgpu"] as const;
 const COMMAND = "npm run bench --";
 const flags = parseCommandLine({
   command: COMMAND,
@@ -318,6 +318,7 @@ if (wanted("loop")) {
   measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
 }
 
+if (only?.includes("webgpu")) await (await import("./webgpu.js")).runWebGpuBench(quick); // bench/webgpu.ts
 await runPlan();
 
 // ---- tables --------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ export { setBackend, getBackend, registerBackend, listBackends, scope, memory } 
 export type { Backend, Storage, MemoryInfo } from "./backend/backend.js";
 export { initWasm, setNumThreads, getNumThreads } from "./backend/wasm/index.js";
 export type { InitWasmOptions, WasmBackend } from "./backend/wasm/index.js";
+export { initWebGpu } from "./backend/webgpu/index.js";
+export type { InitWebGpuOptions, WebGpuBackend } from "./backend/webgpu/index.js";
 export * as F from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

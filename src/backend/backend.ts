@@ -183,8 +183,16 @@ export interface Backend {
   // Storage.
   /** A storage holding a copy of `data` (its dtype follows the array). */
   fromArray(data: TypedArray): Storage;
-  /** A copy of the contents as a typed array of the storage's dtype. */
+  /**
+   * A copy of the contents as a typed array of the storage's dtype. A backend whose memory lives on a device
+   * (webgpu, `syncReads: false`) can answer only when the values are already on the host, and otherwise
+   * throws an error pointing to `readAsync` (Tensor.data()).
+   */
   toArray(storage: Storage): TypedArray;
+  /** The contents, read asynchronously (webgpu maps a GPU buffer); Tensor.data() falls back to toArray without it. */
+  readAsync?(storage: Storage): Promise<TypedArray>;
+  /** False when toArray() cannot read every storage synchronously (webgpu): callers await readAsync first. */
+  readonly syncReads?: boolean;
   /** A storage of `size` elements of `dtype`, all `value`. */
   full(dtype: DType, size: number, value: number): Storage;
   /** The values of `x` converted to `dtype`. */

@@ -198,6 +198,25 @@ export class Tensor {
     return this.backend.toArray(this.storage);
   }
 
+  /**
+   * A copy of the values as a flat typed array, read asynchronously: works on every backend, and is the way
+   * to read a tensor on webgpu (whose GPU buffers are read back asynchronously). Afterwards toArray() and
+   * item() return the same values synchronously (until the tensor is updated in place).
+   * @example const values = await logits.data();
+   */
+  async data(): Promise<TypedArray> {
+    return this.backend.readAsync ? this.backend.readAsync(this.storage) : this.toArray();
+  }
+
+  /** The single value of a one-element tensor, read asynchronously (see data()). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1)
+      throw new Error(
+        `itemAsync: tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`,
+      );
+    return (await this.data())[0];
+  }
+
   /** The values as nested JavaScript arrays. */
   toList(): NestedArray {
     const flat = this.toArray();

@@ -240,6 +240,8 @@ interface Run {
   guard: WeightGuard | null;
   /** Batches still to skip (resuming mid-epoch). */
   skip: number;
+  /** The model is on a backend that reads values asynchronously (webgpu). */
+  asyncReads: boolean;
   failure: NonFiniteLossError | null;
 }
 
@@ -268,31 +270,73 @@ function prepareRun(model: ImageModel, options: FitOptions): Run {
     forward: (x) => model.forward(x),
     guard: (options.checkFinite ?? true) ? new WeightGuard(model) : null,
     skip: options.initialBatch ?? 0,
+    asyncReads: readsAsync(model),
     failure: null,
   };
 }
 
+/** Forward and loss of one batch: the main loss plus the weighted auxiliary heads' losses. */
+function forwardLoss(run: Run, x: Tensor, y: Tensor): { total: Tensor; logits: Tensor } {
+  const { logits, aux } = splitOutput(run.forward(x));
+  checkLogits(logits, y);
+  let total = run.lossFn(logits, y);
+  for (const [name, head] of aux)
+    total = total.add(run.lossFn(head, y).mul(auxWeight(run.options.auxLossWeights, name)));
+  return { total, logits };
+}
+
+/** Backward, gradient clipping, optimizer step and (per batch) scheduler step. */
+function backwardAndStep(run: Run, total: Tensor): void {
+  const { optimizer, scheduler, clipGradNorm } = run.options;
+  total.backward();
+  if (clipGradNorm !== undefined) clipGradNorm_(run.ctx.model.parameters(), clipGradNorm);
+  optimizer.step();
+  if (scheduler && run.schedulerStep === "batch" && !run.plateauMonitor) scheduler.step();
+}
+
 /** One optimizer step in a memory scope; returns the loss and the number of correct predictions. */
 function trainStep(run: Run, x: Tensor, y: Tensor): { loss: number; correct: number } {
-  const { optimizer, scheduler } = run.options;
   // Everything the step allocates and does not keep (weights, gradients, optimizer state stay) is freed
   // on backends that manage memory (wasm).
   return scope(() => {
-    optimizer.zeroGrad();
-    const { logits, aux } = splitOutput(run.forward(x));
-    checkLogits(logits, y);
-    let total = run.lossFn(logits, y);
-    for (const [name, head] of aux)
-      total = total.add(run.lossFn(head, y).mul(auxWeight(run.options.auxLossWeights, name)));
+    run.options.optimizer.zeroGrad();
+    const { total, logits } = forwardLoss(run, x, y);
     const loss = total.item();
     if (!Number.isFinite(loss)) return { loss, correct: 0 };
-    total.backward();
-    const { clipGradNorm } = run.options;
-    if (clipGradNorm !== undefined) clipGradNorm_(run.ctx.model.parameters(), clipGradNorm);
-    optimizer.step();
-    if (scheduler && run.schedulerStep === "batch" && !run.plateauMonitor) scheduler.step();
+    backwardAndStep(run, total);
     return { loss, correct: countTopK(logits, targetLabels(y, logits.shape[1]), 1) };
   });
+}
+
+// Backends whose values can only be read asynchronously (webgpu: `syncReads: false`) take the same steps
+// with `await tensor.data()` where the loop reads a value; afterwards the synchronous reads (item(),
+// countTopK, the weight check) find the values on the host (docs/webgpu.md, "Reading values").
+
+/** Whether the model's parameters live on a backend that reads values asynchronously (webgpu). */
+function readsAsync(model: Module): boolean {
+  return model.parameters()[0]?.backend.syncReads === false;
+}
+
+/** Reads every parameter and buffer of the model once, so the weight check can read them synchronously. */
+async function fetchState(model: Module): Promise<void> {
+  await Promise.all([...model.stateDict().values()].map((t) => t.data()));
+}
+
+/**
+ * trainStep with asynchronous reads: the loss, logits and targets are read between the forward and the
+ * backward (outside a scope, since scopes are synchronous: backward frees the forward's intermediates and
+ * the backend's collector the rest), and the new state after the step for the weight check.
+ */
+async function trainStepAsync(run: Run, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number }> {
+  run.options.optimizer.zeroGrad();
+  const { total, logits } = forwardLoss(run, x, y);
+  const [lossValues] = await Promise.all([total.data(), logits.data(), y.data()]);
+  const loss = lossValues[0];
+  if (!Number.isFinite(loss)) return { loss, correct: 0 };
+  const correct = countTopK(logits, targetLabels(y, logits.shape[1]), 1);
+  scope(() => backwardAndStep(run, total));
+  if (run.guard) await fetchState(run.ctx.model);
+  return { loss, correct };
 }
 
 /** Records why training stops after a step that produced a non-finite loss or weights. */
@@ -381,7 +425,7 @@ async function trainEpoch(run: Run, epoch: number): Promise<EpochTotals> {
     }
     const stepStart = performance.now();
     totals.lastLr = ctx.lr();
-    const step = trainStep(run, x, y);
+    const step = run.asyncReads ? await trainStepAsync(run, x, y) : trainStep(run, x, y);
     const badTensor = Number.isFinite(step.loss) && run.guard ? run.guard.checkAndKeep() : null;
     if (!Number.isFinite(step.loss) || badTensor !== null) {
       if (badTensor !== null) run.guard!.restore();
@@ -474,6 +518,7 @@ async function runEpoch(run: Run, epoch: number): Promise<boolean> {
  *   scheduler: new StepLR(optimizer, { stepSize: 2 }), callbacks: [new EarlyStopping({ patience: 2 })] });
  */
 export async function fit(model: ImageModel, options: FitOptions): Promise<History> {
+  if (readsAsync(model)) await fetchState(model); // the weight check's first read
   const run = prepareRun(model, options);
   const { ctx } = run;
   const initialEpoch = options.initialEpoch ?? 0;
@@ -537,25 +582,40 @@ export async function evaluate(
   let classes = 0;
   let cm: ConfusionMatrix | undefined;
   try {
+    const asyncReads = readsAsync(model);
+    const logitsAndLoss = (x: Tensor, y: Tensor) => {
+      const logits = splitOutput(forward(x)).logits;
+      checkLogits(logits, y);
+      return { logits, loss: lossFn(logits, y) };
+    };
+    const measure = (logits: Tensor, loss: Tensor, y: Tensor) => {
+      const k = logits.shape[1];
+      const labels = targetLabels(y, k);
+      if (options.confusionMatrix) {
+        cm ??= new ConfusionMatrix(k);
+        cm.update(logits, y);
+      }
+      return {
+        loss: loss.item(),
+        classes: k,
+        correct: countTopK(logits, labels, 1),
+        correct5: k > 5 ? countTopK(logits, labels, 5) : 0,
+      };
+    };
     for await (const { x, y } of iterate(loader)) {
-      const batch = scope(() =>
-        noGrad(() => {
-          const logits = splitOutput(forward(x)).logits;
-          checkLogits(logits, y);
-          const k = logits.shape[1];
-          const labels = targetLabels(y, k);
-          if (options.confusionMatrix) {
-            cm ??= new ConfusionMatrix(k);
-            cm.update(logits, y);
-          }
-          return {
-            loss: lossFn(logits, y).item(),
-            classes: k,
-            correct: countTopK(logits, labels, 1),
-            correct5: k > 5 ? countTopK(logits, labels, 5) : 0,
-          };
-        }),
-      );
+      let batch: ReturnType<typeof measure>;
+      if (asyncReads) {
+        const { logits, loss } = noGrad(() => logitsAndLoss(x, y));
+        await Promise.all([logits.data(), loss.data(), y.data()]);
+        batch = measure(logits, loss, y);
+      } else {
+        batch = scope(() =>
+          noGrad(() => {
+            const { logits, loss } = logitsAndLoss(x, y);
+            return measure(logits, loss, y);
+          }),
+        );
+      }
       const n = y.shape[0];
       classes = batch.classes;
       count += n;

@@ -40,6 +40,12 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+/** What headless Chromium needs for WebGPU without a GPU: SwiftShader's adapter (measured in docs/webgpu.md). */
+export const WEBGPU_FLAGS = [
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--enable-unsafe-swiftshader",
+];
 const LAUNCH_MS = 60_000;
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -61,14 +67,28 @@ export interface OpenChromium {
   close(): Promise<void>;
 }
 
-export async function openChromium(): Promise<OpenChromium> {
+/** The test flags plus `extraFlags`; "--enable-gpu" among them drops "--disable-gpu" (a real GPU's WebGPU). */
+function launchFlags(extraFlags: readonly string[]): string[] {
+  const gpu = extraFlags.includes("--enable-gpu");
+  return [
+    ...CHROMIUM_FLAGS.filter((f) => !(gpu && f === "--disable-gpu")),
+    ...extraFlags.filter((f) => f !== "--enable-gpu"),
+  ];
+}
+
+/** Launches Chromium with the test flags plus `extraFlags` (e.g. WEBGPU_FLAGS) and starts the server. */
+export async function openChromium(extraFlags: readonly string[] = []): Promise<OpenChromium> {
   if (!existsSync(CHROMIUM)) throw missingChromium();
   const build = await ensureBrowserBuild();
   const server: StaticServer = await startServer();
   let browser: Browser;
   try {
     browser = await withTimeout(
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: LAUNCH_MS }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: launchFlags(extraFlags),
+        timeout: LAUNCH_MS,
+      }),
       LAUNCH_MS,
       `launching ${CHROMIUM}`,
     );

@@ -12,7 +12,6 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const TEST_DIR = join(ROOT, "test", "browser");
 
 const ISOLATION_HEADERS = {
   "Cross-Origin-Opener-Policy": "same-origin",
@@ -20,6 +19,7 @@ const ISOLATION_HEADERS = {
 };
 
 const CONTENT_TYPES: Record<string, string> = {
+  ".json": "application/json; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".map": "application/json; charset=utf-8",
   ".wasm": "application/wasm",
@@ -44,7 +44,8 @@ export interface StaticServer {
 function resolveFile(rest: string): string | null {
   const file = resolve(ROOT, "." + sep + rest);
   const inside = (dir: string) => !relative(join(ROOT, dir), file).startsWith("..");
-  if (!inside("dist") && !inside(join("build", "kernels"))) return null;
+  if (!inside("dist") && !inside(join("build", "kernels")) && !inside(join("test", "fixtures", "torch")))
+    return null;
   return file;
 }
 
@@ -61,9 +62,10 @@ async function respond(rest: string): Promise<{ body: string | Buffer; type: str
     const umd = join(ROOT, "node_modules", "protobufjs", "dist", "light", "protobuf.js");
     return { body: await readFile(umd), type: CONTENT_TYPES[".js"] };
   }
-  const testModule = /^test\/browser\/([a-z0-9-]+)\.js$/.exec(rest);
+  // Page modules of test/browser/, and the browser-safe helpers of test/helpers/ they import.
+  const testModule = /^test\/(browser|helpers)\/([a-z0-9-]+)\.js$/.exec(rest);
   if (testModule) {
-    const source = join(TEST_DIR, `${testModule[1]}.ts`);
+    const source = join(ROOT, "test", testModule[1], `${testModule[2]}.ts`);
     if (!existsSync(source) || source.endsWith(".test.ts")) return null;
     const output = ts.transpileModule(await readFile(source, "utf8"), {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },

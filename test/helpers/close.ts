@@ -3,6 +3,9 @@
 // where NaN is expected. Every numeric comparison of the suite goes through compareArrays / assertClose.
 import assert from "node:assert/strict";
 import { Tensor } from "../../src/tensor/tensor.js";
+import { compareArrays } from "./compare.js";
+
+export { compareArrays, type Comparison } from "./compare.js";
 
 export interface Tolerance {
   /** Absolute tolerance (default 1e-5, the PyTorch fixtures' tolerance). */
@@ -11,40 +14,6 @@ export interface Tolerance {
   rtol?: number;
   /** Whether a NaN where NaN is expected passes (default true for assertClose, false for compareArrays). */
   equalNan?: boolean;
-}
-
-export interface Comparison {
-  maxAbs: number;
-  /** Largest |a-b| / (atol + rtol·|b|); <= 1 passes. */
-  worstRatio: number;
-  index: number;
-}
-
-export function compareArrays(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  atol = 1e-5,
-  rtol = 1e-4,
-  equalNan = false,
-): Comparison {
-  if (actual.length !== expected.length)
-    throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let maxAbs = 0;
-  let worstRatio = 0;
-  let index = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    if (a === e || (equalNan && Number.isNaN(a) && Number.isNaN(e))) continue;
-    const diff = Math.abs(a - e);
-    const ratio = Number.isNaN(diff) ? Infinity : diff / (atol + rtol * Math.abs(e));
-    if (diff > maxAbs || Number.isNaN(diff)) maxAbs = Number.isNaN(diff) ? Infinity : diff;
-    if (ratio > worstRatio) {
-      worstRatio = ratio;
-      index = i;
-    }
-  }
-  return { maxAbs, worstRatio, index };
 }
 
 /**

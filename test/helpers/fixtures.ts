@@ -4,29 +4,14 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tensor, type Tensor } from "../../src/index.js";
+import type { FixtureCase, FixtureTensor } from "./fixture-runners.js";
 
 // The comparison lives with the other tolerance helpers; re-exported for the fixture tests that import it here.
 export { compareArrays, type Comparison } from "./close.js";
 
 export const fixtureDir = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "torch");
 
-export interface FixtureTensor {
-  shape: number[];
-  dtype: "float32" | "int32";
-  data: string;
-}
-
-export interface FixtureCase {
-  name: string;
-  op: string;
-  attrs?: Record<string, unknown>;
-  inputs: Record<string, FixtureTensor>;
-  outputs: Record<string, FixtureTensor>;
-  upstream?: Record<string, FixtureTensor>;
-  grads?: Record<string, FixtureTensor>;
-  meta?: Record<string, unknown>;
-  [key: string]: unknown;
-}
+export type { FixtureCase, FixtureTensor } from "./fixture-runners.js";
 
 export interface FixtureFile {
   family: string;
