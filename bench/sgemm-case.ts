@@ -40,10 +40,14 @@ export async function runSgemm(spec: CaseSpec): Promise<CaseResult> {
   const captured: string[] = [];
   const log = console.log;
   console.log = (...args: unknown[]) => captured.push(args.map(String).join(" "));
+  // sgemm.ts parses its own command line strictly; this process's argument is the case spec, not for it.
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
   try {
     await import("./sgemm.js");
   } finally {
     console.log = log;
+    process.argv = argv;
   }
   const table = parseSgemmTable(captured);
   // sgemm.ts measures every thread count at once; keys here are "<threads>:<shape>". The runtime picks the

@@ -9,6 +9,7 @@
 /** How prepareImage treats the picture's polarity. */
 export type InvertMode = "auto" | "yes" | "no";
 
+/** Options of prepareImage (`striate predict --invert`). */
 export interface PrepareImageOptions {
   /**
    * "auto" (default): invert a single-channel picture whose border is light (dark ink on light paper),
@@ -18,6 +19,7 @@ export interface PrepareImageOptions {
   invert?: InvertMode;
 }
 
+/** A picture made ready for a model's input, with what was done to it (printed as notes by the CLI). */
 export interface PreparedImage {
   /** [C, H, W] in [0, 1], the model's input size. */
   image: Float32Array;

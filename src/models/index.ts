@@ -408,7 +408,8 @@ const REGISTRY = [
     "unet",
     2015,
     [1, 32, 32],
-    (o) => new UNet(o),
+    // The zoo's default is the synthetic-shapes task's 4 classes (UNet alone defaults to U-Net's 2).
+    (o) => new UNet({ numClasses: 4, ...o }),
     { baseWidth: true, depth: true },
     { numClasses: 4, task: "segmentation" },
   ),

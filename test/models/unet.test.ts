@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { F, manualSeed, noGrad, optim, scope, tensor } from "../../src/index-node.js";
-import { UNet, getModel } from "../../src/models/index.js";
+import { UNet, getModel, listModels } from "../../src/models/index.js";
 import { IGNORE_LABEL, syntheticShapes } from "../../src/data/shapes.js";
 import { segmentationScores } from "../../src/train/segmentation.js";
 
@@ -12,6 +12,10 @@ test("UNet keeps the input's size, names its levels and rejects sizes it cannot 
   const model = getModel("unet", { numClasses: 4, baseWidth: 4, depth: 2, backend: "meta" });
   const x = tensor(new Float32Array(2 * 32 * 32), [2, 1, 32, 32], { backend: "meta" });
   assert.deepEqual((model as UNet).forward(x).shape, [2, 4, 32, 32]);
+  // The zoo's default class count is the one listModels() states (the synthetic shapes' 4).
+  const byDefault = getModel("unet", { baseWidth: 4, backend: "meta" });
+  const info = listModels().find((m) => m.name === "unet")!;
+  assert.equal(byDefault.forward(x).shape[1], info.numClasses);
   const names = [...model.stateDict().keys()];
   assert.ok(
     names.includes("inc.0.weight") && names.includes("ups.1.up.weight") && names.includes("outc.bias"),

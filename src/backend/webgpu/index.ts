@@ -116,6 +116,7 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
   } as WebGpuBackend;
 }
 
+/** Options of initWebGpu(): the device request (DeviceOptions) and whether webgpu becomes the default. */
 export interface InitWebGpuOptions extends DeviceOptions {
   /** Make "webgpu" the default backend for new tensors (default true). */
   setDefault?: boolean;
