@@ -62,7 +62,12 @@ export class WeightGuard {
     let values = 0;
     for (const { data } of this.saved.values()) values += data.length;
     this.snapshotEvery = Math.max(1, Math.ceil(values / SNAPSHOT_VALUES_PER_STEP));
+    // A backend that reads only asynchronously (webgpu) cannot answer a sum synchronously; fit has read the
+    // state to the host after the step, so the host copy is checked every step there.
+    this.checkOnHost = [...model.stateDict().values()].some((t) => t.backend.syncReads === false);
   }
+
+  private readonly checkOnHost: boolean;
 
   private read(): Map<string, Saved> {
     const out = new Map<string, Saved>();
@@ -81,7 +86,7 @@ export class WeightGuard {
    * last finite one when a snapshot is due).
    */
   checkAndKeep(): NonFiniteTensor | null {
-    if (this.stepsSinceSnapshot + 1 >= this.snapshotEvery) {
+    if (this.checkOnHost || this.stepsSinceSnapshot + 1 >= this.snapshotEvery) {
       // A snapshot is due: the host copy is checked value by value, with no work on the device.
       const current = this.read();
       const bad = firstNonFiniteOf(current);

@@ -15,7 +15,7 @@ test("UNet keeps the input's size, names its levels and rejects sizes it cannot 
   // The zoo's default class count is the one listModels() states (the synthetic shapes' 4).
   const byDefault = getModel("unet", { baseWidth: 4, backend: "meta" });
   const info = listModels().find((m) => m.name === "unet")!;
-  assert.equal(byDefault.forward(x).shape[1], info.numClasses);
+  assert.equal((byDefault as UNet).forward(x).shape[1], info.numClasses);
   const names = [...model.stateDict().keys()];
   assert.ok(
     names.includes("inc.0.weight") && names.includes("ups.1.up.weight") && names.includes("outc.bias"),
