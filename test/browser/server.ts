@@ -4,7 +4,7 @@
 // under /isolated/ with the COOP/COEP headers that make a page cross-origin isolated (SharedArrayBuffer,
 // threads), and under /open/ without them.
 import { createServer, type Server } from "node:http";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { spawn } from "node:child_process";
 import { extname, join, relative, resolve, sep } from "node:path";
@@ -116,12 +116,13 @@ export async function startServer(): Promise<StaticServer> {
   };
 }
 
-function sourceFiles(dir: string): string[] {
+/** Files under dir whose names match (by default TypeScript sources, not declarations). */
+function sourceFiles(dir: string, match = /(?<!\.d)\.ts$/): string[] {
   const found: string[] = [];
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) found.push(...sourceFiles(path));
-    else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) found.push(path);
+    if (statSync(path).isDirectory()) found.push(...sourceFiles(path, match));
+    else if (match.test(name)) found.push(path);
   }
   return found;
 }
@@ -135,12 +136,23 @@ export function staleBuildOutputs(): string[] {
   });
 }
 
+/** Deletes dist/ outputs whose source no longer exists (a moved or deleted file), which tsc leaves behind. */
+function removeOrphanOutputs(): void {
+  const dist = join(ROOT, "dist");
+  if (!existsSync(dist)) return;
+  for (const out of sourceFiles(dist, /\.(js|js\.map|d\.ts|d\.ts\.map)$/)) {
+    const source = join(ROOT, "src", relative(dist, out).replace(/\.(js|js\.map|d\.ts|d\.ts\.map)$/, ".ts"));
+    if (!existsSync(source)) rmSync(out);
+  }
+}
+
 /**
  * Makes dist/ match src/ (`npm run build`, i.e. tsc -p tsconfig.build.json) when any output is stale; a
  * checkout built with `npm run build` (or packed: `prepack` builds) skips it. Type errors do not stop the
  * emit (the typecheck step of `npm test` reports them); they come back as a note. Returns what it did.
  */
 export async function ensureBrowserBuild(): Promise<string> {
+  removeOrphanOutputs();
   const kernel = join(ROOT, "build", "kernels", "striate-relaxed-shared.wasm");
   if (!existsSync(kernel)) throw new Error(`${kernel} is missing: run \`npm run build:kernels\` first`);
   const stale = staleBuildOutputs();
