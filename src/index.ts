@@ -41,6 +41,7 @@ export * as explain from "./explain/index.js";
 export { importOnnx, exportOnnx, OnnxModel } from "./io/onnx.js";
 export type { OnnxExportOptions } from "./io/onnx.js";
 export { withBackwardOverride } from "./autograd/primitive.js";
+export type { Primitive } from "./ops/primitives.js";
 export type { BackwardOverride } from "./autograd/primitive.js";
 export * as tune from "./tune/index.js";
 export type { Shape } from "./tensor/shape.js";

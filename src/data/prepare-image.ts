@@ -191,8 +191,8 @@ export function letterbox(
 }
 
 /**
- * Prepares a decoded picture [C, H, W] in [0, 1] (C = the model's channels) for a model whose input is
- * [C, outH, outW]: inverts dark-on-light single-channel pictures (see `invert`), then lays it out —
+ * Prepares a decoded picture [C, H, W] in [0, 1] (C = the model's channels) for a model whose input is of
+ * shape [C, outH, outW]. It inverts dark-on-light single-channel pictures (see `invert`), then lays it out —
  * unchanged when it already has the input's size; single-channel: MNIST's crop, 20/28 box and centring by
  * mass; colour: letterboxed when its aspect ratio differs from the input's, else resized (area averaging).
  * @example

@@ -138,9 +138,12 @@ const INTRODUCED = {
 
 type Family = keyof typeof PAPERS;
 
-type CifarOptions = Omit<CifarResNetOptions, "depth">;
-type VGGFamilyOptions = Omit<VGGOptions, "depth" | "batchNorm">;
-type DenseNetFamilyOptions = Omit<DenseNetOptions, "blockConfig">;
+/** Options of the CIFAR ResNets (resnet20_cifar …): the depth is the zoo name's. */
+export type CifarOptions = Omit<CifarResNetOptions, "depth">;
+/** Options of the VGG zoo entries: depth and batch norm are the zoo name's. */
+export type VGGFamilyOptions = Omit<VGGOptions, "depth" | "batchNorm">;
+/** Options of the DenseNet zoo entries: the block configuration is the zoo name's. */
+export type DenseNetFamilyOptions = Omit<DenseNetOptions, "blockConfig">;
 
 /**
  * The options each registered model takes, by zoo name: `getModel("lenet5", { inChanels: 3 })` does not
