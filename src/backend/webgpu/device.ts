@@ -42,8 +42,13 @@ async function findGpu(): Promise<GPU> {
       `no WebGPU adapter: Node has no WebGPU of its own and the optional 'webgpu' package (Dawn) is not installed — npm install webgpu (${(e as Error).message})`,
     );
   }
-  return dawn.create([]);
+  // Dawn's instance must outlive every device made from it: were the GPU object collected, the instance
+  // would be torn down under a live device (Node crashes in SwiftShader's threads). Held for the process.
+  dawnInstance ??= dawn.create([]);
+  return dawnInstance;
 }
+
+let dawnInstance: GPU | null = null;
 
 export function adapterName(info: GPUAdapterInfo | undefined): string {
   if (!info) return "unknown adapter";
@@ -67,7 +72,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuDevice
   const adapter = await gpu.requestAdapter(options.adapter ?? { powerPreference: "high-performance" });
   if (!adapter) {
     throw new Error(
-      `no WebGPU adapter: requestAdapter() found none${isNode() ? " (Dawn needs a Vulkan, Metal or D3D12 driver; a software Vulkan such as lavapipe may lack features Dawn requires)" : " (in Chromium, enable WebGPU; headless Chromium needs --enable-unsafe-webgpu and, without a GPU, --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader)"}`,
+      `no WebGPU adapter: requestAdapter() found none${isNode() ? " (Dawn needs a Vulkan, Metal or D3D12 driver; without a GPU, SwiftShader's Vulkan driver works: on Debian, apt-get install chromium libvulkan1 and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json — docs/webgpu.md)" : " (in Chromium, enable WebGPU; headless Chromium needs --enable-unsafe-webgpu and, without a GPU, --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader)"}`,
     );
   }
   const limits = adapter.limits;
