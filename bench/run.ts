@@ -32,6 +32,12 @@ const flags = parseCommandLine({
         "and then docs/models.md is regenerated from it)",
     },
     only: { type: "string", value: "SECTIONS", help: `run only these sections: ${SECTIONS.join(",")}` },
+    "webgpu-in": {
+      type: "string",
+      value: "WHERE",
+      default: "node",
+      help: "the webgpu section: node (Dawn; beside TF.js webgpu, wasm, PyTorch) or chromium (a page)",
+    },
     zoo: { type: "boolean", help: "measure the model zoo instead of the peer comparison (see --models)" },
     models: { type: "string", value: "NAMES", help: "--zoo: only these models (comma-separated names)" },
     note: {
@@ -119,7 +125,7 @@ interface Row {
   result: CaseResult;
 }
 
-function runCase(spec: CaseSpec): Promise<CaseResult> {
+function runCase(spec: CaseSpec, timeoutMs = CASE_TIMEOUT_MS): Promise<CaseResult> {
   const python = spec.impl === "torch" ? torchPython : spec.impl === "numpy" ? numpyPython : undefined;
   if (python === null) {
     const module = spec.impl === "torch" ? "torch" : "numpy";
@@ -143,7 +149,7 @@ function runCase(spec: CaseSpec): Promise<CaseResult> {
     python !== undefined
       ? [join(here, "peers", "torch_bench.py"), JSON.stringify(spec)]
       : ["--import", "tsx", join(here, "case.ts"), JSON.stringify(spec)];
-  return spawnCase(command, commandArgs, env, CASE_TIMEOUT_MS);
+  return spawnCase(command, commandArgs, env, timeoutMs);
 }
 
 const LABELS: Record<string, string> = {
@@ -318,7 +324,12 @@ if (wanted("loop")) {
   measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
 }
 
-if (only?.includes("webgpu")) await (await import("./webgpu.js")).runWebGpuBench(quick); // bench/webgpu.ts
+const webGpuIn = orExit(() => oneOfList(COMMAND, "webgpu-in", flags["webgpu-in"], ["node", "chromium"]));
+if (webGpuIn.length !== 1) orExit(usageError("--webgpu-in takes one of: node, chromium"));
+if (only?.includes("webgpu")) {
+  const { runWebGpuBench } = await import("./webgpu.js"); // bench/webgpu.ts
+  await runWebGpuBench({ quick, runtime: webGpuIn[0] as "node" | "chromium", runCase });
+}
 await runPlan();
 
 // ---- tables --------------------------------------------------------------------------------------------
