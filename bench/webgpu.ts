@@ -83,17 +83,22 @@ export function webGpuPlan(options: { software: boolean; quick: boolean }): WebG
   ];
 }
 
-/** The case as bench/case.ts and torch_bench.py take it (their timing policy: bench/common.ts timeIt). */
+/**
+ * The case as bench/case.ts and torch_bench.py take it (their timing policy: bench/common.ts timeIt). The CPU
+ * implementations take at least 2 warm-up and 5 timed steps or 1 s: the step caps are for SwiftShader, and
+ * one CPU step on a shared machine is noise.
+ */
 export function caseSpec(c: WebGpuCase, impl: WebGpuImpl, threads: number): CaseSpec {
+  const cpu = impl === "striate-wasm" || impl === "torch";
   return {
     task: c.task,
     impl,
-    threads: impl === "striate-wasm" || impl === "torch" ? threads : 1,
+    threads: cpu ? threads : 1,
     batch: c.batch,
     size: c.size,
-    warmup: c.warmup,
-    minReps: c.steps,
-    budgetMs: c.budgetMs,
+    warmup: cpu ? Math.max(c.warmup, 2) : c.warmup,
+    minReps: cpu ? Math.max(c.steps, 5) : c.steps,
+    budgetMs: cpu ? Math.max(c.budgetMs, 1_000) : c.budgetMs,
     maxRunMs: CASE_TIMEOUT_MS,
   };
 }
@@ -153,8 +158,8 @@ export function formatWebGpuSection(
     lines.push(
       "> **Software adapter:** these figures only show that every case runs on webgpu; they say nothing about " +
         "GPU speed (SwiftShader runs WGSL on the CPU). ResNet-18 runs on 32×32 inputs and trains on batch 8 here " +
-        "(224×224, batch 32 on a GPU), with one warm-up and one timed step (its training step: one step, no " +
-        "warm-up, so shader compilation is inside). Run the same command on a machine " +
+        "(224×224, batch 32 on a GPU); webgpu cases time one step after one warm-up step (the ResNet-18 " +
+        "training step: one step, no warm-up, so shader compilation is inside). Run the same command on a machine " +
         "with a GPU for real figures.\n",
     );
   }
