@@ -71,6 +71,11 @@ const quick = flags.quick;
 const jsonOut = flags.json ?? null;
 const only =
   flags.only === undefined ? null : orExit(() => oneOfList(COMMAND, "only", flags.only!, SECTIONS));
+const webGpuIn = orExit(() => {
+  const where = flags["webgpu-in"];
+  if (where === "node" || where === "chromium") return where;
+  throw new UsageError(`${COMMAND}: --webgpu-in takes node or chromium, got '${where}' (see --help)`);
+});
 const CASE_TIMEOUT_MS = quick ? 120_000 : 300_000;
 /** Rounds over the whole plan (see runPlan). */
 const ROUNDS = quick ? 1 : 2;
@@ -324,11 +329,9 @@ if (wanted("loop")) {
   measure(section, "loop", "striate-chromium", 1, 64, "train", "slow");
 }
 
-const webGpuIn = orExit(() => oneOfList(COMMAND, "webgpu-in", flags["webgpu-in"], ["node", "chromium"]));
-if (webGpuIn.length !== 1) orExit(usageError("--webgpu-in takes one of: node, chromium"));
 if (only?.includes("webgpu")) {
   const { runWebGpuBench } = await import("./webgpu.js"); // bench/webgpu.ts
-  await runWebGpuBench({ quick, runtime: webGpuIn[0] as "node" | "chromium", runCase });
+  await runWebGpuBench({ quick, runtime: webGpuIn, runCase });
 }
 await runPlan();
 

@@ -14,36 +14,29 @@ import {
   resultKey,
   webGpuPlan,
   type SectionInfo,
+  type WebGpuCase,
 } from "../../bench/webgpu.js";
 import { spawnCase, type CaseResult } from "../../bench/common.js";
 import { openNodeWebGpu } from "../helpers/node-webgpu.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** The issue's cases as [task, batch, input side], with ResNet-18's training batch and input side. */
+const issueCases = (trainBatch: number, size: number) => [
+  ["lenet", 64, 28],
+  ["cifar", 64, 32],
+  ["resnet18-train", trainBatch, size],
+  ["resnet18", 1, size],
+  ["resnet18", 16, size],
+];
+
 test("the plan: the issue's workloads at full size on a GPU, shrunk on a software adapter", () => {
+  const shapes = (plan: WebGpuCase[]) => plan.map((c) => [c.task, c.batch, c.size]);
   const gpu = webGpuPlan({ software: false, quick: false });
-  assert.deepEqual(
-    gpu.map((c) => [c.task, c.batch, c.size]),
-    [
-      ["lenet", 64, 28],
-      ["cifar", 64, 32],
-      ["resnet18-train", 32, 224],
-      ["resnet18", 1, 224],
-      ["resnet18", 16, 224],
-    ],
-  );
+  assert.deepEqual(shapes(gpu), issueCases(32, 224));
   assert.ok(gpu.every((c) => c.steps === 10 && c.warmup === 3));
   const soft = webGpuPlan({ software: true, quick: false });
-  assert.deepEqual(
-    soft.map((c) => [c.task, c.batch, c.size]),
-    [
-      ["lenet", 64, 28],
-      ["cifar", 64, 32],
-      ["resnet18-train", 8, 32],
-      ["resnet18", 1, 32],
-      ["resnet18", 16, 32],
-    ],
-  );
+  assert.deepEqual(shapes(soft), issueCases(8, 32));
   assert.ok(soft.every((c) => c.steps === 1 && c.budgetMs === 0));
   assert.equal(soft.find((c) => c.task === "resnet18-train")!.warmup, 0);
   const smoke = webGpuPlan({ software: true, quick: true });
