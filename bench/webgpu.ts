@@ -56,9 +56,10 @@ export type WebGpuImpl = (typeof IMPLS)[number];
 
 /**
  * The cases: the issue's workloads at full size on a GPU (10 timed steps after 3 warm-up steps, or until 2 s
- * have passed); on a software adapter ResNet-18 runs on 32×32 inputs and trains on batch 8, with one
- * warm-up and one timed step, and its training step with no warm-up (SwiftShader takes minutes per step);
- * `quick` is a smoke run.
+ * have passed); on a software adapter ResNet-18 runs on 32×32 inputs and trains on batch 8, and every case
+ * times one step after one warm-up step (SwiftShader takes minutes per ResNet-18 step; its training step
+ * needs no `warmup`: every training case first runs one untimed step that checks the loss); `quick` is a
+ * smoke run.
  */
 export function webGpuPlan(options: { software: boolean; quick: boolean }): WebGpuCase[] {
   const { software, quick } = options;
@@ -158,9 +159,8 @@ export function formatWebGpuSection(
     lines.push(
       "> **Software adapter:** these figures only show that every case runs on webgpu; they say nothing about " +
         "GPU speed (SwiftShader runs WGSL on the CPU). ResNet-18 runs on 32×32 inputs and trains on batch 8 here " +
-        "(224×224, batch 32 on a GPU); webgpu cases time one step after one warm-up step (the ResNet-18 " +
-        "training step: one step, no warm-up, so shader compilation is inside). Run the same command on a machine " +
-        "with a GPU for real figures.\n",
+        "(224×224, batch 32 on a GPU); webgpu cases time one step after one warm-up step. Run the same command " +
+        "on a machine with a GPU for real figures.\n",
     );
   }
   const wasmLabel =
