@@ -524,9 +524,12 @@ if (Math.max(loadBefore, loadAfter) > cpus().length * 0.75) {
       `cores) are the least reliable. Rerun when the machine is idle.\n`,
   );
 }
-console.log(out.join("\n"));
-console.log("### Targets\n");
-console.log(table(["target", "reached", "verdict"], targets));
+if (rows.length > 0) {
+  // Without a CPU section (--only webgpu) there is nothing to tabulate or check against the targets.
+  console.log(out.join("\n"));
+  console.log("### Targets\n");
+  console.log(table(["target", "reached", "verdict"], targets));
+}
 if (jsonOut)
   writeFileSync(
     jsonOut,
