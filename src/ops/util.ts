@@ -3,10 +3,20 @@
 import type { Storage } from "../backend/backend.js";
 import { Tensor, type TensorLike, full } from "../tensor/tensor.js";
 import { formatShape, type Shape } from "../tensor/shape.js";
+import type { TypedArray } from "../tensor/dtype.js";
 
 /** Wraps a kernel result on the backend of `like`. */
 export function wrapLike(like: Tensor, storage: Storage, shape: Shape): Tensor {
   return new Tensor(storage, shape, like.backend);
+}
+
+/**
+ * The values of `t` if they can be read without waiting: always on backends that read synchronously (js,
+ * wasm); on webgpu only when they are already on the host (made from an array, or awaited). Else null.
+ */
+export function hostValues(t: Tensor): TypedArray | null {
+  if (t.backend.syncReads !== false) return t.toArray();
+  return t.backend.toArrayIfHost?.(t.storage) ?? null;
 }
 
 /** A number becomes a 0-d tensor of `like`'s dtype and backend. */
