@@ -16,7 +16,7 @@ const TOPK_WGSL = () =>
   var rank = 0u;
   for (var j = 0u; j < size; j++) {
     let u = X[base + j];
-    let ahead = select(before(v, u), before(u, v), largest);
+    let ahead = select(before(u, v), before(v, u), largest);
     if (ahead || (j < p && same(u, v))) { rank++; }
   }
   if (rank < k) { V[row * k + rank] = v; IDX[row * k + rank] = i32(p); }`,
