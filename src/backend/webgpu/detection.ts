@@ -174,7 +174,12 @@ fn poolWindow(start: i32, bin: f32, p: i32, limit: i32) -> vec2<i32> {
 
 const POOL_FORWARD_WGSL = () =>
   elementKernel(
-    [`read> X: array<f32>`, `read> R: array<f32>`, `read_write> Y: array<f32>`, `read_write> ARG: array<i32>`],
+    [
+      `read> X: array<f32>`,
+      `read> R: array<f32>`,
+      `read_write> Y: array<f32>`,
+      `read_write> ARG: array<i32>`,
+    ],
     `let o = i32(i);
   let k = o / (pChannels() * pCells()); let c = (o / pCells()) % pChannels();
   let ph = (o / pPooledW()) % pPooledH(); let pw = o % pPooledW();

@@ -119,3 +119,35 @@ test("fit's clipGradNorm runs on webgpu and trains like js", { skip }, async () 
     assert.ok(Math.abs(l - js[i]) < 1e-4 * Math.max(1, Math.abs(js[i])), `epoch ${i}: ${l} vs ${js[i]}`),
   );
 });
+
+test(
+  "BatchNorm's cumulative average (momentum null) and a LAMB step run on webgpu like js",
+  { skip },
+  async () => {
+    const run = (backend: string) => {
+      setBackend(backend);
+      try {
+        manualSeed(3);
+        const bn = new nn.BatchNorm2d(2, { momentum: null });
+        const lin = new nn.Linear(4, 2);
+        const opt = new optim.LAMB(lin.parameters(), { lr: 0.1, weightDecay: 0.01 });
+        const x = tensor(
+          Array.from({ length: 3 * 2 * 2 * 2 }, (_, i) => Math.cos(i)),
+          [3, 2, 2, 2],
+        ).mul(1);
+        for (let step = 0; step < 2; step++) {
+          const y = lin.forward(bn.forward(x).reshape([6, 4]));
+          opt.zeroGrad();
+          F.sum(F.mul(y, y)).backward();
+          opt.step();
+        }
+        return [bn.getBuffer("running_var"), lin.weight];
+      } finally {
+        setBackend("js");
+      }
+    };
+    const [gpu, js] = [run("webgpu"), run("js")];
+    await close(gpu[0], js[0], "running_var");
+    await close(gpu[1], js[1], "LAMB weight");
+  },
+);
