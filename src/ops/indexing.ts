@@ -6,7 +6,7 @@
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import { Tensor, type TensorLike, tensor } from "../tensor/tensor.js";
 import { broadcastShapes, broadcastStrides, formatShape, normalizeAxis, sizeOf } from "../tensor/shape.js";
-import { asTensor, checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { asTensor, checkCompatible, checkFloat, valuesOnHost, wrapLike } from "./util.js";
 import type { TopkGeometry } from "../backend/backend.js";
 import { expand, permute, reshape, slice } from "./movement.js";
 import { matmul } from "./matmul.js";
@@ -86,7 +86,7 @@ function lastAxisPermutation(ndim: number, axis: number): { forward: number[]; i
 
 /** Host copy of int32 indices, each checked to lie in [0, size). */
 function checkedIndices(op: string, index: Tensor, size: number, what: string): Int32Array {
-  const values = index.toArray();
+  const values = valuesOnHost(op, index, "index");
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < 0 || v >= size) {

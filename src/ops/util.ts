@@ -19,6 +19,20 @@ export function hostValues(t: Tensor): TypedArray | null {
   return t.backend.toArrayIfHost?.(t.storage) ?? null;
 }
 
+/**
+ * Values an op reads on the host (class labels it checks, indices it validates). On webgpu, values computed
+ * on the GPU must be awaited first; the error names the op and what to await.
+ */
+export function valuesOnHost(op: string, t: Tensor, name: string): TypedArray {
+  const values = hostValues(t);
+  if (values === null)
+    throw new Error(
+      `${op}: ${name} ${formatShape(t.shape)} were computed on ${t.backend.name} and ${op} reads them on the host, ` +
+        `which cannot wait for the GPU; \`await ${name}.data()\` first (the tensor then keeps a host copy)`,
+    );
+  return values;
+}
+
 /** A number becomes a 0-d tensor of `like`'s dtype and backend. */
 export function asTensor(value: TensorLike, like: Tensor, op = "asTensor"): Tensor {
   if (typeof value !== "number") return value;

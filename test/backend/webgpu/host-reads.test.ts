@@ -151,3 +151,27 @@ test(
     await close(gpu[1], js[1], "LAMB weight");
   },
 );
+
+test(
+  "ops that check labels or indices on the host name themselves and the await when those come from the GPU",
+  { skip },
+  async () => {
+    const logits = tensor([1, 2, 3, 4, 5, 6], [2, 3], { backend: "webgpu" });
+    const labels = tensor(new Int32Array([0, 2]), [2], { backend: "webgpu" }).add(0);
+    assert.throws(
+      () => F.crossEntropy(logits, labels),
+      /crossEntropy: target \[2\] were computed on webgpu .*await target\.data\(\)/,
+    );
+    assert.throws(
+      () => F.gather(logits, 1, labels.reshape([2, 1])),
+      /gather: index \[2,1\] .*await index\.data\(\)/,
+    );
+    await labels.data();
+    const loss = await F.crossEntropy(logits, labels).itemAsync();
+    assert.ok(
+      Math.abs(
+        loss - F.crossEntropy(tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor(new Int32Array([0, 2]), [2])).item(),
+      ) < 1e-5,
+    );
+  },
+);
