@@ -175,3 +175,33 @@ test(
     );
   },
 );
+
+test("saveCheckpoint saves a model trained on webgpu, with its optimizer state", { skip }, async () => {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { saveCheckpoint, loadCheckpoint } = await import("../../../src/node/checkpoint.js");
+  setBackend("webgpu");
+  let model: nn.Linear;
+  try {
+    model = new nn.Linear(3, 2);
+  } finally {
+    setBackend("js");
+  }
+  const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  F.sum(model.forward(tensor([[1, 2, 3]], [1, 3], { backend: "webgpu" }))).backward();
+  optimizer.step();
+  const dir = await mkdtemp(join(tmpdir(), "striate-webgpu-ckpt-"));
+  try {
+    await saveCheckpoint(join(dir, "last"), { model, optimizer });
+    const loaded = await loadCheckpoint(join(dir, "last"));
+    assert.deepEqual(
+      Array.from(loaded.weights.get("weight")!.toArray()),
+      Array.from(await model.weight.data()),
+    );
+    const state = (loaded.optimizerState as { state: Record<string, unknown> }).state;
+    assert.equal(Object.keys(state).length, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
