@@ -96,11 +96,25 @@ const ALIGN_FORWARD_WGSL = () =>
     ROI_WGSL + ALIGN_WGSL,
   );
 
+const outputSize = (g: RoiGeometry) => g.numRois * g.channels * g.pooledH * g.pooledW;
+const inputSize = (g: RoiGeometry) => g.batch * g.channels * g.height * g.width;
+
+/** Launches a one-thread-per-element RoI kernel over a fresh output of `size` after `inputs`; returns it. */
+function runRoi(
+  ctx: GpuContext,
+  key: string,
+  code: () => string,
+  inputs: Storage[],
+  size: number,
+  params: Param[],
+): Storage {
+  const result = out(ctx, inputs[0].dtype, size);
+  launchElements(ctx, key, code, [...inputs.map((s) => buf(ctx, s)), buf(ctx, result)], size, params);
+  return result;
+}
+
 export function roiAlign(ctx: GpuContext, x: Storage, rois: Storage, g: RoiAlignGeometry): Storage {
-  const y = out(ctx, x.dtype, g.numRois * g.channels * g.pooledH * g.pooledW);
-  const buffers = [buf(ctx, x), buf(ctx, rois), buf(ctx, y)];
-  launchElements(ctx, "roi-align", ALIGN_FORWARD_WGSL, buffers, y.size, roiParams(g, g));
-  return y;
+  return runRoi(ctx, "roi-align", ALIGN_FORWARD_WGSL, [x, rois], outputSize(g), roiParams(g, g));
 }
 
 /** Input element (n, c, h, w) of thread i; `plane` is h*width+w. */
@@ -143,10 +157,7 @@ const ALIGN_BACKWARD_WGSL = () =>
   );
 
 export function roiAlignBackward(ctx: GpuContext, gy: Storage, rois: Storage, g: RoiAlignGeometry): Storage {
-  const dx = out(ctx, gy.dtype, g.batch * g.channels * g.height * g.width);
-  const buffers = [buf(ctx, gy), buf(ctx, rois), buf(ctx, dx)];
-  launchElements(ctx, "roi-align-dx", ALIGN_BACKWARD_WGSL, buffers, dx.size, roiParams(g, g));
-  return dx;
+  return runRoi(ctx, "roi-align-dx", ALIGN_BACKWARD_WGSL, [gy, rois], inputSize(g), roiParams(g, g));
 }
 
 /** RoI pooling's rounded box of RoI k (x1, y1) and bin size (y, x); a cell's window along one side. */
@@ -208,7 +219,7 @@ export function roiPool(
   rois: Storage,
   g: RoiGeometry,
 ): { y: Storage; argmax: Storage } {
-  const size = g.numRois * g.channels * g.pooledH * g.pooledW;
+  const size = outputSize(g);
   const y = out(ctx, x.dtype, size);
   const argmax = out(ctx, "int32", size);
   const buffers = [buf(ctx, x), buf(ctx, rois), buf(ctx, y), buf(ctx, argmax)];
@@ -245,8 +256,5 @@ export function roiPoolBackward(
   rois: Storage,
   g: RoiGeometry,
 ): Storage {
-  const dx = out(ctx, gy.dtype, g.batch * g.channels * g.height * g.width);
-  const buffers = [buf(ctx, gy), buf(ctx, argmax), buf(ctx, rois), buf(ctx, dx)];
-  launchElements(ctx, "roi-pool-dx", POOL_BACKWARD_WGSL, buffers, dx.size, roiParams(g));
-  return dx;
+  return runRoi(ctx, "roi-pool-dx", POOL_BACKWARD_WGSL, [gy, argmax, rois], inputSize(g), roiParams(g));
 }
