@@ -205,3 +205,28 @@ test("saveCheckpoint saves a model trained on webgpu, with its optimizer state",
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("AveragedModel (SWA) averages a model trained on webgpu like js", { skip }, async () => {
+  const run = (backend: string) => {
+    setBackend(backend);
+    try {
+      manualSeed(5);
+      const model = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4));
+      const swa = new optim.AveragedModel(model);
+      const opt = new optim.SGD(model.parameters(), { lr: 0.2 });
+      const x = tensor([1, -2, 0.5, 3, 0, -1], [2, 3]);
+      for (let step = 0; step < 3; step++) {
+        opt.zeroGrad();
+        F.sum(F.square(model.forward(x))).backward();
+        opt.step();
+        swa.updateParameters(model);
+      }
+      return { swa, weight: [...swa.module.parameters()][0] };
+    } finally {
+      setBackend("js");
+    }
+  };
+  const [gpu, js] = [run("webgpu"), run("js")];
+  assert.equal(gpu.swa.nAveraged, 3);
+  await close(gpu.weight, js.weight, "averaged weight");
+});
