@@ -123,6 +123,36 @@ export interface BatchNormGeometry {
   spatial: number;
 }
 
+/**
+ * RoI ops over an input [batch, channels, height, width] and [numRois, 5] RoI rows (batch index, x1, y1,
+ * x2, y2) in input coordinates (times spatialScale on the map); outputs are [numRois, channels, pooledH,
+ * pooledW]. A RoI whose batch index is not an image of the input contributes nothing (ops validate it).
+ */
+export interface RoiGeometry {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  numRois: number;
+  pooledH: number;
+  pooledW: number;
+  spatialScale: number;
+}
+
+/** RoI Align (torchvision.ops.roi_align): bilinear samples per bin side (-1: adaptive) and the half-pixel shift. */
+export interface RoiAlignGeometry extends RoiGeometry {
+  samplingRatio: number;
+  aligned: boolean;
+}
+
+/** topk over the last axis of x viewed as [rows, size]: the k largest (or smallest) of each row. */
+export interface TopkGeometry {
+  rows: number;
+  size: number;
+  k: number;
+  largest: boolean;
+}
+
 /** Live memory of a backend, as reported by `memory()`. */
 export interface MemoryInfo {
   backend: string;
@@ -198,6 +228,11 @@ export interface Backend {
   readAsync?(storage: Storage): Promise<TypedArray>;
   /** False when toArray() cannot read every storage synchronously (webgpu): callers await readAsync first. */
   readonly syncReads?: boolean;
+  /**
+   * With `syncReads: false`: the contents when they are already on the host (made from an array, or read
+   * before), else null — never waits. Backends that read synchronously need not implement it.
+   */
+  toArrayIfHost?(storage: Storage): TypedArray | null;
   /** A storage of `size` elements of `dtype`, all `value`. */
   full(dtype: DType, size: number, value: number): Storage;
   /** The values of `x` converted to `dtype`. */
@@ -285,6 +320,29 @@ export interface Backend {
     training: boolean,
     g: BatchNormGeometry,
   ): { dx: Storage; dWeight: Storage; dBias: Storage };
+
+  // Detection (torchvision.ops semantics; reference code: js/detection.ts).
+  /** RoI Align forward: each output cell averages its bilinear samples of its RoI's image. */
+  roiAlign(x: Storage, rois: Storage, g: RoiAlignGeometry): Storage;
+  /** RoI Align backward: the gradient [batch, channels, height, width] from gy [numRois, channels, pooledH, pooledW]. */
+  roiAlignBackward(gy: Storage, rois: Storage, g: RoiAlignGeometry): Storage;
+  /**
+   * RoI max pooling forward: each cell's maximum (0 for an empty window) and, for the backward, its int32
+   * flat position h*width+w in the input plane (-1 when no element was taken).
+   */
+  roiPool(x: Storage, rois: Storage, g: RoiGeometry): { y: Storage; argmax: Storage };
+  /** RoI max pooling backward: routes each output gradient to the position its argmax names. */
+  roiPoolBackward(gy: Storage, argmax: Storage, rois: Storage, g: RoiGeometry): Storage;
+
+  // Selection.
+  /**
+   * The k largest (or smallest) values of each row of x [rows, size], in order, and their int32 positions
+   * in the row ([rows, k] each). Ties keep the lower position first; NaN counts as larger than any number
+   * (torch.topk).
+   */
+  topk(x: Storage, g: TopkGeometry): { values: Storage; indices: Storage };
+  /** topk backward: gy [rows, k] placed at the positions `indices` names, zeros elsewhere ([rows, size]). */
+  topkBackward(gy: Storage, indices: Storage, g: TopkGeometry): Storage;
 
   // Labels.
   /** [n] int32 labels -> [n, classes] one-hot in `dtype`; labels must already be validated. */

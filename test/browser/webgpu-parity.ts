@@ -387,6 +387,56 @@ export function parityCases(S: StriateApi): ParityCase[] {
     b.adaptiveAvgPool2dBackward(gy, adaptive),
   ]);
 
+  // Detection: RoI Align and RoI pooling, boxes inside, across and outside the map, one on the second
+  // image, one naming no image (it contributes nothing), one inverted.
+  const roiX = randn(2 * 3 * 9 * 8, 52);
+  const rois = Float32Array.of(
+    ...[0, 0.5, 1.2, 6.3, 7.9],
+    ...[1, -2, -1.5, 3.5, 4],
+    ...[1, 4.5, 5, 12, 11],
+    ...[0, 2, 2, 2.2, 2.6],
+    ...[5, 1, 1, 4, 4],
+    ...[0, 6, 7, 1, 2],
+  );
+  const roi = { batch: 2, channels: 3, height: 9, width: 8, numRois: 6, pooledH: 3, pooledW: 2 };
+  const roiGy = randn(6 * 3 * 3 * 2, 53);
+  for (const [samplingRatio, aligned, spatialScale] of [
+    [2, false, 1],
+    [-1, true, 0.5],
+    [-1, false, 1.5],
+  ] as const) {
+    const g = { ...roi, spatialScale, samplingRatio, aligned };
+    kernel(
+      `roiAlign sampling ${samplingRatio} aligned ${aligned} scale ${spatialScale}`,
+      [roiX, rois, roiGy],
+      (b, [xv, r, gy]) => [b.roiAlign(xv, r, g), b.roiAlignBackward(gy, r, g)],
+    );
+  }
+  for (const spatialScale of [1, 0.5]) {
+    const g = { ...roi, spatialScale };
+    kernel(`roiPool scale ${spatialScale}`, [roiX, rois, roiGy], (b, [xv, r, gy]) => {
+      const { y, argmax } = b.roiPool(xv, r, g);
+      return [y, argmax, b.roiPoolBackward(gy, argmax, r, g)];
+    });
+  }
+
+  // topk: rows longer than a workgroup, ties (rounded values), a NaN and infinities.
+  const topX = randn(3 * 300, 54).map((v) => Math.round(v * 4) / 4);
+  topX[17] = Number.NaN;
+  topX[301] = Number.POSITIVE_INFINITY;
+  topX[302] = Number.NEGATIVE_INFINITY;
+  for (const [k, largest] of [
+    [5, true],
+    [40, false],
+    [300, true],
+  ] as const) {
+    const g = { rows: 3, size: 300, k, largest };
+    kernel(`topk k ${k} of 300, largest ${largest}`, [topX, randn(3 * k, 55)], (b, [xv, gy]) => {
+      const { values, indices } = b.topk(xv, g);
+      return [values, indices, b.topkBackward(gy, indices, g)];
+    });
+  }
+
   // Batch norm.
   const bn = { batch: 4, channels: 3, spatial: 50 };
   const bnX = randn(600, 34, 2, 1);

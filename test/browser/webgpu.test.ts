@@ -42,15 +42,15 @@ it("finds SwiftShader's WebGPU adapter in headless Chromium", { skip }, (t) => {
 it("passes every PyTorch fixture family on webgpu", { skip }, (t) => {
   assert.ok(report!.families.length >= 10, `only ${report!.families.length} families ran`);
   for (const f of report!.families) {
-    const run = f.cases - f.skipped;
     t.diagnostic(
-      `${f.family}: ${run}/${f.cases} cases run (${f.skipped} host-side ops skipped), worst |a-b| ${f.worst.toExponential(2)}, ${Math.round(f.ms)} ms`,
+      `${f.family}: ${f.cases} cases, worst |a-b| ${f.worst.toExponential(2)}, ${Math.round(f.ms)} ms`,
     );
     assert.deepEqual(f.failures, [], `${f.family} failed on webgpu`);
-    assert.ok(run > 0 || f.skipped === f.cases, `${f.family}: no case ran`);
+    assert.ok(f.cases > 0, `${f.family}: no case ran`);
   }
-  const run = report!.families.reduce((s, f) => s + f.cases - f.skipped, 0);
-  assert.ok(run >= 160, `only ${run} fixture cases ran on webgpu`);
+  // Every case runs: RoI ops and topk are webgpu kernels, nms reads values made from arrays.
+  const run = report!.families.reduce((s, f) => s + f.cases, 0);
+  assert.ok(run >= 178, `only ${run} fixture cases ran on webgpu`);
 });
 
 it("reproduces the LeNet-5 end-to-end fixture (two SGD-momentum steps) on webgpu", { skip }, (t) => {

@@ -21,6 +21,8 @@ import { createPoolMethods } from "./pool.js";
 import { createBatchNormMethods } from "./normalization.js";
 import { createLossMethods } from "./losses.js";
 import { createOptimMethods } from "./optim.js";
+import { createDetectionMethods } from "./detection.js";
+import { createTopkMethods } from "./topk.js";
 
 /** The wasm Backend plus what only it has: its runtime (threads) and storage manager. */
 export interface WasmBackend extends Backend {
@@ -70,6 +72,8 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     ...createBatchNormMethods(cx),
     ...createLossMethods(cx),
     ...createOptimMethods(cx),
+    ...createDetectionMethods(cx),
+    ...createTopkMethods(cx),
     scope: <T>(fn: () => T, options?: ScopeOptions<T>) => storages.scope(fn, options),
     keep: (s: Storage) => storages.keep(s),
     pin: (s: Storage) => storages.pin(s),
