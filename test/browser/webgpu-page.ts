@@ -4,7 +4,7 @@
 // (test/helpers/lenet-fixture.ts), the kernel parity cases against js (webgpu-parity.ts) and fit().
 // Used by test/browser/webgpu.test.ts and by `npm run test:webgpu` (scripts/test-webgpu.ts).
 import type * as Api from "../../src/index.js";
-import { fixtureRunners, runFixtureCase, type FixtureCase } from "../helpers/fixture-runners.js";
+import { fixtureRunners, HOST_OPS, runFixtureCase, type FixtureCase } from "../helpers/fixture-runners.js";
 import { runLenetFixture } from "../helpers/lenet-fixture.js";
 import { parityCases } from "./webgpu-parity.js";
 import { fitOnBoth, type FitComparison } from "./webgpu-fit.js";
@@ -13,13 +13,6 @@ type StriateApi = typeof Api;
 
 const ENTRY = new URL("../../dist/index.js", import.meta.url).href;
 const FIXTURES = new URL("../fixtures/torch/", import.meta.url).href;
-
-/**
- * Ops that compute on the host from toArray() of a computed tensor (src/ops/detection.ts, src/ops/indexing.ts)
- * rather than through Backend kernels: on webgpu they need values that only an await can read, and throw
- * the sync-read error. Their cases are counted as skipped, by name, never silently.
- */
-export const HOST_OPS = new Set(["roi_align", "roi_pool", "topk"]);
 
 export interface FamilyResult {
   family: string;

@@ -294,3 +294,11 @@ export const HANDLED_ELSEWHERE = new Set([
   "models_extra",
   "models_forward",
 ]);
+
+/**
+ * Ops that compute on the host from toArray() of a computed tensor (src/ops/detection.ts, src/ops/indexing.ts)
+ * rather than through Backend kernels: on webgpu they need values that only an await can read, and throw
+ * the sync-read error. The webgpu fixture runs (test/browser/webgpu-page.ts in Chromium,
+ * test/backend/webgpu/fixtures.test.ts in Node) skip their cases by name, never silently.
+ */
+export const HOST_OPS = new Set(["roi_align", "roi_pool", "topk"]);
