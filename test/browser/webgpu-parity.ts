@@ -2,7 +2,7 @@
 // inputs (shapes chosen to cross tile and workgroup edges), compared with the fixtures' tolerance rule
 // (test/helpers/compare.ts). Runs on a page (webgpu-page.ts); only type imports from src/.
 import type * as Api from "../../src/index.js";
-import type { Backend, Storage, WebGpuBackend } from "../../src/index.js";
+import type { Backend, Storage } from "../../src/index.js";
 import type { Conv2dGeometry, Pool2dGeometry } from "../../src/backend/backend.js";
 import type { TypedArray } from "../../src/tensor/dtype.js";
 import { compareArrays } from "../helpers/compare.js";
@@ -35,16 +35,12 @@ function flatten(o: Outputs): [string, Storage | null][] {
 
 export function parityCases(S: StriateApi): ParityCase[] {
   const js = S.getBackend("js");
-  const gpu = S.getBackend("webgpu") as WebGpuBackend;
+  const gpu = S.getBackend("webgpu");
   const cases: ParityCase[] = [];
   const kernel = (
     name: string,
     inputs: TypedArray[],
     call: (b: Backend, s: Storage[]) => Outputs,
-    /**
-     * `tiled`: run with the runtime's preferDirect off, so that a software adapter, which otherwise runs
-     * the direct kernels, runs the tiled GEMM and the workgroup reductions too.
-     */
     tol: { atol?: number; rtol?: number; tiled?: boolean } = {},
   ) =>
     cases.push({
@@ -56,8 +52,10 @@ export function parityCases(S: StriateApi): ParityCase[] {
             inputs.map((a) => js.fromArray(a)),
           ),
         );
-        const direct = gpu.runtime.preferDirect;
-        if (tol.tiled) gpu.runtime.preferDirect = false;
+        // `tiled` runs the products on the tiled kernel even on a software adapter (runtime.preferDirect).
+        const runtime = (gpu as { runtime?: { preferDirect: boolean } }).runtime;
+        const preferDirect = runtime?.preferDirect ?? false;
+        if (runtime && tol.tiled) runtime.preferDirect = false;
         let actual: [string, Storage | null][];
         try {
           actual = flatten(
@@ -67,7 +65,7 @@ export function parityCases(S: StriateApi): ParityCase[] {
             ),
           );
         } finally {
-          gpu.runtime.preferDirect = direct;
+          if (runtime) runtime.preferDirect = preferDirect;
         }
         let worst = 0;
         for (const [i, [key, e]] of expected.entries()) {
