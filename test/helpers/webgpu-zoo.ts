@@ -155,6 +155,9 @@ export const ZOO_EXTRA: ZooCase[] = [
   },
 ];
 
+/** The subset the Chromium page trains in `npm test` (test/browser/webgpu.test.ts): LeNet-5 and two mobile models. */
+export const PAGE_ZOO = ["lenet5", "mobilenet_v3_small", "shufflenet_v2_x1_0"];
+
 /** What two fit() steps on one backend gave. */
 export interface ZooRun {
   /** The loss of each step (before its update), as onBatchEnd reports it. */
