@@ -58,11 +58,24 @@ fn ${name}(c: u32, lid: u32) -> f32 {
 const HEADER = `var<workgroup> part: array<f32, ${RWG}>;
 ${LINEAR_GROUP_WGSL}`;
 
-const STATS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+/** Bindings of the statistics kernels (workgroup and direct). */
+const STATS_BINDINGS = `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> MEAN: array<f32>;
 @group(0) @binding(3) var<storage, read_write> VAR: array<f32>;
-var<private> centre: f32;
+var<private> centre: f32;`;
+
+/** Bindings of the backward's channel sums (workgroup and direct). */
+const SUMS_BINDINGS = `@group(0) @binding(1) var<storage, read> GY: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
+@group(0) @binding(4) var<storage, read> INV: array<f32>;
+@group(0) @binding(5) var<storage, read_write> DW: array<f32>;
+@group(0) @binding(6) var<storage, read_write> DB: array<f32>;
+var<private> m: f32;
+var<private> inv: f32;`;
+
+const STATS_WGSL = () => `
+${STATS_BINDINGS}
 ${HEADER}
 ${channelSum("sumX", "X[idx]")}
 ${channelSum("sumSquares", "(X[idx] - centre) * (X[idx] - centre)")}
@@ -77,10 +90,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 
 /** One thread per channel: params 0..2 are the geometry, 3 the channel count again (the launch size). */
 const DIRECT_STATS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> MEAN: array<f32>;
-@group(0) @binding(3) var<storage, read_write> VAR: array<f32>;
-var<private> centre: f32;
+${STATS_BINDINGS}
 ${LINEAR_GROUP_WGSL}
 ${directChannelSum("sumX", "X[idx]")}
 ${directChannelSum("sumSquares", "(X[idx] - centre) * (X[idx] - centre)")}
@@ -165,14 +175,7 @@ export function batchNormForward(
 }
 
 const BACKWARD_SUMS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> GY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
-@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
-@group(0) @binding(4) var<storage, read> INV: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DW: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DB: array<f32>;
-var<private> m: f32;
-var<private> inv: f32;
+${SUMS_BINDINGS}
 ${HEADER}
 ${channelSum("sumGy", "GY[idx]")}
 ${channelSum("sumGyXhat", "GY[idx] * (X[idx] - m) * inv")}
@@ -186,14 +189,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 }`;
 
 const DIRECT_BACKWARD_SUMS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> GY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
-@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
-@group(0) @binding(4) var<storage, read> INV: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DW: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DB: array<f32>;
-var<private> m: f32;
-var<private> inv: f32;
+${SUMS_BINDINGS}
 ${LINEAR_GROUP_WGSL}
 ${directChannelSum("sumGy", "GY[idx]")}
 ${directChannelSum("sumGyXhat", "GY[idx] * (X[idx] - m) * inv")}
