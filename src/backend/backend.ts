@@ -134,6 +134,11 @@ export interface MemoryInfo {
   memoryBytes?: number;
   /** wasm: bytes in live allocator blocks, storages plus kernel workspaces. */
   heapBytes?: number;
+  /**
+   * wasm: the most `heapBytes` has been since the backend started or since `resetPeakMemory()` (torch's
+   * `max_memory_allocated`): the peak of a training step is what decides whether it fits.
+   */
+  peakHeapBytes?: number;
   /** wasm: garbage collections forced under memory pressure so far. */
   forcedCollections?: number;
   /** wasm: storages moved out of the wasm memory at the end of backward passes so far (docs/design.md). */
@@ -344,6 +349,12 @@ export interface Backend {
    */
   free?(storage: Storage): void;
   /**
+   * Frees a temporary at once: a storage the innermost open scope recorded and that is not kept (the engine
+   * calls it for each gradient of the backward pass once nothing can read it any more, so that a backward
+   * holds the gradients of its frontier rather than all of them). Anything else is left alone.
+   */
+  releaseTemporary?(storage: Storage): void;
+  /**
    * Starts a step (a backward pass); the returned function ends it, moving every storage that nobody is
    * known to own and that was allocated before the step started out of the backend's memory (its values
    * stay readable and come back on use).
@@ -351,6 +362,8 @@ export interface Backend {
   startStep?(): () => void;
   /** Live storages and bytes (and, on wasm, the memory's size), for `memory()`. */
   memory?(): MemoryInfo;
+  /** Starts `MemoryInfo.peakHeapBytes` afresh from what is live now. */
+  resetPeakMemory?(): void;
 }
 
 /** How a backend scope ends (see Backend.scope). */

@@ -30,6 +30,7 @@ export interface WasmBackend extends Backend {
   keep(storage: Storage): void;
   pin(storage: Storage): void;
   free(storage: Storage): void;
+  releaseTemporary(storage: Storage): void;
   startStep(): () => void;
   /**
    * Live storages and bytes, the memory's size, and the counts of forced collections and spilled storages.
@@ -73,7 +74,9 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     keep: (s: Storage) => storages.keep(s),
     pin: (s: Storage) => storages.pin(s),
     free: (s: Storage) => storages.freeAdopted(s),
+    releaseTemporary: (s: Storage) => storages.releaseTemporary(s),
     startStep: () => storages.startStep(),
     memory: () => storages.info(),
+    resetPeakMemory: () => rt.mem.resetPeak(),
   };
 }

@@ -112,6 +112,7 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
     scope: <T>(fn: () => T, options?: ScopeOptions<T>) => mem.scope(fn, options),
     keep: (s: Storage) => mem.keep(s),
     free: (s: Storage) => mem.freeAdopted(s),
+    releaseTemporary: (s: Storage) => mem.releaseTemporary(s),
     memory: () => mem.info(),
     startStep: () => mem.startStep(),
   } as WebGpuBackend;
