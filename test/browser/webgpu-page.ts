@@ -1,13 +1,15 @@
 // Runs on a test page (served transpiled by server.ts) with WebGPU (SwiftShader in headless Chromium): loads
 // the package's browser entry from dist/, starts the webgpu backend and runs, on it, the PyTorch fixture
 // cases of the given families (test/helpers/fixture-runners.ts), the LeNet-5 end-to-end fixture
-// (test/helpers/lenet-fixture.ts), the kernel parity cases against js (webgpu-parity.ts) and fit().
+// (test/helpers/lenet-fixture.ts), the kernel parity cases against js (webgpu-parity.ts), fit() and the
+// training of zoo models beside js (test/helpers/webgpu-zoo.ts).
 // Used by test/browser/webgpu.test.ts and by `npm run test:webgpu` (scripts/test-webgpu.ts).
 import type * as Api from "../../src/index.js";
 import { fixtureRunners, runFixtureCase, type FixtureCase } from "../helpers/fixture-runners.js";
 import { runLenetFixture } from "../helpers/lenet-fixture.js";
 import { parityCases } from "./webgpu-parity.js";
 import { fitOnBoth, type FitComparison } from "./webgpu-fit.js";
+import { trainOnBoth, ZOO_CASES, ZOO_EXTRA, type ZooComparison } from "../helpers/webgpu-zoo.js";
 
 type StriateApi = typeof Api;
 
@@ -37,6 +39,7 @@ export interface WebGpuReport {
   lenet: { worst: number; error: string | null; ms: number } | null;
   parity: ParityResult[];
   fit: FitComparison | null;
+  zoo: ZooComparison[];
   ms: number;
 }
 
@@ -74,6 +77,8 @@ export interface RunOptions {
   lenet?: boolean;
   parity?: boolean;
   fit?: boolean;
+  /** Zoo models to train on webgpu and js (names of ZOO_CASES or ZOO_EXTRA). */
+  zoo?: string[];
 }
 
 export async function run(options: RunOptions): Promise<WebGpuReport> {
@@ -103,5 +108,11 @@ export async function run(options: RunOptions): Promise<WebGpuReport> {
     }
   }
   const fit = options.fit ? await fitOnBoth(S) : null;
-  return { adapter, software, families, lenet, parity, fit, ms: performance.now() - t0 };
+  const zoo: ZooComparison[] = [];
+  for (const name of options.zoo ?? []) {
+    const c = [...ZOO_CASES, ...ZOO_EXTRA].find((z) => z.name === name);
+    if (!c) throw new Error(`webgpu page: no zoo case '${name}'`);
+    zoo.push(await trainOnBoth(S, c));
+  }
+  return { adapter, software, families, lenet, parity, fit, zoo, ms: performance.now() - t0 };
 }

@@ -52,12 +52,21 @@ export function parityCases(S: StriateApi): ParityCase[] {
             inputs.map((a) => js.fromArray(a)),
           ),
         );
-        const actual = flatten(
-          call(
-            gpu,
-            inputs.map((a) => gpu.fromArray(a)),
-          ),
-        );
+        // `tiled` runs the products on the tiled kernel even on a software adapter (runtime.preferDirect).
+        const runtime = (gpu as { runtime?: { preferDirect: boolean } }).runtime;
+        const preferDirect = runtime?.preferDirect ?? false;
+        if (runtime && tol.tiled) runtime.preferDirect = false;
+        let actual: [string, Storage | null][];
+        try {
+          actual = flatten(
+            call(
+              gpu,
+              inputs.map((a) => gpu.fromArray(a)),
+            ),
+          );
+        } finally {
+          if (runtime) runtime.preferDirect = preferDirect;
+        }
         let worst = 0;
         for (const [i, [key, e]] of expected.entries()) {
           const a = actual[i][1];
@@ -442,27 +451,57 @@ export function parityCases(S: StriateApi): ParityCase[] {
   const bnX = randn(600, 34, 2, 1);
   const bnGy = randn(600, 35);
   const stats = [randn(3, 36), randn(3, 37).map((v) => Math.abs(v) + 0.5), randn(3, 38), randn(3, 39)];
-  kernel("batchNormStats", [bnX], (b, [xv]) => b.batchNormStats(xv, bn));
-  kernel("batchNormStats of 1000 ± 0.1", [randn(600, 40, 0.1, 1000)], (b, [xv]) => b.batchNormStats(xv, bn), {
-    atol: 1e-4,
-    rtol: 1e-3,
-  });
+  // 600 values per channel: one workgroup per channel on a GPU, one thread per channel on a software
+  // adapter; `tiled` runs the workgroup kernels there too. 128 values (short) always run one thread each.
+  for (const tiled of [false, true]) {
+    const how = tiled ? " (workgroup kernels)" : "";
+    kernel(`batchNormStats${how}`, [bnX], (b, [xv]) => b.batchNormStats(xv, bn), { tiled });
+    kernel(
+      `batchNormStats of 1000 ± 0.1${how}`,
+      [randn(600, 40, 0.1, 1000)],
+      (b, [xv]) => b.batchNormStats(xv, bn),
+      { atol: 1e-4, rtol: 1e-3, tiled },
+    );
+  }
+  const shortBn = { batch: 2, channels: 300, spatial: 64 };
+  kernel("batchNormStats, 300 short channels", [randn(2 * 300 * 64, 43, 2, 1)], (b, [xv]) =>
+    b.batchNormStats(xv, shortBn),
+  );
   kernel("batchNormForward with and without affine", [bnX, ...stats], (b, [xv, m, inv, w, bias]) => [
     b.batchNormForward(xv, m, inv, w, bias, bn),
     b.batchNormForward(xv, m, inv, null, null, bn),
   ]);
-  for (const training of [true, false]) {
+  for (const [training, tiled] of [
+    [true, false],
+    [false, false],
+    [true, true],
+  ]) {
     kernel(
-      `batchNormBackward training ${training}`,
+      `batchNormBackward training ${training}${tiled ? " (workgroup kernels)" : ""}`,
       [bnGy, bnX, ...stats],
       (b, [gy, xv, m, inv, w]) =>
         [
           b.batchNormBackward(gy, xv, m, inv, w, training, bn),
           b.batchNormBackward(gy, xv, m, inv, null, training, bn),
         ].flatMap((o) => [o.dx, o.dWeight, o.dBias]),
-      { atol: 1e-4 },
+      { atol: 1e-4, tiled },
     );
   }
+  kernel(
+    "batchNormBackward, 300 short channels",
+    [
+      randn(2 * 300 * 64, 44),
+      randn(2 * 300 * 64, 45, 2, 1),
+      randn(300, 46),
+      randn(300, 47).map((v) => Math.abs(v) + 0.5),
+      randn(300, 48),
+    ],
+    (b, [gy, xv, m, inv, w]) => {
+      const o = b.batchNormBackward(gy, xv, m, inv, w, true, shortBn);
+      return [o.dx, o.dWeight, o.dBias];
+    },
+    { atol: 1e-4 },
+  );
 
   // Loss.
   const logits = randn(6 * 11, 41, 3);
