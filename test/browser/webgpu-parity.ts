@@ -52,12 +52,21 @@ export function parityCases(S: StriateApi): ParityCase[] {
             inputs.map((a) => js.fromArray(a)),
           ),
         );
-        const actual = flatten(
-          call(
-            gpu,
-            inputs.map((a) => gpu.fromArray(a)),
-          ),
-        );
+        // `tiled` runs the products on the tiled kernel even on a software adapter (runtime.preferDirect).
+        const runtime = (gpu as { runtime?: { preferDirect: boolean } }).runtime;
+        const preferDirect = runtime?.preferDirect ?? false;
+        if (runtime && tol.tiled) runtime.preferDirect = false;
+        let actual: [string, Storage | null][];
+        try {
+          actual = flatten(
+            call(
+              gpu,
+              inputs.map((a) => gpu.fromArray(a)),
+            ),
+          );
+        } finally {
+          if (runtime) runtime.preferDirect = preferDirect;
+        }
         let worst = 0;
         for (const [i, [key, e]] of expected.entries()) {
           const a = actual[i][1];
@@ -314,6 +323,12 @@ export function parityCases(S: StriateApi): ParityCase[] {
     false,
   );
   conv(
+    "depthwise multiplier 2 stride 2 (tiled: the weight gradient's workgroup reduction)",
+    geometry({ inChannels: 3, outChannels: 6, inH: 8, inW: 8, strideH: 2, strideW: 2, groups: 3 }),
+    false,
+    true,
+  );
+  conv(
     "1×1 projection stride 2",
     geometry({
       inChannels: 5,
@@ -332,6 +347,49 @@ export function parityCases(S: StriateApi): ParityCase[] {
   conv(
     "3×3 16→64 channels on 24×24 (tiled kernel)",
     geometry({ inChannels: 16, outChannels: 64, inH: 24, inW: 24 }),
+    true,
+    true,
+  );
+  // The weight gradient sums over several chunks of output rows (depthwise.ts: 1,024 per thread), the
+  // last one partial; 3 output channels per thread.
+  conv(
+    "weight gradient over several row chunks",
+    geometry({ batch: 3, inChannels: 2, outChannels: 6, inH: 40, inW: 36 }),
+    true,
+  );
+  // Padding wider than the kernel's reach: whole rows and columns of outputs read only padding.
+  conv(
+    "padding beyond the kernel, stride 3×2, dilation 2×1",
+    geometry({
+      inChannels: 2,
+      outChannels: 5,
+      inH: 7,
+      inW: 6,
+      kernelH: 2,
+      kernelW: 3,
+      padH: 3,
+      padW: 2,
+      strideH: 3,
+      strideW: 2,
+      dilationH: 2,
+    }),
+    false,
+  );
+  conv(
+    "stride 2 dilation 2 groups 2, 32 channels (tiled kernel)",
+    geometry({
+      inChannels: 32,
+      outChannels: 32,
+      inH: 10,
+      inW: 9,
+      strideH: 2,
+      strideW: 2,
+      dilationH: 2,
+      dilationW: 2,
+      padH: 2,
+      padW: 1,
+      groups: 2,
+    }),
     true,
     true,
   );

@@ -21,7 +21,20 @@ export interface TiledProduct {
   /** fn loadA(b: u32, row: u32, k: u32) -> f32, fn loadB(b: u32, k: u32, col: u32) -> f32 and
    * fn store(b: u32, row: u32, col: u32, v: f32), plus anything they need; M, N, K are params 0, 1, 2. */
   functions: string;
+  /**
+   * Optional fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32, the direct kernels' sum of
+   * loadA·loadB over [k0, k1): a caller whose elements lie at fixed strides walks them without computing
+   * each address anew (the default calls loadA and loadB per k).
+   */
+  dot?: string;
 }
+
+const DEFAULT_DOT = `
+fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32 {
+  var acc = 0.0;
+  for (var k = k0; k < k1; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
+  return acc;
+}`;
 
 /** WGSL of the tiled product C[b] (M×N) = A[b] (M×K) · B[b] (K×N), batch index from workgroup z. */
 export function tiledKernel(p: TiledProduct): string {
@@ -72,6 +85,7 @@ export function directKernel(p: TiledProduct): string {
   return `
 ${p.bindings}
 ${p.functions}
+${p.dot ?? DEFAULT_DOT}
 ${LINEAR_GROUP_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -79,9 +93,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: ve
   let e = linearGroup(wg, count) * 256u + lid;
   if (e >= M * N * pu(${PRODUCT_BATCH_PARAM}u)) { return; }
   let b = e / (M * N); let row = (e / N) % M; let col = e % N;
-  var acc = 0.0;
-  for (var k = 0u; k < K; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
-  store(b, row, col, acc);
+  store(b, row, col, dotK(b, row, col, 0u, K));
 }`;
 }
 
@@ -102,9 +114,7 @@ export function splitKernel(p: TiledProduct, pass: "partial" | "combine"): strin
       ? `if (e >= total * pu(${SPLITS_PARAM}u)) { return; }
   let f = e % total; let k0 = (e / total) * pu(${CHUNK_PARAM}u); let k1 = min(K, k0 + pu(${CHUNK_PARAM}u));
   let b = f / (M * N); let row = (f / N) % M; let col = f % N;
-  var acc = 0.0;
-  for (var k = k0; k < k1; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
-  PART[e] = acc;
+  PART[e] = dotK(b, row, col, k0, k1);
   if (K == 0xffffffffu) { store(0u, 0u, 0u, 0.0); }`
       : `if (e >= total) { return; }
   var acc = 0.0;
@@ -115,6 +125,7 @@ export function splitKernel(p: TiledProduct, pass: "partial" | "combine"): strin
 ${p.bindings}
 @group(0) @binding(${part}) var<storage, read_write> PART: array<f32>;
 ${p.functions}
+${p.dot ?? DEFAULT_DOT}
 ${LINEAR_GROUP_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -136,6 +147,11 @@ const SPLIT_CHUNK = 256;
 
 /** Products below this many multiply-adds run the direct kernel (the tiled one pays for its barriers). */
 const DIRECT_MACS = 1 << 23;
+
+/** Whether a product with `outputs` elements of C over a K of `k` splits K across threads. */
+export function splitsK(outputs: number, k: number): boolean {
+  return outputs < SPLIT_OUTPUTS && k >= SPLIT_K_MIN;
+}
 
 /** Whether a product of `batch` M×K·K×N matrices runs the direct kernel rather than the tiled one. */
 export function usesDirectProduct(ctx: GpuContext, m: number, n: number, k: number, batch: number): boolean {
@@ -184,7 +200,7 @@ export function launchProduct(
   if (batch > 65535) throw new Error(`webgpu ${key}: batch ${batch} > 65535`);
   const all = [m, n, k, batch, ...params];
   const outputs = m * n * batch;
-  if (outputs < SPLIT_OUTPUTS && k >= SPLIT_K_MIN) {
+  if (splitsK(outputs, k)) {
     const splits = Math.ceil(k / SPLIT_CHUNK);
     const part = ctx.mem.alloc("float32", splits * outputs);
     const withSplits = [...all, ...new Array<number>(SPLITS_PARAM - all.length).fill(0), splits, SPLIT_CHUNK];
@@ -211,6 +227,15 @@ const GEMM_KERNELS = productKernels({
 fn loadA(b: u32, row: u32, k: u32) -> f32 { return A[b * pu(8u) + row * pu(4u) + k * pu(5u)]; }
 fn loadB(b: u32, k: u32, col: u32) -> f32 { return B[b * pu(9u) + k * pu(6u) + col * pu(7u)]; }
 fn store(b: u32, row: u32, col: u32, v: f32) { C[(b * pu(0u) + row) * pu(1u) + col] = v; }`,
+  dot: `
+fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32 {
+  let strideA = pu(5u); let strideB = pu(6u);
+  var ia = b * pu(8u) + row * pu(4u) + k0 * strideA;
+  var ib = b * pu(9u) + k0 * strideB + col * pu(7u);
+  var acc = 0.0;
+  for (var k = k0; k < k1; k++) { acc += A[ia] * B[ib]; ia += strideA; ib += strideB; }
+  return acc;
+}`,
 });
 
 export function gemm(ctx: GpuContext, a: Storage, b: Storage, g: GemmGeometry): Storage {
