@@ -43,35 +43,65 @@ export function channelBlock(n: number): number {
   return [4, 3, 2, 1].find((b) => n % b === 0)!;
 }
 
+/** Columns a thread of the forward or input gradient computes together (it loads each weight once for all). */
+export function columnBlock(outW: number): number {
+  return Math.min(4, outW);
+}
+
 /** WGSL lines `template` for b = 0 … count−1, with `$` replaced by b. */
 const unrolled = (count: number, template: string) =>
   Array.from({ length: count }, (_, b) => template.replaceAll("$", String(b))).join(" ");
 
-// Parameters: 0 the thread count (outputs / CB), 1 whether BIAS is real. A thread computes CB output
-// channels co0 … co0+CB−1 of one output position.
-const forwardWgsl = (g: Conv2dGeometry, cb: number) => () =>
+/** WGSL lines `template` for every (b, p) of a cb × pb block, with `$b` and `$p` replaced. */
+const block = (cb: number, pb: number, template: string) =>
+  Array.from({ length: cb * pb }, (_, e) =>
+    template.replaceAll("$b", String(Math.floor(e / pb))).replaceAll("$p", String(e % pb)),
+  ).join(" ");
+
+/** WGSL storing a cb × pb block column by column, each only if it lies inside the output row. */
+const storeColumns = (
+  cb: number,
+  pb: number,
+  first: string,
+  width: string,
+  store: (b: number, p: number) => string,
+) =>
+  Array.from({ length: pb }, (_, p) => {
+    const lines = Array.from({ length: cb }, (_, b) => store(b, p)).join(" ");
+    return p === 0 ? lines : `if (${first} + ${p} < ${width}) { ${lines} }`;
+  }).join("\n  ");
+
+// Parameters: 0 the thread count, 1 whether BIAS is real. A thread computes CB output channels
+// co0 … co0+CB−1 at PB output columns ow0 … ow0+PB−1 of one row: per tap and input channel it loads CB
+// weights and PB inputs for CB·PB multiply-adds. Taps whose row falls outside the image are skipped
+// (a range found once); a column outside it reads a clamped index and contributes 0.
+const forwardWgsl = (g: Conv2dGeometry, cb: number, pb: number) => () =>
   elementKernel(
     [`read> X: array<f32>`, `read> W: array<f32>`, `read> BIAS: array<f32>`, `read_write> Y: array<f32>`],
-    `let ow = i32(i % OUT_W); let oh = i32((i / OUT_W) % OUT_H);
-  let co0 = i32((i / L) % (OUT_C / ${cb})) * ${cb}; let n = i32(i / (L * (OUT_C / ${cb})));
-  ${unrolled(cb, "var acc$ = 0.0;")}
-  if (pu(1u) != 0u) { ${unrolled(cb, "acc$ = BIAS[co0 + $];")} }
-  let ih0 = oh * STRIDE_H - PAD_H; let iw0 = ow * STRIDE_W - PAD_W;
-  let ki1 = min(K_H, ${ceilPos("IN_H - ih0", g.dilationH)}); let kj1 = min(K_W, ${ceilPos("IN_W - iw0", g.dilationW)});
-  let xBase = (n * IN_C + (co0 / COUT_G) * CIN_G) * IN_PLANE + ih0 * IN_W + iw0;
+    `const OWB = ${Math.ceil(g.outW / pb)}; const COB = OUT_C / ${cb};
+  let ow0 = i32(i % OWB) * ${pb}; let oh = i32((i / OWB) % OUT_H);
+  let co0 = i32((i / (OWB * OUT_H)) % COB) * ${cb}; let n = i32(i / (OWB * OUT_H * COB));
+  ${block(cb, pb, "var acc$b$p = 0.0;")}
+  if (pu(1u) != 0u) { ${block(cb, pb, "acc$b$p = BIAS[co0 + $b];")} }
+  let ih0 = oh * STRIDE_H - PAD_H; let iwBase = ow0 * STRIDE_W - PAD_W;
+  let ki1 = min(K_H, ${ceilPos("IN_H - ih0", g.dilationH)});
+  let xBase = (n * IN_C + (co0 / COUT_G) * CIN_G) * IN_PLANE;
   for (var ki = ${ceilPos("-ih0", g.dilationH)}; ki < ki1; ki++) {
-    for (var kj = ${ceilPos("-iw0", g.dilationW)}; kj < kj1; kj++) {
-      var xi = xBase + ki * DIL_H * IN_W + kj * DIL_W;
+    let xRow = xBase + (ih0 + ki * DIL_H) * IN_W;
+    for (var kj = 0; kj < K_W; kj++) {
+      ${unrolled(pb, "let iw$ = iwBase + $ * STRIDE_W + kj * DIL_W; let in$ = iw$ >= 0 && iw$ < IN_W; let col$ = clamp(iw$, 0, IN_W - 1);")}
+      var xi = xRow;
       var wi = co0 * CIN_G * TAPS + ki * K_W + kj;
       for (var c = 0; c < CIN_G; c++) {
-        let xv = X[xi];
-        ${unrolled(cb, "acc$ += W[wi + $ * CIN_G * TAPS] * xv;")}
+        ${unrolled(pb, "let x$ = select(0.0, X[xi + col$], in$);")}
+        ${unrolled(cb, "let w$ = W[wi + $ * CIN_G * TAPS];")}
+        ${block(cb, pb, "acc$b$p += w$b * x$p;")}
         xi += IN_PLANE; wi += TAPS;
       }
     }
   }
-  let yi = (n * OUT_C + co0) * L + oh * OUT_W + ow;
-  ${unrolled(cb, "Y[yi + $ * L] = acc$;")}`,
+  let yi = (n * OUT_C + co0) * L + oh * OUT_W + ow0;
+  ${storeColumns(cb, pb, "ow0", "OUT_W", (b, p) => `Y[yi + ${b} * L + ${p}] = acc${b}${p};`)}`,
     geometryWgsl(g),
   );
 
@@ -84,58 +114,54 @@ export function forward(
 ): Storage {
   const y = out(ctx, x.dtype, g.batch * g.outChannels * g.outH * g.outW);
   const cb = channelBlock(g.outChannels / g.groups);
+  const pb = columnBlock(g.outW);
+  const threads = (g.batch * g.outChannels * g.outH * Math.ceil(g.outW / pb)) / cb;
   const buffers = [buf(ctx, x), buf(ctx, w), buf(ctx, bias ?? w), buf(ctx, y)];
   const key = `conv2d-direct|${geometryKey(g)}`;
-  launchElements(ctx, key, forwardWgsl(g, cb), buffers, y.size / cb, [bias ? 1 : 0]);
+  launchElements(ctx, key, forwardWgsl(g, cb, pb), buffers, threads, [bias ? 1 : 0]);
   return y;
 }
 
-/** WGSL: `continue` unless tap k of a window reads input position `pos` from an output `o` (then defined). */
-const outputOf = (
-  o: string,
-  pos: string,
-  k: string,
-  pad: string,
-  dil: string,
-  stride: string,
-  size: string,
-) =>
-  `let t${o} = ${pos} + ${pad} - ${k} * ${dil};
-      if (t${o} < 0 || t${o} % ${stride} != 0 || t${o} / ${stride} >= ${size}) { continue; }
-      let ${o} = t${o} / ${stride};`;
-
-// Parameter 0: the thread count (inputs / CB). A thread computes CB input channels ci0 … ci0+CB−1 of one
-// input position.
-const backwardInputWgsl = (g: Conv2dGeometry, cb: number) => () =>
+// Parameter 0: the thread count. A thread computes CB input channels ci0 … ci0+CB−1 at PB input columns
+// iw0 … iw0+PB−1 of one row, gathering from the outputs whose window holds them: per tap and output
+// channel of the group it loads CB weights and PB output gradients. A tap row that reads this input row
+// from no output is skipped; a column that reads none contributes 0 (a clamped index, masked).
+const backwardInputWgsl = (g: Conv2dGeometry, cb: number, pb: number) => () =>
   elementKernel(
     [`read> GY: array<f32>`, `read> W: array<f32>`, `read_write> DX: array<f32>`],
-    `let iw = i32(i % IN_W); let ih = i32((i / IN_W) % IN_H);
-  let ci0 = i32((i / IN_PLANE) % (IN_C / ${cb})) * ${cb}; let n = i32(i / (IN_PLANE * (IN_C / ${cb})));
+    `const IWB = ${Math.ceil(g.inW / pb)}; const CIB = IN_C / ${cb};
+  let iw0 = i32(i % IWB) * ${pb}; let ih = i32((i / IWB) % IN_H);
+  let ci0 = i32((i / (IWB * IN_H)) % CIB) * ${cb}; let n = i32(i / (IWB * IN_H * CIB));
   let grp = ci0 / CIN_G;
-  ${unrolled(cb, "var acc$ = 0.0;")}
+  ${block(cb, pb, "var acc$b$p = 0.0;")}
   for (var ki = 0; ki < K_H; ki++) {
-    ${outputOf("oh", "ih", "ki", "PAD_H", "DIL_H", "STRIDE_H", "OUT_H")}
+    let th = ih + PAD_H - ki * DIL_H;
+    if (th < 0 || th % STRIDE_H != 0 || th / STRIDE_H >= OUT_H) { continue; }
+    let gRow = ((n * OUT_C + grp * COUT_G) * OUT_H + th / STRIDE_H) * OUT_W;
     for (var kj = 0; kj < K_W; kj++) {
-      ${outputOf("ow", "iw", "kj", "PAD_W", "DIL_W", "STRIDE_W", "OUT_W")}
-      var gi = ((n * OUT_C + grp * COUT_G) * OUT_H + oh) * OUT_W + ow;
+      ${unrolled(pb, "let tw$ = iw0 + $ + PAD_W - kj * DIL_W; let in$ = tw$ >= 0 && tw$ % STRIDE_W == 0 && tw$ / STRIDE_W < OUT_W; let col$ = clamp(tw$ / STRIDE_W, 0, OUT_W - 1);")}
+      var gi = gRow;
       var wi = (grp * COUT_G * CIN_G + ci0 % CIN_G) * TAPS + ki * K_W + kj;
       for (var m = 0; m < COUT_G; m++) {
-        let gv = GY[gi];
-        ${unrolled(cb, "acc$ += W[wi + $ * TAPS] * gv;")}
+        ${unrolled(pb, "let g$ = select(0.0, GY[gi + col$], in$);")}
+        ${unrolled(cb, "let w$ = W[wi + $ * TAPS];")}
+        ${block(cb, pb, "acc$b$p += w$b * g$p;")}
         gi += L; wi += CIN_G * TAPS;
       }
     }
   }
-  let xi = (n * IN_C + ci0) * IN_PLANE + ih * IN_W + iw;
-  ${unrolled(cb, "DX[xi + $ * IN_PLANE] = acc$;")}`,
+  let xi = (n * IN_C + ci0) * IN_PLANE + ih * IN_W + iw0;
+  ${storeColumns(cb, pb, "iw0", "IN_W", (b, p) => `DX[xi + ${b} * IN_PLANE + ${p}] = acc${b}${p};`)}`,
     geometryWgsl(g),
   );
 
 export function backwardInput(ctx: GpuContext, gy: Storage, w: Storage, g: Conv2dGeometry): Storage {
   const dx = out(ctx, gy.dtype, g.batch * g.inChannels * g.inH * g.inW);
   const cb = channelBlock(g.inChannels / g.groups);
+  const pb = columnBlock(g.inW);
+  const threads = (g.batch * g.inChannels * g.inH * Math.ceil(g.inW / pb)) / cb;
   const buffers = [buf(ctx, gy), buf(ctx, w), buf(ctx, dx)];
-  launchElements(ctx, `conv2d-dx-direct|${geometryKey(g)}`, backwardInputWgsl(g, cb), buffers, dx.size / cb);
+  launchElements(ctx, `conv2d-dx-direct|${geometryKey(g)}`, backwardInputWgsl(g, cb, pb), buffers, threads);
   return dx;
 }
 
