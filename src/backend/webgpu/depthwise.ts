@@ -168,31 +168,34 @@ export function backwardInput(ctx: GpuContext, gy: Storage, w: Storage, g: Conv2
 /** Multiply-adds each thread of the split weight gradient sums per output channel (in whole output rows). */
 const DW_CHUNK_MACS = 1024;
 
-// Parameters: 0 the thread count (chunks × weights / CB), 1 the batch, 2 output rows per chunk. A thread
-// sums CB output channels co0 … co0+CB−1 of one input channel and tap over its chunk of output rows.
+// Parameters: 0 the thread count (chunks × weights / (CB·kW)), 1 the batch, 2 output rows per chunk. A
+// thread sums CB output channels co0 … co0+CB−1 and the kW taps of one input channel and tap row over its
+// chunk of output rows: per output position it loads CB output gradients and kW inputs (a column outside
+// the image reads a clamped index, masked) for CB·kW multiply-adds.
 const backwardWeightWgsl = (g: Conv2dGeometry, cb: number) => () =>
   elementKernel(
     [`read> X: array<f32>`, `read> GY: array<f32>`, `read_write> OUT: array<f32>`],
-    `let f = i % (OUT_C / ${cb} * CIN_G * TAPS); let chunk = i32(i / (OUT_C / ${cb} * CIN_G * TAPS));
-  let kj = i32(f % K_W); let ki = i32((f / K_W) % K_H); let c = i32((f / TAPS) % CIN_G);
-  let co0 = i32(f / (CIN_G * TAPS)) * ${cb}; let ci = (co0 / COUT_G) * CIN_G + c;
+    `const ROWS_OF_TAPS = OUT_C / ${cb} * CIN_G * K_H;
+  let f = i % ROWS_OF_TAPS; let chunk = i32(i / ROWS_OF_TAPS);
+  let ki = i32(f % K_H); let c = i32((f / K_H) % CIN_G);
+  let co0 = i32(f / (CIN_G * K_H)) * ${cb}; let ci = (co0 / COUT_G) * CIN_G + c;
   let oh0 = ${ceilPos("PAD_H - ki * DIL_H", g.strideH)}; let oh1 = min(OUT_H, ${ceilPos("IN_H + PAD_H - ki * DIL_H", g.strideH)});
-  let ow0 = ${ceilPos("PAD_W - kj * DIL_W", g.strideW)}; let ow1 = min(OUT_W, ${ceilPos("IN_W + PAD_W - kj * DIL_W", g.strideW)});
   let rows = pi(2u); let r1 = min(pi(1u) * OUT_H, (chunk + 1) * rows);
-  ${unrolled(cb, "var acc$ = 0.0;")}
+  ${block(cb, g.kernelW, "var acc$b$p = 0.0;")}
   for (var r = chunk * rows; r < r1; r++) {
     let n = r / OUT_H; let oh = r % OUT_H;
     if (oh < oh0 || oh >= oh1) { continue; }
-    var gi = ((n * OUT_C + co0) * OUT_H + oh) * OUT_W + ow0;
-    var xi = ((n * IN_C + ci) * IN_H + oh * STRIDE_H - PAD_H + ki * DIL_H) * IN_W + ow0 * STRIDE_W - PAD_W + kj * DIL_W;
-    for (var ow = ow0; ow < ow1; ow++) {
-      let xv = X[xi];
-      ${unrolled(cb, "acc$ += GY[gi + $ * L] * xv;")}
-      gi += 1; xi += STRIDE_W;
+    var gi = ((n * OUT_C + co0) * OUT_H + oh) * OUT_W;
+    let xRow = ((n * IN_C + ci) * IN_H + oh * STRIDE_H - PAD_H + ki * DIL_H) * IN_W;
+    for (var ow = 0; ow < OUT_W; ow++) {
+      ${unrolled(g.kernelW, "let iw$ = ow * STRIDE_W - PAD_W + $ * DIL_W; let x$ = select(0.0, X[xRow + clamp(iw$, 0, IN_W - 1)], iw$ >= 0 && iw$ < IN_W);")}
+      ${unrolled(cb, "let g$ = GY[gi + $ * L];")}
+      ${block(cb, g.kernelW, "acc$b$p += g$b * x$p;")}
+      gi += 1;
     }
   }
-  let o = u32(chunk) * (OUT_C * CIN_G * TAPS) + u32(co0 * CIN_G * TAPS + c * TAPS + ki * K_W + kj);
-  ${unrolled(cb, "OUT[o + $ * CIN_G * TAPS] = acc$;")}`,
+  let o = u32(chunk) * (OUT_C * CIN_G * TAPS) + u32((co0 * CIN_G + c) * TAPS + ki * K_W);
+  ${block(cb, g.kernelW, "OUT[o + $b * CIN_G * TAPS + $p] = acc$b$p;")}`,
     geometryWgsl(g),
   );
 
