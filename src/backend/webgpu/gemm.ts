@@ -80,20 +80,47 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }`;
 }
 
-/** WGSL of the direct product: one thread per element (b, row, col) of C, a plain loop over K. */
+/** Rows and columns of C one thread of the direct product computes. */
+const DIRECT_BLOCK = 4;
+
+/** WGSL lines `template` for every (r, c) of the thread's block, with `$r` and `$c` replaced. */
+function perElement(template: string): string {
+  return Array.from({ length: DIRECT_BLOCK * DIRECT_BLOCK }, (_, e) =>
+    template
+      .replaceAll("$r", String(Math.floor(e / DIRECT_BLOCK)))
+      .replaceAll("$c", String(e % DIRECT_BLOCK)),
+  ).join(" ");
+}
+
+/** WGSL lines `template` for i = 0 … DIRECT_BLOCK−1, with `$` replaced. */
+function perLine(template: string): string {
+  return Array.from({ length: DIRECT_BLOCK }, (_, i) => template.replaceAll("$", String(i))).join(" ");
+}
+
+/**
+ * WGSL of the direct product: one thread per 4×4 block of C (b, rows, cols), a plain loop over K that loads
+ * 4 elements of A and 4 of B per 16 multiply-adds (rows and columns past the edge read the last one and are
+ * not stored). No workgroup memory, no barriers.
+ */
 export function directKernel(p: TiledProduct): string {
   return `
 ${p.bindings}
 ${p.functions}
-${p.dot ?? DEFAULT_DOT}
 ${LINEAR_GROUP_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let RB = (M + 3u) / 4u; let CB = (N + 3u) / 4u;
   let e = linearGroup(wg, count) * 256u + lid;
-  if (e >= M * N * pu(${PRODUCT_BATCH_PARAM}u)) { return; }
-  let b = e / (M * N); let row = (e / N) % M; let col = e % N;
-  store(b, row, col, dotK(b, row, col, 0u, K));
+  if (e >= RB * CB * pu(${PRODUCT_BATCH_PARAM}u)) { return; }
+  let b = e / (RB * CB); let rowBase = ((e / CB) % RB) * 4u; let colBase = (e % CB) * 4u;
+  ${perLine("let row$ = min(rowBase + $u, M - 1u); let col$ = min(colBase + $u, N - 1u);")}
+  ${perElement("var acc$r$c = 0.0;")}
+  for (var k = 0u; k < K; k++) {
+    ${perLine("let a$ = loadA(b, row$, k); let b$ = loadB(b, k, col$);")}
+    ${perElement("acc$r$c += a$r * b$c;")}
+  }
+  ${perElement("if (rowBase + $ru < M && colBase + $cu < N) { store(b, row$r, col$c, acc$r$c); }")}
 }`;
 }
 
@@ -209,7 +236,8 @@ export function launchProduct(
     ctx.rt.launch(`${key}-combine`, kernels.combine, bound, withSplits, Math.ceil(outputs / 256));
     ctx.mem.free(part); // back to the pool; the launches recorded above run before any reuse
   } else if (usesDirectProduct(ctx, m, n, k, batch)) {
-    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(outputs / 256));
+    const blocks = batch * Math.ceil(m / DIRECT_BLOCK) * Math.ceil(n / DIRECT_BLOCK);
+    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(blocks / 256));
   } else {
     ctx.rt.launch(key, kernels.tiled, buffers, all, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
   }
