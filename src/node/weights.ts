@@ -2,7 +2,7 @@
 // overwriting or writing through something the user has: the bytes go to a new temporary file in the target
 // folder (created exclusively, so not through a symlink), are flushed, and are renamed into place.
 
-import { open, rename, rm, lstat } from "node:fs/promises";
+import { open, rename, rm, lstat, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Module } from "../nn/module.js";
@@ -35,9 +35,19 @@ export async function saveWeights(
         (existing.isFile() ? " (pass { overwrite: true } to replace it)" : ""),
     );
   }
+  const folder = dirname(path);
+  const parent = await stat(folder).catch(() => null);
+  if (!parent?.isDirectory()) {
+    // As torch.save: the folder is not created on the user's behalf (a typo would scatter files).
+    throw new Error(
+      `saveWeights: the folder ${folder} ${parent ? "is not a directory" : "does not exist"}; nothing was written (create it first)`,
+    );
+  }
   const bytes = serializeWeights(model, options.metadata);
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
-  const handle = await open(temp, "wx");
+  const temp = join(folder, `.${basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
+  const handle = await open(temp, "wx").catch((error: Error) => {
+    throw new Error(`saveWeights: cannot create a file in ${folder} (${error.message}); nothing was written`);
+  });
   try {
     await handle.writeFile(bytes);
     await handle.sync();

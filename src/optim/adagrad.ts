@@ -64,15 +64,19 @@ export function adagradUpdate(
  */
 export class Adagrad extends Optimizer<AdagradHyperparameters, AdagradState> {
   constructor(params: Params<AdagradHyperparameters>, options: AdagradOptions = {}) {
-    super("Adagrad", params, {
-      lr: options.lr ?? 0.01,
-      lrDecay: options.lrDecay ?? 0,
-      weightDecay: options.weightDecay ?? 0,
-      initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
-      eps: options.eps ?? 1e-10,
-      maximize: options.maximize ?? false,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "Adagrad",
+      params,
+      {
+        lr: options.lr ?? 0.01,
+        lrDecay: options.lrDecay ?? 0,
+        weightDecay: options.weightDecay ?? 0,
+        initialAccumulatorValue: options.initialAccumulatorValue ?? 0,
+        eps: options.eps ?? 1e-10,
+        maximize: options.maximize ?? false,
+      },
+      options,
+    );
   }
 
   protected validate(h: AdagradHyperparameters, where: string): void {

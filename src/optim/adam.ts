@@ -129,8 +129,7 @@ function adamDefaults(options: AdamOptions, weightDecay: number): AdamHyperparam
  */
 export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
   constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
-    super("Adam", params, adamDefaults(options, 0));
-    this.rejectUnknownOptions(options);
+    super("Adam", params, adamDefaults(options, 0), options);
   }
 
   protected validate(h: AdamHyperparameters, where: string): void {
@@ -155,8 +154,7 @@ export class Adam extends Optimizer<AdamHyperparameters, AdamState> {
  */
 export class AdamW extends Optimizer<AdamHyperparameters, AdamState> {
   constructor(params: Params<AdamHyperparameters>, options: AdamOptions = {}) {
-    super("AdamW", params, adamDefaults(options, 0.01));
-    this.rejectUnknownOptions(options);
+    super("AdamW", params, adamDefaults(options, 0.01), options);
   }
 
   protected validate(h: AdamHyperparameters, where: string): void {

@@ -51,13 +51,17 @@ export function lambUpdate(
  */
 export class LAMB extends Optimizer<LambHyperparameters, LambState> {
   constructor(params: Params<LambHyperparameters>, options: LambOptions = {}) {
-    super("LAMB", params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-6,
-      weightDecay: options.weightDecay ?? 0,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "LAMB",
+      params,
+      {
+        lr: options.lr ?? 1e-3,
+        betas: options.betas ?? [0.9, 0.999],
+        eps: options.eps ?? 1e-6,
+        weightDecay: options.weightDecay ?? 0,
+      },
+      options,
+    );
   }
 
   protected validate(h: LambHyperparameters, where: string): void {

@@ -54,14 +54,18 @@ export function nadamUpdate(
  */
 export class NAdam extends Optimizer<NAdamHyperparameters, NAdamState> {
   constructor(params: Params<NAdamHyperparameters>, options: NAdamOptions = {}) {
-    super("NAdam", params, {
-      lr: options.lr ?? 2e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      momentumDecay: options.momentumDecay ?? 4e-3,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "NAdam",
+      params,
+      {
+        lr: options.lr ?? 2e-3,
+        betas: options.betas ?? [0.9, 0.999],
+        eps: options.eps ?? 1e-8,
+        weightDecay: options.weightDecay ?? 0,
+        momentumDecay: options.momentumDecay ?? 4e-3,
+      },
+      options,
+    );
   }
 
   protected validate(h: NAdamHyperparameters, where: string): void {

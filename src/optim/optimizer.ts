@@ -76,22 +76,20 @@ export abstract class Optimizer<
    */
   private readonly updatedStorage = new WeakMap<Tensor, Storage>();
 
-  protected constructor(name: string, params: Params<H>, defaults: H) {
+  /**
+   * `options` are the constructor's options as the user passed them: a key that is not a hyperparameter of
+   * this optimizer (a typo, or a JS user's guess such as Adam's `beta1` for `betas`) is rejected before
+   * anything else is checked, so the error names the typo rather than the default it left missing.
+   */
+  protected constructor(name: string, params: Params<H>, defaults: H, options: object = {}) {
     this.name = name;
     this.defaults = defaults;
+    checkOptionKeys(name, options, Object.keys(defaults));
     const items = [...(params as Iterable<Tensor | ParamGroupInput<H>>)];
     const groups = toGroupInputs(items);
     if (groups.length === 0) throw new Error(`${name}: got an empty parameter list`);
     this.implicitGroup = items[0] instanceof Tensor;
     for (const group of groups) this.addParamGroup(group);
-  }
-
-  /**
-   * Throws on a key of the constructor's options that is not a hyperparameter of this optimizer (a typo or
-   * a JS user's guess, e.g. Adam's `beta1` for `betas`, would otherwise be ignored silently).
-   */
-  protected rejectUnknownOptions(options: object): void {
-    checkOptionKeys(this.name, options, Object.keys(this.defaults));
   }
 
   /** Throws if the group's hyperparameters are invalid (`where` names the optimizer and group). */

@@ -54,13 +54,17 @@ export function radamUpdate(
  */
 export class RAdam extends Optimizer<RAdamHyperparameters, RAdamState> {
   constructor(params: Params<RAdamHyperparameters>, options: RAdamOptions = {}) {
-    super("RAdam", params, {
-      lr: options.lr ?? 1e-3,
-      betas: options.betas ?? [0.9, 0.999],
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "RAdam",
+      params,
+      {
+        lr: options.lr ?? 1e-3,
+        betas: options.betas ?? [0.9, 0.999],
+        eps: options.eps ?? 1e-8,
+        weightDecay: options.weightDecay ?? 0,
+      },
+      options,
+    );
   }
 
   protected validate(h: RAdamHyperparameters, where: string): void {

@@ -73,16 +73,20 @@ export function rmspropUpdate(
  */
 export class RMSprop extends Optimizer<RMSpropHyperparameters, RMSpropState> {
   constructor(params: Params<RMSpropHyperparameters>, options: RMSpropOptions = {}) {
-    super("RMSprop", params, {
-      lr: options.lr ?? 0.01,
-      alpha: options.alpha ?? 0.99,
-      eps: options.eps ?? 1e-8,
-      weightDecay: options.weightDecay ?? 0,
-      momentum: options.momentum ?? 0,
-      centered: options.centered ?? false,
-      maximize: options.maximize ?? false,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "RMSprop",
+      params,
+      {
+        lr: options.lr ?? 0.01,
+        alpha: options.alpha ?? 0.99,
+        eps: options.eps ?? 1e-8,
+        weightDecay: options.weightDecay ?? 0,
+        momentum: options.momentum ?? 0,
+        centered: options.centered ?? false,
+        maximize: options.maximize ?? false,
+      },
+      options,
+    );
   }
 
   protected validate(h: RMSpropHyperparameters, where: string): void {

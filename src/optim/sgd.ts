@@ -72,15 +72,19 @@ export function sgdUpdate(
  */
 export class SGD extends Optimizer<SGDHyperparameters, SGDState> {
   constructor(params: Params<SGDHyperparameters>, options: SGDOptions = {}) {
-    super("SGD", params, {
-      lr: options.lr as number,
-      momentum: options.momentum ?? 0,
-      dampening: options.dampening ?? 0,
-      nesterov: options.nesterov ?? false,
-      weightDecay: options.weightDecay ?? 0,
-      maximize: options.maximize ?? false,
-    });
-    this.rejectUnknownOptions(options);
+    super(
+      "SGD",
+      params,
+      {
+        lr: options.lr as number,
+        momentum: options.momentum ?? 0,
+        dampening: options.dampening ?? 0,
+        nesterov: options.nesterov ?? false,
+        weightDecay: options.weightDecay ?? 0,
+        maximize: options.maximize ?? false,
+      },
+      options,
+    );
   }
 
   protected validate(h: SGDHyperparameters, where: string): void {

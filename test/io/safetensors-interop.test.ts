@@ -160,3 +160,16 @@ test("saveWeights writes a file that loads into a fresh model, and never replace
   );
   assert.equal(await readFile(target, "utf8"), "keep me");
 });
+
+test("saveWeights into a folder that does not exist names the folder and leaves nothing behind", async () => {
+  const model = new Linear(2, 2);
+  const missing = join(tmp, "no-such-folder");
+  await assert.rejects(
+    saveWeights(model, join(missing, "w.safetensors")),
+    new RegExp(
+      `the folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} does not exist; nothing was written`,
+    ),
+  );
+  await writeFile(join(tmp, "a-file"), "x");
+  await assert.rejects(saveWeights(model, join(tmp, "a-file", "w.safetensors")), /a-file is not a directory/);
+});

@@ -28,6 +28,7 @@
 import type { MemoryInfo, ScopeOptions, Storage } from "../backend.js";
 import type { DType } from "../../tensor/dtype.js";
 import type { WasmMemory } from "./memory.js";
+import { ScopeStack } from "../scopes.js";
 
 export const FREED_MESSAGE =
   "tensor was freed: it was allocated inside a scope or a module's forward() and neither returned nor kept " +
@@ -113,7 +114,7 @@ export class StorageManager {
   private readonly mem: WasmMemory;
   private readonly registry: CleanupRegistry;
   private readonly gc: (() => void) | null;
-  private readonly frames: Set<WasmStorage>[] = [];
+  private readonly scopes: ScopeStack<WasmStorage>;
   private readonly nursery = new Set<Block>();
   private generation = 0;
   private readonly gcFloor: number;
@@ -136,6 +137,18 @@ export class StorageManager {
     this.gcFloor = options.gcThresholdBytes ?? DEFAULT_GC_THRESHOLD;
     this.gcCountFloor = options.gcThresholdStorages ?? DEFAULT_GC_COUNT_THRESHOLD;
     mem.onPressure = (exhausted) => this.relievePressure(exhausted);
+    this.scopes = new ScopeStack<WasmStorage>({
+      isFreed: (st) => this.isFreed(st),
+      ownedByScope: (st) => st.block.owner === "scope",
+      ownedByGraph: (st) => st.block.owner === "graph",
+      toOutermost: (st) => this.toNursery(st.block),
+      toGraph: (st) => {
+        st.block.owner = "graph";
+        this.count(st.block);
+      },
+      free: (st) => this.free(st),
+      isStorage: (v): v is WasmStorage => v instanceof WasmStorage,
+    });
   }
 
   alloc(dtype: DType, size: number): WasmStorage {
@@ -147,9 +160,7 @@ export class StorageManager {
     this.housekeeping();
     const s = new WasmStorage(dtype, size, this.allocBlock(size));
     this.registry.register(s, s.block, s.block);
-    const frame = this.frames[this.frames.length - 1];
-    if (frame !== undefined) frame.add(s);
-    else this.toNursery(s.block);
+    if (!this.scopes.record(s)) this.toNursery(s.block);
     return s;
   }
 
@@ -298,65 +309,10 @@ export class StorageManager {
   }
 
   scope<T>(fn: () => T, options: ScopeOptions<T> = {}): T {
-    const frame = new Set<WasmStorage>();
-    this.frames.push(frame);
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.close(frame, new Set(), {});
-      throw e;
-    }
-    if (isThenable(result)) {
-      this.close(frame, new Set(frame), {});
-      throw new Error("scope: fn returned a Promise; scopes are synchronous (await outside the scope)");
-    }
-    const survivors = reachableStorages(
-      options.alsoReachable === undefined ? result : [result, options.alsoReachable],
-    );
-    this.close(frame, survivors, options, result);
+    const result = this.scopes.run(fn, options);
     // Kept storages replaced during the scope (old parameters, gradients) die young: reclaim them now.
-    if (this.frames.length === 0) this.registry.cleanupSome?.();
+    if (this.scopes.depth === 0) this.registry.cleanupSome?.();
     return result;
-  }
-
-  private close<T>(
-    frame: Set<WasmStorage>,
-    survivors: Set<WasmStorage>,
-    options: ScopeOptions<T>,
-    result?: T,
-  ): void {
-    const top = this.frames.pop();
-    if (top !== frame) throw new Error("scope: scopes were closed out of order");
-    const parent = this.frames[this.frames.length - 1];
-    const unreachable: WasmStorage[] = [];
-    for (const s of frame) {
-      if (this.isFreed(s) || s.kept) continue;
-      if (survivors.has(s)) {
-        if (parent !== undefined) parent.add(s);
-        else if (s.block.owner === "scope") this.toNursery(s.block);
-      } else if (s.block.owner === "graph" && options.adopt !== undefined) {
-        // Already owned by the graph of an inner module's output; an enclosing plain scope frees it.
-        parent?.add(s);
-      } else {
-        unreachable.push(s);
-      }
-    }
-    if (unreachable.length === 0) return;
-    if (options.adopt !== undefined && options.adopt(result as T, unreachable)) {
-      for (const s of unreachable) {
-        s.block.owner = "graph";
-        this.count(s.block);
-        parent?.add(s);
-      }
-    } else if (options.release === "collector") {
-      for (const s of unreachable) {
-        if (parent !== undefined) parent.add(s);
-        else this.toNursery(s.block);
-      }
-    } else {
-      for (const s of unreachable) this.free(s);
-    }
   }
 
   /**
@@ -399,42 +355,4 @@ export class StorageManager {
       spilled: this.spills,
     };
   }
-}
-
-function isThenable(v: unknown): boolean {
-  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
-
-/** Storages reachable from a scope's return value. Tensors are entered through .storage and .grad only. */
-export function reachableStorages(root: unknown): Set<WasmStorage> {
-  const found = new Set<WasmStorage>();
-  const seen = new Set<object>();
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v !== "object" || v === null || seen.has(v)) continue;
-    seen.add(v);
-    if (v instanceof WasmStorage) {
-      found.add(v);
-    } else if (isTensorLike(v)) {
-      stack.push(v.storage, v.grad);
-    } else if (Array.isArray(v)) {
-      stack.push(...v);
-    } else if (v instanceof Map) {
-      for (const [k, x] of v) stack.push(k, x);
-    } else if (v instanceof Set) {
-      stack.push(...v);
-    } else if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer) && !isBackendLike(v)) {
-      stack.push(...Object.values(v));
-    }
-  }
-  return found;
-}
-
-function isTensorLike(v: object): v is { storage: unknown; grad: unknown } {
-  return "storage" in v && "shape" in v && "backend" in v;
-}
-
-function isBackendLike(v: object): boolean {
-  return typeof (v as { supports?: unknown }).supports === "function";
 }

@@ -113,6 +113,7 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
     keep: (s: Storage) => mem.keep(s),
     free: (s: Storage) => mem.freeAdopted(s),
     memory: () => mem.info(),
+    startStep: () => mem.startStep(),
   } as WebGpuBackend;
 }
 

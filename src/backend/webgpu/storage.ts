@@ -8,12 +8,18 @@
 // (`adopt`), which frees it once backward has run. Storages no scope owns (op results in user code,
 // batches, parameters) return their buffer to the pool when the garbage collector finds their storage dead
 // (a FinalizationRegistry): GPU memory is not JavaScript memory, but the objects that hold it are.
+//
+// The registry's callbacks run as tasks of their own, so a loop that never yields to the event loop (no
+// await) frees nothing this way: every step's batch and dropped gradients stay on the GPU until it ends.
+// Values cannot be copied out synchronously as the wasm backend spills them, so instead the manager
+// counts backward passes run without a turn of the event loop and warns once, saying what to do.
 
 /// <reference types="@webgpu/types" />
 
 import type { MemoryInfo, ScopeOptions, Storage } from "../backend.js";
 import type { DType, TypedArray } from "../../tensor/dtype.js";
 import type { GpuRuntime } from "./runtime.js";
+import { ScopeStack } from "../scopes.js";
 
 export const FREED_MESSAGE =
   "tensor was freed: it was allocated inside a scope or a module's forward() and neither returned nor kept " +
@@ -54,14 +60,56 @@ export class GpuStorage implements Storage {
   }
 }
 
+/** Backward passes without a turn of the event loop after which the manager warns (once). */
+export const STEPS_WITHOUT_YIELD_WARNING = 100;
+
+export const NO_YIELD_WARNING =
+  `webgpu: ${STEPS_WITHOUT_YIELD_WARNING} backward passes ran without yielding to the event loop. Tensors no scope owns ` +
+  "(batches, outputs, the gradients zeroGrad() drops) go back to the GPU when the garbage collector's finalizers " +
+  "run, and those run only between tasks, so GPU memory grows every step. Await something in the loop " +
+  "(await loss.itemAsync(), or await new Promise(setTimeout) every few steps), or run each step in scope() " +
+  "(docs/webgpu.md, Memory).";
+
 export class GpuStorageManager {
-  private readonly frames: Set<GpuStorage>[] = [];
+  private readonly scopes: ScopeStack<GpuStorage>;
   private readonly registry: FinalizationRegistry<Block>;
   private liveStorages = 0;
   private liveBytes = 0;
+  /** Backward passes since the event loop last turned (a timer set at a step ran). */
+  private stepsWithoutYield = 0;
+  private turnPending = false;
+  private warned = false;
 
   constructor(readonly rt: GpuRuntime) {
     this.registry = new FinalizationRegistry<Block>((block) => this.releaseBlock(block));
+    this.scopes = new ScopeStack<GpuStorage>({
+      isFreed: (st) => st.freed,
+      ownedByScope: (st) => st.owner === "scope",
+      ownedByGraph: (st) => st.owner === "graph",
+      toOutermost: (st) => (st.owner = "collector"),
+      toGraph: (st) => (st.owner = "graph"),
+      free: (st) => this.free(st),
+      isStorage: (v): v is GpuStorage => v instanceof GpuStorage,
+    });
+  }
+
+  /**
+   * A backward pass starts (Backend.startStep). Nothing is spilled; the manager only checks that the
+   * event loop turns between steps, since the collector's finalizers need it.
+   */
+  startStep(): () => void {
+    if (!this.turnPending) {
+      this.turnPending = true;
+      setTimeout(() => {
+        this.turnPending = false;
+        this.stepsWithoutYield = 0;
+      }, 0);
+    }
+    if (++this.stepsWithoutYield >= STEPS_WITHOUT_YIELD_WARNING && !this.warned) {
+      this.warned = true;
+      console.warn(NO_YIELD_WARNING);
+    }
+    return () => {};
   }
 
   alloc(dtype: DType, size: number): GpuStorage {
@@ -74,9 +122,7 @@ export class GpuStorageManager {
     this.liveStorages++;
     this.liveBytes += s.block.buffer!.size;
     this.registry.register(s, s.block, s.block);
-    const frame = this.frames[this.frames.length - 1];
-    if (frame !== undefined) frame.add(s);
-    else s.owner = "collector";
+    if (!this.scopes.record(s)) s.owner = "collector";
     return s;
   }
 
@@ -119,88 +165,12 @@ export class GpuStorageManager {
   }
 
   scope<T>(fn: () => T, options: ScopeOptions<T> = {}): T {
-    const frame = new Set<GpuStorage>();
-    this.frames.push(frame);
-    let result: T;
-    try {
-      result = fn();
-    } catch (e) {
-      this.close(frame, new Set(), {});
-      throw e;
-    }
-    if (typeof (result as { then?: unknown } | null)?.then === "function") {
-      this.close(frame, new Set(frame), {});
-      throw new Error("scope: fn returned a Promise; scopes are synchronous (await outside the scope)");
-    }
-    const roots = options.alsoReachable === undefined ? result : [result, options.alsoReachable];
-    this.close(frame, reachableGpuStorages(roots), options, result);
-    return result;
-  }
-
-  private close<T>(
-    frame: Set<GpuStorage>,
-    survivors: Set<GpuStorage>,
-    options: ScopeOptions<T>,
-    result?: T,
-  ): void {
-    if (this.frames.pop() !== frame) throw new Error("scope: scopes were closed out of order");
-    const parent = this.frames[this.frames.length - 1];
-    const unreachable: GpuStorage[] = [];
-    for (const s of frame) {
-      if (s.freed || s.kept) continue;
-      if (survivors.has(s)) {
-        if (parent !== undefined) parent.add(s);
-        else if (s.owner === "scope") s.owner = "collector";
-      } else if (s.owner === "graph" && options.adopt !== undefined) {
-        parent?.add(s);
-      } else {
-        unreachable.push(s);
-      }
-    }
-    if (unreachable.length === 0) return;
-    if (options.adopt !== undefined && options.adopt(result as T, unreachable)) {
-      for (const s of unreachable) {
-        s.owner = "graph";
-        parent?.add(s);
-      }
-    } else if (options.release === "collector") {
-      for (const s of unreachable) {
-        if (parent !== undefined) parent.add(s);
-        else s.owner = "collector";
-      }
-    } else {
-      for (const s of unreachable) this.free(s);
-    }
+    return this.scopes.run(fn, options);
   }
 
   info(): MemoryInfo {
     return { backend: "webgpu", storages: this.liveStorages, bytes: this.liveBytes };
   }
-}
-
-/** Storages reachable from a scope's result. Tensors are entered through .storage and .grad only. */
-function reachableGpuStorages(root: unknown): Set<GpuStorage> {
-  const found = new Set<GpuStorage>();
-  const seen = new Set<object>();
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v !== "object" || v === null || seen.has(v)) continue;
-    seen.add(v);
-    if (v instanceof GpuStorage) found.add(v);
-    else if ("storage" in v && "shape" in v && "backend" in v)
-      stack.push(v.storage, (v as { grad?: unknown }).grad);
-    else if (Array.isArray(v)) stack.push(...v);
-    else if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
-    else if (v instanceof Set) stack.push(...v);
-    else if (
-      !ArrayBuffer.isView(v) &&
-      !(v instanceof ArrayBuffer) &&
-      typeof (v as { supports?: unknown }).supports !== "function"
-    )
-      stack.push(...Object.values(v));
-  }
-  return found;
 }
 
 /** A copy of host values as the storage's typed array. */
