@@ -357,6 +357,13 @@ export function parityCases(S: StriateApi): ParityCase[] {
     geometry({ batch: 3, inChannels: 2, outChannels: 6, inH: 40, inW: 36 }),
     true,
   );
+  // 4×4 kernel, 4→3 channels: the weight gradient fills its 768-byte buffer exactly, so a thread writing
+  // past the last weight (robust access clamps it onto the last element) would show.
+  conv(
+    "4×4 kernel, weight gradient filling its buffer exactly",
+    geometry({ inChannels: 4, outChannels: 3, inH: 6, inW: 6, kernelH: 4, kernelW: 4 }),
+    true,
+  );
   // Padding wider than the kernel's reach: whole rows and columns of outputs read only padding.
   conv(
     "padding beyond the kernel, stride 3×2, dilation 2×1",

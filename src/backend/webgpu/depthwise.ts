@@ -184,14 +184,15 @@ const backwardWeightWgsl = (g: Conv2dGeometry, cb: number) => () =>
   ${block(cb, g.kernelW, "var acc$b$p = 0.0;")}
   for (var r = chunk * rows; r < r1; r++) {
     let n = r / OUT_H; let oh = r % OUT_H;
-    if (oh < oh0 || oh >= oh1) { continue; }
-    var gi = ((n * OUT_C + co0) * OUT_H + oh) * OUT_W;
-    let xRow = ((n * IN_C + ci) * IN_H + oh * STRIDE_H - PAD_H + ki * DIL_H) * IN_W;
-    for (var ow = 0; ow < OUT_W; ow++) {
-      ${unrolled(g.kernelW, "let iw$ = ow * STRIDE_W - PAD_W + $ * DIL_W; let x$ = select(0.0, X[xRow + clamp(iw$, 0, IN_W - 1)], iw$ >= 0 && iw$ < IN_W);")}
-      ${unrolled(cb, "let g$ = GY[gi + $ * L];")}
-      ${block(cb, g.kernelW, "acc$b$p += g$b * x$p;")}
-      gi += 1;
+    if (oh >= oh0 && oh < oh1) {
+      var gi = ((n * OUT_C + co0) * OUT_H + oh) * OUT_W;
+      let xRow = ((n * IN_C + ci) * IN_H + oh * STRIDE_H - PAD_H + ki * DIL_H) * IN_W;
+      for (var ow = 0; ow < OUT_W; ow++) {
+        ${unrolled(g.kernelW, "let iw$ = ow * STRIDE_W - PAD_W + $ * DIL_W; let x$ = select(0.0, X[xRow + clamp(iw$, 0, IN_W - 1)], iw$ >= 0 && iw$ < IN_W);")}
+        ${unrolled(cb, "let g$ = GY[gi + $ * L];")}
+        ${block(cb, g.kernelW, "acc$b$p += g$b * x$p;")}
+        gi += 1;
+      }
     }
   }
   let o = u32(chunk) * (OUT_C * CIN_G * TAPS) + u32((co0 * CIN_G + c) * TAPS + ki * K_W);
@@ -219,19 +220,14 @@ export function backwardWeightSplit(ctx: GpuContext, x: Storage, gy: Storage, g:
   const key = `conv2d-dw-direct|${geometryKey(g)}`;
   const code = backwardWeightWgsl(g, cb);
   const params = [g.batch, perChunk];
+  // A thread covers CB output channels and the kW taps of a kernel row.
+  const threads = weights / cb / g.kernelW;
   if (chunks === 1) {
-    launchElements(ctx, key, code, [buf(ctx, x), buf(ctx, gy), buf(ctx, dw)], weights / cb, params);
+    launchElements(ctx, key, code, [buf(ctx, x), buf(ctx, gy), buf(ctx, dw)], threads, params);
     return dw;
   }
   const part = ctx.mem.alloc("float32", chunks * weights);
-  launchElements(
-    ctx,
-    key,
-    code,
-    [buf(ctx, x), buf(ctx, gy), buf(ctx, part)],
-    (chunks * weights) / cb,
-    params,
-  );
+  launchElements(ctx, key, code, [buf(ctx, x), buf(ctx, gy), buf(ctx, part)], chunks * threads, params);
   launchElements(ctx, "conv2d-dw-combine", COMBINE_WGSL, [buf(ctx, part), buf(ctx, dw)], weights, [chunks]);
   ctx.mem.free(part); // back to the pool; the launches recorded above run before any reuse
   return dw;
