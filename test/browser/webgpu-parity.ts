@@ -300,21 +300,10 @@ export function parityCases(S: StriateApi): ParityCase[] {
     geometry({ inChannels: 8, outChannels: 20, inH: 9, inW: 11 }),
     true,
   );
+  const strided = { inH: 10, inW: 9, strideH: 2, strideW: 2, dilationH: 2, dilationW: 2, padH: 2, padW: 1 };
   conv(
     "stride 2 dilation 2 groups 2",
-    geometry({
-      inChannels: 4,
-      outChannels: 6,
-      inH: 10,
-      inW: 9,
-      strideH: 2,
-      strideW: 2,
-      dilationH: 2,
-      dilationW: 2,
-      padH: 2,
-      padW: 1,
-      groups: 2,
-    }),
+    geometry({ ...strided, inChannels: 4, outChannels: 6, groups: 2 }),
     true,
   );
   conv(
@@ -384,19 +373,7 @@ export function parityCases(S: StriateApi): ParityCase[] {
   );
   conv(
     "stride 2 dilation 2 groups 2, 32 channels (tiled kernel)",
-    geometry({
-      inChannels: 32,
-      outChannels: 32,
-      inH: 10,
-      inW: 9,
-      strideH: 2,
-      strideW: 2,
-      dilationH: 2,
-      dilationW: 2,
-      padH: 2,
-      padW: 1,
-      groups: 2,
-    }),
+    geometry({ ...strided, inChannels: 32, outChannels: 32, groups: 2 }),
     true,
     true,
   );
