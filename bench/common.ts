@@ -7,9 +7,9 @@ import { spawn } from "node:child_process";
 
 /** One benchmark case, as run.ts passes it to a child process (JSON on the command line). */
 export interface CaseSpec {
-  /** Which benchmark: "lenet" | "cifar" | "resnet18" | "resnet50" | "sgemm" | "loop" | "zoo-infer" | "zoo-train". */
+  /** Which benchmark: "lenet" | "cifar" | "resnet18" | "resnet50" | "resnet18-train" | "sgemm" | "loop" | "zoo-infer" | "zoo-train". */
   task: string;
-  /** Which implementation: "striate-wasm" | "striate-js" | "convnetjs" | "tfjs-cpu" | "tfjs-wasm" | "ort" | "torch" | "numpy". */
+  /** Which implementation: "striate-wasm" | "striate-js" | "striate-webgpu" | "convnetjs" | "tfjs-cpu" | "tfjs-wasm" | "tfjs-webgpu" | "ort" | "torch" | "numpy". */
   impl: string;
   threads: number;
   /** Training/inference batch size (ignored by sgemm). */
@@ -29,6 +29,8 @@ export interface CaseSpec {
   model?: string;
   /** Zoo cases: timed runs at most (the count is chosen from the first run's time). */
   maxReps?: number;
+  /** ResNet cases: the square input's side (default 224; the webgpu section shrinks it on software adapters). */
+  size?: number;
 }
 
 /** What a case reports: a figure (higher is better unless `unit` is "ms") or the reason it has none. */

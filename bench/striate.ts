@@ -1,6 +1,7 @@
 // Striate's side of the benchmark: LeNet-5 and the ConvNetJS CIFAR-10 net trained with SGD + momentum on a
-// fixed random batch, and ResNet-18/50 inference, on the wasm backend (1 or 2 threads) or the js backend.
-// Each call measures one case in this process; bench/run.ts starts a fresh process per case.
+// fixed random batch, a ResNet-18 training step and ResNet-18/50 inference, on the wasm backend (1 or 2
+// threads), the js backend or (the webgpu section, bench/webgpu.ts) the webgpu backend. Each call measures
+// one case in this process; bench/run.ts starts a fresh process per case.
 
 import * as S from "../src/index.js";
 import { F, nn, optim, models, tensor, noGrad, scope } from "../src/index.js";
@@ -20,7 +21,12 @@ import {
  * Makes `name` the current backend with `threads` threads. Returns a reason when that is not possible
  * (threads unavailable without shared memory, or a multi-threaded js backend asked for).
  */
-export async function useBackend(name: "wasm" | "js", threads: number): Promise<string | null> {
+export async function useBackend(name: "wasm" | "js" | "webgpu", threads: number): Promise<string | null> {
+  if (name === "webgpu") {
+    // Dawn in Node: bench/webgpu.ts sets VK_ICD_FILENAMES when only SwiftShader's driver gives an adapter.
+    await S.initWebGpu();
+    return null;
+  }
   if (name === "js") {
     S.setBackend("js");
     return threads === 1 ? null : "the js backend is single-threaded";
@@ -50,23 +56,42 @@ export function cifarNet(): nn.Module {
   );
 }
 
+/** The input shape [C, H, W] of a case: the training tasks' fixed one, or ResNet's at `size` (default 224). */
+function inputShape(spec: CaseSpec): [number, number, number] {
+  return TRAIN_INPUT[spec.task] ?? [3, spec.size ?? 224, spec.size ?? 224];
+}
+
+function trainingModel(task: string): nn.Module {
+  if (task === "lenet") return new models.LeNet5();
+  if (task === "cifar") return cifarNet();
+  return models.getModel("resnet18");
+}
+
+/** The value of a one-element result: awaited on webgpu (its reads are asynchronous), direct elsewhere. */
+async function read(t: S.Tensor): Promise<number> {
+  return S.getBackend().syncReads === false ? t.itemAsync() : t.item();
+}
+
 async function training(spec: CaseSpec): Promise<CaseResult> {
-  const [c, h, w] = TRAIN_INPUT[spec.task];
-  const model = spec.task === "lenet" ? new models.LeNet5() : cifarNet();
+  const [c, h, w] = inputShape(spec);
+  const model = trainingModel(spec.task);
   model.train();
   const optimizer = new optim.SGD(model.parameters(), { lr: LR, momentum: MOMENTUM });
   const x = tensor(randomFloats(spec.batch * c * h * w), [spec.batch, c, h, w]);
   const y = tensor(randomLabels(spec.batch, 10), [spec.batch], { dtype: "int32" });
-  // scope() frees the step's intermediates on wasm at once, as fit() does (a no-op on js).
+  // scope() frees the step's intermediates on wasm at once, as fit() does (a no-op on js); the loss is read
+  // after it, so that on webgpu the time includes the GPU's work.
   const step = () =>
-    scope(() => {
-      optimizer.zeroGrad();
-      const loss = F.crossEntropy(models.call(model, x), y);
-      loss.backward();
-      optimizer.step();
-      return loss.item();
-    });
-  const first = step();
+    read(
+      scope(() => {
+        optimizer.zeroGrad();
+        const loss = F.crossEntropy(models.call(model, x), y);
+        loss.backward();
+        optimizer.step();
+        return loss;
+      }),
+    );
+  const first = await step();
   if (!Number.isFinite(first)) return { skip: `loss is ${first}` };
   const { ms, reps } = await timeIt(step, spec);
   return { value: imagesPerSecond(spec.batch, ms), unit: "img/s", reps };
@@ -75,8 +100,9 @@ async function training(spec: CaseSpec): Promise<CaseResult> {
 async function inference(spec: CaseSpec): Promise<CaseResult> {
   const model = models.getModel(spec.task);
   model.eval();
-  const x = tensor(randomFloats(spec.batch * 3 * 224 * 224), [spec.batch, 3, 224, 224]);
-  const run = () => noGrad(() => models.call(model, x).toArray());
+  const [c, h, w] = inputShape(spec);
+  const x = tensor(randomFloats(spec.batch * c * h * w), [spec.batch, c, h, w]);
+  const run = () => noGrad(() => models.call(model, x)).data();
   const { ms, reps } = await timeIt(run, spec);
   return spec.batch === 1
     ? { value: ms, unit: "ms", reps }
@@ -84,9 +110,9 @@ async function inference(spec: CaseSpec): Promise<CaseResult> {
 }
 
 export async function runStriate(spec: CaseSpec): Promise<CaseResult> {
-  const backend = spec.impl === "striate-js" ? "js" : "wasm";
+  const backend = spec.impl === "striate-js" ? "js" : spec.impl === "striate-webgpu" ? "webgpu" : "wasm";
   const reason = await useBackend(backend, spec.threads);
   if (reason !== null) return { skip: reason };
-  if (spec.task === "lenet" || spec.task === "cifar") return training(spec);
+  if (spec.task === "lenet" || spec.task === "cifar" || spec.task === "resnet18-train") return training(spec);
   return inference(spec);
 }

@@ -135,6 +135,10 @@ const SAMPLES: { readonly [P in Primitive]: Sample } = {
     const rois = constant(x, [[0, 0, 0, 4, 3]]);
     return () => F.roiPool(x, rois, 2);
   },
+  topk: (m) => {
+    const x = m([2, 5]);
+    return () => F.topk(x, 2).values;
+  },
 };
 
 function unary(m: Make, op: (x: Tensor) => Tensor, positive = false): () => Tensor {

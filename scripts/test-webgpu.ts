@@ -1,13 +1,15 @@
-// `npm run test:webgpu [folder] [--no-parity] [--no-fit]`: runs every PyTorch fixture family of a folder
+// `npm run test:webgpu [folder] [--no-parity] [--no-fit] [--no-zoo]`: runs every PyTorch fixture family of a folder
 // (default test/fixtures/torch) on the webgpu backend in headless Chromium (SwiftShader when there is no
 // GPU; a real adapter where Chromium has one) and prints per-family results, then the LeNet-5 end-to-end
-// fixture, the kernel parity cases against js and fit() beside js. Exits 1 on any failure.
+// fixture, the kernel parity cases against js, fit() beside js and the training of the zoo's small models
+// beside js (ZOO_CASES, test/helpers/webgpu-zoo.ts). Exits 1 on any failure.
 import { readdirSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { openChromium, WEBGPU_FLAGS } from "../test/browser/chromium.js";
 import type { WebGpuReport } from "../test/browser/webgpu-page.js";
 import { HANDLED_ELSEWHERE } from "../test/helpers/fixture-runners.js";
 import { ROOT } from "../test/browser/server.js";
+import { ZOO_CASES, zooProblems, zooSummary } from "../test/helpers/webgpu-zoo.js";
 
 const args = process.argv.slice(2);
 const folder = resolve(args.find((a) => !a.startsWith("--")) ?? "test/fixtures/torch");
@@ -24,6 +26,7 @@ const options = {
   lenet: true,
   parity: !args.includes("--no-parity"),
   fit: !args.includes("--no-fit"),
+  zoo: args.includes("--no-zoo") ? [] : ZOO_CASES.map((c) => c.name),
 };
 
 const chromium = await openChromium(WEBGPU_FLAGS);
@@ -37,10 +40,10 @@ try {
   console.log(
     `adapter: ${r.adapter}${r.software ? " (software: correctness only, timings say nothing about GPUs)" : ""}`,
   );
-  console.log("family                  cases  run  fail  worst |a-b|   ms");
+  console.log("family                  cases  fail  worst |a-b|   ms");
   for (const f of r.families) {
     failed += f.failures.length;
-    const row = [f.family.padEnd(22), String(f.cases).padStart(6), String(f.cases - f.skipped).padStart(5)];
+    const row = [f.family.padEnd(22), String(f.cases).padStart(6)];
     row.push(
       String(f.failures.length).padStart(5),
       f.worst.toExponential(2).padStart(12),
@@ -66,6 +69,13 @@ try {
     console.log(
       `fit(): js losses ${r.fit.js.losses.map((v) => v.toFixed(5))}, webgpu ${gpu ? gpu.losses.map((v) => v.toFixed(5)) : r.fit.error}`,
     );
+  }
+  if (r.zoo.length > 0) console.log("zoo models trained with fit() on webgpu beside js (two steps):");
+  for (const z of r.zoo) {
+    const problems = zooProblems(z);
+    failed += problems.length;
+    console.log(`  ${problems.length === 0 ? "ok  " : "FAIL"} ${zooSummary(z)}`);
+    for (const p of problems) console.log(`    FAIL ${p}`);
   }
   console.log(`${failed === 0 ? "all passed" : `${failed} failures`} in ${Math.round(r.ms / 1000)} s`);
 } finally {

@@ -23,7 +23,15 @@ export type { NestedArray, TensorLike, TensorOptions, RandomOptions } from "./te
 export type { DType, TypedArray } from "./tensor/dtype.js";
 export { Rng, manualSeed, globalRng } from "./tensor/rng.js";
 export { noGrad, enableGrad, isGradEnabled } from "./autograd/engine.js";
-export { setBackend, getBackend, registerBackend, listBackends, scope, memory } from "./backend/registry.js";
+export {
+  setBackend,
+  getBackend,
+  registerBackend,
+  listBackends,
+  scope,
+  memory,
+  resetPeakMemory,
+} from "./backend/registry.js";
 export type { Backend, Storage, MemoryInfo } from "./backend/backend.js";
 export { initWasm, setNumThreads, getNumThreads } from "./backend/wasm/index.js";
 export type { InitWasmOptions, WasmBackend } from "./backend/wasm/index.js";

@@ -1,7 +1,8 @@
-// Peer: TensorFlow.js (tfjs-core with the `cpu` backend — plain JavaScript — or the `wasm`
-// backend — XNNPACK compiled to WebAssembly SIMD). The same networks are written with tfjs ops in NHWC
-// layout (tfjs's native one): training with tf.train.momentum, ResNet inference with random weights and
-// batch norm in inference form, and matMul for SGEMM.
+// Peer: TensorFlow.js (tfjs-core with the `cpu` backend — plain JavaScript — the `wasm` backend — XNNPACK
+// compiled to WebAssembly SIMD — or, in the webgpu section, the `webgpu` backend over Dawn, the `webgpu`
+// package Striate's Node webgpu backend uses). The same networks are written with tfjs ops in NHWC layout
+// (tfjs's native one): training with tf.train.momentum (ResNet-18 with batch norm in training form),
+// ResNet inference with random weights and batch norm in inference form, and matMul for SGEMM.
 
 // The `@tensorflow/tfjs` bundle rather than bare tfjs-core: only the bundle registers the gradient
 // functions, and tfjs-core's ES build cannot be imported by Node. It brings the cpu backend along.
@@ -20,9 +21,32 @@ import {
   timeIt,
 } from "../common.js";
 
+/** Dawn's GPU object, held for the whole process: were it collected, Dawn would tear down a live device. */
+let dawnGpu: unknown = null;
+
+/**
+ * Gives TF.js's webgpu backend what it expects of a browser in Node: `navigator.gpu` from Dawn and the
+ * GPUBufferUsage-style constants, then registers the backend (its package registers on import).
+ */
+async function installWebGpu(): Promise<void> {
+  const name = "webgpu"; // a variable specifier: the package is optional for Striate itself
+  const dawn = (await import(name)) as { create(flags: string[]): unknown; globals: object };
+  Object.assign(globalThis, dawn.globals);
+  dawnGpu ??= dawn.create([]);
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav === undefined) Object.defineProperty(globalThis, "navigator", { value: { gpu: dawnGpu } });
+  else Object.defineProperty(nav, "gpu", { value: dawnGpu, configurable: true });
+  await import("@tensorflow/tfjs-backend-webgpu");
+}
+
+function backendName(impl: string): "cpu" | "wasm" | "webgpu" {
+  return impl === "tfjs-wasm" ? "wasm" : impl === "tfjs-webgpu" ? "webgpu" : "cpu";
+}
+
 async function init(spec: CaseSpec): Promise<string | null> {
-  const name = spec.impl === "tfjs-wasm" ? "wasm" : "cpu";
-  if (name === "wasm") tfwasm.setThreadsCount(spec.threads);
+  const name = backendName(spec.impl);
+  if (name === "webgpu") await installWebGpu();
+  else if (name === "wasm") tfwasm.setThreadsCount(spec.threads);
   else if (spec.threads !== 1) return "the cpu backend is single-threaded";
   await tf.setBackend(name);
   await tf.ready();
@@ -85,20 +109,31 @@ function trainingNet(task: string): (x: tf.Tensor4D) => tf.Tensor2D {
   };
 }
 
+/** A case's input [C, H, W]: the training tasks' fixed one, or ResNet's at spec.size (default 224). */
+function inputShape(spec: CaseSpec): [number, number, number] {
+  return TRAIN_INPUT[spec.task] ?? [3, spec.size ?? 224, spec.size ?? 224];
+}
+
+/** The first value of a result: awaited on webgpu (its synchronous read stalls or is refused), direct elsewhere. */
+async function firstValue(t: tf.Tensor): Promise<number> {
+  return tf.getBackend() === "webgpu" ? (await t.data())[0] : t.dataSync()[0];
+}
+
 async function training(spec: CaseSpec): Promise<CaseResult> {
-  const [c, h, w] = TRAIN_INPUT[spec.task];
-  const net = trainingNet(spec.task);
+  const [c, h, w] = inputShape(spec);
+  const net = spec.task === "resnet18-train" ? resnet(18, true) : trainingNet(spec.task);
+  const classes = spec.task === "resnet18-train" ? 1000 : 10;
   const x = tf.tensor4d(randomFloats(spec.batch * c * h * w), [spec.batch, h, w, c]);
-  const y = tf.oneHot(tf.tensor1d(randomLabels(spec.batch, 10), "int32"), 10);
+  const y = tf.oneHot(tf.tensor1d(randomLabels(spec.batch, 10), "int32"), classes);
   const optimizer = tf.train.momentum(LR, MOMENTUM);
-  const step = () => {
+  const step = async () => {
     const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, net(x)) as tf.Scalar, true);
-    const value = loss!.dataSync()[0];
+    const value = await firstValue(loss!);
     loss!.dispose();
     return value;
   };
   try {
-    step();
+    await step();
   } catch (e) {
     const message = errorMessage(e);
     if (/Conv2DBackpropFilter/.test(message))
@@ -119,23 +154,29 @@ interface ConvBn {
   variance: tf.Tensor1D;
   scale: tf.Tensor1D;
   offset: tf.Tensor1D;
+  trainable: boolean;
 }
 
-function convBn(k: number, cin: number, cout: number, stride: number): ConvBn {
+/** A convolution and its batch norm; `trainable`: weights, scale and offset are variables, statistics come from the batch. */
+function convBn(k: number, cin: number, cout: number, stride: number, trainable: boolean): ConvBn {
+  const param = <T extends tf.Tensor>(t: T) => (trainable ? (tf.variable(t) as unknown as T) : t);
   return {
-    w: he([k, k, cin, cout], k * k * cin) as tf.Tensor4D,
+    w: param(he([k, k, cin, cout], k * k * cin) as tf.Tensor4D),
     stride,
     pad: (k - 1) / 2,
     mean: tf.zeros([cout]),
     variance: tf.ones([cout]),
-    scale: tf.ones([cout]),
-    offset: tf.zeros([cout]),
+    scale: param(tf.ones([cout]) as tf.Tensor1D),
+    offset: param(tf.zeros([cout]) as tf.Tensor1D),
+    trainable,
   };
 }
 
 function applyConvBn(x: tf.Tensor4D, c: ConvBn): tf.Tensor4D {
   const y = tf.conv2d(x, c.w, c.stride, c.pad === 0 ? "valid" : c.pad);
-  return tf.batchNorm(y, c.mean, c.variance, c.offset, c.scale, 1e-5) as tf.Tensor4D;
+  // Training form: the batch's statistics (running averages are not kept: they do not change the step's cost much).
+  const { mean, variance } = c.trainable ? tf.moments(y, [0, 1, 2]) : c;
+  return tf.batchNorm(y, mean, variance, c.offset, c.scale, 1e-5) as tf.Tensor4D;
 }
 
 interface Block {
@@ -143,11 +184,12 @@ interface Block {
   downsample: ConvBn | null;
 }
 
-function resnet(depth: 18 | 50): (x: tf.Tensor4D) => tf.Tensor {
+/** torchvision's ResNet layout in NHWC; `trainable`: for a training step (variables, batch statistics, no tidy). */
+function resnet(depth: 18 | 50, trainable = false): (x: tf.Tensor4D) => tf.Tensor2D {
   const bottleneck = depth === 50;
   const layers = depth === 18 ? [2, 2, 2, 2] : [3, 4, 6, 3];
   const expansion = bottleneck ? 4 : 1;
-  const stem = convBn(7, 3, 64, 2);
+  const stem = convBn(7, 3, 64, 2, trainable);
   const blocks: Block[] = [];
   let inPlanes = 64;
   [64, 128, 256, 512].forEach((planes, stage) => {
@@ -155,36 +197,44 @@ function resnet(depth: 18 | 50): (x: tf.Tensor4D) => tf.Tensor {
       const stride = i === 0 && stage > 0 ? 2 : 1;
       const out = planes * expansion;
       const convs = bottleneck
-        ? [convBn(1, inPlanes, planes, 1), convBn(3, planes, planes, stride), convBn(1, planes, out, 1)]
-        : [convBn(3, inPlanes, planes, stride), convBn(3, planes, planes, 1)];
-      const downsample = stride !== 1 || inPlanes !== out ? convBn(1, inPlanes, out, stride) : null;
+        ? [
+            convBn(1, inPlanes, planes, 1, trainable),
+            convBn(3, planes, planes, stride, trainable),
+            convBn(1, planes, out, 1, trainable),
+          ]
+        : [convBn(3, inPlanes, planes, stride, trainable), convBn(3, planes, planes, 1, trainable)];
+      const downsample =
+        stride !== 1 || inPlanes !== out ? convBn(1, inPlanes, out, stride, trainable) : null;
       blocks.push({ convs, downsample });
       inPlanes = out;
     }
   });
   const fcW = he([inPlanes, 1000], inPlanes) as tf.Tensor2D;
   const fcB = tf.zeros([1000]);
-  return (x) =>
-    tf.tidy(() => {
-      let h = tf.maxPool(tf.relu(applyConvBn(x, stem)), 3, 2, 1);
-      for (const b of blocks) {
-        let r = h;
-        b.convs.forEach((c, i) => {
-          r = applyConvBn(r, c);
-          if (i < b.convs.length - 1) r = tf.relu(r);
-        });
-        h = tf.relu(tf.add(r, b.downsample ? applyConvBn(h, b.downsample) : h)) as tf.Tensor4D;
-      }
-      return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, fcW), fcB);
-    });
+  const fc = trainable ? [tf.variable(fcW), tf.variable(fcB)] : [fcW, fcB];
+  const forward = (x: tf.Tensor4D) => {
+    let h = tf.maxPool(tf.relu(applyConvBn(x, stem)), 3, 2, 1);
+    for (const b of blocks) {
+      let r = h;
+      b.convs.forEach((c, i) => {
+        r = applyConvBn(r, c);
+        if (i < b.convs.length - 1) r = tf.relu(r);
+      });
+      h = tf.relu(tf.add(r, b.downsample ? applyConvBn(h, b.downsample) : h)) as tf.Tensor4D;
+    }
+    return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, fc[0]), fc[1]) as tf.Tensor2D;
+  };
+  // optimizer.minimize keeps what the gradients need; inference frees every intermediate at once.
+  return trainable ? forward : (x) => tf.tidy(() => forward(x));
 }
 
 async function inference(spec: CaseSpec): Promise<CaseResult> {
   const net = resnet(spec.task === "resnet18" ? 18 : 50);
-  const x = tf.tensor4d(randomFloats(spec.batch * 3 * 224 * 224), [spec.batch, 224, 224, 3]);
-  const run = () => {
+  const [c, h, w] = inputShape(spec);
+  const x = tf.tensor4d(randomFloats(spec.batch * c * h * w), [spec.batch, h, w, c]);
+  const run = async () => {
     const y = net(x);
-    y.dataSync();
+    await firstValue(y);
     y.dispose();
   };
   const { ms, reps } = await timeIt(run, spec);
@@ -220,7 +270,7 @@ export async function runTfjs(spec: CaseSpec): Promise<CaseResult> {
   const result =
     spec.task === "sgemm"
       ? await sgemm(spec)
-      : spec.task === "lenet" || spec.task === "cifar"
+      : spec.task === "lenet" || spec.task === "cifar" || spec.task === "resnet18-train"
         ? await training(spec)
         : await inference(spec);
   return { ...result, actualThreads: spec.impl === "tfjs-wasm" ? tfwasm.getThreadsCount() : 1 };

@@ -1,9 +1,9 @@
 """Peer: PyTorch (and NumPy for SGEMM), run by bench/run.ts as `python3 torch_bench.py '<case JSON>'`.
 
 Mirrors bench/common.ts: the same workloads (LeNet-5 and the ConvNetJS CIFAR-10 net trained with SGD +
-momentum on one fixed random batch of 64, ResNet-18/50 inference at 224x224 with random weights, float32
-matmul), the same timing policy (warm-up runs, then timed runs until the budget is spent, median), and the
-same result line. Threads are set by the caller through OMP_NUM_THREADS / OPENBLAS_NUM_THREADS before
+momentum on one fixed random batch of 64, a ResNet-18 training step, ResNet-18/50 inference at 224x224 or
+the case's "size", random weights, float32 matmul), the same timing policy (warm-up runs, then timed runs
+until the budget is spent, median), and the same result line. Threads are set by the caller through OMP_NUM_THREADS / OPENBLAS_NUM_THREADS before
 this interpreter starts, and again with torch.set_num_threads.
 """
 
@@ -61,7 +61,12 @@ def training_net(nn, task):
 
 def training(torch, spec):
     nn = torch.nn
-    model, (c, h, w) = training_net(nn, spec["task"])
+    if spec["task"] == "resnet18-train":
+        model, note = resnet(torch, 18)
+        size = spec.get("size", 224)
+        c, h, w = 3, size, size
+    else:
+        (model, (c, h, w)), note = training_net(nn, spec["task"]), None
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = nn.CrossEntropyLoss()
@@ -77,7 +82,10 @@ def training(torch, spec):
         return loss.item()
 
     ms, reps = time_it(step, spec)
-    return {"value": b * 1000 / ms, "unit": "img/s", "reps": reps}
+    result = {"value": b * 1000 / ms, "unit": "img/s", "reps": reps}
+    if note:
+        result["note"] = note
+    return result
 
 
 def hand_resnet(nn, depth):
@@ -115,19 +123,22 @@ def hand_resnet(nn, depth):
     return nn.Sequential(*layers)
 
 
-def inference(torch, spec):
-    depth = 18 if spec["task"] == "resnet18" else 50
-    note = None
+def resnet(torch, depth):
+    """torchvision's ResNet (random weights), or the same layout by hand without torchvision; and a note."""
     try:
         import torchvision
 
-        model = getattr(torchvision.models, "resnet%d" % depth)()
+        return getattr(torchvision.models, "resnet%d" % depth)(), None
     except ImportError:
-        model = hand_resnet(torch.nn, depth)
-        note = "torchvision missing: hand-built ResNet"
+        return hand_resnet(torch.nn, depth), "torchvision missing: hand-built ResNet"
+
+
+def inference(torch, spec):
+    model, note = resnet(torch, 18 if spec["task"] == "resnet18" else 50)
     model.eval()
     b = spec["batch"]
-    x = torch.rand(b, 3, 224, 224)
+    size = spec.get("size", 224)
+    x = torch.rand(b, 3, size, size)
     mode = getattr(torch, "inference_mode", torch.no_grad)
 
     def run():
@@ -186,7 +197,7 @@ def main():
     torch.manual_seed(0)
     if spec["task"] == "sgemm":
         result = sgemm(spec, torch.mm, lambda r, c: torch.rand(r, c))
-    elif spec["task"] in ("lenet", "cifar"):
+    elif spec["task"] in ("lenet", "cifar", "resnet18-train"):
         result = training(torch, spec)
     else:
         result = inference(torch, spec)

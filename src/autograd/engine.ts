@@ -105,7 +105,7 @@ export function runBackward(root: Tensor, upstream: Tensor, options: BackwardOpt
   const handsOutGradients = order.some((t) => t.gradFn !== null && HOOK_OPS.has(t.gradFn.op));
   backwardDepth++;
   try {
-    scope(() => accumulate(order, root, upstream, retain), {
+    scope(() => accumulate(order, root, upstream, retain, !handsOutGradients), {
       release: handsOutGradients ? "collector" : "free",
     });
   } finally {
@@ -127,15 +127,17 @@ export function runBackward(root: Tensor, upstream: Tensor, options: BackwardOpt
 }
 
 /** The backward pass proper: gradients flow from `root` to the leaves' .grad. */
-function accumulate(order: Tensor[], root: Tensor, upstream: Tensor, retain: boolean): void {
-  const grads = new Map<Tensor, Tensor>([[root, upstream]]);
+function accumulate(order: Tensor[], root: Tensor, upstream: Tensor, retain: boolean, early: boolean): void {
+  const grads = new GradientFrontier(early);
+  grads.set(root, upstream);
   noGrad(() => {
     for (const t of order) {
-      const g = grads.get(t);
+      const g = grads.take(t);
       if (!g) continue;
       const node = t.gradFn;
       if (!node) {
         t.accumulateGrad(g);
+        grads.done([g]);
         continue;
       }
       if (!node.backward) {
@@ -144,17 +146,62 @@ function accumulate(order: Tensor[], root: Tensor, upstream: Tensor, retain: boo
             `pass { retainGraph: true } to the first call to run backward twice`,
         );
       }
-      const inputGrads = node.backward(g);
-      grads.delete(t);
+      // In a scope of its own, so that a rule's temporaries (tanh's 1 − y², a product later summed) are freed
+      // as it returns rather than when the whole pass ends.
+      const rule = node.backward;
+      const inputGrads = scope(() => rule(g), { release: early ? "free" : "collector" });
+      // Used-up gradients are offered for freeing only once every input has its share: one tensor may be
+      // the gradient of several inputs (add's backward hands g itself to both).
+      const usedUp = [g, ...inputGrads];
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
         if (!ig || !input.requiresGrad) return;
-        const previous = grads.get(input);
-        grads.set(input, previous ? previous.add(ig) : ig);
+        const previous = grads.take(input);
+        if (!previous) return grads.set(input, ig);
+        grads.set(input, previous.add(ig));
+        usedUp.push(previous);
       });
+      grads.done(usedUp);
       if (!retain) node.backward = null;
     }
   });
+}
+
+/**
+ * The gradients a backward pass has computed but not yet passed on, by tensor. With `early`, a gradient
+ * nothing can read any more (not pending here, under any tensor: views share storages) is freed as soon as
+ * it is used up (Backend.releaseTemporary: only temporaries of the backward's own scope, never a kept
+ * .grad), so a pass holds its frontier rather than every gradient it made (docs/performance.md, "Memory
+ * of a training step").
+ */
+class GradientFrontier {
+  private readonly pending = new Map<Tensor, Tensor>();
+  /** How many pending gradients use each storage. */
+  private readonly users = new Map<Storage, number>();
+
+  constructor(private readonly early: boolean) {}
+
+  set(t: Tensor, g: Tensor): void {
+    this.pending.set(t, g);
+    this.users.set(g.storage, (this.users.get(g.storage) ?? 0) + 1);
+  }
+
+  /** Removes and returns t's gradient. */
+  take(t: Tensor): Tensor | undefined {
+    const g = this.pending.get(t);
+    if (g === undefined) return undefined;
+    this.pending.delete(t);
+    const n = this.users.get(g.storage)! - 1;
+    if (n === 0) this.users.delete(g.storage);
+    else this.users.set(g.storage, n);
+    return g;
+  }
+
+  /** These gradients were used up: free each whose storage no pending gradient shares. */
+  done(used: readonly (Tensor | null | undefined)[]): void {
+    if (!this.early) return;
+    for (const g of used) if (g && !this.users.has(g.storage)) g.backend.releaseTemporary?.(g.storage);
+  }
 }
 
 /**

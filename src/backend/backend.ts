@@ -123,6 +123,36 @@ export interface BatchNormGeometry {
   spatial: number;
 }
 
+/**
+ * RoI ops over an input [batch, channels, height, width] and [numRois, 5] RoI rows (batch index, x1, y1,
+ * x2, y2) in input coordinates (times spatialScale on the map); outputs are [numRois, channels, pooledH,
+ * pooledW]. A RoI whose batch index is not an image of the input contributes nothing (ops validate it).
+ */
+export interface RoiGeometry {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  numRois: number;
+  pooledH: number;
+  pooledW: number;
+  spatialScale: number;
+}
+
+/** RoI Align (torchvision.ops.roi_align): bilinear samples per bin side (-1: adaptive) and the half-pixel shift. */
+export interface RoiAlignGeometry extends RoiGeometry {
+  samplingRatio: number;
+  aligned: boolean;
+}
+
+/** topk over the last axis of x viewed as [rows, size]: the k largest (or smallest) of each row. */
+export interface TopkGeometry {
+  rows: number;
+  size: number;
+  k: number;
+  largest: boolean;
+}
+
 /** Live memory of a backend, as reported by `memory()`. */
 export interface MemoryInfo {
   backend: string;
@@ -134,6 +164,11 @@ export interface MemoryInfo {
   memoryBytes?: number;
   /** wasm: bytes in live allocator blocks, storages plus kernel workspaces. */
   heapBytes?: number;
+  /**
+   * wasm: the most `heapBytes` has been since the backend started or since `resetPeakMemory()` (torch's
+   * `max_memory_allocated`): the peak of a training step is what decides whether it fits.
+   */
+  peakHeapBytes?: number;
   /** wasm: garbage collections forced under memory pressure so far. */
   forcedCollections?: number;
   /** wasm: storages moved out of the wasm memory at the end of backward passes so far (docs/design.md). */
@@ -193,6 +228,11 @@ export interface Backend {
   readAsync?(storage: Storage): Promise<TypedArray>;
   /** False when toArray() cannot read every storage synchronously (webgpu): callers await readAsync first. */
   readonly syncReads?: boolean;
+  /**
+   * With `syncReads: false`: the contents when they are already on the host (made from an array, or read
+   * before), else null — never waits. Backends that read synchronously need not implement it.
+   */
+  toArrayIfHost?(storage: Storage): TypedArray | null;
   /** A storage of `size` elements of `dtype`, all `value`. */
   full(dtype: DType, size: number, value: number): Storage;
   /** The values of `x` converted to `dtype`. */
@@ -281,6 +321,29 @@ export interface Backend {
     g: BatchNormGeometry,
   ): { dx: Storage; dWeight: Storage; dBias: Storage };
 
+  // Detection (torchvision.ops semantics; reference code: js/detection.ts).
+  /** RoI Align forward: each output cell averages its bilinear samples of its RoI's image. */
+  roiAlign(x: Storage, rois: Storage, g: RoiAlignGeometry): Storage;
+  /** RoI Align backward: the gradient [batch, channels, height, width] from gy [numRois, channels, pooledH, pooledW]. */
+  roiAlignBackward(gy: Storage, rois: Storage, g: RoiAlignGeometry): Storage;
+  /**
+   * RoI max pooling forward: each cell's maximum (0 for an empty window) and, for the backward, its int32
+   * flat position h*width+w in the input plane (-1 when no element was taken).
+   */
+  roiPool(x: Storage, rois: Storage, g: RoiGeometry): { y: Storage; argmax: Storage };
+  /** RoI max pooling backward: routes each output gradient to the position its argmax names. */
+  roiPoolBackward(gy: Storage, argmax: Storage, rois: Storage, g: RoiGeometry): Storage;
+
+  // Selection.
+  /**
+   * The k largest (or smallest) values of each row of x [rows, size], in order, and their int32 positions
+   * in the row ([rows, k] each). Ties keep the lower position first; NaN counts as larger than any number
+   * (torch.topk).
+   */
+  topk(x: Storage, g: TopkGeometry): { values: Storage; indices: Storage };
+  /** topk backward: gy [rows, k] placed at the positions `indices` names, zeros elsewhere ([rows, size]). */
+  topkBackward(gy: Storage, indices: Storage, g: TopkGeometry): Storage;
+
   // Labels.
   /** [n] int32 labels -> [n, classes] one-hot in `dtype`; labels must already be validated. */
   oneHot(labels: Storage, classes: number, dtype: DType): Storage;
@@ -344,6 +407,12 @@ export interface Backend {
    */
   free?(storage: Storage): void;
   /**
+   * Frees a temporary at once: a storage the innermost open scope recorded and that is not kept (the engine
+   * calls it for each gradient of the backward pass once nothing can read it any more, so that a backward
+   * holds the gradients of its frontier rather than all of them). Anything else is left alone.
+   */
+  releaseTemporary?(storage: Storage): void;
+  /**
    * Starts a step (a backward pass); the returned function ends it, moving every storage that nobody is
    * known to own and that was allocated before the step started out of the backend's memory (its values
    * stay readable and come back on use).
@@ -351,6 +420,8 @@ export interface Backend {
   startStep?(): () => void;
   /** Live storages and bytes (and, on wasm, the memory's size), for `memory()`. */
   memory?(): MemoryInfo;
+  /** Starts `MemoryInfo.peakHeapBytes` afresh from what is live now. */
+  resetPeakMemory?(): void;
 }
 
 /** How a backend scope ends (see Backend.scope). */

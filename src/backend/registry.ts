@@ -85,3 +85,12 @@ export function memory(name?: string): MemoryInfo {
   const backend = getBackend(name);
   return backend.memory?.() ?? { backend: backend.name, storages: Number.NaN, bytes: Number.NaN };
 }
+
+/**
+ * Starts the peak `memory().peakHeapBytes` afresh (torch's `reset_peak_memory_stats`), e.g. before the step
+ * whose peak you want; a no-op on backends that keep no peak.
+ * @example resetPeakMemory(); step(); console.log(memory().peakHeapBytes);
+ */
+export function resetPeakMemory(name?: string): void {
+  getBackend(name).resetPeakMemory?.();
+}

@@ -47,6 +47,13 @@ export class ScopeStack<S extends ScopedStorage> {
     return true;
   }
 
+  /** Frees `s` now if the innermost open scope recorded it and it is not kept; see Backend.releaseTemporary. */
+  releaseTemporary(s: S): void {
+    const frame = this.frames[this.frames.length - 1];
+    if (frame === undefined || s.kept || this.hooks.isFreed(s) || !frame.delete(s)) return;
+    this.hooks.free(s);
+  }
+
   run<T>(fn: () => T, options: ScopeOptions<T> = {}): T {
     const frame = new Set<S>();
     this.frames.push(frame);

@@ -4,7 +4,7 @@
 
 import { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/engine.js";
-import { abs, clamp, mul } from "../ops/elementwise.js";
+import { abs, add, clamp, div, maximum, minimum, mul } from "../ops/elementwise.js";
 import { max, sum } from "../ops/reduce.js";
 
 /** Options of `clipGradNorm_` (torch.nn.utils.clip_grad_norm_'s `norm_type` and `error_if_nonfinite`). */
@@ -26,18 +26,69 @@ function gradsOf(op: string, parameters: Iterable<Tensor>): Tensor[] {
   return grads;
 }
 
-/** ‖(g_1, …, g_k)‖_p over every element of every gradient, as one number. */
-function totalNorm(grads: readonly Tensor[], normType: number): number {
-  if (normType === Infinity) return Math.max(...grads.map((g) => max(abs(g)).item()));
-  let total = 0;
-  for (const g of grads) total += sum(normType === 2 ? g.square() : abs(g).pow(normType)).item();
-  return total ** (1 / normType);
+/** ‖(g_1, …, g_k)‖_p over every element of every gradient, as a 0-d tensor on their backend (no read). */
+function totalNorm(grads: readonly Tensor[], normType: number): Tensor {
+  if (normType === Infinity) return grads.map((g) => max(abs(g))).reduce((a, b) => maximum(a, b));
+  const partial = (g: Tensor) => sum(normType === 2 ? g.square() : abs(g).pow(normType));
+  const total = grads.map(partial).reduce((a, b) => add(a, b));
+  return normType === 2 ? total.sqrt() : total.pow(1 / normType);
+}
+
+/**
+ * Scales every gradient by min(maxNorm / (total + 1e-6), 1) as a tensor (torch's clip_coef_clamped), so
+ * the clipping itself never reads a value back: on webgpu it stays on the GPU. Below maxNorm the factor
+ * is exactly 1 and the gradients keep their values.
+ */
+function scaleGrads(params: readonly Tensor[], total: Tensor, maxNorm: number): void {
+  const coefficient = minimum(div(maxNorm, add(total, 1e-6)), 1);
+  // Kept like accumulated gradients, so that a memory scope around the step does not free them.
+  for (const p of params) if (p.grad) p.grad = mul(p.grad, coefficient).keep();
+}
+
+function checkOptions(op: string, maxNorm: number, normType: number): void {
+  if (!(typeof maxNorm === "number" && maxNorm >= 0)) {
+    throw new Error(`${op}: maxNorm must be a non-negative number, got ${maxNorm}`);
+  }
+  if (!(typeof normType === "number" && normType > 0)) {
+    throw new Error(`${op}: normType must be a positive number or Infinity, got ${normType}`);
+  }
+}
+
+function checkFinite(op: string, total: number, normType: number, errorIfNonfinite: boolean): void {
+  if (!Number.isFinite(total) && errorIfNonfinite) {
+    throw new Error(
+      `${op}: the total ${normType}-norm of the gradients is ${total}; some gradient holds NaN or infinity ` +
+        `(pass errorIfNonfinite: false to scale anyway, as torch does by default)`,
+    );
+  }
+}
+
+/**
+ * Clips the gradients' total norm without reading anything back and returns the norm as a 0-d tensor (null
+ * without gradients): what `fit` runs between backward and the optimizer step, on every backend.
+ */
+export function clipGradNormOnDevice_(
+  parameters: Iterable<Tensor>,
+  maxNorm: number,
+  normType = 2,
+): Tensor | null {
+  const op = "clipGradNorm_";
+  checkOptions(op, maxNorm, normType);
+  return noGrad(() => {
+    const params = [...parameters];
+    const grads = gradsOf(op, params);
+    if (grads.length === 0) return null;
+    const total = totalNorm(grads, normType);
+    scaleGrads(params, total, maxNorm);
+    return total;
+  });
 }
 
 /**
  * Scales every parameter's gradient by maxNorm / (total + 1e-6) when the total p-norm of all gradients
  * (taken together, as one vector) exceeds maxNorm (torch.nn.utils.clip_grad_norm_). Parameters without a
- * gradient are skipped.
+ * gradient are skipped. The scaling runs as tensor ops where the gradients live; returning the norm as a
+ * number reads it, so on webgpu (whose reads are asynchronous) use `clipGradNormAsync_`.
  * @returns the total norm before clipping (a number; torch returns it as a tensor)
  * @example
  * loss.backward();
@@ -51,28 +102,50 @@ export function clipGradNorm_(
 ): number {
   const op = "clipGradNorm_";
   const { normType = 2, errorIfNonfinite = false } = options;
-  if (!(typeof maxNorm === "number" && maxNorm >= 0)) {
-    throw new Error(`${op}: maxNorm must be a non-negative number, got ${maxNorm}`);
-  }
-  if (!(typeof normType === "number" && normType > 0)) {
-    throw new Error(`${op}: normType must be a positive number or Infinity, got ${normType}`);
-  }
+  checkOptions(op, maxNorm, normType);
   return noGrad(() => {
     const params = [...parameters];
     const grads = gradsOf(op, params);
     if (grads.length === 0) return 0;
-    const total = totalNorm(grads, normType);
-    if (!Number.isFinite(total) && errorIfNonfinite) {
+    if (grads[0].backend.syncReads === false) {
       throw new Error(
-        `${op}: the total ${normType}-norm of the gradients is ${total}; some gradient holds NaN or infinity ` +
-          `(pass errorIfNonfinite: false to scale anyway, as torch does by default)`,
+        `${op}: the gradients are on ${grads[0].backend.name}, whose values are read asynchronously, so the ` +
+          `total norm cannot be returned as a number; use \`await clipGradNormAsync_(…)\` (nothing was clipped)`,
       );
     }
-    const coefficient = maxNorm / (total + 1e-6);
-    // Kept like accumulated gradients, so that a memory scope around the step does not free them.
-    if (coefficient < 1) for (const p of params) if (p.grad) p.grad = mul(p.grad, coefficient).keep();
-    return total;
+    const total = totalNorm(grads, normType);
+    const value = total.item();
+    checkFinite(op, value, normType, errorIfNonfinite);
+    scaleGrads(params, total, maxNorm);
+    return value;
   });
+}
+
+/**
+ * `clipGradNorm_` for any backend, webgpu included: it awaits the total norm (`itemAsync`), checks it when
+ * `errorIfNonfinite` is set, then scales the gradients where they live.
+ * @returns the total norm before clipping
+ * @example
+ * loss.backward();
+ * await clipGradNormAsync_(model.parameters(), 1.0);
+ * optimizer.step();
+ */
+export async function clipGradNormAsync_(
+  parameters: Iterable<Tensor>,
+  maxNorm: number,
+  options: ClipGradNormOptions = {},
+): Promise<number> {
+  const op = "clipGradNormAsync_";
+  const { normType = 2, errorIfNonfinite = false } = options;
+  checkOptions(op, maxNorm, normType);
+  const params = [...parameters];
+  const grads = gradsOf(op, params);
+  if (grads.length === 0) return 0;
+  const total = noGrad(() => totalNorm(grads, normType));
+  const value = await total.itemAsync();
+  checkFinite(op, value, normType, errorIfNonfinite);
+  noGrad(() => scaleGrads(params, total, maxNorm));
+  return value;
 }
 
 /**

@@ -3,7 +3,7 @@
 // per-sample LayerNorm, GroupNorm and LayerNorm2d (ConvNeXt). Batch norm keeps its running statistics as
 // buffers and replaces them after every training step.
 
-import { ones, scalar, zeros, type Tensor } from "../tensor/tensor.js";
+import { ones, tensor, zeros, type Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
 import { add } from "../ops/elementwise.js";
 import {
@@ -15,7 +15,7 @@ import {
   MAX_LRN_SIZE,
 } from "../ops/normalization.js";
 import { Module } from "./module.js";
-import { checkAllocatable, checkNumber, checkOptionKeys } from "../ops/util.js";
+import { checkAllocatable, checkNumber, checkOptionKeys, hostValues } from "../ops/util.js";
 import { Parameter } from "./parameter.js";
 import { empty, type ModuleOptions } from "./parameter.js";
 import { ones_, zeros_ } from "./init.js";
@@ -33,6 +33,14 @@ export interface BatchNormLayerOptions extends ModuleOptions {
   affine?: boolean;
   /** Keep running statistics for eval. Without them batch statistics are used in eval too. Default true. */
   trackRunningStats?: boolean;
+}
+
+/**
+ * num_batches_tracked as an int32 scalar made from an array: webgpu keeps such a value on the host too, so
+ * the cumulative average (momentum null) reads the count without waiting for the GPU.
+ */
+function batchCount(n: number, backend: string | undefined): Tensor {
+  return tensor(Int32Array.of(n), [], { backend });
 }
 
 /**
@@ -79,7 +87,7 @@ export abstract class BatchNormBase extends Module {
     if (this.trackRunningStats) {
       this.registerBuffer("running_mean", empty([numFeatures], options));
       this.registerBuffer("running_var", empty([numFeatures], options));
-      this.registerBuffer("num_batches_tracked", scalar(0, { dtype: "int32", backend: options.backend }));
+      this.registerBuffer("num_batches_tracked", batchCount(0, options.backend));
     } else {
       this.registerBuffer("running_mean", null);
       this.registerBuffer("running_var", null);
@@ -96,7 +104,7 @@ export abstract class BatchNormBase extends Module {
     const options = { dtype: mean.dtype, backend: mean.backend.name };
     this.setBuffer("running_mean", zeros([this.numFeatures], options));
     this.setBuffer("running_var", ones([this.numFeatures], options));
-    this.setBuffer("num_batches_tracked", scalar(0, { dtype: "int32", backend: mean.backend.name }));
+    this.setBuffer("num_batches_tracked", batchCount(0, mean.backend.name));
   }
 
   /** Resets the running statistics and sets weight to 1 and bias to 0 (torch's reset_parameters). */
@@ -138,7 +146,11 @@ export abstract class BatchNormBase extends Module {
     }
     let momentum = this.momentum ?? 0;
     if (updateStats) {
-      const count = add(this.getBuffer("num_batches_tracked"), 1);
+      const tracked = this.getBuffer("num_batches_tracked");
+      // The cumulative average needs the count as a number: counted on the host when the buffer's value is
+      // there (always on js and wasm; on webgpu a count made here from a number stays readable).
+      const known = this.momentum === null ? hostValues(tracked) : null;
+      const count = known === null ? add(tracked, 1) : batchCount(known[0] + 1, tracked.backend.name);
       this.setBuffer("num_batches_tracked", count);
       if (this.momentum === null) momentum = 1 / count.item();
     }

@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import type { Module } from "../nn/module.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import { globalRng } from "../tensor/rng.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from "../io/json.js";
@@ -114,6 +114,19 @@ function checkPosition(options: SaveCheckpointOptions): void {
 }
 
 /**
+ * Awaits the values of the weights and of the optimizer's state tensors, so that encoding them reads them
+ * synchronously on every backend (webgpu keeps what it read on the host).
+ */
+async function readToHost(options: SaveCheckpointOptions): Promise<void> {
+  const tensors = [...options.model.stateDict().values()];
+  const state = (options.optimizer as { state?: unknown } | undefined)?.state;
+  if (state instanceof Map)
+    for (const entry of state.values() as Iterable<Record<string, unknown>>)
+      for (const value of Object.values(entry)) if (value instanceof Tensor) tensors.push(value);
+  await Promise.all(tensors.map((t) => t.data()));
+}
+
+/**
  * Saves a model (and optionally its optimizer, scheduler and training position) as the new checkpoint in
  * `dir`. `dir` must not exist, be empty or be a Striate checkpoint: anything else is an error and nothing
  * is written. The save is atomic (a crash leaves the previous checkpoint loadable), and processes loading
@@ -123,6 +136,7 @@ function checkPosition(options: SaveCheckpointOptions): void {
  */
 export async function saveCheckpoint(dir: string, options: SaveCheckpointOptions): Promise<CheckpointConfig> {
   checkPosition(options);
+  await readToHost(options);
   const weights = options.model.stateDict();
   if (!options.allowNonFinite) {
     const bad = findNonFiniteTensor(weights);

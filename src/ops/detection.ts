@@ -1,16 +1,17 @@
 // Detection basics with torchvision.ops semantics: box IoU, non-maximum suppression (plain and per class),
 // RoI pooling and RoI Align (Fast/Mask R-CNN), forward and backward.
 //
-// Boxes are (x1, y1, x2, y2) in pixels; RoIs are rows (batch index, x1, y1, x2, y2). The RoI ops gather a
-// few bilinear samples or window maxima per output cell: irregular, data-dependent reads that no dense
-// kernel family covers. They run on the host in float64 over the input's values, on any backend, with the
-// backward written beside the forward.
+// Boxes are (x1, y1, x2, y2) in pixels; RoIs are rows (batch index, x1, y1, x2, y2). The RoI ops are
+// Backend kernels (reference: backend/js/detection.ts), so they run where the tensors live, webgpu
+// included. NMS keeps a data-dependent number of boxes: it runs on the host, and on webgpu, whose values
+// are read asynchronously, `nmsAsync`/`batchedNmsAsync` await them.
 
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import { Tensor, tensor } from "../tensor/tensor.js";
 import { formatShape, pair } from "../tensor/shape.js";
 import type { TypedArray } from "../tensor/dtype.js";
-import { checkFloat, wrapLike } from "./util.js";
+import { checkFloat, hostValues, wrapLike } from "./util.js";
+import type { RoiAlignGeometry, RoiGeometry } from "../backend/backend.js";
 import { clamp, div, maximum, minimum, mul, sub, add } from "./elementwise.js";
 import { slice, squeeze, unsqueeze } from "./movement.js";
 import type { Size2 } from "./conv.js";
@@ -84,35 +85,22 @@ function byScoreDescending(scores: TypedArray, indices: number[]): number[] {
   return indices.sort((i, j) => scores[j] - scores[i] || i - j);
 }
 
-/**
- * Non-maximum suppression (torchvision.ops.nms): keeps the highest-scoring box, drops every remaining box
- * whose IoU with it is above `iouThreshold`, and repeats.
- * @param boxes `[N, 4]` (x1, y1, x2, y2)
- * @param scores `[N]`
- * @returns int32 `[K]` indices of the kept boxes, by decreasing score
- */
-export function nms(boxes: Tensor, scores: Tensor, iouThreshold: number): Tensor {
-  checkScores("nms", boxes, scores, iouThreshold);
-  const s = scores.toArray();
-  const order = byScoreDescending(s, [...s.keys()]);
-  const keep = greedyKeep(boxes.toArray(), order, iouThreshold);
+/** The kept indices by greedy suppression in decreasing score order, as an int32 tensor beside the boxes. */
+function nmsOnHost(boxes: Tensor, b: TypedArray, s: TypedArray, iouThreshold: number): Tensor {
+  const keep = greedyKeep(b, byScoreDescending(s, [...s.keys()]), iouThreshold);
   return tensor(Int32Array.from(keep), [keep.length], { backend: boxes.backend.name });
 }
 
-/**
- * Non-maximum suppression within each category (torchvision.ops.batched_nms): boxes of different
- * `idxs` never suppress each other.
- * @param idxs `[N]` int32 category of each box
- * @returns int32 `[K]` indices of the kept boxes, by decreasing score
- */
-export function batchedNms(boxes: Tensor, scores: Tensor, idxs: Tensor, iouThreshold: number): Tensor {
-  checkScores("batchedNms", boxes, scores, iouThreshold);
-  if (idxs.ndim !== 1 || idxs.shape[0] !== boxes.shape[0])
-    throw new Error(`batchedNms: idxs must be [${boxes.shape[0]}], got ${formatShape(idxs.shape)}`);
-  const s = scores.toArray();
-  const b = boxes.toArray();
+/** batchedNms on host values: suppression within each category, the survivors by decreasing score. */
+function batchedNmsOnHost(
+  boxes: Tensor,
+  b: TypedArray,
+  s: TypedArray,
+  categories: TypedArray,
+  iouThreshold: number,
+): Tensor {
   const groups = new Map<number, number[]>();
-  idxs.toArray().forEach((category, i) => groups.set(category, [...(groups.get(category) ?? []), i]));
+  categories.forEach((category, i) => groups.set(category, [...(groups.get(category) ?? []), i]));
   const kept: number[] = [];
   for (const members of groups.values())
     kept.push(...greedyKeep(b, byScoreDescending(s, members), iouThreshold));
@@ -120,21 +108,79 @@ export function batchedNms(boxes: Tensor, scores: Tensor, idxs: Tensor, iouThres
   return tensor(Int32Array.from(keep), [keep.length], { backend: boxes.backend.name });
 }
 
-/** What both RoI ops need: input and RoI layout and the output grid. */
-interface RoiGeometry {
-  channels: number;
-  height: number;
-  width: number;
-  batch: number;
-  numRois: number;
-  pooledH: number;
-  pooledW: number;
-  spatialScale: number;
+/**
+ * The values of a tensor NMS reads on the host; on a backend that reads asynchronously (webgpu) they must
+ * be there already (made from an array, or awaited), else the error names the asynchronous variant.
+ */
+function valuesFor(op: string, t: Tensor, name: string): TypedArray {
+  const values = hostValues(t);
+  if (values === null)
+    throw new Error(
+      `${op}: ${name} ${formatShape(t.shape)} on ${t.backend.name} were computed on the GPU, and the number of ` +
+        `kept boxes depends on their values, which a synchronous call cannot wait for; use \`await ${op}Async(…)\``,
+    );
+  return values;
 }
 
-interface RoiAlignAttrs extends RoiGeometry {
-  samplingRatio: number;
-  aligned: boolean;
+function checkIdxs(boxes: Tensor, idxs: Tensor): void {
+  if (idxs.ndim !== 1 || idxs.shape[0] !== boxes.shape[0])
+    throw new Error(`batchedNms: idxs must be [${boxes.shape[0]}], got ${formatShape(idxs.shape)}`);
+}
+
+/**
+ * Non-maximum suppression (torchvision.ops.nms): keeps the highest-scoring box, drops every remaining box
+ * whose IoU with it is above `iouThreshold`, and repeats. It runs on the host: how many boxes survive
+ * depends on the values. On webgpu, boxes and scores computed on the GPU need `nmsAsync`.
+ * @param boxes `[N, 4]` (x1, y1, x2, y2)
+ * @param scores `[N]`
+ * @returns int32 `[K]` indices of the kept boxes, by decreasing score
+ */
+export function nms(boxes: Tensor, scores: Tensor, iouThreshold: number): Tensor {
+  checkScores("nms", boxes, scores, iouThreshold);
+  const b = valuesFor("nms", boxes, "boxes");
+  return nmsOnHost(boxes, b, valuesFor("nms", scores, "scores"), iouThreshold);
+}
+
+/**
+ * `nms` that reads boxes and scores asynchronously (`await tensor.data()`), for backends whose values live
+ * on a device (webgpu); on js and wasm the same as `nms`.
+ * @example const keep = await nmsAsync(boxes, scores, 0.5);
+ */
+export async function nmsAsync(boxes: Tensor, scores: Tensor, iouThreshold: number): Promise<Tensor> {
+  checkScores("nms", boxes, scores, iouThreshold);
+  const [b, s] = await Promise.all([boxes.data(), scores.data()]);
+  return nmsOnHost(boxes, b, s, iouThreshold);
+}
+
+/**
+ * Non-maximum suppression within each category (torchvision.ops.batched_nms): boxes of different
+ * `idxs` never suppress each other. Runs on the host like `nms`; on webgpu see `batchedNmsAsync`.
+ * @param idxs `[N]` int32 category of each box
+ * @returns int32 `[K]` indices of the kept boxes, by decreasing score
+ */
+export function batchedNms(boxes: Tensor, scores: Tensor, idxs: Tensor, iouThreshold: number): Tensor {
+  checkScores("batchedNms", boxes, scores, iouThreshold);
+  checkIdxs(boxes, idxs);
+  const [b, s, c] = [boxes, scores, idxs].map((t, i) =>
+    valuesFor("batchedNms", t, ["boxes", "scores", "idxs"][i]),
+  );
+  return batchedNmsOnHost(boxes, b, s, c, iouThreshold);
+}
+
+/**
+ * `batchedNms` that reads its inputs asynchronously (`await tensor.data()`), for webgpu; on js and wasm
+ * the same as `batchedNms`.
+ */
+export async function batchedNmsAsync(
+  boxes: Tensor,
+  scores: Tensor,
+  idxs: Tensor,
+  iouThreshold: number,
+): Promise<Tensor> {
+  checkScores("batchedNms", boxes, scores, iouThreshold);
+  checkIdxs(boxes, idxs);
+  const [b, s, c] = await Promise.all([boxes.data(), scores.data(), idxs.data()]);
+  return batchedNmsOnHost(boxes, b, s, c, iouThreshold);
 }
 
 function roiGeometry(
@@ -151,175 +197,55 @@ function roiGeometry(
     throw new Error(
       `${op}: rois must be [K, 5] rows (batch index, x1, y1, x2, y2), got ${formatShape(rois.shape)}`,
     );
+  if (rois.backend !== x.backend)
+    throw new Error(`${op}: rois live on backend ${rois.backend.name} but the input on ${x.backend.name}`);
   const [pooledH, pooledW] = pair(outputSize, "outputSize", op);
   if (!(pooledH >= 1 && pooledW >= 1))
     throw new Error(`${op}: outputSize must be positive integers, got [${pooledH},${pooledW}]`);
   if (!(Number.isFinite(spatialScale) && spatialScale > 0))
     throw new Error(`${op}: spatialScale must be a positive number, got ${spatialScale}`);
   const [batch, channels, height, width] = x.shape;
-  const r = rois.toArray();
+  checkRoiImages(op, rois, batch);
+  return { channels, height, width, batch, numRois: rois.shape[0], pooledH, pooledW, spatialScale };
+}
+
+/**
+ * Checks that every RoI names an image of the input, when the RoIs' values are on the host (always on js
+ * and wasm; on webgpu when they were made from an array or awaited). RoIs computed on the GPU are not read
+ * back for it: there a RoI naming no image contributes zeros (the kernels skip it).
+ */
+function checkRoiImages(op: string, rois: Tensor, batch: number): void {
+  const r = hostValues(rois);
+  if (r === null) return;
   for (let k = 0; k < rois.shape[0]; k++) {
     const n = r[5 * k];
     if (!(Number.isInteger(n) && n >= 0 && n < batch))
       throw new Error(`${op}: RoI ${k} names batch index ${n}, but the input has ${batch} images`);
   }
-  return { channels, height, width, batch, numRois: rois.shape[0], pooledH, pooledW, spatialScale };
-}
-
-/** The bilinear taps of one sample point: four (offset, weight) pairs, or none outside the map. */
-function bilinearTaps(height: number, width: number, y: number, x: number): [number, number][] {
-  if (y < -1 || y > height || x < -1 || x > width) return [];
-  y = Math.max(y, 0);
-  x = Math.max(x, 0);
-  let yLow = Math.floor(y);
-  let xLow = Math.floor(x);
-  let yHigh = yLow + 1;
-  let xHigh = xLow + 1;
-  if (yLow >= height - 1) {
-    yHigh = yLow = height - 1;
-    y = yLow;
-  }
-  if (xLow >= width - 1) {
-    xHigh = xLow = width - 1;
-    x = xLow;
-  }
-  const ly = y - yLow;
-  const lx = x - xLow;
-  const hy = 1 - ly;
-  const hx = 1 - lx;
-  return [
-    [yLow * width + xLow, hy * hx],
-    [yLow * width + xHigh, hy * lx],
-    [yHigh * width + xLow, ly * hx],
-    [yHigh * width + xHigh, ly * lx],
-  ];
-}
-
-/**
- * Walks RoI Align's samples: calls `visit(outIndex, inOffset, weight)` for every bilinear tap of every
- * output cell, where `inOffset` indexes the input and `weight` already includes the 1/count average.
- */
-function forEachAlignTap(
-  rois: TypedArray,
-  a: RoiAlignAttrs,
-  visit: (outIndex: number, inOffset: number, weight: number) => void,
-): void {
-  const offset = a.aligned ? 0.5 : 0;
-  const plane = a.height * a.width;
-  for (let k = 0; k < a.numRois; k++) {
-    const r = rois.subarray(5 * k, 5 * k + 5);
-    const startW = r[1] * a.spatialScale - offset;
-    const startH = r[2] * a.spatialScale - offset;
-    let roiW = r[3] * a.spatialScale - offset - startW;
-    let roiH = r[4] * a.spatialScale - offset - startH;
-    if (!a.aligned) {
-      roiW = Math.max(roiW, 1);
-      roiH = Math.max(roiH, 1);
-    }
-    const binH = roiH / a.pooledH;
-    const binW = roiW / a.pooledW;
-    const gridH = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(roiH / a.pooledH);
-    const gridW = a.samplingRatio > 0 ? a.samplingRatio : Math.ceil(roiW / a.pooledW);
-    const count = Math.max(gridH * gridW, 1);
-    for (let c = 0; c < a.channels; c++) {
-      const base = (r[0] * a.channels + c) * plane;
-      for (let ph = 0; ph < a.pooledH; ph++) {
-        for (let pw = 0; pw < a.pooledW; pw++) {
-          const out = ((k * a.channels + c) * a.pooledH + ph) * a.pooledW + pw;
-          for (let iy = 0; iy < gridH; iy++) {
-            const y = startH + ph * binH + ((iy + 0.5) * binH) / gridH;
-            for (let ix = 0; ix < gridW; ix++) {
-              const x = startW + pw * binW + ((ix + 0.5) * binW) / gridW;
-              for (const [tap, w] of bilinearTaps(a.height, a.width, y, x)) visit(out, base + tap, w / count);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/** RoI pooling's window of one output cell in input rows/columns, [start, end). */
-function poolWindow(start: number, bin: number, p: number, limit: number): [number, number] {
-  const clampTo = (v: number) => Math.min(Math.max(v + start, 0), limit);
-  return [clampTo(Math.floor(p * bin)), clampTo(Math.ceil((p + 1) * bin))];
-}
-
-/** C's round(): halves away from zero (Math.round rounds -2.5 to -2). */
-const roundHalfAway = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
-
-/** RoI max pooling: the maximum per output cell and its input offset (-1 for an empty window). */
-function roiPoolArgmax(
-  x: TypedArray,
-  rois: TypedArray,
-  a: RoiGeometry,
-): { values: number[]; argmax: number[] } {
-  const values: number[] = [];
-  const argmax: number[] = [];
-  const plane = a.height * a.width;
-  for (let k = 0; k < a.numRois; k++) {
-    const r = rois.subarray(5 * k, 5 * k + 5);
-    const [x1, y1, x2, y2] = [r[1], r[2], r[3], r[4]].map((v) => roundHalfAway(v * a.spatialScale));
-    const binH = Math.max(y2 - y1 + 1, 1) / a.pooledH;
-    const binW = Math.max(x2 - x1 + 1, 1) / a.pooledW;
-    for (let c = 0; c < a.channels; c++) {
-      const base = (r[0] * a.channels + c) * plane;
-      for (let ph = 0; ph < a.pooledH; ph++) {
-        const [h0, h1] = poolWindow(y1, binH, ph, a.height);
-        for (let pw = 0; pw < a.pooledW; pw++) {
-          const [w0, w1] = poolWindow(x1, binW, pw, a.width);
-          let best = h1 <= h0 || w1 <= w0 ? 0 : -Infinity;
-          let at = -1;
-          for (let h = h0; h < h1; h++)
-            for (let w = w0; w < w1; w++) {
-              const i = base + h * a.width + w;
-              if (x[i] > best) [best, at] = [x[i], i];
-            }
-          values.push(best);
-          argmax.push(at);
-        }
-      }
-    }
-  }
-  return { values, argmax };
-}
-
-/** A host-computed float result on the backend and in the dtype of `like`. */
-function hostResult(like: Tensor, values: ArrayLike<number>, shape: number[]): Tensor {
-  const data = like.dtype === "float64" ? Float64Array.from(values) : Float32Array.from(values);
-  return wrapLike(like, like.backend.fromArray(data), shape);
 }
 
 const outputShape = (a: RoiGeometry) => [a.numRois, a.channels, a.pooledH, a.pooledW];
 
 const rules = {
   roiAlign: {
-    forward: ([x, rois], a) => {
-      const input = x.toArray();
-      const out = new Float64Array(a.numRois * a.channels * a.pooledH * a.pooledW);
-      forEachAlignTap(rois.toArray(), a, (o, i, w) => (out[o] += w * input[i]));
-      return hostResult(x, out, outputShape(a));
-    },
-    backward: (grad, [x, rois], _y, a) => {
-      const g = grad.toArray();
-      const dx = new Float64Array(x.size);
-      forEachAlignTap(rois.toArray(), a, (o, i, w) => (dx[i] += w * g[o]));
-      return [hostResult(x, dx, [...x.shape]), null];
-    },
-  } satisfies Rule<RoiAlignAttrs>,
+    forward: ([x, rois], a) => wrapLike(x, x.backend.roiAlign(x.storage, rois.storage, a), outputShape(a)),
+    backward: (grad, [x, rois], _y, a) => [
+      wrapLike(x, x.backend.roiAlignBackward(grad.storage, rois.storage, a), x.shape),
+      null,
+    ],
+  } satisfies Rule<RoiAlignGeometry>,
   roiPool: {
-    forward: ([x, rois], a) =>
-      hostResult(x, roiPoolArgmax(x.toArray(), rois.toArray(), a).values, outputShape(a)),
-    backward: (grad, [x, rois], _y, a) => {
-      const { argmax } = roiPoolArgmax(x.toArray(), rois.toArray(), a);
-      const g = grad.toArray();
-      const dx = new Float64Array(x.size);
-      argmax.forEach((i, o) => {
-        if (i >= 0) dx[i] += g[o];
-      });
-      return [hostResult(x, dx, [...x.shape]), null];
+    // The argmax positions route each gradient to its window's maximum.
+    forward: ([x, rois], a, save) => {
+      const { y, argmax } = x.backend.roiPool(x.storage, rois.storage, a);
+      save(wrapLike(x, argmax, outputShape(a)));
+      return wrapLike(x, y, outputShape(a));
     },
-  } satisfies Rule<RoiGeometry>,
+    backward: (grad, [x, rois], _y, a, argmax) => [
+      wrapLike(x, x.backend.roiPoolBackward(grad.storage, argmax.storage, rois.storage, a), x.shape),
+      null,
+    ],
+  } satisfies Rule<RoiGeometry, Tensor>,
 };
 
 const apply = registerRules(rules);

@@ -1,12 +1,13 @@
 // Selection by condition or index: where (a primitive over the backend's select kernel), gather and topk.
 // gather is a composite — a one-hot matrix of the indices times the input — so its gradient (a scatter-add)
-// comes from matmul's and every backend runs it without a new kernel; topk finds its indices on the host
-// and gathers the values, so its gradient flows the same way.
+// comes from matmul's and every backend runs it without a new kernel; topk is a primitive over the backends'
+// topk kernels (values and indices in one pass), its gradient placed back at the indices.
 
 import { registerRules, type Rule } from "../autograd/primitive.js";
 import { Tensor, type TensorLike, tensor } from "../tensor/tensor.js";
 import { broadcastShapes, broadcastStrides, formatShape, normalizeAxis, sizeOf } from "../tensor/shape.js";
-import { asTensor, checkCompatible, checkFloat, wrapLike } from "./util.js";
+import { asTensor, checkCompatible, checkFloat, valuesOnHost, wrapLike } from "./util.js";
+import type { TopkGeometry } from "../backend/backend.js";
 import { expand, permute, reshape, slice } from "./movement.js";
 import { matmul } from "./matmul.js";
 
@@ -27,6 +28,18 @@ const rules = {
       return [null, a.requiresGrad ? select(g, zero) : null, b.requiresGrad ? select(zero, g) : null];
     },
   } satisfies Rule<void>,
+  /** Over the last axis of a contiguous input; saves the int32 indices (topk's second result). */
+  topk: {
+    forward: ([x], g, save) => {
+      const { values, indices } = x.backend.topk(x.storage, g);
+      const shape = [...x.shape.slice(0, -1), g.k];
+      save(wrapLike(x, indices, shape));
+      return wrapLike(x, values, shape);
+    },
+    backward: (grad, [x], _y, g, indices) => [
+      wrapLike(x, x.backend.topkBackward(grad.storage, indices.storage, g), x.shape),
+    ],
+  } satisfies Rule<TopkGeometry, Tensor>,
 };
 
 const apply = registerRules(rules);
@@ -73,7 +86,7 @@ function lastAxisPermutation(ndim: number, axis: number): { forward: number[]; i
 
 /** Host copy of int32 indices, each checked to lie in [0, size). */
 function checkedIndices(op: string, index: Tensor, size: number, what: string): Int32Array {
-  const values = index.toArray();
+  const values = valuesOnHost(op, index, "index");
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < 0 || v >= size) {
@@ -147,21 +160,7 @@ export function topk(x: Tensor, k: number, options: TopkOptions = {}): { values:
   const largest = options.largest ?? true;
   const { forward, inverse } = lastAxisPermutation(x.ndim, axis);
   const rowsFirst = permute(x, forward);
-  const values = rowsFirst.toArray();
-  const rows = values.length / size;
-  const chosen = new Int32Array(rows * k);
-  const order = [...Array(size).keys()];
-  for (let r = 0; r < rows; r++) {
-    const base = r * size;
-    const sorted = order
-      .slice()
-      .sort(
-        (i, j) =>
-          (largest ? values[base + j] - values[base + i] : values[base + i] - values[base + j]) || i - j,
-      );
-    chosen.set(sorted.slice(0, k), r * k);
-  }
-  const permutedShape = [...rowsFirst.shape.slice(0, -1), k];
-  const indices = permute(tensor(chosen, permutedShape, { backend: x.backend.name }), inverse);
-  return { values: gather(x, axis, indices), indices };
+  const rows = size === 0 ? 0 : x.size / size;
+  const { output, saved } = apply.withSaved("topk", [rowsFirst], { rows, size, k, largest });
+  return { values: permute(output, inverse), indices: permute(saved, inverse) };
 }

@@ -10,7 +10,7 @@ import { formatShape } from "../tensor/shape.js";
 import { abs, compare, div, exp, log, maximum, mul, neg, sub, add } from "./elementwise.js";
 import { relu } from "./activations.js";
 import { mean, sum } from "./reduce.js";
-import { checkCompatible, checkFloat, checkOptionKeys, wrapLike } from "./util.js";
+import { checkCompatible, checkFloat, checkOptionKeys, valuesOnHost, wrapLike } from "./util.js";
 import { cast } from "./elementwise.js";
 import { reshape, permute } from "./movement.js";
 import { tensor } from "../tensor/tensor.js";
@@ -88,7 +88,7 @@ function checkLabel(op: string, input: Tensor, l: number, i: number): void {
 
 function checkLabels(op: string, input: Tensor, target: Tensor): Tensor {
   checkTargetShape(op, input, target);
-  const labels = target.toArray();
+  const labels = valuesOnHost(op, target, "target");
   for (let i = 0; i < labels.length; i++) checkLabel(op, input, labels[i], i);
   return target.dtype === "int32" ? target : cast(target, "int32");
 }
@@ -134,8 +134,8 @@ function weightedClassTargets(
 ): ClassTargets {
   const classes = input.shape[1];
   checkTargetShape(op, input, target);
-  const labels = target.toArray();
-  const w = weight ? weight.toArray() : null;
+  const labels = valuesOnHost(op, target, "target");
+  const w = weight ? valuesOnHost(op, weight, "weight") : null;
   const data =
     input.dtype === "float64"
       ? new Float64Array(labels.length * classes)
@@ -185,7 +185,7 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: NllLossOption
   checkClassWeight("nllLoss", weight, logProbs);
   checkIgnoreIndex("nllLoss", ignoreIndex);
   const lp = classesLast(logProbs);
-  if (!weight && !hasIgnored(target, ignoreIndex)) {
+  if (!weight && !hasIgnored("nllLoss", target, ignoreIndex)) {
     const labels = checkLabels("nllLoss", logProbs, target);
     const picked = neg(sum(mul(lp, oneHotLike("nllLoss", labels, logProbs)), 1));
     return reduce(reshape(picked, perSampleShape(logProbs)), reduction, "nllLoss");
@@ -196,8 +196,8 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: NllLossOption
 }
 
 /** Whether any class-index target equals ignoreIndex (only then the host-built targets are needed). */
-function hasIgnored(target: Tensor, ignoreIndex: number): boolean {
-  return target.toArray().includes(ignoreIndex);
+function hasIgnored(op: string, target: Tensor, ignoreIndex: number): boolean {
+  return valuesOnHost(op, target, "target").includes(ignoreIndex);
 }
 
 interface SoftmaxCrossEntropyAttrs {
@@ -270,7 +270,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     targetProbs = classesLast(target);
     if (eps > 0) targetProbs = add(mul(targetProbs, 1 - eps), eps / classes);
     if (weight) targetProbs = mul(targetProbs, reshape(weight, [1, classes]));
-  } else if (weight || hasIgnored(target, ignoreIndex)) {
+  } else if (weight || hasIgnored("crossEntropy", target, ignoreIndex)) {
     ({ probs: targetProbs, divisor } = weightedClassTargets(
       "crossEntropy",
       logits,

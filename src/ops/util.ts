@@ -3,10 +3,34 @@
 import type { Storage } from "../backend/backend.js";
 import { Tensor, type TensorLike, full } from "../tensor/tensor.js";
 import { formatShape, type Shape } from "../tensor/shape.js";
+import type { TypedArray } from "../tensor/dtype.js";
 
 /** Wraps a kernel result on the backend of `like`. */
 export function wrapLike(like: Tensor, storage: Storage, shape: Shape): Tensor {
   return new Tensor(storage, shape, like.backend);
+}
+
+/**
+ * The values of `t` if they can be read without waiting: always on backends that read synchronously (js,
+ * wasm); on webgpu only when they are already on the host (made from an array, or awaited). Else null.
+ */
+export function hostValues(t: Tensor): TypedArray | null {
+  if (t.backend.syncReads !== false) return t.toArray();
+  return t.backend.toArrayIfHost?.(t.storage) ?? null;
+}
+
+/**
+ * Values an op reads on the host (class labels it checks, indices it validates). On webgpu, values computed
+ * on the GPU must be awaited first; the error names the op and what to await.
+ */
+export function valuesOnHost(op: string, t: Tensor, name: string): TypedArray {
+  const values = hostValues(t);
+  if (values === null)
+    throw new Error(
+      `${op}: ${name} ${formatShape(t.shape)} were computed on ${t.backend.name} and ${op} reads them on the host, ` +
+        `which cannot wait for the GPU; \`await ${name}.data()\` first (the tensor then keeps a host copy)`,
+    );
+  return values;
 }
 
 /** A number becomes a 0-d tensor of `like`'s dtype and backend. */

@@ -4,7 +4,8 @@
 // the paper's algorithm (scripts/fixtures/torch_layers.py). The math is in the pure `lambUpdate`.
 
 import type { Tensor } from "../tensor/tensor.js";
-import { add, div, mul, sqrt, square, sub } from "../ops/elementwise.js";
+import { add, compare, div, mul, sqrt, square, sub } from "../ops/elementwise.js";
+import { where } from "../ops/indexing.js";
 import { sum } from "../ops/reduce.js";
 import { Optimizer, type ParamUpdate, type Params } from "./optimizer.js";
 import {
@@ -37,11 +38,12 @@ export function lambUpdate(
   const vHat = div(expAvgSq, 1 - beta2 ** step);
   let r = div(mHat, add(sqrt(vHat), h.eps));
   if (h.weightDecay !== 0) r = add(r, mul(param, h.weightDecay));
-  // Two scalars read back per parameter tensor: the trust ratio is a host number, as in the paper.
-  const weightNorm = Math.sqrt(sum(square(param)).item());
-  const updateNorm = Math.sqrt(sum(square(r)).item());
-  const trust = weightNorm > 0 && updateNorm > 0 ? weightNorm / updateNorm : 1;
-  return { param: sub(param, mul(r, h.lr * trust)), state: { step, expAvg, expAvgSq } };
+  // The trust ratio stays a 0-d tensor (no read back, so the step runs on webgpu without waiting).
+  const weightNorm = sqrt(sum(square(param)));
+  const updateNorm = sqrt(sum(square(r)));
+  const bothPositive = mul(compare("gt", weightNorm, 0), compare("gt", updateNorm, 0));
+  const trust = where(bothPositive, div(weightNorm, updateNorm), 1);
+  return { param: sub(param, mul(r, mul(trust, h.lr))), state: { step, expAvg, expAvgSq } };
 }
 
 /**

@@ -3,7 +3,7 @@
 // average (getEmaAvgFn) — and updateBn recomputes batch-norm statistics for the averaged weights, which no
 // training batch has seen.
 
-import { Tensor, scalar, tensor } from "../tensor/tensor.js";
+import { Tensor, tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/engine.js";
 import { add, div, mul, sub } from "../ops/elementwise.js";
 import { Module } from "../nn/module.js";
@@ -11,7 +11,7 @@ import { Parameter } from "../nn/parameter.js";
 import { BatchNormBase } from "../nn/normalization.js";
 import { isFloat } from "../tensor/dtype.js";
 import { formatShape } from "../tensor/shape.js";
-import { checkOptionKeys } from "../ops/util.js";
+import { checkOptionKeys, hostValues } from "../ops/util.js";
 
 /** new average from the current average, the model's value and how many values the average holds. */
 export type AvgFn = (averaged: Tensor, current: Tensor, numAveraged: number) => Tensor;
@@ -70,7 +70,7 @@ export class AveragedModel<M extends Module> extends Module {
       this.module = deepCopyModule(model);
     }
     const backend = model.parameters()[0]?.backend.name;
-    this.registerBuffer("n_averaged", scalar(0, { dtype: "int32", backend }));
+    this.registerBuffer("n_averaged", averagedCount(0, backend));
   }
 
   /** How many models the average holds. */
@@ -84,10 +84,7 @@ export class AveragedModel<M extends Module> extends Module {
       const n = this.nAveraged;
       this.foldParameters(model, n);
       if (this.useBuffers) this.foldBuffers(model, n);
-      this.setBuffer(
-        "n_averaged",
-        scalar(n + 1, { dtype: "int32", backend: this.getBuffer("n_averaged").backend.name }),
-      );
+      this.setBuffer("n_averaged", averagedCount(n + 1, this.getBuffer("n_averaged").backend.name));
     });
   }
 
@@ -138,8 +135,19 @@ function checkSameLayout(what: string, mine: [string, Tensor][], theirs: [string
   }
 }
 
+/**
+ * n_averaged as an int32 scalar made from an array: webgpu keeps such a value on the host too, so
+ * updateParameters reads the count without waiting for the GPU.
+ */
+function averagedCount(n: number, backend: string | undefined): Tensor {
+  return tensor(Int32Array.of(n), [], { backend });
+}
+
+/** A copy of a tensor: from its host values where they are there, else (webgpu) by a copy on the device. */
 function copyOf(t: Tensor): Tensor {
-  return tensor(t.toArray(), [...t.shape], { dtype: t.dtype, backend: t.backend.name });
+  const values = hostValues(t);
+  if (values === null) return noGrad(() => t.mul(1));
+  return tensor(values, [...t.shape], { dtype: t.dtype, backend: t.backend.name });
 }
 
 /**

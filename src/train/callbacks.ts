@@ -5,6 +5,8 @@
 
 import type { Module } from "../nn/module.js";
 import { tensor, type Tensor } from "../tensor/tensor.js";
+import { noGrad } from "../autograd/engine.js";
+import { hostValues } from "../ops/util.js";
 import { type EpochLogs, type History, type Monitor, lowerIsBetter, monitorValue } from "./history.js";
 
 /** The parts of an optimizer that fit() uses (src/optim's SGD, Adam, … satisfy it). */
@@ -92,11 +94,18 @@ export class LambdaCallback implements Callback {
   }
 }
 
-/** A deep copy of a model's state (tensors copied, so later in-place kernel updates cannot alter it). */
+/**
+ * A deep copy of a model's state (tensors copied, so later in-place kernel updates cannot alter it): from
+ * the host values where they are there, else (webgpu, values only on the GPU) by a copy on the device.
+ */
 export function snapshotState(model: Module): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, t] of model.stateDict()) {
-    out.set(name, tensor(t.toArray(), t.shape, { dtype: t.dtype, backend: t.backend.name }));
+    const values = hostValues(t);
+    const copy = values
+      ? tensor(values, t.shape, { dtype: t.dtype, backend: t.backend.name })
+      : noGrad(() => t.mul(1));
+    out.set(name, copy);
   }
   return out;
 }

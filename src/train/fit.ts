@@ -9,7 +9,7 @@ import { noGrad } from "../autograd/engine.js";
 import { scope } from "../backend/registry.js";
 import type { Module } from "../nn/module.js";
 import { crossEntropy } from "../ops/losses.js";
-import { clipGradNorm_ } from "../nn/clip-grad.js";
+import { clipGradNormOnDevice_ } from "../nn/clip-grad.js";
 import { softmax } from "../ops/softmax.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { formatShape } from "../tensor/shape.js";
@@ -289,7 +289,8 @@ function forwardLoss(run: Run, x: Tensor, y: Tensor): { total: Tensor; logits: T
 function backwardAndStep(run: Run, total: Tensor): void {
   const { optimizer, scheduler, clipGradNorm } = run.options;
   total.backward();
-  if (clipGradNorm !== undefined) clipGradNorm_(run.ctx.model.parameters(), clipGradNorm);
+  // Clipped as tensor ops, without reading the norm back: the same step on webgpu as on js and wasm.
+  if (clipGradNorm !== undefined) clipGradNormOnDevice_(run.ctx.model.parameters(), clipGradNorm);
   optimizer.step();
   if (scheduler && run.schedulerStep === "batch" && !run.plateauMonitor) scheduler.step();
 }

@@ -6,7 +6,7 @@
 // 500 and 1,000); `npm run soak:memory` runs both for 5,000 (marks at 1,000 and 5,000).
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { F, memory, nn, randn, randint, tensor, type Tensor } from "../../src/index.js";
+import { F, memory, nn, randn, randint, resetPeakMemory, tensor, type Tensor } from "../../src/index.js";
 import { initWasm, type WasmBackend } from "../../src/backend/wasm/index.js";
 import { loaderLoop, readmeLoop, type Mark } from "./loops.js";
 
@@ -191,5 +191,36 @@ describe("what a forward returns", () => {
     const out = m.forward(randn([4, 3]));
     out.logits.sum().backward();
     assert.ok(m.parameters().every((p) => p.grad !== null && p.grad.toArray().every(Number.isFinite)));
+  });
+});
+
+describe("the gradients of a backward pass", () => {
+  it("are freed as they are used up: a deep chain's backward holds its frontier, not every gradient", () => {
+    // 40 layers of x·w + b on [64, 1024] (256 KiB per activation): the forward saves about 40 of them.
+    // Keeping every gradient until backward ends would add another ~80 (two per layer) at its peak.
+    const layers = 40;
+    const weights = Array.from({ length: layers }, () => randn([1024], { ...W, requiresGrad: true }));
+    const bytes = 64 * 1024 * 4;
+    let x = randn([64, 1024], W);
+    for (const w of weights) x = x.mul(w).add(1).tanh();
+    const loss = x.sum();
+    resetPeakMemory("wasm");
+    const before = memory("wasm").heapBytes!;
+    loss.backward();
+    const rise = memory("wasm").peakHeapBytes! - before;
+    assert.ok(
+      rise < 8 * bytes,
+      `backward's peak rose ${(rise / MiB).toFixed(1)} MiB above the forward's end`,
+    );
+    for (const w of weights) assert.ok(w.grad !== null && Number.isFinite(w.grad.sum().item()));
+  });
+
+  it("a tensor that is the gradient of two inputs (add's g) survives until both have used it", () => {
+    const a = tensor([1, 2, 3], [3], { ...W, requiresGrad: true });
+    const b = tensor([4, 5, 6], [3], { ...W, requiresGrad: true });
+    // d(sum((a + b)·(a·b)))/da = a·b + b·(a + b): a and b share add's gradient, then meet again.
+    a.add(b).mul(a.mul(b)).sum().backward();
+    assert.deepEqual(Array.from(a.grad!.toArray()), [4 + 4 * 5, 10 + 5 * 7, 18 + 6 * 9]);
+    assert.deepEqual(Array.from(b.grad!.toArray()), [4 + 1 * 5, 10 + 2 * 7, 18 + 3 * 9]);
   });
 });

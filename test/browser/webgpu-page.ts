@@ -1,31 +1,25 @@
 // Runs on a test page (served transpiled by server.ts) with WebGPU (SwiftShader in headless Chromium): loads
 // the package's browser entry from dist/, starts the webgpu backend and runs, on it, the PyTorch fixture
 // cases of the given families (test/helpers/fixture-runners.ts), the LeNet-5 end-to-end fixture
-// (test/helpers/lenet-fixture.ts), the kernel parity cases against js (webgpu-parity.ts) and fit().
+// (test/helpers/lenet-fixture.ts), the kernel parity cases against js (webgpu-parity.ts), fit() and the
+// training of zoo models beside js (test/helpers/webgpu-zoo.ts).
 // Used by test/browser/webgpu.test.ts and by `npm run test:webgpu` (scripts/test-webgpu.ts).
 import type * as Api from "../../src/index.js";
 import { fixtureRunners, runFixtureCase, type FixtureCase } from "../helpers/fixture-runners.js";
 import { runLenetFixture } from "../helpers/lenet-fixture.js";
 import { parityCases } from "./webgpu-parity.js";
 import { fitOnBoth, type FitComparison } from "./webgpu-fit.js";
+import { trainOnBoth, ZOO_CASES, ZOO_EXTRA, type ZooComparison } from "../helpers/webgpu-zoo.js";
 
 type StriateApi = typeof Api;
 
 const ENTRY = new URL("../../dist/index.js", import.meta.url).href;
 const FIXTURES = new URL("../fixtures/torch/", import.meta.url).href;
 
-/**
- * Ops that compute on the host from toArray() of a computed tensor (src/ops/detection.ts, src/ops/indexing.ts)
- * rather than through Backend kernels: on webgpu they need values that only an await can read, and throw
- * the sync-read error. Their cases are counted as skipped, by name, never silently.
- */
-export const HOST_OPS = new Set(["roi_align", "roi_pool", "topk"]);
-
 export interface FamilyResult {
   family: string;
+  /** Cases run (every case of the family). */
   cases: number;
-  /** Cases of HOST_OPS, not run. */
-  skipped: number;
   /** "case: message" for every failing case. */
   failures: string[];
   worst: number;
@@ -45,6 +39,7 @@ export interface WebGpuReport {
   lenet: { worst: number; error: string | null; ms: number } | null;
   parity: ParityResult[];
   fit: FitComparison | null;
+  zoo: ZooComparison[];
   ms: number;
 }
 
@@ -66,19 +61,14 @@ async function runFamily(S: StriateApi, family: string): Promise<FamilyResult> {
   const cases = await fixtureCases(family);
   const failures: string[] = [];
   let worst = 0;
-  let skipped = 0;
   for (const c of cases) {
-    if (HOST_OPS.has(c.op)) {
-      skipped++;
-      continue;
-    }
     try {
       for (const e of (await runFixtureCase(S, runners, c, "webgpu")).values()) worst = Math.max(worst, e);
     } catch (e) {
       failures.push(`${c.name}: ${(e as Error).message}`);
     }
   }
-  return { family, cases: cases.length, skipped, failures, worst, ms: performance.now() - t0 };
+  return { family, cases: cases.length, failures, worst, ms: performance.now() - t0 };
 }
 
 export interface RunOptions {
@@ -87,6 +77,8 @@ export interface RunOptions {
   lenet?: boolean;
   parity?: boolean;
   fit?: boolean;
+  /** Zoo models to train on webgpu and js (names of ZOO_CASES or ZOO_EXTRA). */
+  zoo?: string[];
 }
 
 export async function run(options: RunOptions): Promise<WebGpuReport> {
@@ -116,5 +108,11 @@ export async function run(options: RunOptions): Promise<WebGpuReport> {
     }
   }
   const fit = options.fit ? await fitOnBoth(S) : null;
-  return { adapter, software, families, lenet, parity, fit, ms: performance.now() - t0 };
+  const zoo: ZooComparison[] = [];
+  for (const name of options.zoo ?? []) {
+    const c = [...ZOO_CASES, ...ZOO_EXTRA].find((z) => z.name === name);
+    if (!c) throw new Error(`webgpu page: no zoo case '${name}'`);
+    zoo.push(await trainOnBoth(S, c));
+  }
+  return { adapter, software, families, lenet, parity, fit, zoo, ms: performance.now() - t0 };
 }

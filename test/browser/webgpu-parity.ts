@@ -429,32 +429,112 @@ export function parityCases(S: StriateApi): ParityCase[] {
     b.adaptiveAvgPool2dBackward(gy, adaptive),
   ]);
 
+  // Detection: RoI Align and RoI pooling, boxes inside, across and outside the map, one on the second
+  // image, one naming no image (it contributes nothing), one inverted.
+  const roiX = randn(2 * 3 * 9 * 8, 52);
+  const rois = Float32Array.of(
+    ...[0, 0.5, 1.2, 6.3, 7.9],
+    ...[1, -2, -1.5, 3.5, 4],
+    ...[1, 4.5, 5, 12, 11],
+    ...[0, 2, 2, 2.2, 2.6],
+    ...[5, 1, 1, 4, 4],
+    ...[0, 6, 7, 1, 2],
+  );
+  const roi = { batch: 2, channels: 3, height: 9, width: 8, numRois: 6, pooledH: 3, pooledW: 2 };
+  const roiGy = randn(6 * 3 * 3 * 2, 53);
+  for (const [samplingRatio, aligned, spatialScale] of [
+    [2, false, 1],
+    [-1, true, 0.5],
+    [-1, false, 1.5],
+  ] as const) {
+    const g = { ...roi, spatialScale, samplingRatio, aligned };
+    kernel(
+      `roiAlign sampling ${samplingRatio} aligned ${aligned} scale ${spatialScale}`,
+      [roiX, rois, roiGy],
+      (b, [xv, r, gy]) => [b.roiAlign(xv, r, g), b.roiAlignBackward(gy, r, g)],
+    );
+  }
+  for (const spatialScale of [1, 0.5]) {
+    const g = { ...roi, spatialScale };
+    kernel(`roiPool scale ${spatialScale}`, [roiX, rois, roiGy], (b, [xv, r, gy]) => {
+      const { y, argmax } = b.roiPool(xv, r, g);
+      return [y, argmax, b.roiPoolBackward(gy, argmax, r, g)];
+    });
+  }
+
+  // topk: rows longer than a workgroup, ties (rounded values), a NaN and infinities.
+  const topX = randn(3 * 300, 54).map((v) => Math.round(v * 4) / 4);
+  topX[17] = Number.NaN;
+  topX[301] = Number.POSITIVE_INFINITY;
+  topX[302] = Number.NEGATIVE_INFINITY;
+  for (const [k, largest] of [
+    [5, true],
+    [40, false],
+    [300, true],
+  ] as const) {
+    const g = { rows: 3, size: 300, k, largest };
+    kernel(`topk k ${k} of 300, largest ${largest}`, [topX, randn(3 * k, 55)], (b, [xv, gy]) => {
+      const { values, indices } = b.topk(xv, g);
+      return [values, indices, b.topkBackward(gy, indices, g)];
+    });
+  }
+
   // Batch norm.
   const bn = { batch: 4, channels: 3, spatial: 50 };
   const bnX = randn(600, 34, 2, 1);
   const bnGy = randn(600, 35);
   const stats = [randn(3, 36), randn(3, 37).map((v) => Math.abs(v) + 0.5), randn(3, 38), randn(3, 39)];
-  kernel("batchNormStats", [bnX], (b, [xv]) => b.batchNormStats(xv, bn));
-  kernel("batchNormStats of 1000 ± 0.1", [randn(600, 40, 0.1, 1000)], (b, [xv]) => b.batchNormStats(xv, bn), {
-    atol: 1e-4,
-    rtol: 1e-3,
-  });
+  // 600 values per channel: one workgroup per channel on a GPU, one thread per channel on a software
+  // adapter; `tiled` runs the workgroup kernels there too. 128 values (short) always run one thread each.
+  for (const tiled of [false, true]) {
+    const how = tiled ? " (workgroup kernels)" : "";
+    kernel(`batchNormStats${how}`, [bnX], (b, [xv]) => b.batchNormStats(xv, bn), { tiled });
+    kernel(
+      `batchNormStats of 1000 ± 0.1${how}`,
+      [randn(600, 40, 0.1, 1000)],
+      (b, [xv]) => b.batchNormStats(xv, bn),
+      { atol: 1e-4, rtol: 1e-3, tiled },
+    );
+  }
+  const shortBn = { batch: 2, channels: 300, spatial: 64 };
+  kernel("batchNormStats, 300 short channels", [randn(2 * 300 * 64, 43, 2, 1)], (b, [xv]) =>
+    b.batchNormStats(xv, shortBn),
+  );
   kernel("batchNormForward with and without affine", [bnX, ...stats], (b, [xv, m, inv, w, bias]) => [
     b.batchNormForward(xv, m, inv, w, bias, bn),
     b.batchNormForward(xv, m, inv, null, null, bn),
   ]);
-  for (const training of [true, false]) {
+  for (const [training, tiled] of [
+    [true, false],
+    [false, false],
+    [true, true],
+  ]) {
     kernel(
-      `batchNormBackward training ${training}`,
+      `batchNormBackward training ${training}${tiled ? " (workgroup kernels)" : ""}`,
       [bnGy, bnX, ...stats],
       (b, [gy, xv, m, inv, w]) =>
         [
           b.batchNormBackward(gy, xv, m, inv, w, training, bn),
           b.batchNormBackward(gy, xv, m, inv, null, training, bn),
         ].flatMap((o) => [o.dx, o.dWeight, o.dBias]),
-      { atol: 1e-4 },
+      { atol: 1e-4, tiled },
     );
   }
+  kernel(
+    "batchNormBackward, 300 short channels",
+    [
+      randn(2 * 300 * 64, 44),
+      randn(2 * 300 * 64, 45, 2, 1),
+      randn(300, 46),
+      randn(300, 47).map((v) => Math.abs(v) + 0.5),
+      randn(300, 48),
+    ],
+    (b, [gy, xv, m, inv, w]) => {
+      const o = b.batchNormBackward(gy, xv, m, inv, w, true, shortBn);
+      return [o.dx, o.dWeight, o.dBias];
+    },
+    { atol: 1e-4 },
+  );
 
   // Loss.
   const logits = randn(6 * 11, 41, 3);

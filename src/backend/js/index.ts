@@ -14,6 +14,8 @@ import * as conv from "./conv.js";
 import * as pool from "./pool.js";
 import * as normalization from "./normalization.js";
 import * as losses from "./losses.js";
+import * as detection from "./detection.js";
+import { topk, topkBackward } from "./topk.js";
 import { adamUpdate, sgdUpdate } from "./optim.js";
 
 function full(dtype: DType, size: number, value: number): Storage {
@@ -57,4 +59,7 @@ export const jsBackend: Backend = {
   ...pool,
   ...normalization,
   ...losses,
+  ...detection,
+  topk,
+  topkBackward,
 };

@@ -2,7 +2,14 @@
 // It runs a model's forward pass for its shapes alone — summary() of a 224x224 VGG in milliseconds —
 // and reading values from it is an error.
 
-import type { AdaptivePool2dGeometry, Backend, Conv2dGeometry, GemmGeometry, Storage } from "../backend.js";
+import type {
+  AdaptivePool2dGeometry,
+  Backend,
+  Conv2dGeometry,
+  GemmGeometry,
+  RoiGeometry,
+  Storage,
+} from "../backend.js";
 import type { DType, TypedArray } from "../../tensor/dtype.js";
 import { dtypeOf } from "../../tensor/dtype.js";
 import { sizeOf, type Shape } from "../../tensor/shape.js";
@@ -18,6 +25,16 @@ const convIn = (x: Storage, g: Conv2dGeometry) => meta(x.dtype, g.batch * g.inCh
 const poolOut = (x: Storage, g: AdaptivePool2dGeometry) =>
   meta(x.dtype, g.batch * g.channels * g.outH * g.outW);
 const poolIn = (x: Storage, g: AdaptivePool2dGeometry) => meta(x.dtype, g.batch * g.channels * g.inH * g.inW);
+
+/** The RoI ops' output grid as a pool geometry: [numRois, channels, pooledH, pooledW]. */
+const roiGrid = (g: RoiGeometry): AdaptivePool2dGeometry => ({
+  batch: g.numRois,
+  channels: g.channels,
+  inH: g.height,
+  inW: g.width,
+  outH: g.pooledH,
+  outW: g.pooledW,
+});
 
 export const metaBackend: Backend = {
   name: "meta",
@@ -58,6 +75,12 @@ export const metaBackend: Backend = {
     dWeight: meta(gy.dtype, g.channels),
     dBias: meta(gy.dtype, g.channels),
   }),
+  roiAlign: (x, _r, g) => poolOut(x, roiGrid(g)),
+  roiAlignBackward: (gy, _r, g) => meta(gy.dtype, g.batch * g.channels * g.height * g.width),
+  roiPool: (x, _r, g) => ({ y: poolOut(x, roiGrid(g)), argmax: poolOut(meta("int32", 0), roiGrid(g)) }),
+  roiPoolBackward: (gy, _a, _r, g) => meta(gy.dtype, g.batch * g.channels * g.height * g.width),
+  topk: (x, g) => ({ values: meta(x.dtype, g.rows * g.k), indices: meta("int32", g.rows * g.k) }),
+  topkBackward: (gy, _i, g) => meta(gy.dtype, g.rows * g.size),
   oneHot: (labels, classes, dtype) => meta(dtype, labels.size * classes),
   softmaxCrossEntropy: (logits, _t, rows) => ({ loss: meta(logits.dtype, rows), logProbs: same(logits) }),
   softmaxCrossEntropyBackward: (logProbs) => same(logProbs),

@@ -21,6 +21,8 @@ import { createPoolMethods } from "./pool.js";
 import { createBatchNormMethods } from "./normalization.js";
 import { createLossMethods } from "./losses.js";
 import { createOptimMethods } from "./optim.js";
+import { createDetectionMethods } from "./detection.js";
+import { createTopkMethods } from "./topk.js";
 
 /** The wasm Backend plus what only it has: its runtime (threads) and storage manager. */
 export interface WasmBackend extends Backend {
@@ -30,6 +32,7 @@ export interface WasmBackend extends Backend {
   keep(storage: Storage): void;
   pin(storage: Storage): void;
   free(storage: Storage): void;
+  releaseTemporary(storage: Storage): void;
   startStep(): () => void;
   /**
    * Live storages and bytes, the memory's size, and the counts of forced collections and spilled storages.
@@ -69,11 +72,15 @@ export function createWasmBackend(rt: WasmRuntime, storages: StorageManager): Wa
     ...createBatchNormMethods(cx),
     ...createLossMethods(cx),
     ...createOptimMethods(cx),
+    ...createDetectionMethods(cx),
+    ...createTopkMethods(cx),
     scope: <T>(fn: () => T, options?: ScopeOptions<T>) => storages.scope(fn, options),
     keep: (s: Storage) => storages.keep(s),
     pin: (s: Storage) => storages.pin(s),
     free: (s: Storage) => storages.freeAdopted(s),
+    releaseTemporary: (s: Storage) => storages.releaseTemporary(s),
     startStep: () => storages.startStep(),
     memory: () => storages.info(),
+    resetPeakMemory: () => rt.mem.resetPeak(),
   };
 }

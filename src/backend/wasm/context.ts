@@ -20,8 +20,12 @@ export interface WasmContext {
   toArray(s: Storage): TypedArray;
   full(dtype: DType, size: number, value: number): WasmStorage;
   copy(x: Storage): WasmStorage;
-  /** Runs a js reference kernel on copies of the inputs (cold int32 paths only). */
+  /** Runs a js reference kernel on copies of the inputs (cold int32 paths, RoI ops, topk). */
   viaJs(inputs: readonly Storage[], run: (js: Storage[]) => Storage): WasmStorage;
+  /** A js-backend copy of a storage (for js kernels with several outputs). */
+  toJs(s: Storage): Storage;
+  /** A wasm copy of a js-backend storage. */
+  fromJs(s: Storage): WasmStorage;
 }
 
 export function createContext(rt: WasmRuntime, storages: StorageManager): WasmContext {
@@ -56,10 +60,10 @@ export function createContext(rt: WasmRuntime, storages: StorageManager): WasmCo
     return out;
   }
 
-  function viaJs(inputs: readonly Storage[], run: (js: Storage[]) => Storage): WasmStorage {
-    const js = inputs.map((s) => jsBackend.fromArray(toArray(s)));
-    return fromArray(jsBackend.toArray(run(js)));
-  }
+  const toJs = (s: Storage): Storage => jsBackend.fromArray(toArray(s));
+  const fromJs = (s: Storage): WasmStorage => fromArray(jsBackend.toArray(s));
+  const viaJs = (inputs: readonly Storage[], run: (js: Storage[]) => Storage): WasmStorage =>
+    fromJs(run(inputs.map(toJs)));
 
-  return { rt, storages, ptr, alloc, fromArray, toArray, full, copy, viaJs };
+  return { rt, storages, ptr, alloc, fromArray, toArray, full, copy, viaJs, toJs, fromJs };
 }

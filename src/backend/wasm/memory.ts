@@ -62,6 +62,8 @@ export class WasmMemory {
   private spans: { ptr: number; bytes: number }[] = [];
   private readonly live = new Map<number, number>();
   private bytesLive = 0;
+  /** The most bytesLive has been since construction or resetPeak(). */
+  private peakLive = 0;
   private viewBuffer: ArrayBufferLike | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -113,6 +115,7 @@ export class WasmMemory {
     }
     this.live.set(ptr, size);
     this.bytesLive += size;
+    if (this.bytesLive > this.peakLive) this.peakLive = this.bytesLive;
     return ptr;
   }
 
@@ -213,10 +216,22 @@ export class WasmMemory {
     list.push(ptr);
   }
 
-  /** Bytes in live blocks (rounded to their classes) and the high-water mark of the heap. */
-  stats(): { liveBytes: number; liveBlocks: number; heapTop: number; memoryBytes: number } {
+  /** Starts the peak of live bytes afresh from what is live now. */
+  resetPeak(): void {
+    this.peakLive = this.bytesLive;
+  }
+
+  /** Bytes in live blocks (rounded to their classes), their peak, and the high-water mark of the heap. */
+  stats(): {
+    liveBytes: number;
+    peakLiveBytes: number;
+    liveBlocks: number;
+    heapTop: number;
+    memoryBytes: number;
+  } {
     return {
       liveBytes: this.bytesLive,
+      peakLiveBytes: this.peakLive,
       liveBlocks: this.live.size,
       heapTop: this.top,
       memoryBytes: this.memory.buffer.byteLength,

@@ -308,6 +308,10 @@ export class StorageManager {
     else this.toNursery(b);
   }
 
+  releaseTemporary(s: Storage): void {
+    if (s instanceof WasmStorage) this.scopes.releaseTemporary(s);
+  }
+
   scope<T>(fn: () => T, options: ScopeOptions<T> = {}): T {
     const result = this.scopes.run(fn, options);
     // Kept storages replaced during the scope (old parameters, gradients) die young: reclaim them now.
@@ -351,6 +355,7 @@ export class StorageManager {
       bytes: this.liveBytes,
       memoryBytes: m.memoryBytes,
       heapBytes: m.liveBytes,
+      peakHeapBytes: m.peakLiveBytes,
       forcedCollections: this.forcedCollections,
       spilled: this.spills,
     };

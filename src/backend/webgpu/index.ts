@@ -22,6 +22,8 @@ import * as pool from "./pool.js";
 import * as normalization from "./normalization.js";
 import * as losses from "./losses.js";
 import * as optim from "./optim.js";
+import * as detection from "./detection.js";
+import * as topk from "./topk.js";
 
 export const SYNC_READ_MESSAGE =
   "webgpu: toArray()/item() cannot wait for the GPU (reading a GPU buffer back is asynchronous); use " +
@@ -73,6 +75,8 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
     ...bind(ctx, normalization),
     ...bind(ctx, losses),
     ...bind(ctx, optim),
+    ...bind(ctx, detection),
+    ...bind(ctx, topk),
   };
   return {
     name: "webgpu",
@@ -94,6 +98,9 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
       if (s.host === null) throw new Error(SYNC_READ_MESSAGE);
       return s.host.slice();
     },
+    toArrayIfHost(storage: Storage): TypedArray | null {
+      return gpu(storage).host?.slice() ?? null;
+    },
     async readAsync(storage: Storage): Promise<TypedArray> {
       const s = gpu(storage);
       if (s.host === null) {
@@ -112,6 +119,7 @@ export function createWebGpuBackend(rt: GpuRuntime): WebGpuBackend {
     scope: <T>(fn: () => T, options?: ScopeOptions<T>) => mem.scope(fn, options),
     keep: (s: Storage) => mem.keep(s),
     free: (s: Storage) => mem.freeAdopted(s),
+    releaseTemporary: (s: Storage) => mem.releaseTemporary(s),
     memory: () => mem.info(),
     startStep: () => mem.startStep(),
   } as WebGpuBackend;

@@ -1,13 +1,37 @@
 // Batch normalisation kernels of the webgpu backend over x viewed as [N, C, S]. The statistics and the
 // backward's two sums run one workgroup per channel; each thread walks a share of the channel's N·S values
 // with Kahan-compensated f32 sums, and the workgroup combines them. The variance is two-pass (the mean
-// first, then squared deviations from it), so data with a large mean keeps its spread.
+// first, then squared deviations from it), so data with a large mean keeps its spread. Short channels (at
+// most DIRECT_LENGTH values) and every channel on a software adapter run one thread per channel instead,
+// without barriers: SwiftShader switches between a workgroup's invocations at every barrier, which made
+// the workgroup kernels most of a small model's training step there.
 
 import type { BatchNormGeometry, Storage } from "../backend.js";
 import { LINEAR_GROUP_WGSL } from "./runtime.js";
-import { buf, elementKernel, launchElements, out, type GpuContext } from "./context.js";
+import { buf, elementKernel, launchElements, out, WG, type GpuContext } from "./context.js";
 
 const RWG = 128;
+/** Channels of at most this many values (N·S) are summed by one thread each. */
+const DIRECT_LENGTH = 512;
+
+/** Whether the channel sums of geometry g run one thread per channel (no workgroup reduction). */
+function direct(ctx: GpuContext, g: BatchNormGeometry): boolean {
+  return ctx.rt.preferDirect || g.batch * g.spatial <= DIRECT_LENGTH;
+}
+
+/** WGSL: the sum over channel c of f(index) by one thread, Kahan-compensated. */
+function directChannelSum(name: string, value: string): string {
+  return `
+fn ${name}(c: u32) -> f32 {
+  let count = pu(0u) * pu(2u);
+  var acc = 0.0; var comp = 0.0;
+  for (var j = 0u; j < count; j++) {
+    let idx = ((j / pu(2u)) * pu(1u) + c) * pu(2u) + j % pu(2u);
+    let v = ${value} - comp; let t = acc + v; comp = (t - acc) - v; acc = t;
+  }
+  return acc;
+}`;
+}
 
 /** WGSL: sums over channel c of f(index) by the whole workgroup, Kahan-compensated per thread. */
 function channelSum(name: string, value: string): string {
@@ -34,11 +58,24 @@ fn ${name}(c: u32, lid: u32) -> f32 {
 const HEADER = `var<workgroup> part: array<f32, ${RWG}>;
 ${LINEAR_GROUP_WGSL}`;
 
-const STATS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+/** Bindings of the statistics kernels (workgroup and direct). */
+const STATS_BINDINGS = `@group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> MEAN: array<f32>;
 @group(0) @binding(3) var<storage, read_write> VAR: array<f32>;
-var<private> centre: f32;
+var<private> centre: f32;`;
+
+/** Bindings of the backward's channel sums (workgroup and direct). */
+const SUMS_BINDINGS = `@group(0) @binding(1) var<storage, read> GY: array<f32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
+@group(0) @binding(4) var<storage, read> INV: array<f32>;
+@group(0) @binding(5) var<storage, read_write> DW: array<f32>;
+@group(0) @binding(6) var<storage, read_write> DB: array<f32>;
+var<private> m: f32;
+var<private> inv: f32;`;
+
+const STATS_WGSL = () => `
+${STATS_BINDINGS}
 ${HEADER}
 ${channelSum("sumX", "X[idx]")}
 ${channelSum("sumSquares", "(X[idx] - centre) * (X[idx] - centre)")}
@@ -51,8 +88,39 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   if (lid == 0u) { MEAN[c] = centre; VAR[c] = v; }
 }`;
 
+/** One thread per channel: params 0..2 are the geometry, 3 the channel count again (the launch size). */
+const DIRECT_STATS_WGSL = () => `
+${STATS_BINDINGS}
+${LINEAR_GROUP_WGSL}
+${directChannelSum("sumX", "X[idx]")}
+${directChannelSum("sumSquares", "(X[idx] - centre) * (X[idx] - centre)")}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = linearGroup(wg, n) * ${WG}u + lid;
+  if (c >= pu(3u)) { return; }
+  let count = f32(pu(0u) * pu(2u));
+  centre = sumX(c) / count;
+  MEAN[c] = centre;
+  VAR[c] = sumSquares(c) / count;
+}`;
+
 function geometry(g: BatchNormGeometry): number[] {
   return [g.batch, g.channels, g.spatial];
+}
+
+/** Launches a channel-sum kernel: one workgroup per channel, or one thread per channel when direct. */
+function launchChannels(
+  ctx: GpuContext,
+  g: BatchNormGeometry,
+  kernels: { key: string; wgsl: () => string; directWgsl: () => string },
+  buffers: GPUBuffer[],
+): void {
+  if (direct(ctx, g)) {
+    const groups = Math.ceil(g.channels / WG);
+    ctx.rt.launch(`${kernels.key}-direct`, kernels.directWgsl, buffers, [...geometry(g), g.channels], groups);
+  } else {
+    ctx.rt.launch(kernels.key, kernels.wgsl, buffers, geometry(g), [g.channels, 1, 1]);
+  }
 }
 
 export function batchNormStats(
@@ -62,10 +130,10 @@ export function batchNormStats(
 ): { mean: Storage; variance: Storage } {
   const mean = out(ctx, x.dtype, g.channels);
   const variance = out(ctx, x.dtype, g.channels);
-  ctx.rt.launch("bn-stats", STATS_WGSL, [buf(ctx, x), buf(ctx, mean), buf(ctx, variance)], geometry(g), [
-    g.channels,
-    1,
-    1,
+  launchChannels(ctx, g, { key: "bn-stats", wgsl: STATS_WGSL, directWgsl: DIRECT_STATS_WGSL }, [
+    buf(ctx, x),
+    buf(ctx, mean),
+    buf(ctx, variance),
   ]);
   return { mean, variance };
 }
@@ -107,14 +175,7 @@ export function batchNormForward(
 }
 
 const BACKWARD_SUMS_WGSL = () => `
-@group(0) @binding(1) var<storage, read> GY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
-@group(0) @binding(3) var<storage, read> MEAN: array<f32>;
-@group(0) @binding(4) var<storage, read> INV: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DW: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DB: array<f32>;
-var<private> m: f32;
-var<private> inv: f32;
+${SUMS_BINDINGS}
 ${HEADER}
 ${channelSum("sumGy", "GY[idx]")}
 ${channelSum("sumGyXhat", "GY[idx] * (X[idx] - m) * inv")}
@@ -125,6 +186,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let db = sumGy(c, lid);
   let dw = sumGyXhat(c, lid);
   if (lid == 0u) { DB[c] = db; DW[c] = dw; }
+}`;
+
+const DIRECT_BACKWARD_SUMS_WGSL = () => `
+${SUMS_BINDINGS}
+${LINEAR_GROUP_WGSL}
+${directChannelSum("sumGy", "GY[idx]")}
+${directChannelSum("sumGyXhat", "GY[idx] * (X[idx] - m) * inv")}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let c = linearGroup(wg, n) * ${WG}u + lid;
+  if (c >= pu(3u)) { return; }
+  m = MEAN[c]; inv = INV[c];
+  DB[c] = sumGy(c);
+  DW[c] = sumGyXhat(c);
 }`;
 
 const BACKWARD_DX_WGSL = () =>
@@ -160,7 +235,12 @@ export function batchNormBackward(
   const dBias = out(ctx, gy.dtype, g.channels);
   const dx = out(ctx, gy.dtype, gy.size);
   const sums = [gy, x, mean, invStd, dWeight, dBias].map((s) => buf(ctx, s));
-  ctx.rt.launch("bn-backward-sums", BACKWARD_SUMS_WGSL, sums, geometry(g), [g.channels, 1, 1]);
+  const kernels = {
+    key: "bn-backward-sums",
+    wgsl: BACKWARD_SUMS_WGSL,
+    directWgsl: DIRECT_BACKWARD_SUMS_WGSL,
+  };
+  launchChannels(ctx, g, kernels, sums);
   const buffers = [gy, x, mean, invStd, weight ?? mean, dWeight, dBias, dx].map((s) => buf(ctx, s));
   launchElements(ctx, "bn-backward-dx", BACKWARD_DX_WGSL, buffers, gy.size, [
     ...geometry(g),

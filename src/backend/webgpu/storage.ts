@@ -164,6 +164,10 @@ export class GpuStorageManager {
     s.owner = "collector";
   }
 
+  releaseTemporary(s: Storage): void {
+    if (s instanceof GpuStorage) this.scopes.releaseTemporary(s);
+  }
+
   scope<T>(fn: () => T, options: ScopeOptions<T> = {}): T {
     return this.scopes.run(fn, options);
   }

@@ -284,6 +284,7 @@ const PRIMITIVES: { readonly [P in Primitive]: PrimitiveExporter | NotExported }
   softmaxCrossEntropy: { notExported: "a training loss; export the model that computes the logits" },
   roiAlign: { notExported: "a detection head op (torchvision.ops.roi_align); ONNX RoiAlign differs" },
   roiPool: { notExported: "a detection head op (torchvision.ops.roi_pool); ONNX has MaxRoiPool only" },
+  topk: { notExported: "topk's indices are a second output (ONNX TopK); not exported yet" },
   add: same("Add"),
   sub: same("Sub"),
   mul: same("Mul"),
