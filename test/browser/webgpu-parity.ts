@@ -300,27 +300,22 @@ export function parityCases(S: StriateApi): ParityCase[] {
     geometry({ inChannels: 8, outChannels: 20, inH: 9, inW: 11 }),
     true,
   );
+  const strided = { inH: 10, inW: 9, strideH: 2, strideW: 2, dilationH: 2, dilationW: 2, padH: 2, padW: 1 };
   conv(
     "stride 2 dilation 2 groups 2",
-    geometry({
-      inChannels: 4,
-      outChannels: 6,
-      inH: 10,
-      inW: 9,
-      strideH: 2,
-      strideW: 2,
-      dilationH: 2,
-      dilationW: 2,
-      padH: 2,
-      padW: 1,
-      groups: 2,
-    }),
+    geometry({ ...strided, inChannels: 4, outChannels: 6, groups: 2 }),
     true,
   );
   conv(
     "depthwise multiplier 2 stride 2",
     geometry({ inChannels: 3, outChannels: 6, inH: 8, inW: 8, strideH: 2, strideW: 2, groups: 3 }),
     false,
+  );
+  conv(
+    "depthwise multiplier 2 stride 2 (tiled: the weight gradient's workgroup reduction)",
+    geometry({ inChannels: 3, outChannels: 6, inH: 8, inW: 8, strideH: 2, strideW: 2, groups: 3 }),
+    false,
+    true,
   );
   conv(
     "1×1 projection stride 2",
@@ -341,6 +336,44 @@ export function parityCases(S: StriateApi): ParityCase[] {
   conv(
     "3×3 16→64 channels on 24×24 (tiled kernel)",
     geometry({ inChannels: 16, outChannels: 64, inH: 24, inW: 24 }),
+    true,
+    true,
+  );
+  // The weight gradient sums over several chunks of output rows (depthwise.ts: 1,024 per thread), the
+  // last one partial; 3 output channels per thread.
+  conv(
+    "weight gradient over several row chunks",
+    geometry({ batch: 3, inChannels: 2, outChannels: 6, inH: 40, inW: 36 }),
+    true,
+  );
+  // 4×4 kernel, 4→3 channels: the weight gradient fills its 768-byte buffer exactly, so a thread writing
+  // past the last weight (robust access clamps it onto the last element) would show.
+  conv(
+    "4×4 kernel, weight gradient filling its buffer exactly",
+    geometry({ inChannels: 4, outChannels: 3, inH: 6, inW: 6, kernelH: 4, kernelW: 4 }),
+    true,
+  );
+  // Padding wider than the kernel's reach: whole rows and columns of outputs read only padding.
+  conv(
+    "padding beyond the kernel, stride 3×2, dilation 2×1",
+    geometry({
+      inChannels: 2,
+      outChannels: 5,
+      inH: 7,
+      inW: 6,
+      kernelH: 2,
+      kernelW: 3,
+      padH: 3,
+      padW: 2,
+      strideH: 3,
+      strideW: 2,
+      dilationH: 2,
+    }),
+    false,
+  );
+  conv(
+    "stride 2 dilation 2 groups 2, 32 channels (tiled kernel)",
+    geometry({ ...strided, inChannels: 32, outChannels: 32, groups: 2 }),
     true,
     true,
   );

@@ -21,7 +21,20 @@ export interface TiledProduct {
   /** fn loadA(b: u32, row: u32, k: u32) -> f32, fn loadB(b: u32, k: u32, col: u32) -> f32 and
    * fn store(b: u32, row: u32, col: u32, v: f32), plus anything they need; M, N, K are params 0, 1, 2. */
   functions: string;
+  /**
+   * Optional fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32, the direct kernels' sum of
+   * loadA·loadB over [k0, k1): a caller whose elements lie at fixed strides walks them without computing
+   * each address anew (the default calls loadA and loadB per k).
+   */
+  dot?: string;
 }
+
+const DEFAULT_DOT = `
+fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32 {
+  var acc = 0.0;
+  for (var k = k0; k < k1; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
+  return acc;
+}`;
 
 /** WGSL of the tiled product C[b] (M×N) = A[b] (M×K) · B[b] (K×N), batch index from workgroup z. */
 export function tiledKernel(p: TiledProduct): string {
@@ -67,7 +80,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }`;
 }
 
-/** WGSL of the direct product: one thread per element (b, row, col) of C, a plain loop over K. */
+/** Rows and columns of C one thread of the direct product computes. */
+const DIRECT_BLOCK = 4;
+
+/** WGSL lines `template` for every (r, c) of the thread's block, with `$r` and `$c` replaced. */
+function perElement(template: string): string {
+  return Array.from({ length: DIRECT_BLOCK * DIRECT_BLOCK }, (_, e) =>
+    template
+      .replaceAll("$r", String(Math.floor(e / DIRECT_BLOCK)))
+      .replaceAll("$c", String(e % DIRECT_BLOCK)),
+  ).join(" ");
+}
+
+/** WGSL lines `template` for i = 0 … DIRECT_BLOCK−1, with `$` replaced. */
+function perLine(template: string): string {
+  return Array.from({ length: DIRECT_BLOCK }, (_, i) => template.replaceAll("$", String(i))).join(" ");
+}
+
+/**
+ * WGSL of the direct product: one thread per 4×4 block of C (b, rows, cols), a plain loop over K that loads
+ * 4 elements of A and 4 of B per 16 multiply-adds (rows and columns past the edge read the last one and are
+ * not stored). No workgroup memory, no barriers.
+ */
 export function directKernel(p: TiledProduct): string {
   return `
 ${p.bindings}
@@ -76,12 +110,17 @@ ${LINEAR_GROUP_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let M = pu(0u); let N = pu(1u); let K = pu(2u);
+  let RB = (M + 3u) / 4u; let CB = (N + 3u) / 4u;
   let e = linearGroup(wg, count) * 256u + lid;
-  if (e >= M * N * pu(${PRODUCT_BATCH_PARAM}u)) { return; }
-  let b = e / (M * N); let row = (e / N) % M; let col = e % N;
-  var acc = 0.0;
-  for (var k = 0u; k < K; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
-  store(b, row, col, acc);
+  if (e >= RB * CB * pu(${PRODUCT_BATCH_PARAM}u)) { return; }
+  let b = e / (RB * CB); let rowBase = ((e / CB) % RB) * 4u; let colBase = (e % CB) * 4u;
+  ${perLine("let row$ = min(rowBase + $u, M - 1u); let col$ = min(colBase + $u, N - 1u);")}
+  ${perElement("var acc$r$c = 0.0;")}
+  for (var k = 0u; k < K; k++) {
+    ${perLine("let a$ = loadA(b, row$, k); let b$ = loadB(b, k, col$);")}
+    ${perElement("acc$r$c += a$r * b$c;")}
+  }
+  ${perElement("if (rowBase + $ru < M && colBase + $cu < N) { store(b, row$r, col$c, acc$r$c); }")}
 }`;
 }
 
@@ -102,9 +141,7 @@ export function splitKernel(p: TiledProduct, pass: "partial" | "combine"): strin
       ? `if (e >= total * pu(${SPLITS_PARAM}u)) { return; }
   let f = e % total; let k0 = (e / total) * pu(${CHUNK_PARAM}u); let k1 = min(K, k0 + pu(${CHUNK_PARAM}u));
   let b = f / (M * N); let row = (f / N) % M; let col = f % N;
-  var acc = 0.0;
-  for (var k = k0; k < k1; k++) { acc += loadA(b, row, k) * loadB(b, k, col); }
-  PART[e] = acc;
+  PART[e] = dotK(b, row, col, k0, k1);
   if (K == 0xffffffffu) { store(0u, 0u, 0u, 0.0); }`
       : `if (e >= total) { return; }
   var acc = 0.0;
@@ -115,6 +152,7 @@ export function splitKernel(p: TiledProduct, pass: "partial" | "combine"): strin
 ${p.bindings}
 @group(0) @binding(${part}) var<storage, read_write> PART: array<f32>;
 ${p.functions}
+${p.dot ?? DEFAULT_DOT}
 ${LINEAR_GROUP_WGSL}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) count: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -136,6 +174,11 @@ const SPLIT_CHUNK = 256;
 
 /** Products below this many multiply-adds run the direct kernel (the tiled one pays for its barriers). */
 const DIRECT_MACS = 1 << 23;
+
+/** Whether a product with `outputs` elements of C over a K of `k` splits K across threads. */
+export function splitsK(outputs: number, k: number): boolean {
+  return outputs < SPLIT_OUTPUTS && k >= SPLIT_K_MIN;
+}
 
 /** Whether a product of `batch` M×K·K×N matrices runs the direct kernel rather than the tiled one. */
 export function usesDirectProduct(ctx: GpuContext, m: number, n: number, k: number, batch: number): boolean {
@@ -184,7 +227,7 @@ export function launchProduct(
   if (batch > 65535) throw new Error(`webgpu ${key}: batch ${batch} > 65535`);
   const all = [m, n, k, batch, ...params];
   const outputs = m * n * batch;
-  if (outputs < SPLIT_OUTPUTS && k >= SPLIT_K_MIN) {
+  if (splitsK(outputs, k)) {
     const splits = Math.ceil(k / SPLIT_CHUNK);
     const part = ctx.mem.alloc("float32", splits * outputs);
     const withSplits = [...all, ...new Array<number>(SPLITS_PARAM - all.length).fill(0), splits, SPLIT_CHUNK];
@@ -193,7 +236,8 @@ export function launchProduct(
     ctx.rt.launch(`${key}-combine`, kernels.combine, bound, withSplits, Math.ceil(outputs / 256));
     ctx.mem.free(part); // back to the pool; the launches recorded above run before any reuse
   } else if (usesDirectProduct(ctx, m, n, k, batch)) {
-    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(outputs / 256));
+    const blocks = batch * Math.ceil(m / DIRECT_BLOCK) * Math.ceil(n / DIRECT_BLOCK);
+    ctx.rt.launch(`${key}-direct`, kernels.direct, buffers, all, Math.ceil(blocks / 256));
   } else {
     ctx.rt.launch(key, kernels.tiled, buffers, all, [Math.ceil(n / TILE), Math.ceil(m / TILE), batch]);
   }
@@ -211,6 +255,15 @@ const GEMM_KERNELS = productKernels({
 fn loadA(b: u32, row: u32, k: u32) -> f32 { return A[b * pu(8u) + row * pu(4u) + k * pu(5u)]; }
 fn loadB(b: u32, k: u32, col: u32) -> f32 { return B[b * pu(9u) + k * pu(6u) + col * pu(7u)]; }
 fn store(b: u32, row: u32, col: u32, v: f32) { C[(b * pu(0u) + row) * pu(1u) + col] = v; }`,
+  dot: `
+fn dotK(b: u32, row: u32, col: u32, k0: u32, k1: u32) -> f32 {
+  let strideA = pu(5u); let strideB = pu(6u);
+  var ia = b * pu(8u) + row * pu(4u) + k0 * strideA;
+  var ib = b * pu(9u) + k0 * strideB + col * pu(7u);
+  var acc = 0.0;
+  for (var k = k0; k < k1; k++) { acc += A[ia] * B[ib]; ia += strideA; ib += strideB; }
+  return acc;
+}`,
 });
 
 export function gemm(ctx: GpuContext, a: Storage, b: Storage, g: GemmGeometry): Storage {

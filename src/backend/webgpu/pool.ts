@@ -7,8 +7,6 @@ import type { AdaptivePool2dGeometry, AvgPool2dGeometry, Pool2dGeometry, Storage
 import { buf, elementKernel, IS_NAN_WGSL, launchElements, out, type GpuContext } from "./context.js";
 
 const POOL_FIELDS = [
-  "batch",
-  "channels",
   "inH",
   "inW",
   "outH",
@@ -23,14 +21,18 @@ const POOL_FIELDS = [
   "dilationW",
 ] as const;
 
-/** Accessors for the pooling geometry (params 1..14), the avg-pool options (15, 16) and plane sizes. */
-const POOL_WGSL =
-  POOL_FIELDS.map((f, i) => `fn p${f[0].toUpperCase()}${f.slice(1)}() -> i32 { return pi(${1 + i}u); }`).join(
-    "\n",
-  ) +
-  `
-fn pCountIncludePad() -> bool { return pu(15u) != 0u; }
-fn pDivisor() -> i32 { return pi(16u); }
+/**
+ * Accessors for the pooling geometry and the avg-pool options, returning constants: the geometry is baked
+ * into each kernel (one pipeline per layer shape, see conv-geometry.ts) so that the index divisions fold.
+ * Batch and channels only bound the element count (parameter 0).
+ */
+function poolWgsl(g: Pool2dGeometry, avg?: AvgPool2dGeometry): string {
+  const accessors = POOL_FIELDS.map(
+    (f) => `fn p${f[0].toUpperCase()}${f.slice(1)}() -> i32 { return ${g[f]}; }`,
+  ).join("\n");
+  return `${accessors}
+fn pCountIncludePad() -> bool { return ${avg?.countIncludePad ?? false}; }
+fn pDivisor() -> i32 { return ${avg?.divisorOverride ?? 0}; }
 fn pInPlane() -> i32 { return pInH() * pInW(); }
 fn pOutPlane() -> i32 { return pOutH() * pOutW(); }
 // PyTorch's avg-pool divisor for output (oh, ow): the override, or the window clipped to the padded or real input.
@@ -42,13 +44,15 @@ fn avgDivisor(oh: i32, ow: i32) -> f32 {
   return f32((min(h1, pInH()) - max(h0, 0)) * (min(w1, pInW()) - max(w0, 0)));
 }
 ${IS_NAN_WGSL}`;
-
-function poolParams(g: Pool2dGeometry, avg?: AvgPool2dGeometry): { i: number }[] {
-  const extra = avg ? [avg.countIncludePad ? 1 : 0, avg.divisorOverride ?? 0] : [0, 0];
-  return [...POOL_FIELDS.map((f) => g[f]), ...extra].map((i) => ({ i }));
 }
 
-const MAX_WGSL = () =>
+/** The pipeline-key suffix of a pooling geometry (and avg-pool options). */
+function poolKey(g: Pool2dGeometry, avg?: AvgPool2dGeometry): string {
+  const fields = POOL_FIELDS.map((f) => g[f]).join(",");
+  return avg ? `${fields},${avg.countIncludePad ? 1 : 0},${avg.divisorOverride ?? 0}` : fields;
+}
+
+const MAX_WGSL = (geometry: string) => () =>
   elementKernel(
     [`read> X: array<f32>`, `read_write> Y: array<f32>`, `read_write> IDX: array<i32>`],
     `let ii = i32(i);
@@ -66,14 +70,15 @@ const MAX_WGSL = () =>
   }
   if (bestIndex < 0) { best = -infinity(); }
   Y[ii] = best; IDX[ii] = bestIndex;`,
-    POOL_WGSL,
+    geometry,
   );
 
 export function maxPool2d(ctx: GpuContext, x: Storage, g: Pool2dGeometry): { y: Storage; indices: Storage } {
   const n = g.batch * g.channels * g.outH * g.outW;
   const y = out(ctx, x.dtype, n);
   const indices = out(ctx, "int32", n);
-  launchElements(ctx, "maxpool", MAX_WGSL, [buf(ctx, x), buf(ctx, y), buf(ctx, indices)], n, poolParams(g));
+  const buffers = [buf(ctx, x), buf(ctx, y), buf(ctx, indices)];
+  launchElements(ctx, `maxpool|${poolKey(g)}`, MAX_WGSL(poolWgsl(g)), buffers, n);
   return { y, indices };
 }
 
@@ -93,7 +98,7 @@ const INPUT_INDEX = `let ii = i32(i);
   let p = ii / pInPlane(); let ih = (ii % pInPlane()) / pInW(); let iw = ii % pInW();
   var acc = 0.0;`;
 
-const MAX_BACKWARD_WGSL = () =>
+const MAX_BACKWARD_WGSL = (geometry: string) => () =>
   elementKernel(
     [`read> GY: array<f32>`, `read> IDX: array<i32>`, `read_write> DX: array<f32>`],
     `${INPUT_INDEX}${FOR_EACH_WINDOW}
@@ -101,7 +106,7 @@ const MAX_BACKWARD_WGSL = () =>
     }
   }
   DX[ii] = acc;`,
-    POOL_WGSL,
+    geometry,
   );
 
 export function maxPool2dBackward(
@@ -111,18 +116,12 @@ export function maxPool2dBackward(
   g: Pool2dGeometry,
 ): Storage {
   const dx = out(ctx, gy.dtype, g.batch * g.channels * g.inH * g.inW);
-  launchElements(
-    ctx,
-    "maxpool-dx",
-    MAX_BACKWARD_WGSL,
-    [buf(ctx, gy), buf(ctx, indices), buf(ctx, dx)],
-    dx.size,
-    poolParams(g),
-  );
+  const buffers = [buf(ctx, gy), buf(ctx, indices), buf(ctx, dx)];
+  launchElements(ctx, `maxpool-dx|${poolKey(g)}`, MAX_BACKWARD_WGSL(poolWgsl(g)), buffers, dx.size);
   return dx;
 }
 
-const AVG_WGSL = () =>
+const AVG_WGSL = (geometry: string) => () =>
   elementKernel(
     [`read> X: array<f32>`, `read_write> Y: array<f32>`],
     `let ii = i32(i);
@@ -132,17 +131,17 @@ const AVG_WGSL = () =>
   var s = 0.0;
   for (var ih = h0; ih < h1; ih++) { for (var iw = w0; iw < w1; iw++) { s += X[p * pInPlane() + ih * pInW() + iw]; } }
   Y[ii] = s / avgDivisor(oh, ow);`,
-    POOL_WGSL,
+    geometry,
   );
 
 export function avgPool2d(ctx: GpuContext, x: Storage, g: AvgPool2dGeometry): Storage {
   const n = g.batch * g.channels * g.outH * g.outW;
   const y = out(ctx, x.dtype, n);
-  launchElements(ctx, "avgpool", AVG_WGSL, [buf(ctx, x), buf(ctx, y)], n, poolParams(g, g));
+  launchElements(ctx, `avgpool|${poolKey(g, g)}`, AVG_WGSL(poolWgsl(g, g)), [buf(ctx, x), buf(ctx, y)], n);
   return y;
 }
 
-const AVG_BACKWARD_WGSL = () =>
+const AVG_BACKWARD_WGSL = (geometry: string) => () =>
   elementKernel(
     [`read> GY: array<f32>`, `read_write> DX: array<f32>`],
     `${INPUT_INDEX}${FOR_EACH_WINDOW}
@@ -150,20 +149,15 @@ const AVG_BACKWARD_WGSL = () =>
     }
   }
   DX[ii] = acc;`,
-    POOL_WGSL,
+    geometry,
   );
 
 export function avgPool2dBackward(ctx: GpuContext, gy: Storage, g: AvgPool2dGeometry): Storage {
   const dx = out(ctx, gy.dtype, g.batch * g.channels * g.inH * g.inW);
   // Avg pooling has no dilation; the window loop reads it as 1.
-  launchElements(
-    ctx,
-    "avgpool-dx",
-    AVG_BACKWARD_WGSL,
-    [buf(ctx, gy), buf(ctx, dx)],
-    dx.size,
-    poolParams({ ...g, dilationH: 1, dilationW: 1 }, g),
-  );
+  const geometry = { ...g, dilationH: 1, dilationW: 1 };
+  const code = AVG_BACKWARD_WGSL(poolWgsl(geometry, g));
+  launchElements(ctx, `avgpool-dx|${poolKey(geometry, g)}`, code, [buf(ctx, gy), buf(ctx, dx)], dx.size);
   return dx;
 }
 
