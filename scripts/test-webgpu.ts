@@ -2,14 +2,14 @@
 // (default test/fixtures/torch) on the webgpu backend in headless Chromium (SwiftShader when there is no
 // GPU; a real adapter where Chromium has one) and prints per-family results, then the LeNet-5 end-to-end
 // fixture, the kernel parity cases against js, fit() beside js and the training of the zoo's small models
-// beside js (ZOO_CASES, test/helpers/webgpu-zoo.ts). Exits 1 on any failure.
+// beside js (ZOO_CASES and the slower ZOO_EXTRA, test/helpers/webgpu-zoo.ts). Exits 1 on any failure.
 import { readdirSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { openChromium, WEBGPU_FLAGS } from "../test/browser/chromium.js";
 import type { WebGpuReport } from "../test/browser/webgpu-page.js";
 import { HANDLED_ELSEWHERE } from "../test/helpers/fixture-runners.js";
 import { ROOT } from "../test/browser/server.js";
-import { ZOO_CASES, zooProblems, zooSummary } from "../test/helpers/webgpu-zoo.js";
+import { ZOO_CASES, ZOO_EXTRA, zooProblems, zooSummary } from "../test/helpers/webgpu-zoo.js";
 
 const args = process.argv.slice(2);
 const folder = resolve(args.find((a) => !a.startsWith("--")) ?? "test/fixtures/torch");
@@ -26,7 +26,7 @@ const options = {
   lenet: true,
   parity: !args.includes("--no-parity"),
   fit: !args.includes("--no-fit"),
-  zoo: args.includes("--no-zoo") ? [] : ZOO_CASES.map((c) => c.name),
+  zoo: args.includes("--no-zoo") ? [] : [...ZOO_CASES, ...ZOO_EXTRA].map((c) => c.name),
 };
 
 const chromium = await openChromium(WEBGPU_FLAGS);

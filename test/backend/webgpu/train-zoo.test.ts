@@ -3,7 +3,7 @@
 // its losses and every parameter and buffer afterwards must match js's within float32's reduction-order
 // differences (ZOO_LOSS_RTOL 1e-3, ZOO_STATE_RTOL 5e-3 relative), and the loss must fall. Which models and why: ZOO_CASES in test/helpers/webgpu-zoo.ts (together they cover
 // depthwise convolutions, squeeze-excitation and hardswish, channel shuffle, batch norm, dropout, adaptive
-// pooling and concatenation); STRIATE_WEBGPU_ZOO=all adds the slower ZOO_EXTRA. Skipped with the notice of
+// pooling and concatenation); STRIATE_WEBGPU_FULL=1 adds the slower ZOO_EXTRA. Skipped with the notice of
 // test/helpers/node-webgpu.ts where Node has no WebGPU adapter. The Chromium page trains a subset
 // (test/browser/webgpu.test.ts).
 import { test } from "node:test";
@@ -36,7 +36,7 @@ test("dropout, dropout2d and stochastic depth draw the same masks on webgpu as o
   assert.ok(js[0].includes(0) && js[0].some((v) => v !== 0), "dropout zeroed some elements, not all");
 });
 
-const cases = process.env.STRIATE_WEBGPU_ZOO === "all" ? [...ZOO_CASES, ...ZOO_EXTRA] : ZOO_CASES;
+const cases = process.env.STRIATE_WEBGPU_FULL === "1" ? [...ZOO_CASES, ...ZOO_EXTRA] : ZOO_CASES;
 for (const c of cases) {
   test(`${c.name} trains on webgpu as on js (${c.size}×${c.size}, batch ${c.batch})`, { skip }, async (t) => {
     const r = await trainOnBoth(S, c);
