@@ -18,11 +18,9 @@ import { openChromium, WEBGPU_FLAGS } from "../test/browser/chromium.js";
 import type { BenchCase, BenchRow } from "../test/browser/webgpu-bench.js";
 import type { CaseResult, CaseSpec } from "./common.js";
 import { ADAPTER_PREFIX, type AdapterProbe } from "./webgpu-adapter.js";
+import { SWIFTSHADER_ICD } from "../src/backend/webgpu/device.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** SwiftShader's Vulkan driver as Debian's chromium package installs it (test/helpers/node-webgpu.ts). */
-export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 
 /** Chromium flags for a real GPU: WebGPU on, the GPU process on (chromium.ts drops --disable-gpu). */
 const HARDWARE_FLAGS = [

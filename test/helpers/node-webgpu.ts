@@ -6,9 +6,7 @@
 import { existsSync } from "node:fs";
 import { initWebGpu } from "../../src/index.js";
 import type { WebGpuBackend } from "../../src/index.js";
-
-/** SwiftShader's Vulkan ICD as Debian's chromium package installs it. */
-export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+import { SWIFTSHADER_ICD } from "../../src/backend/webgpu/device.js";
 
 export interface NodeWebGpu {
   backend: WebGpuBackend | null;

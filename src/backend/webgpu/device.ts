@@ -23,6 +23,12 @@ function isNode(): boolean {
   return typeof process === "object" && typeof process.versions === "object" && !!process.versions.node;
 }
 
+/**
+ * SwiftShader's Vulkan driver as Debian's chromium package installs it: with the loader from libvulkan1 and
+ * VK_ICD_FILENAMES pointing here, Dawn finds a software adapter in Node on a machine without a GPU.
+ */
+export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
+
 /** navigator.gpu, or in Node the `webgpu` package's; throws a clear error when neither exists. */
 async function findGpu(): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -72,7 +78,7 @@ export async function openDevice(options: DeviceOptions = {}): Promise<GpuDevice
   const adapter = await gpu.requestAdapter(options.adapter ?? { powerPreference: "high-performance" });
   if (!adapter) {
     throw new Error(
-      `no WebGPU adapter: requestAdapter() found none${isNode() ? " (Dawn needs a Vulkan, Metal or D3D12 driver; without a GPU, SwiftShader's Vulkan driver works: on Debian, apt-get install chromium libvulkan1 and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json — docs/webgpu.md)" : " (in Chromium, enable WebGPU; headless Chromium needs --enable-unsafe-webgpu and, without a GPU, --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader)"}`,
+      `no WebGPU adapter: requestAdapter() found none${isNode() ? " (Dawn needs a Vulkan, Metal or D3D12 driver; without a GPU, SwiftShader's Vulkan driver works: on Debian, apt-get install chromium libvulkan1 and set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} — docs/webgpu.md)" : " (in Chromium, enable WebGPU; headless Chromium needs --enable-unsafe-webgpu and, without a GPU, --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader)"}`,
     );
   }
   const limits = adapter.limits;
